@@ -1,0 +1,234 @@
+//! Why the server (or the client, mirroring it) refuses a mutation: a stable machine-readable
+//! code, the facts behind it, and a message in the person's language.
+
+use crate::i18n::Lang;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// Stable rejection codes. They are part of the wire protocol: never rename one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionCode {
+    /// The arguments do not have the shape the mutation needs.
+    InvalidArguments,
+    /// The server does not know this mutation name.
+    UnknownMutation,
+    /// The user's role lacks the permission the mutation needs.
+    Forbidden,
+    /// The mutation touches a location the user is not assigned to.
+    LocationOutOfScope,
+    /// A referenced row does not exist.
+    NotFound,
+    /// A quantity is not positive or is absurdly large.
+    InvalidQuantity,
+    /// The movement's concept and type do not go together.
+    InvalidMovement,
+    /// The location refuses negative stock and there is not enough.
+    InsufficientStock,
+    /// The state changed since the person acted; the transition no longer applies.
+    InvalidTransition,
+    /// The row can no longer be edited in its current state.
+    NotEditable,
+    /// The time the person acted is too far in the future or too far in the past.
+    TimeOutOfRange,
+    /// Another part already has this reference.
+    DuplicateReference,
+    /// The count was already closed.
+    CountClosed,
+    /// A reason is required for this action.
+    ReasonRequired,
+    /// A row with this id already exists with other content.
+    AlreadyExists,
+    /// The field cannot be edited through this mutation.
+    UnknownField,
+    /// A request needs at least one line.
+    EmptyRequest,
+}
+
+impl RejectionCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectionCode::InvalidArguments => "invalid_arguments",
+            RejectionCode::UnknownMutation => "unknown_mutation",
+            RejectionCode::Forbidden => "forbidden",
+            RejectionCode::LocationOutOfScope => "location_out_of_scope",
+            RejectionCode::NotFound => "not_found",
+            RejectionCode::InvalidQuantity => "invalid_quantity",
+            RejectionCode::InvalidMovement => "invalid_movement",
+            RejectionCode::InsufficientStock => "insufficient_stock",
+            RejectionCode::InvalidTransition => "invalid_transition",
+            RejectionCode::NotEditable => "not_editable",
+            RejectionCode::TimeOutOfRange => "time_out_of_range",
+            RejectionCode::DuplicateReference => "duplicate_reference",
+            RejectionCode::CountClosed => "count_closed",
+            RejectionCode::ReasonRequired => "reason_required",
+            RejectionCode::AlreadyExists => "already_exists",
+            RejectionCode::UnknownField => "unknown_field",
+            RejectionCode::EmptyRequest => "empty_request",
+        }
+    }
+
+    /// The message template; `{name}` is replaced by the parameter of that name.
+    fn template(self, lang: Lang) -> &'static str {
+        use RejectionCode::*;
+        match (self, lang) {
+            (InvalidArguments, Lang::Es) => "Los datos de la acción no son válidos: {detail}.",
+            (InvalidArguments, Lang::En) => "The action's data is not valid: {detail}.",
+            (UnknownMutation, Lang::Es) => "El servidor no reconoce la acción «{name}». Actualice la aplicación.",
+            (UnknownMutation, Lang::En) => "The server does not know the action \"{name}\". Update the app.",
+            (Forbidden, Lang::Es) => "Su rol no tiene el permiso {permission}. Pida acceso a un administrador.",
+            (Forbidden, Lang::En) => "Your role lacks the permission {permission}. Ask an administrator for access.",
+            (LocationOutOfScope, Lang::Es) => "No está asignado a la localización {id_localizacion}.",
+            (LocationOutOfScope, Lang::En) => "You are not assigned to location {id_localizacion}.",
+            (NotFound, Lang::Es) => "No existe {entity} {id}.",
+            (NotFound, Lang::En) => "There is no {entity} {id}.",
+            (InvalidQuantity, Lang::Es) => "La cantidad {cantidad} no es válida: debe estar entre 1 y {max}.",
+            (InvalidQuantity, Lang::En) => "The quantity {cantidad} is not valid: it must be between 1 and {max}.",
+            (InvalidMovement, Lang::Es) => "El concepto «{concepto}» no admite el tipo «{tipo}».",
+            (InvalidMovement, Lang::En) => "The concept \"{concepto}\" does not allow the type \"{tipo}\".",
+            (InsufficientStock, Lang::Es) => "Stock insuficiente: hay {available} y se piden {requested}.",
+            (InsufficientStock, Lang::En) => "Not enough stock: {available} available, {requested} requested.",
+            (InvalidTransition, Lang::Es) => "No se puede pasar de {from} a {to}: {changed_by} la dejó en {from} el {changed_at}.",
+            (InvalidTransition, Lang::En) => "Cannot go from {from} to {to}: {changed_by} left it in {from} at {changed_at}.",
+            (NotEditable, Lang::Es) => "Ya no se puede editar: su estado es {estado}.",
+            (NotEditable, Lang::En) => "It can no longer be edited: its state is {estado}.",
+            (TimeOutOfRange, Lang::Es) => "La hora de la acción ({at}) está fuera del rango permitido ({min} a {max}). Revise el reloj del equipo.",
+            (TimeOutOfRange, Lang::En) => "The action's time ({at}) is outside the allowed range ({min} to {max}). Check the computer's clock.",
+            (DuplicateReference, Lang::Es) => "La referencia {referencia} ya pertenece a otro repuesto.",
+            (DuplicateReference, Lang::En) => "The reference {referencia} already belongs to another part.",
+            (CountClosed, Lang::Es) => "El conteo {id_conteo} ya está cerrado.",
+            (CountClosed, Lang::En) => "The count {id_conteo} is already closed.",
+            (ReasonRequired, Lang::Es) => "Indique el motivo.",
+            (ReasonRequired, Lang::En) => "Give a reason.",
+            (AlreadyExists, Lang::Es) => "Ya existe {entity} {id}.",
+            (AlreadyExists, Lang::En) => "{entity} {id} already exists.",
+            (UnknownField, Lang::Es) => "El campo «{field}» no se puede editar aquí.",
+            (UnknownField, Lang::En) => "The field \"{field}\" cannot be edited here.",
+            (EmptyRequest, Lang::Es) => "La solicitud no tiene líneas.",
+            (EmptyRequest, Lang::En) => "The request has no lines.",
+        }
+    }
+}
+
+impl fmt::Display for RejectionCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A refusal: the code and the facts that explain it (rendered into a message per language).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rechazo {
+    pub code: RejectionCode,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub params: Map<String, Value>,
+}
+
+impl Rechazo {
+    pub fn new(code: RejectionCode) -> Rechazo {
+        Rechazo {
+            code,
+            params: Map::new(),
+        }
+    }
+
+    /// Adds a fact; builder style.
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Rechazo {
+        self.params.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The human message in `lang`. Missing parameters render as `?` rather than failing:
+    /// a message must always be shown.
+    pub fn message(&self, lang: Lang) -> String {
+        let template = self.code.template(lang);
+        let mut out = String::with_capacity(template.len() + 32);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            match after.find('}') {
+                Some(close) => {
+                    let name = &after[..close];
+                    match self.params.get(name) {
+                        Some(Value::String(text)) => out.push_str(text),
+                        Some(Value::Null) | None => out.push('?'),
+                        Some(other) => out.push_str(&other.to_string()),
+                    }
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+impl fmt::Display for Rechazo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.message(Lang::En))
+    }
+}
+
+impl std::error::Error for Rechazo {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_interpolate_in_both_languages() {
+        let rechazo = Rechazo::new(RejectionCode::InsufficientStock)
+            .with("available", 2)
+            .with("requested", 5);
+        assert_eq!(
+            rechazo.message(Lang::Es),
+            "Stock insuficiente: hay 2 y se piden 5."
+        );
+        assert_eq!(
+            rechazo.message(Lang::En),
+            "Not enough stock: 2 available, 5 requested."
+        );
+        let missing = Rechazo::new(RejectionCode::CountClosed);
+        assert_eq!(missing.message(Lang::Es), "El conteo ? ya está cerrado.");
+    }
+
+    #[test]
+    fn codes_are_stable_and_serialize_as_their_text() {
+        let all = [
+            RejectionCode::InvalidArguments,
+            RejectionCode::UnknownMutation,
+            RejectionCode::Forbidden,
+            RejectionCode::LocationOutOfScope,
+            RejectionCode::NotFound,
+            RejectionCode::InvalidQuantity,
+            RejectionCode::InvalidMovement,
+            RejectionCode::InsufficientStock,
+            RejectionCode::InvalidTransition,
+            RejectionCode::NotEditable,
+            RejectionCode::TimeOutOfRange,
+            RejectionCode::DuplicateReference,
+            RejectionCode::CountClosed,
+            RejectionCode::ReasonRequired,
+            RejectionCode::AlreadyExists,
+            RejectionCode::UnknownField,
+            RejectionCode::EmptyRequest,
+        ];
+        for code in all {
+            assert_eq!(
+                serde_json::to_value(code).ok(),
+                Some(Value::String(code.as_str().to_owned()))
+            );
+            for lang in [Lang::Es, Lang::En] {
+                assert!(!code.template(lang).is_empty());
+            }
+            // Spanish and English differ: a missing translation would repeat one of them.
+            assert_ne!(code.template(Lang::Es), code.template(Lang::En), "{code}");
+        }
+    }
+}

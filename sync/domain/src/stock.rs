@@ -1,0 +1,609 @@
+//! Stock is a ledger: `inventario.stock_actual` only changes together with a `logs_inventario`
+//! row, and every change is a delta, so concurrent offline movements commute.
+//!
+//! Physical counts fix the quantity *as of the moment counted* (T): stock = counted + every
+//! delta dated after T. A delta dated at or before the latest count is recorded but absorbed.
+//! The result does not depend on the order in which counts and deltas reach the server.
+
+use crate::rechazo::{Rechazo, RejectionCode};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// Largest quantity a single action may move. Anything above is a typo, not a delivery.
+pub const MAX_QUANTITY: i32 = 100_000;
+
+/// `logs_inventario.tipo_operacion`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TipoOperacion {
+    AjusteManual,
+    SolicitudEntrada,
+    SolicitudSalida,
+    MovimientoTecnico,
+    ConteoFisico,
+    Garantia,
+}
+
+impl TipoOperacion {
+    pub const ALL: [TipoOperacion; 6] = [
+        TipoOperacion::AjusteManual,
+        TipoOperacion::SolicitudEntrada,
+        TipoOperacion::SolicitudSalida,
+        TipoOperacion::MovimientoTecnico,
+        TipoOperacion::ConteoFisico,
+        TipoOperacion::Garantia,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TipoOperacion::AjusteManual => "AJUSTE_MANUAL",
+            TipoOperacion::SolicitudEntrada => "SOLICITUD_ENTRADA",
+            TipoOperacion::SolicitudSalida => "SOLICITUD_SALIDA",
+            TipoOperacion::MovimientoTecnico => "MOVIMIENTO_TECNICO",
+            TipoOperacion::ConteoFisico => "CONTEO_FISICO",
+            TipoOperacion::Garantia => "GARANTIA",
+        }
+    }
+}
+
+/// `movimientos_tecnicos.concepto`: why a technician moved a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Concepto {
+    Salida,
+    Ingreso,
+    Venta,
+    Garantia,
+    Prestamo,
+    Cotizacion,
+    Devolucion,
+}
+
+impl Concepto {
+    pub const ALL: [Concepto; 7] = [
+        Concepto::Salida,
+        Concepto::Ingreso,
+        Concepto::Venta,
+        Concepto::Garantia,
+        Concepto::Prestamo,
+        Concepto::Cotizacion,
+        Concepto::Devolucion,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Concepto::Salida => "salida",
+            Concepto::Ingreso => "ingreso",
+            Concepto::Venta => "venta",
+            Concepto::Garantia => "garantia",
+            Concepto::Prestamo => "prestamo",
+            Concepto::Cotizacion => "cotizacion",
+            Concepto::Devolucion => "devolucion",
+        }
+    }
+
+    /// The movement types that make sense for this concept. A quote (`cotizacion`) names the
+    /// part a customer would take, so it is outgoing, but moves no stock (see
+    /// [`movement_effect`]).
+    pub fn allowed_tipos(self) -> &'static [TipoMovimiento] {
+        match self {
+            Concepto::Salida | Concepto::Garantia | Concepto::Prestamo => &[TipoMovimiento::Salida],
+            Concepto::Ingreso | Concepto::Devolucion => &[TipoMovimiento::Ingreso],
+            Concepto::Venta => &[TipoMovimiento::Venta],
+            Concepto::Cotizacion => &[TipoMovimiento::Salida, TipoMovimiento::Venta],
+        }
+    }
+}
+
+/// `movimientos_tecnicos.tipo`: the direction of the movement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TipoMovimiento {
+    Ingreso,
+    Salida,
+    Venta,
+}
+
+impl TipoMovimiento {
+    pub const ALL: [TipoMovimiento; 3] = [
+        TipoMovimiento::Ingreso,
+        TipoMovimiento::Salida,
+        TipoMovimiento::Venta,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TipoMovimiento::Ingreso => "ingreso",
+            TipoMovimiento::Salida => "salida",
+            TipoMovimiento::Venta => "venta",
+        }
+    }
+
+    /// +1 for stock coming in, -1 for stock going out.
+    pub fn sign(self) -> i32 {
+        match self {
+            TipoMovimiento::Ingreso => 1,
+            TipoMovimiento::Salida | TipoMovimiento::Venta => -1,
+        }
+    }
+}
+
+macro_rules! enum_text {
+    ($ty:ty) => {
+        impl FromStr for $ty {
+            type Err = Rechazo;
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                <$ty>::ALL
+                    .into_iter()
+                    .find(|value| value.as_str() == text)
+                    .ok_or_else(|| {
+                        Rechazo::new(RejectionCode::InvalidArguments).with("detail", text)
+                    })
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+enum_text!(TipoOperacion);
+enum_text!(Concepto);
+enum_text!(TipoMovimiento);
+
+/// A location's answer to a movement that would take stock below zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NegativeStockPolicy {
+    /// The parts physically moved: accept, and raise a notification and a conflict entry.
+    #[default]
+    Allow,
+    /// Refuse with `insufficient_stock`.
+    Reject,
+}
+
+impl NegativeStockPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NegativeStockPolicy::Allow => "allow",
+            NegativeStockPolicy::Reject => "reject",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<NegativeStockPolicy> {
+        match text {
+            "allow" => Some(NegativeStockPolicy::Allow),
+            "reject" => Some(NegativeStockPolicy::Reject),
+            _ => None,
+        }
+    }
+}
+
+/// Checks a quantity typed by a person: positive and not absurd.
+pub fn check_quantity(cantidad: i32) -> Result<(), Rechazo> {
+    if (1..=MAX_QUANTITY).contains(&cantidad) {
+        Ok(())
+    } else {
+        Err(Rechazo::new(RejectionCode::InvalidQuantity)
+            .with("cantidad", cantidad)
+            .with("max", MAX_QUANTITY))
+    }
+}
+
+/// Checks a quantity that may be zero (dispatched, received, counted).
+pub fn check_quantity_or_zero(cantidad: i32) -> Result<(), Rechazo> {
+    if cantidad == 0 {
+        Ok(())
+    } else {
+        check_quantity(cantidad)
+    }
+}
+
+/// What a technician movement does to stock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MovementEffect {
+    /// Signed change of `stock_actual`; 0 for a quote.
+    pub delta: i32,
+    /// `movimientos_tecnicos.descargada`: whether the movement touched the inventory.
+    pub descargada: bool,
+}
+
+/// Validates a technician movement and says what it does to stock.
+pub fn movement_effect(
+    concepto: Concepto,
+    tipo: TipoMovimiento,
+    cantidad: i32,
+) -> Result<MovementEffect, Rechazo> {
+    check_quantity(cantidad)?;
+    if !concepto.allowed_tipos().contains(&tipo) {
+        return Err(Rechazo::new(RejectionCode::InvalidMovement)
+            .with("concepto", concepto.as_str())
+            .with("tipo", tipo.as_str()));
+    }
+    if concepto == Concepto::Cotizacion {
+        return Ok(MovementEffect {
+            delta: 0,
+            descargada: false,
+        });
+    }
+    Ok(MovementEffect {
+        delta: tipo.sign() * cantidad,
+        descargada: true,
+    })
+}
+
+/// The moment and identity of the count that currently fixes an item's quantity. Counts are
+/// ordered by time, ties broken by the count's id, so the order is total and arrival-free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct CountAnchor {
+    pub at: DateTime<Utc>,
+    pub id_conteo: Uuid,
+}
+
+/// What the ledger knows about one inventory item when a change arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemState {
+    pub stock: i32,
+    /// The latest count applied to this item, if any.
+    pub anchor: Option<CountAnchor>,
+}
+
+/// One `logs_inventario` row to write (before its type and context are added).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub cantidad_anterior: i32,
+    pub cantidad_nueva: i32,
+    pub diferencia: i32,
+    /// The change is older than the latest count: recorded, but it does not move stock.
+    pub absorbed: bool,
+    /// The change took stock below zero (accepted under the `allow` policy).
+    pub went_negative: bool,
+}
+
+/// Applies a stock delta dated `at` (the person's time) to an item.
+pub fn apply_delta(
+    state: ItemState,
+    delta: i32,
+    at: DateTime<Utc>,
+    policy: NegativeStockPolicy,
+) -> Result<LedgerEntry, Rechazo> {
+    if state.anchor.is_some_and(|anchor| at <= anchor.at) {
+        return Ok(LedgerEntry {
+            cantidad_anterior: state.stock,
+            cantidad_nueva: state.stock,
+            diferencia: 0,
+            absorbed: true,
+            went_negative: false,
+        });
+    }
+    let nueva = state
+        .stock
+        .checked_add(delta)
+        .ok_or_else(|| Rechazo::new(RejectionCode::InvalidQuantity).with("cantidad", delta))?;
+    let went_negative = delta < 0 && nueva < 0;
+    if went_negative && policy == NegativeStockPolicy::Reject {
+        return Err(Rechazo::new(RejectionCode::InsufficientStock)
+            .with("available", state.stock)
+            .with("requested", -i64::from(delta)));
+    }
+    Ok(LedgerEntry {
+        cantidad_anterior: state.stock,
+        cantidad_nueva: nueva,
+        diferencia: delta,
+        absorbed: false,
+        went_negative,
+    })
+}
+
+/// `detalles_conteo.diferencia = (cantidad_sistema + cantidad_pq) - cantidad_csa`.
+pub fn count_line_difference(cantidad_sistema: i32, cantidad_csa: i32, cantidad_pq: i32) -> i32 {
+    cantidad_sistema
+        .saturating_add(cantidad_pq)
+        .saturating_sub(cantidad_csa)
+}
+
+/// The quantity a count line fixes: counted at the location minus the loose parts that stay.
+pub fn counted_quantity(cantidad_csa: i32, cantidad_pq: i32) -> i32 {
+    cantidad_csa.saturating_sub(cantidad_pq)
+}
+
+/// The result of applying one count line when its count is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CountEntry {
+    pub ledger: LedgerEntry,
+    /// The anchor the item has afterwards.
+    pub anchor: CountAnchor,
+}
+
+/// Applies a count line fixed at `anchor`: stock = counted + the sum of the non-absorbed deltas
+/// dated after `anchor.at` that the ledger already holds (`deltas_after`). A count older than
+/// the item's current anchor is recorded but absorbed.
+pub fn apply_count(
+    state: ItemState,
+    anchor: CountAnchor,
+    cantidad_csa: i32,
+    cantidad_pq: i32,
+    deltas_after: i64,
+) -> CountEntry {
+    if let Some(current) = state.anchor {
+        if anchor <= current {
+            return CountEntry {
+                ledger: LedgerEntry {
+                    cantidad_anterior: state.stock,
+                    cantidad_nueva: state.stock,
+                    diferencia: 0,
+                    absorbed: true,
+                    went_negative: false,
+                },
+                anchor: current,
+            };
+        }
+    }
+    let nueva_wide = i64::from(counted_quantity(cantidad_csa, cantidad_pq)) + deltas_after;
+    let nueva = i32::try_from(nueva_wide).unwrap_or(if nueva_wide < 0 { i32::MIN } else { i32::MAX });
+    CountEntry {
+        ledger: LedgerEntry {
+            cantidad_anterior: state.stock,
+            cantidad_nueva: nueva,
+            diferencia: nueva.saturating_sub(state.stock),
+            absorbed: false,
+            went_negative: nueva < 0,
+        },
+        anchor,
+    }
+}
+
+/// `vista_repuestos_inventario.estado_stock`.
+pub fn estado_stock(stock_actual: i32, cantidad_minima: i32) -> &'static str {
+    if stock_actual <= 0 {
+        "Sin Stock"
+    } else if stock_actual <= cantidad_minima {
+        "Bajo"
+    } else if i64::from(stock_actual) <= 2 * i64::from(cantidad_minima) {
+        "Normal"
+    } else {
+        "Alto"
+    }
+}
+
+/// `vista_repuestos_inventario.alerta_minimo`.
+pub fn alerta_minimo(stock_actual: i32, cantidad_minima: i32) -> bool {
+    stock_actual <= cantidad_minima
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t(minutes: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_790_000_000 + minutes * 60, 0)
+            .single()
+            .expect("valid time")
+    }
+
+    #[test]
+    fn movement_table() {
+        use Concepto as C;
+        use TipoMovimiento as T;
+        // (concepto, tipo, cantidad) -> Some(delta, descargada) or None (rejected)
+        let cases: &[(C, T, i32, Option<(i32, bool)>)] = &[
+            (C::Salida, T::Salida, 3, Some((-3, true))),
+            (C::Ingreso, T::Ingreso, 2, Some((2, true))),
+            (C::Venta, T::Venta, 1, Some((-1, true))),
+            (C::Garantia, T::Salida, 1, Some((-1, true))),
+            (C::Prestamo, T::Salida, 4, Some((-4, true))),
+            (C::Devolucion, T::Ingreso, 4, Some((4, true))),
+            (C::Cotizacion, T::Salida, 2, Some((0, false))),
+            (C::Cotizacion, T::Venta, 2, Some((0, false))),
+            (C::Salida, T::Ingreso, 1, None),
+            (C::Ingreso, T::Salida, 1, None),
+            (C::Venta, T::Salida, 1, None),
+            (C::Devolucion, T::Venta, 1, None),
+            (C::Cotizacion, T::Ingreso, 1, None),
+            (C::Salida, T::Salida, 0, None),
+            (C::Salida, T::Salida, -2, None),
+            (C::Salida, T::Salida, MAX_QUANTITY + 1, None),
+            (C::Ingreso, T::Ingreso, MAX_QUANTITY, Some((MAX_QUANTITY, true))),
+        ];
+        for &(concepto, tipo, cantidad, want) in cases {
+            let got = movement_effect(concepto, tipo, cantidad)
+                .ok()
+                .map(|effect| (effect.delta, effect.descargada));
+            assert_eq!(got, want, "{concepto} {tipo} {cantidad}");
+        }
+        let bad_quantity = movement_effect(C::Salida, T::Salida, 0).err().map(|r| r.code);
+        assert_eq!(bad_quantity, Some(RejectionCode::InvalidQuantity));
+        let bad_pair = movement_effect(C::Venta, T::Ingreso, 1).err().map(|r| r.code);
+        assert_eq!(bad_pair, Some(RejectionCode::InvalidMovement));
+    }
+
+    #[test]
+    fn delta_table() {
+        let anchor = CountAnchor {
+            at: t(10),
+            id_conteo: Uuid::nil(),
+        };
+        use NegativeStockPolicy::{Allow, Reject};
+        // (stock, anchor, delta, at, policy) -> Ok((anterior, nueva, diferencia, absorbed, negative)) or Err(code)
+        type Want = Result<(i32, i32, i32, bool, bool), RejectionCode>;
+        let cases: &[(i32, Option<CountAnchor>, i32, i64, NegativeStockPolicy, Want)] = &[
+            (5, None, -2, 0, Allow, Ok((5, 3, -2, false, false))),
+            (5, None, 4, 0, Reject, Ok((5, 9, 4, false, false))),
+            (1, None, -2, 0, Allow, Ok((1, -1, -2, false, true))),
+            (1, None, -2, 0, Reject, Err(RejectionCode::InsufficientStock)),
+            (2, None, -2, 0, Reject, Ok((2, 0, -2, false, false))),
+            (-3, None, 1, 0, Reject, Ok((-3, -2, 1, false, false))),
+            (7, Some(anchor), -2, 5, Allow, Ok((7, 7, 0, true, false))),
+            (7, Some(anchor), -2, 10, Reject, Ok((7, 7, 0, true, false))),
+            (7, Some(anchor), -2, 11, Allow, Ok((7, 5, -2, false, false))),
+            (i32::MAX, None, 1, 0, Allow, Err(RejectionCode::InvalidQuantity)),
+        ];
+        for &(stock, anchor, delta, at, policy, want) in cases {
+            let got = apply_delta(ItemState { stock, anchor }, delta, t(at), policy)
+                .map(|e| {
+                    (
+                        e.cantidad_anterior,
+                        e.cantidad_nueva,
+                        e.diferencia,
+                        e.absorbed,
+                        e.went_negative,
+                    )
+                })
+                .map_err(|r| r.code);
+            assert_eq!(got, want, "stock {stock} delta {delta} at {at} {policy:?}");
+        }
+    }
+
+    #[test]
+    fn count_table() {
+        let a = |minutes: i64, id: u128| CountAnchor {
+            at: t(minutes),
+            id_conteo: Uuid::from_u128(id),
+        };
+        // (stock, anchor, count anchor, csa, pq, deltas_after) -> (nueva, diferencia, absorbed)
+        let cases = [
+            (10, None, a(5, 1), 8, 0, 0, (8, -2, false)),
+            (10, None, a(5, 1), 8, 1, 0, (7, -3, false)),
+            (10, None, a(5, 1), 8, 0, -3, (5, -5, false)),
+            (10, Some(a(6, 1)), a(5, 1), 8, 0, 0, (10, 0, true)),
+            (10, Some(a(5, 1)), a(5, 1), 8, 0, 0, (10, 0, true)),
+            (10, Some(a(5, 1)), a(5, 2), 8, 0, 0, (8, -2, false)),
+            (10, Some(a(5, 2)), a(5, 1), 8, 0, 0, (10, 0, true)),
+        ];
+        for (stock, anchor, count, csa, pq, after, want) in cases {
+            let got = apply_count(ItemState { stock, anchor }, count, csa, pq, after);
+            assert_eq!(
+                (got.ledger.cantidad_nueva, got.ledger.diferencia, got.ledger.absorbed),
+                want
+            );
+            assert_eq!(got.anchor, anchor.map_or(count, |current| current.max(count)));
+        }
+        assert_eq!(count_line_difference(10, 8, 1), 3);
+        assert_eq!(count_line_difference(5, 5, 0), 0);
+    }
+
+    #[test]
+    fn estado_stock_table() {
+        let cases = [
+            (0, 3, "Sin Stock", true),
+            (-2, 3, "Sin Stock", true),
+            (2, 3, "Bajo", true),
+            (3, 3, "Bajo", true),
+            (5, 3, "Normal", false),
+            (6, 3, "Normal", false),
+            (7, 3, "Alto", false),
+            (1, 0, "Alto", false),
+        ];
+        for (stock, minimo, estado, alerta) in cases {
+            assert_eq!(estado_stock(stock, minimo), estado, "{stock}/{minimo}");
+            assert_eq!(alerta_minimo(stock, minimo), alerta, "{stock}/{minimo}");
+        }
+    }
+
+    /// A minimal in-memory ledger that follows the server's algorithm: the ledger rows it
+    /// keeps are what `logs_inventario` keeps, and a count sums the non-absorbed deltas dated
+    /// after it, as the server's SQL does.
+    #[derive(Default)]
+    struct Ledger {
+        stock: i32,
+        anchor: Option<CountAnchor>,
+        rows: Vec<(DateTime<Utc>, i32, bool, bool)>, // (fecha, diferencia, absorbed, is_count)
+    }
+
+    #[derive(Debug, Clone)]
+    enum Event {
+        Delta { at: i64, delta: i32 },
+        Count { at: i64, id: u128, csa: i32, pq: i32 },
+    }
+
+    impl Ledger {
+        fn apply(&mut self, event: &Event) {
+            let state = ItemState {
+                stock: self.stock,
+                anchor: self.anchor,
+            };
+            match *event {
+                Event::Delta { at, delta } => {
+                    let entry = apply_delta(state, delta, t(at), NegativeStockPolicy::Allow)
+                        .expect("allow policy accepts every in-range delta");
+                    self.stock = entry.cantidad_nueva;
+                    self.rows.push((t(at), entry.diferencia, entry.absorbed, false));
+                }
+                Event::Count { at, id, csa, pq } => {
+                    let anchor = CountAnchor {
+                        at: t(at),
+                        id_conteo: Uuid::from_u128(id),
+                    };
+                    let after: i64 = self
+                        .rows
+                        .iter()
+                        .filter(|(fecha, _, absorbed, is_count)| {
+                            *fecha > anchor.at && !absorbed && !is_count
+                        })
+                        .map(|(_, diferencia, _, _)| i64::from(*diferencia))
+                        .sum();
+                    let entry = apply_count(state, anchor, csa, pq, after);
+                    self.stock = entry.ledger.cantidad_nueva;
+                    self.anchor = Some(entry.anchor);
+                    self.rows.push((t(at), entry.ledger.diferencia, entry.ledger.absorbed, true));
+                }
+            }
+        }
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        prop_oneof![
+            4 => (0i64..100, -20i32..20).prop_filter("non-zero", |(_, d)| *d != 0)
+                .prop_map(|(at, delta)| Event::Delta { at, delta }),
+            1 => (0i64..100, 0u128..4, 0i32..50, 0i32..5)
+                .prop_map(|(at, id, csa, pq)| Event::Count { at, id, csa, pq }),
+        ]
+    }
+
+    fn scenario() -> impl Strategy<Value = (i32, Vec<Event>, Vec<Vec<Event>>)> {
+        (-10i32..50, proptest::collection::vec(event(), 1..25)).prop_flat_map(|(initial, events)| {
+            let orders = proptest::collection::vec(Just(events.clone()).prop_shuffle(), 1..5);
+            (Just(initial), Just(events), orders)
+        })
+    }
+
+    proptest! {
+        /// The contract's count rule: the final stock is the same whatever order the counts
+        /// and the movements arrive in, and equals the latest count plus the deltas after it.
+        #[test]
+        fn final_stock_is_independent_of_arrival_order((initial, events, orders) in scenario()) {
+            let latest = events.iter().filter_map(|e| match *e {
+                Event::Count { at, id, csa, pq } => {
+                    Some((CountAnchor { at: t(at), id_conteo: Uuid::from_u128(id) }, csa, pq))
+                }
+                Event::Delta { .. } => None,
+            }).max_by_key(|(anchor, _, _)| *anchor);
+            let expected = match latest {
+                None => initial + events.iter().map(|e| match *e {
+                    Event::Delta { delta, .. } => delta,
+                    Event::Count { .. } => 0,
+                }).sum::<i32>(),
+                Some((anchor, csa, pq)) => counted_quantity(csa, pq) + events.iter().map(|e| match *e {
+                    Event::Delta { at, delta } if t(at) > anchor.at => delta,
+                    _ => 0,
+                }).sum::<i32>(),
+            };
+            for order in orders {
+                let mut ledger = Ledger { stock: initial, ..Ledger::default() };
+                for event in &order {
+                    ledger.apply(event);
+                }
+                prop_assert_eq!(ledger.stock, expected, "arrival order {:?}", order);
+                // The ledger explains the stock: initial + every recorded difference.
+                let explained = initial + ledger.rows.iter().map(|row| row.1).sum::<i32>();
+                prop_assert_eq!(ledger.stock, explained);
+            }
+        }
+    }
+}

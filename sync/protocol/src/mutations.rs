@@ -1,0 +1,574 @@
+//! The mutation catalogue: every domain intent a device can push, defined once for the client
+//! and the server. A mutation is an intent ("record a technician movement"), not a row diff.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use taller_domain::{
+    Concepto, NegativeStockPolicy, Permiso, Rechazo, RejectionCode, TipoMovimiento,
+};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A mutation as it travels: identity, position, time, and the intent by name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MutationEnvelope {
+    /// Globally unique; the server applies a mutation id at most once.
+    pub id: Uuid,
+    /// Position in the device's sequence; strictly increasing per device.
+    pub seq: u64,
+    /// When the person did it (their clock; bounded by the server).
+    pub at: DateTime<Utc>,
+    /// One of [`MUTATION_NAMES`].
+    pub name: String,
+    /// The intent's arguments; parsed per name by [`Mutation::parse`].
+    #[schema(value_type = Object)]
+    pub args: Value,
+}
+
+/// One field edit: the field, the value the author saw and replaced, and the new value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldEdit {
+    pub field: String,
+    #[serde(default)]
+    pub old: Value,
+    #[serde(default)]
+    pub new: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartCreate {
+    pub id_repuesto: Uuid,
+    pub referencia: String,
+    pub nombre: String,
+    #[serde(default)]
+    pub tipo: Option<String>,
+    #[serde(default)]
+    pub marca: Option<String>,
+    #[serde(default)]
+    pub descripcion: Option<String>,
+    #[serde(default)]
+    pub fecha_estimada: Option<NaiveDate>,
+    #[serde(default)]
+    pub url_imagen: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartEdit {
+    pub id_repuesto: Uuid,
+    pub edits: Vec<FieldEdit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartDiscontinue {
+    pub id_repuesto: Uuid,
+    /// `true` to discontinue, `false` to bring the part back.
+    #[serde(default = "yes")]
+    pub descontinuado: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventorySettings {
+    pub id_localizacion: Uuid,
+    pub id_repuesto: Uuid,
+    /// Fields: `cantidad_minima`, `posicion`, `nuevo_hasta`.
+    pub edits: Vec<FieldEdit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InventoryAdjust {
+    pub id_localizacion: Uuid,
+    pub id_repuesto: Uuid,
+    /// Signed, non-zero change of stock.
+    pub delta: i32,
+    pub motivo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MovementRecord {
+    pub id_movimientos_tecnicos: Uuid,
+    pub id_localizacion: Uuid,
+    pub id_repuesto: Uuid,
+    pub id_tecnico_asignado: Uuid,
+    pub concepto: Concepto,
+    pub tipo: TipoMovimiento,
+    pub cantidad: i32,
+    #[serde(default)]
+    pub numero_orden: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartAdd {
+    pub id_item_carrito: Uuid,
+    /// The destination location of the future request.
+    pub id_localizacion: Uuid,
+    pub id_repuesto: Uuid,
+    pub cantidad: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartSet {
+    pub id_item_carrito: Uuid,
+    pub cantidad: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CartRemove {
+    pub id_item_carrito: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestLine {
+    pub id_detalle: Uuid,
+    pub id_repuesto: Uuid,
+    pub cantidad: i32,
+    /// The cart line this comes from; it is removed when the request is created.
+    #[serde(default)]
+    pub id_item_carrito: Option<Uuid>,
+    #[serde(default)]
+    pub observaciones: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestCreate {
+    pub id_solicitud: Uuid,
+    pub id_localizacion_origen: Uuid,
+    pub id_localizacion_destino: Uuid,
+    pub lines: Vec<RequestLine>,
+    #[serde(default)]
+    pub observaciones_generales: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestRef {
+    pub id_solicitud: Uuid,
+    #[serde(default)]
+    pub comentario: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineQuantity {
+    pub id_detalle: Uuid,
+    pub cantidad: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestDispatch {
+    pub id_solicitud: Uuid,
+    /// Dispatched quantity per line; a line not listed is dispatched as requested.
+    #[serde(default)]
+    pub lines: Vec<LineQuantity>,
+    #[serde(default)]
+    pub guia_transporte: Option<String>,
+    #[serde(default)]
+    pub comentario: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestReceive {
+    pub id_solicitud: Uuid,
+    /// Received quantity per line; a line not listed is received as dispatched.
+    #[serde(default)]
+    pub lines: Vec<LineQuantity>,
+    #[serde(default)]
+    pub comentario: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountStart {
+    pub id_conteo: Uuid,
+    pub id_localizacion: Uuid,
+    #[serde(default)]
+    pub observaciones: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountLine {
+    pub id_detalle_conteo: Uuid,
+    pub id_conteo: Uuid,
+    pub id_repuesto: Uuid,
+    pub cantidad_csa: i32,
+    #[serde(default)]
+    pub cantidad_pq: i32,
+    #[serde(default)]
+    pub observaciones: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountClose {
+    pub id_conteo: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyCreate {
+    pub id_garantia: Uuid,
+    pub id_localizacion: Uuid,
+    pub id_repuesto: Uuid,
+    pub cantidad: i32,
+    pub motivo_falla: String,
+    #[serde(default)]
+    pub id_tecnico_asociado: Option<Uuid>,
+    #[serde(default)]
+    pub kilometraje: Option<i32>,
+    #[serde(default)]
+    pub numero_orden: Option<String>,
+    #[serde(default)]
+    pub solicitante: Option<String>,
+    #[serde(default)]
+    pub url_evidencia_foto: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyEdit {
+    pub id_garantia: Uuid,
+    pub edits: Vec<FieldEdit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyRef {
+    pub id_garantia: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WarrantyResolve {
+    pub id_garantia: Uuid,
+    #[serde(default)]
+    pub comentarios_resolucion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationRead {
+    pub id_notificacion: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserRef {
+    pub id_usuario: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserReject {
+    pub id_usuario: Uuid,
+    pub motivo_rechazo: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserLocation {
+    pub id_usuario: Uuid,
+    pub id_localizacion: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocationPolicy {
+    pub id_localizacion: Uuid,
+    pub stock_negativo: NegativeStockPolicy,
+}
+
+/// Every mutation, typed. The wire name of each is in [`Mutation::name`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mutation {
+    PartCreate(PartCreate),
+    PartEdit(PartEdit),
+    PartDiscontinue(PartDiscontinue),
+    InventorySettings(InventorySettings),
+    InventoryAdjust(InventoryAdjust),
+    MovementRecord(MovementRecord),
+    CartAdd(CartAdd),
+    CartSet(CartSet),
+    CartRemove(CartRemove),
+    RequestCreate(RequestCreate),
+    RequestPick(RequestRef),
+    RequestDispatch(RequestDispatch),
+    RequestReceive(RequestReceive),
+    RequestCancel(RequestRef),
+    CountStart(CountStart),
+    CountLine(CountLine),
+    CountClose(CountClose),
+    WarrantyCreate(WarrantyCreate),
+    WarrantyEdit(WarrantyEdit),
+    WarrantySubmit(WarrantyRef),
+    WarrantyApprove(WarrantyResolve),
+    WarrantyReject(WarrantyResolve),
+    NotificationRead(NotificationRead),
+    UserApprove(UserRef),
+    UserReject(UserReject),
+    UserAssign(UserLocation),
+    UserUnassign(UserLocation),
+    LocationPolicy(LocationPolicy),
+}
+
+/// The wire names, in catalogue order.
+pub const MUTATION_NAMES: &[&str] = &[
+    "part.create",
+    "part.edit",
+    "part.discontinue",
+    "inventory.settings",
+    "inventory.adjust",
+    "movement.record",
+    "cart.add",
+    "cart.set",
+    "cart.remove",
+    "request.create",
+    "request.pick",
+    "request.dispatch",
+    "request.receive",
+    "request.cancel",
+    "count.start",
+    "count.line",
+    "count.close",
+    "warranty.create",
+    "warranty.edit",
+    "warranty.submit",
+    "warranty.approve",
+    "warranty.reject",
+    "notification.read",
+    "user.approve",
+    "user.reject",
+    "user.assign",
+    "user.unassign",
+    "location.policy",
+];
+
+fn args<T: DeserializeOwned>(value: &Value) -> Result<T, Rechazo> {
+    serde_json::from_value(value.clone()).map_err(|error| {
+        Rechazo::new(RejectionCode::InvalidArguments).with("detail", error.to_string())
+    })
+}
+
+impl Mutation {
+    /// Parses a mutation from its wire name and arguments.
+    pub fn parse(name: &str, value: &Value) -> Result<Mutation, Rechazo> {
+        Ok(match name {
+            "part.create" => Mutation::PartCreate(args(value)?),
+            "part.edit" => Mutation::PartEdit(args(value)?),
+            "part.discontinue" => Mutation::PartDiscontinue(args(value)?),
+            "inventory.settings" => Mutation::InventorySettings(args(value)?),
+            "inventory.adjust" => Mutation::InventoryAdjust(args(value)?),
+            "movement.record" => Mutation::MovementRecord(args(value)?),
+            "cart.add" => Mutation::CartAdd(args(value)?),
+            "cart.set" => Mutation::CartSet(args(value)?),
+            "cart.remove" => Mutation::CartRemove(args(value)?),
+            "request.create" => Mutation::RequestCreate(args(value)?),
+            "request.pick" => Mutation::RequestPick(args(value)?),
+            "request.dispatch" => Mutation::RequestDispatch(args(value)?),
+            "request.receive" => Mutation::RequestReceive(args(value)?),
+            "request.cancel" => Mutation::RequestCancel(args(value)?),
+            "count.start" => Mutation::CountStart(args(value)?),
+            "count.line" => Mutation::CountLine(args(value)?),
+            "count.close" => Mutation::CountClose(args(value)?),
+            "warranty.create" => Mutation::WarrantyCreate(args(value)?),
+            "warranty.edit" => Mutation::WarrantyEdit(args(value)?),
+            "warranty.submit" => Mutation::WarrantySubmit(args(value)?),
+            "warranty.approve" => Mutation::WarrantyApprove(args(value)?),
+            "warranty.reject" => Mutation::WarrantyReject(args(value)?),
+            "notification.read" => Mutation::NotificationRead(args(value)?),
+            "user.approve" => Mutation::UserApprove(args(value)?),
+            "user.reject" => Mutation::UserReject(args(value)?),
+            "user.assign" => Mutation::UserAssign(args(value)?),
+            "user.unassign" => Mutation::UserUnassign(args(value)?),
+            "location.policy" => Mutation::LocationPolicy(args(value)?),
+            other => {
+                return Err(Rechazo::new(RejectionCode::UnknownMutation).with("name", other))
+            }
+        })
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mutation::PartCreate(_) => "part.create",
+            Mutation::PartEdit(_) => "part.edit",
+            Mutation::PartDiscontinue(_) => "part.discontinue",
+            Mutation::InventorySettings(_) => "inventory.settings",
+            Mutation::InventoryAdjust(_) => "inventory.adjust",
+            Mutation::MovementRecord(_) => "movement.record",
+            Mutation::CartAdd(_) => "cart.add",
+            Mutation::CartSet(_) => "cart.set",
+            Mutation::CartRemove(_) => "cart.remove",
+            Mutation::RequestCreate(_) => "request.create",
+            Mutation::RequestPick(_) => "request.pick",
+            Mutation::RequestDispatch(_) => "request.dispatch",
+            Mutation::RequestReceive(_) => "request.receive",
+            Mutation::RequestCancel(_) => "request.cancel",
+            Mutation::CountStart(_) => "count.start",
+            Mutation::CountLine(_) => "count.line",
+            Mutation::CountClose(_) => "count.close",
+            Mutation::WarrantyCreate(_) => "warranty.create",
+            Mutation::WarrantyEdit(_) => "warranty.edit",
+            Mutation::WarrantySubmit(_) => "warranty.submit",
+            Mutation::WarrantyApprove(_) => "warranty.approve",
+            Mutation::WarrantyReject(_) => "warranty.reject",
+            Mutation::NotificationRead(_) => "notification.read",
+            Mutation::UserApprove(_) => "user.approve",
+            Mutation::UserReject(_) => "user.reject",
+            Mutation::UserAssign(_) => "user.assign",
+            Mutation::UserUnassign(_) => "user.unassign",
+            Mutation::LocationPolicy(_) => "location.policy",
+        }
+    }
+
+    /// The arguments back as JSON (for the outbox and the wire).
+    pub fn args(&self) -> Value {
+        let value = match self {
+            Mutation::PartCreate(a) => serde_json::to_value(a),
+            Mutation::PartEdit(a) => serde_json::to_value(a),
+            Mutation::PartDiscontinue(a) => serde_json::to_value(a),
+            Mutation::InventorySettings(a) => serde_json::to_value(a),
+            Mutation::InventoryAdjust(a) => serde_json::to_value(a),
+            Mutation::MovementRecord(a) => serde_json::to_value(a),
+            Mutation::CartAdd(a) => serde_json::to_value(a),
+            Mutation::CartSet(a) => serde_json::to_value(a),
+            Mutation::CartRemove(a) => serde_json::to_value(a),
+            Mutation::RequestCreate(a) => serde_json::to_value(a),
+            Mutation::RequestPick(a) | Mutation::RequestCancel(a) => serde_json::to_value(a),
+            Mutation::RequestDispatch(a) => serde_json::to_value(a),
+            Mutation::RequestReceive(a) => serde_json::to_value(a),
+            Mutation::CountStart(a) => serde_json::to_value(a),
+            Mutation::CountLine(a) => serde_json::to_value(a),
+            Mutation::CountClose(a) => serde_json::to_value(a),
+            Mutation::WarrantyCreate(a) => serde_json::to_value(a),
+            Mutation::WarrantyEdit(a) => serde_json::to_value(a),
+            Mutation::WarrantySubmit(a) => serde_json::to_value(a),
+            Mutation::WarrantyApprove(a) | Mutation::WarrantyReject(a) => serde_json::to_value(a),
+            Mutation::NotificationRead(a) => serde_json::to_value(a),
+            Mutation::UserApprove(a) => serde_json::to_value(a),
+            Mutation::UserReject(a) => serde_json::to_value(a),
+            Mutation::UserAssign(a) | Mutation::UserUnassign(a) => serde_json::to_value(a),
+            Mutation::LocationPolicy(a) => serde_json::to_value(a),
+        };
+        // Serializing plain structs of strings, numbers and uuids cannot fail.
+        value.unwrap_or(Value::Null)
+    }
+
+    /// The role permission the mutation needs (location scope is checked separately, against
+    /// the rows the mutation touches). `None`: any signed-in user may (their own rows only).
+    pub fn permission(&self) -> Option<Permiso> {
+        Some(match self {
+            Mutation::PartCreate(_) => Permiso::InventoryCreate,
+            Mutation::PartEdit(_) => Permiso::InventoryEdit,
+            Mutation::PartDiscontinue(_) => Permiso::InventoryDelete,
+            Mutation::InventorySettings(_) | Mutation::InventoryAdjust(_) => Permiso::InventoryEdit,
+            Mutation::MovementRecord(_) => Permiso::InventoryCreate,
+            Mutation::CartAdd(_) | Mutation::CartSet(_) | Mutation::CartRemove(_) => {
+                Permiso::RequestsCreate
+            }
+            Mutation::RequestCreate(_) | Mutation::RequestReceive(_) => Permiso::RequestsCreate,
+            Mutation::RequestPick(_) | Mutation::RequestDispatch(_) => Permiso::RequestsApprove,
+            // Cancelling is allowed to the requester or to approvers; checked by the handler.
+            Mutation::RequestCancel(_) => Permiso::RequestsView,
+            Mutation::CountStart(_) | Mutation::CountLine(_) | Mutation::CountClose(_) => {
+                Permiso::InventoryEdit
+            }
+            Mutation::WarrantyCreate(_)
+            | Mutation::WarrantyEdit(_)
+            | Mutation::WarrantySubmit(_) => Permiso::GuaranteesCreate,
+            Mutation::WarrantyApprove(_) | Mutation::WarrantyReject(_) => {
+                Permiso::GuaranteesResolve
+            }
+            Mutation::NotificationRead(_) => return None,
+            Mutation::UserApprove(_)
+            | Mutation::UserReject(_)
+            | Mutation::UserAssign(_)
+            | Mutation::UserUnassign(_)
+            | Mutation::LocationPolicy(_) => Permiso::UsersManage,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_name_parses_and_round_trips() {
+        let id = Uuid::nil();
+        let samples = [
+            ("part.create", json!({"id_repuesto": id, "referencia": "MTR-500W-48V", "nombre": "Motor"})),
+            ("part.edit", json!({"id_repuesto": id, "edits": [{"field": "nombre", "old": "a", "new": "b"}]})),
+            ("part.discontinue", json!({"id_repuesto": id})),
+            ("inventory.settings", json!({"id_localizacion": id, "id_repuesto": id, "edits": []})),
+            ("inventory.adjust", json!({"id_localizacion": id, "id_repuesto": id, "delta": -2, "motivo": "rotura"})),
+            ("movement.record", json!({"id_movimientos_tecnicos": id, "id_localizacion": id, "id_repuesto": id, "id_tecnico_asignado": id, "concepto": "salida", "tipo": "salida", "cantidad": 1})),
+            ("cart.add", json!({"id_item_carrito": id, "id_localizacion": id, "id_repuesto": id, "cantidad": 2})),
+            ("cart.set", json!({"id_item_carrito": id, "cantidad": 3})),
+            ("cart.remove", json!({"id_item_carrito": id})),
+            ("request.create", json!({"id_solicitud": id, "id_localizacion_origen": id, "id_localizacion_destino": id, "lines": [{"id_detalle": id, "id_repuesto": id, "cantidad": 1}]})),
+            ("request.pick", json!({"id_solicitud": id})),
+            ("request.dispatch", json!({"id_solicitud": id, "lines": [{"id_detalle": id, "cantidad": 1}], "guia_transporte": "G-1"})),
+            ("request.receive", json!({"id_solicitud": id})),
+            ("request.cancel", json!({"id_solicitud": id, "comentario": "ya no"})),
+            ("count.start", json!({"id_conteo": id, "id_localizacion": id})),
+            ("count.line", json!({"id_detalle_conteo": id, "id_conteo": id, "id_repuesto": id, "cantidad_csa": 4})),
+            ("count.close", json!({"id_conteo": id})),
+            ("warranty.create", json!({"id_garantia": id, "id_localizacion": id, "id_repuesto": id, "cantidad": 1, "motivo_falla": "no gira"})),
+            ("warranty.edit", json!({"id_garantia": id, "edits": []})),
+            ("warranty.submit", json!({"id_garantia": id})),
+            ("warranty.approve", json!({"id_garantia": id})),
+            ("warranty.reject", json!({"id_garantia": id, "comentarios_resolucion": "uso indebido"})),
+            ("notification.read", json!({"id_notificacion": id})),
+            ("user.approve", json!({"id_usuario": id})),
+            ("user.reject", json!({"id_usuario": id, "motivo_rechazo": "desconocido"})),
+            ("user.assign", json!({"id_usuario": id, "id_localizacion": id})),
+            ("user.unassign", json!({"id_usuario": id, "id_localizacion": id})),
+            ("location.policy", json!({"id_localizacion": id, "stock_negativo": "reject"})),
+        ];
+        assert_eq!(samples.len(), MUTATION_NAMES.len());
+        for ((name, args), listed) in samples.iter().zip(MUTATION_NAMES) {
+            assert_eq!(name, listed, "catalogue order");
+            let mutation = Mutation::parse(name, args).unwrap_or_else(|r| panic!("{name}: {r}"));
+            assert_eq!(mutation.name(), *name);
+            let again = Mutation::parse(name, &mutation.args()).expect("round trip");
+            assert_eq!(again, mutation);
+        }
+    }
+
+    #[test]
+    fn bad_arguments_are_rejections_not_panics() {
+        let cases = [
+            ("no.such", json!({}), RejectionCode::UnknownMutation),
+            ("cart.set", json!({"id_item_carrito": "nope", "cantidad": 1}), RejectionCode::InvalidArguments),
+            ("cart.set", json!({"id_item_carrito": Uuid::nil(), "cantidad": "3"}), RejectionCode::InvalidArguments),
+            ("cart.set", json!({"id_item_carrito": Uuid::nil(), "cantidad": 1, "extra": 1}), RejectionCode::InvalidArguments),
+            ("movement.record", json!({"concepto": "robo"}), RejectionCode::InvalidArguments),
+            ("cart.remove", json!([1, 2]), RejectionCode::InvalidArguments),
+            ("cart.add", json!({"id_item_carrito": Uuid::nil(), "id_localizacion": Uuid::nil(), "id_repuesto": Uuid::nil(), "cantidad": 3000000000u64}), RejectionCode::InvalidArguments),
+        ];
+        for (name, args, code) in cases {
+            assert_eq!(Mutation::parse(name, &args).err().map(|r| r.code), Some(code), "{name} {args}");
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! Server settings. Every field has a flag and an environment variable (see `main.rs`).
+
+use chrono::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// How long an access token lives.
+    pub access_ttl: Duration,
+    /// How long a refresh token lives.
+    pub refresh_ttl: Duration,
+    /// How far back a person's action may be dated (contract invariant 10).
+    pub backdate_window: Duration,
+    /// Failed logins allowed per account and per address within `login_window`.
+    pub login_attempts_per_account: i32,
+    pub login_attempts_per_address: i32,
+    pub login_window: Duration,
+    /// Most rows in one pull page.
+    pub max_page_rows: u32,
+    /// Mutations applied per database transaction within a push.
+    pub push_chunk: usize,
+    /// Interval of the live channel's keep-alive comments.
+    pub keepalive: std::time::Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            access_ttl: Duration::hours(1),
+            refresh_ttl: Duration::days(30),
+            backdate_window: taller_domain::tiempo::DEFAULT_BACKDATE_WINDOW,
+            login_attempts_per_account: 5,
+            login_attempts_per_address: 30,
+            login_window: Duration::minutes(15),
+            max_page_rows: 5000,
+            push_chunk: 200,
+            keepalive: std::time::Duration::from_secs(15),
+        }
+    }
+}

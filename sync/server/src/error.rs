@@ -1,0 +1,100 @@
+//! The HTTP error of the API: a status, a stable code and a human message. Database internals
+//! never reach the body; they go to the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use taller_protocol::messages::{ApiError, ErrorCode};
+
+#[derive(Debug, thiserror::Error)]
+#[error("{status} {code:?}: {message}")]
+pub struct ApiFailure {
+    pub status: StatusCode,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl ApiFailure {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiFailure {
+        ApiFailure {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiFailure {
+        ApiFailure::new(StatusCode::FORBIDDEN, ErrorCode::Forbidden, message)
+    }
+
+    pub fn internal() -> ApiFailure {
+        ApiFailure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "Internal error on the server; it was logged. Try again later.",
+        )
+    }
+
+    pub fn unavailable() -> ApiFailure {
+        ApiFailure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "The database is unavailable right now; try again later.",
+        )
+    }
+}
+
+/// Whether a database error is transient (connection lost, pool exhausted, server shutting
+/// down): the client should retry the same request later.
+pub fn is_transient(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_) => true,
+        sqlx::Error::Database(db) => {
+            // 08: connection exception; 40: transaction rollback (serialization, deadlock);
+            // 53: insufficient resources; 57P: operator intervention (shutdown).
+            let code = db.code().unwrap_or_default();
+            code.starts_with("08")
+                || code.starts_with("40")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+        }
+        _ => false,
+    }
+}
+
+impl From<sqlx::Error> for ApiFailure {
+    fn from(error: sqlx::Error) -> ApiFailure {
+        if is_transient(&error) {
+            tracing::warn!(%error, "transient database error");
+            ApiFailure::unavailable()
+        } else {
+            tracing::error!(%error, "database error");
+            ApiFailure::internal()
+        }
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let body = ApiError {
+            code: self.code,
+            message: self.message,
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiFailure>;

@@ -1,0 +1,142 @@
+//! Field edits with the value they replaced (catalog, minimums, positions, warranty drafts).
+//! The edit applies in server order; when the author replaced a value that was no longer
+//! current, both authors get a conflict entry.
+
+use super::{invalid, record_conflict, Ctx, Failure};
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use taller_domain::{resolve_field_edit, Rechazo, RejectionCode};
+use taller_protocol::checksum::canonical;
+use taller_protocol::mutations::FieldEdit;
+use taller_protocol::tables::{ColumnType, Table};
+
+pub struct Target<'a> {
+    pub table: &'static Table,
+    pub key: &'a str,
+    /// The fields this mutation may edit.
+    pub fields: &'a [&'static str],
+}
+
+fn sql_type(ty: ColumnType) -> &'static str {
+    match ty {
+        ColumnType::Uuid => "uuid",
+        ColumnType::Text => "text",
+        ColumnType::Integer => "integer",
+        ColumnType::Boolean => "boolean",
+        ColumnType::Timestamptz => "timestamptz",
+        ColumnType::Date => "date",
+        ColumnType::Jsonb => "jsonb",
+    }
+}
+
+/// Checks a new value against its column and returns it normalised (trimmed text, empty
+/// text as NULL for nullable columns).
+fn check_value(table: &Table, field: &str, value: &Value) -> Result<Value, Failure> {
+    let column = table.column(field).ok_or_else(|| {
+        Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", field))
+    })?;
+    let value = match value {
+        Value::String(text) if column.ty == ColumnType::Text => {
+            let trimmed = text.trim();
+            super::check_text(field, trimmed)?;
+            if trimmed.is_empty() { Value::Null } else { Value::String(trimmed.to_owned()) }
+        }
+        other => other.clone(),
+    };
+    if value.is_null() {
+        return if column.nullable { Ok(Value::Null) } else { Err(invalid(format!("{field} cannot be empty"))) };
+    }
+    let ok = match column.ty {
+        ColumnType::Text => value.is_string(),
+        ColumnType::Integer => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        ColumnType::Boolean => value.is_boolean(),
+        ColumnType::Uuid => value.as_str().is_some_and(|s| s.parse::<uuid::Uuid>().is_ok()),
+        ColumnType::Date => value.as_str().is_some_and(|s| s.parse::<chrono::NaiveDate>().is_ok()),
+        ColumnType::Timestamptz => value.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+        ColumnType::Jsonb => true,
+    };
+    if ok { Ok(value) } else { Err(invalid(format!("{field} has the wrong type"))) }
+}
+
+/// Values compared as the column's canonical text, so `5` and `5.0`, or one instant in two
+/// offsets, are the same value.
+fn comparable(table: &Table, field: &str, value: &Value) -> Value {
+    match table.column(field) {
+        Some(column) if !value.is_null() && matches!(column.ty, ColumnType::Timestamptz | ColumnType::Uuid) => {
+            Value::String(canonical(column.ty, value))
+        }
+        _ => value.clone(),
+    }
+}
+
+/// Applies the edits to one row (the caller has locked it). Returns the conflict summaries.
+pub async fn apply_edits(
+    conn: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    target: &Target<'_>,
+    edits: &[FieldEdit],
+    extra_check: impl Fn(&str, &Value) -> Result<(), Failure>,
+) -> Result<Vec<Value>, Failure> {
+    let table = target.table;
+    let key_column = table.key[0];
+    let mut conflicts = Vec::new();
+    for edit in edits {
+        let field = edit.field.as_str();
+        let Some(&field) = target.fields.iter().find(|allowed| **allowed == field) else {
+            return Err(Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", edit.field.clone())));
+        };
+        let new = check_value(table, field, &edit.new)?;
+        extra_check(field, &new)?;
+        let ty = table.column(field).map(|c| c.ty).unwrap_or(ColumnType::Text);
+        // Identifiers come from the static table catalogue, never from the request.
+        let current: Option<Value> = sqlx::query_scalar(&format!(
+            "SELECT to_jsonb({field}) FROM {} WHERE {key_column}::text = $1",
+            table.name
+        ))
+        .bind(target.key)
+        .fetch_one(&mut *conn)
+        .await?;
+        let current = current.unwrap_or(Value::Null);
+        let outcome = resolve_field_edit(
+            &comparable(table, field, &current),
+            &comparable(table, field, &edit.old),
+            &comparable(table, field, &new),
+        );
+        let cast = sql_type(ty);
+        let update = if ty == ColumnType::Jsonb {
+            format!("UPDATE {} SET {field} = $1::jsonb WHERE {key_column}::text = $2", table.name)
+        } else {
+            format!("UPDATE {} SET {field} = ($1::jsonb #>> '{{}}')::{cast} WHERE {key_column}::text = $2", table.name)
+        };
+        sqlx::query(&update).bind(&new).bind(target.key).execute(&mut *conn).await?;
+        let previous_editor: Option<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT id_usuario FROM sync_editores_campo WHERE tabla = $1 AND clave = $2 AND campo = $3",
+        )
+        .bind(table.name)
+        .bind(target.key)
+        .bind(field)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if outcome.conflict_with.is_some() {
+            let details = json!({"autor": ctx.user.id_usuario, "autor_anterior": previous_editor});
+            let values = [Some(&edit.old), Some(&current), Some(&new)];
+            let mine = record_conflict(conn, ctx, ctx.user.id_usuario, "edicion_campo", table.name, target.key, Some(field), values, previous_editor, details.clone()).await?;
+            conflicts.push(mine);
+            if let Some(other) = previous_editor.filter(|other| *other != ctx.user.id_usuario) {
+                record_conflict(conn, ctx, other, "edicion_campo", table.name, target.key, Some(field), values, Some(ctx.user.id_usuario), details).await?;
+            }
+        }
+        sqlx::query(
+            "INSERT INTO sync_editores_campo (tabla, clave, campo, id_usuario, id_mutacion) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (tabla, clave, campo) DO UPDATE SET id_usuario = EXCLUDED.id_usuario, id_mutacion = EXCLUDED.id_mutacion",
+        )
+        .bind(table.name)
+        .bind(target.key)
+        .bind(field)
+        .bind(ctx.user.id_usuario)
+        .bind(ctx.id_mutacion)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(conflicts)
+}

@@ -1,0 +1,198 @@
+//! Stock is a ledger: every change of `inventario.stock_actual` is written here together with
+//! its `logs_inventario` row, in the caller's transaction. The decision (absorbed by a later
+//! count, negative stock allowed or refused) is `taller_domain::stock`'s.
+
+use super::{notify, record_conflict, Ctx, Failure};
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use taller_domain::stock::{apply_delta, CountAnchor, ItemState, LedgerEntry};
+use taller_domain::{NegativeStockPolicy, TipoOperacion};
+use uuid::Uuid;
+
+/// The inventory row of a part at a location, created at zero stock when missing, locked.
+pub struct Item {
+    pub id_inventario: Uuid,
+    pub stock: i32,
+}
+
+pub async fn lock_item(conn: &mut PgConnection, id_localizacion: Uuid, id_repuesto: Uuid) -> Result<Item, sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO inventario (id_localizacion, id_repuesto) VALUES ($1, $2) \
+         ON CONFLICT (id_localizacion, id_repuesto) DO NOTHING",
+    )
+    .bind(id_localizacion)
+    .bind(id_repuesto)
+    .execute(&mut *conn)
+    .await?;
+    let (id_inventario, stock): (Uuid, i32) = sqlx::query_as(
+        "SELECT id_inventario, stock_actual FROM inventario \
+          WHERE id_localizacion = $1 AND id_repuesto = $2 FOR UPDATE",
+    )
+    .bind(id_localizacion)
+    .bind(id_repuesto)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Item { id_inventario, stock })
+}
+
+/// The latest count applied to an item: its non-absorbed `CONTEO_FISICO` row with the
+/// greatest (time counted, count id).
+pub async fn count_anchor(conn: &mut PgConnection, id_inventario: Uuid) -> Result<Option<CountAnchor>, sqlx::Error> {
+    let row: Option<(chrono::DateTime<chrono::Utc>, Option<String>)> = sqlx::query_as(
+        "SELECT fecha, detalles->>'id_conteo' FROM logs_inventario \
+          WHERE id_inventario = $1 AND tipo_operacion = 'CONTEO_FISICO' \
+            AND NOT COALESCE((detalles->>'absorbido')::boolean, false) \
+          ORDER BY fecha DESC, detalles->>'id_conteo' DESC LIMIT 1",
+    )
+    .bind(id_inventario)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(|(at, id)| CountAnchor {
+        at,
+        id_conteo: id.and_then(|text| text.parse().ok()).unwrap_or_default(),
+    }))
+}
+
+pub async fn location_policy(conn: &mut PgConnection, id_localizacion: Uuid) -> Result<NegativeStockPolicy, sqlx::Error> {
+    let text: Option<String> = sqlx::query_scalar("SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = $1")
+        .bind(id_localizacion)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(text.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default())
+}
+
+/// Writes one ledger row and moves `stock_actual` to its `cantidad_nueva`.
+#[allow(clippy::too_many_arguments)]
+pub async fn write_entry(
+    conn: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    id_inventario: Uuid,
+    tipo: TipoOperacion,
+    entry: &LedgerEntry,
+    motivo: Option<&str>,
+    detalles: Value,
+    fecha: chrono::DateTime<chrono::Utc>,
+) -> Result<Uuid, sqlx::Error> {
+    if entry.cantidad_nueva != entry.cantidad_anterior {
+        sqlx::query("UPDATE inventario SET stock_actual = $2 WHERE id_inventario = $1")
+            .bind(id_inventario)
+            .bind(entry.cantidad_nueva)
+            .execute(&mut *conn)
+            .await?;
+    }
+    sqlx::query_scalar(
+        "INSERT INTO logs_inventario (id_inventario, id_usuario, tipo_operacion, cantidad_anterior, \
+                                      cantidad_nueva, diferencia, motivo, detalles, fecha) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id_log",
+    )
+    .bind(id_inventario)
+    .bind(ctx.user.id_usuario)
+    .bind(tipo.as_str())
+    .bind(entry.cantidad_anterior)
+    .bind(entry.cantidad_nueva)
+    .bind(entry.diferencia)
+    .bind(motivo)
+    .bind(detalles)
+    .bind(fecha)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// What a stock change did, for the mutation's outcome.
+pub struct StockChange {
+    pub entry: LedgerEntry,
+    pub conflicts: Vec<Value>,
+}
+
+/// Applies a signed delta dated at the person's time to a part at a location.
+#[allow(clippy::too_many_arguments)]
+pub async fn change_stock(
+    conn: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    id_localizacion: Uuid,
+    id_repuesto: Uuid,
+    delta: i32,
+    tipo: TipoOperacion,
+    motivo: Option<&str>,
+    detalles: Value,
+) -> Result<StockChange, Failure> {
+    let item = lock_item(conn, id_localizacion, id_repuesto).await?;
+    let anchor = count_anchor(conn, item.id_inventario).await?;
+    let policy = location_policy(conn, id_localizacion).await?;
+    let state = ItemState { stock: item.stock, anchor };
+    let entry = apply_delta(state, delta, ctx.at, policy)?;
+    let mut detalles = match detalles {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    detalles.insert("id_mutacion".into(), json!(ctx.id_mutacion));
+    if entry.absorbed {
+        detalles.insert("absorbido".into(), json!(true));
+        detalles.insert("delta_original".into(), json!(delta));
+        if let Some(anchor) = anchor {
+            detalles.insert("absorbido_por_conteo".into(), json!(anchor.id_conteo));
+        }
+    }
+    let id_log = write_entry(conn, ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at).await?;
+    let mut conflicts = Vec::new();
+    let clave = item.id_inventario.to_string();
+    if entry.absorbed {
+        let conflict = record_conflict(
+            conn,
+            ctx,
+            ctx.user.id_usuario,
+            "absorbido",
+            "inventario",
+            &clave,
+            Some("stock_actual"),
+            [None, Some(&json!(entry.cantidad_anterior)), Some(&json!(delta))],
+            None,
+            json!({"id_log": id_log, "conteo": anchor.map(|a| a.id_conteo)}),
+        )
+        .await?;
+        conflicts.push(conflict);
+    }
+    if entry.went_negative {
+        let conflict = record_conflict(
+            conn,
+            ctx,
+            ctx.user.id_usuario,
+            "stock_negativo",
+            "inventario",
+            &clave,
+            Some("stock_actual"),
+            [Some(&json!(entry.cantidad_anterior)), Some(&json!(entry.cantidad_nueva)), Some(&json!(delta))],
+            None,
+            json!({"id_log": id_log, "id_localizacion": id_localizacion, "id_repuesto": id_repuesto}),
+        )
+        .await?;
+        conflicts.push(conflict);
+        let referencia: Option<String> = sqlx::query_scalar("SELECT referencia FROM repuestos WHERE id_repuesto = $1")
+            .bind(id_repuesto)
+            .fetch_optional(&mut *conn)
+            .await?;
+        let referencia = referencia.unwrap_or_default();
+        let (titulo, mensaje) = match ctx.lang {
+            taller_domain::Lang::Es => (
+                "Stock negativo".to_owned(),
+                format!("{referencia} quedó en {} unidades tras el movimiento.", entry.cantidad_nueva),
+            ),
+            taller_domain::Lang::En => (
+                "Negative stock".to_owned(),
+                format!("{referencia} is at {} units after the movement.", entry.cantidad_nueva),
+            ),
+        };
+        notify(
+            conn,
+            ctx.user.id_usuario,
+            Some(id_localizacion),
+            &titulo,
+            &mensaje,
+            "stock_negativo",
+            "alta",
+            json!({"id_inventario": item.id_inventario, "stock_actual": entry.cantidad_nueva, "id_log": id_log}),
+        )
+        .await?;
+    }
+    Ok(StockChange { entry, conflicts })
+}

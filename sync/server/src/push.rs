@@ -1,0 +1,267 @@
+//! Push: a device's batch of mutations, applied in the device's order, each exactly once.
+//!
+//! Each chunk of the batch is one PostgreSQL transaction; each mutation runs under a savepoint,
+//! so a rejection undoes only that mutation and is recorded, in the same transaction, as its
+//! final outcome (contract invariants 2 and 3). A re-sent mutation id returns the recorded
+//! outcome and changes nothing. A transient database failure aborts the chunk being applied
+//! and stops the batch there: nothing after it is applied, and the client retries later.
+
+use crate::auth::AuthUser;
+use crate::error::{is_transient, ApiFailure, ApiResult};
+use crate::json::ApiJson;
+use crate::mutations::{self, Ctx, Failure};
+use crate::scope::load_scope;
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use serde_json::{json, Value};
+use sqlx::{PgConnection, Postgres, Transaction};
+use std::collections::{HashMap, HashSet};
+use taller_domain::tiempo::check_action_time;
+use taller_domain::{Rechazo, RejectionCode};
+use taller_protocol::messages::{ApiError, ErrorCode, Outcome, OutcomeStatus, PushRequest, PushResponse};
+use taller_protocol::mutations::{Mutation, MutationEnvelope};
+use taller_protocol::MAX_PUSH_MUTATIONS;
+use uuid::Uuid;
+
+#[utoipa::path(post, path = "/v1/push", request_body = PushRequest,
+    responses((status = 200, body = PushResponse), (status = 400, body = ApiError), (status = 401, body = ApiError),
+              (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 413, body = ApiError),
+              (status = 422, body = ApiError), (status = 503, body = ApiError)),
+    security(("bearer" = [])))]
+pub async fn push(State(state): State<AppState>, user: AuthUser, ApiJson(request): ApiJson<PushRequest>) -> ApiResult<Json<PushResponse>> {
+    if request.mutations.len() > MAX_PUSH_MUTATIONS {
+        return Err(ApiFailure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::BatchTooLarge,
+            format!("At most {MAX_PUSH_MUTATIONS} mutations per push; send the rest in another request."),
+        ));
+    }
+    check_batch_shape(&request.mutations)?;
+    let owner: Uuid = sqlx::query_scalar(
+        "INSERT INTO sync_devices (id_dispositivo, id_usuario, visto_en) VALUES ($1, $2, now()) \
+         ON CONFLICT (id_dispositivo) DO UPDATE SET visto_en = now() RETURNING id_usuario",
+    )
+    .bind(request.device_id)
+    .bind(user.id_usuario)
+    .fetch_one(&state.pool)
+    .await?;
+    if owner != user.id_usuario {
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::DeviceMismatch,
+            "This device id belongs to another user: each user needs their own replica.",
+        ));
+    }
+    let mut outcomes = Vec::with_capacity(request.mutations.len());
+    let mut stopped = None;
+    for chunk in request.mutations.chunks(state.config.push_chunk.max(1)) {
+        match apply_chunk(&state, &user, request.device_id, chunk).await {
+            Ok(mut applied) => outcomes.append(&mut applied),
+            Err(ChunkError::Transient(error)) => {
+                tracing::warn!(%error, device = %request.device_id, "push stopped by a transient failure");
+                stopped = Some(ApiError {
+                    code: ErrorCode::Unavailable,
+                    message: "The server could not finish the batch; the rest will be sent again later.".into(),
+                });
+                break;
+            }
+            Err(ChunkError::Failure(failure)) => {
+                if outcomes.is_empty() {
+                    return Err(failure);
+                }
+                // Earlier chunks are committed: report them and say why the batch stopped.
+                stopped = Some(ApiError { code: failure.code, message: failure.message });
+                break;
+            }
+        }
+    }
+    Ok(Json(PushResponse { outcomes, stopped, server_time: Utc::now() }))
+}
+
+/// Sequence numbers strictly increasing and ids unique within one batch: anything else is a
+/// broken client, refused whole before anything is applied.
+fn check_batch_shape(mutations: &[MutationEnvelope]) -> ApiResult<()> {
+    let mut ids = HashSet::with_capacity(mutations.len());
+    let mut previous: Option<u64> = None;
+    for mutation in mutations {
+        if !ids.insert(mutation.id) {
+            return Err(ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest,
+                format!("Mutation {} appears twice in the batch.", mutation.id)));
+        }
+        if mutation.seq == 0 || mutation.seq > i64::MAX as u64 || previous.is_some_and(|p| mutation.seq <= p) {
+            return Err(ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest,
+                "Sequence numbers must be positive and strictly increasing within a batch."));
+        }
+        previous = Some(mutation.seq);
+    }
+    Ok(())
+}
+
+enum ChunkError {
+    Transient(sqlx::Error),
+    Failure(ApiFailure),
+}
+
+impl From<sqlx::Error> for ChunkError {
+    fn from(error: sqlx::Error) -> ChunkError {
+        if is_transient(&error) {
+            ChunkError::Transient(error)
+        } else {
+            ChunkError::Failure(error.into())
+        }
+    }
+}
+
+type Recorded = (Uuid, i64, String, Option<String>, Option<String>, Option<Value>, String);
+
+fn recorded_outcome((id, seq, estado, codigo, mensaje, resultado, txid): Recorded) -> Outcome {
+    Outcome {
+        id,
+        seq: u64::try_from(seq).unwrap_or_default(),
+        status: if estado == "applied" { OutcomeStatus::Applied } else { OutcomeStatus::Rejected },
+        code: codigo,
+        message: mensaje,
+        result: resultado.unwrap_or(Value::Null),
+        txid,
+    }
+}
+
+async fn apply_chunk(state: &AppState, user: &AuthUser, device: Uuid, chunk: &[MutationEnvelope]) -> Result<Vec<Outcome>, ChunkError> {
+    let mut tx: Transaction<'_, Postgres> = state.pool.begin().await?;
+    let txid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut *tx).await?;
+    // The device row lock serialises concurrent pushes of one device, so order holds even when
+    // a client retries while its first request is still running.
+    let mut last_seq: i64 = sqlx::query_scalar("SELECT ultimo_seq FROM sync_devices WHERE id_dispositivo = $1 FOR UPDATE")
+        .bind(device)
+        .fetch_one(&mut *tx)
+        .await?;
+    let ids: Vec<Uuid> = chunk.iter().map(|m| m.id).collect();
+    let recorded: Vec<Recorded> = sqlx::query_as(
+        "SELECT id_mutacion, seq, estado, codigo, mensaje, resultado, txid::text FROM sync_mutations WHERE id_mutacion = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut recorded: HashMap<Uuid, Outcome> = recorded.into_iter().map(|r| (r.0, recorded_outcome(r))).collect();
+    let mut scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
+    let now = Utc::now();
+    let mut outcomes = Vec::with_capacity(chunk.len());
+    for envelope in chunk {
+        if let Some(outcome) = recorded.remove(&envelope.id) {
+            outcomes.push(outcome);
+            continue;
+        }
+        let seq = i64::try_from(envelope.seq).unwrap_or(i64::MAX);
+        if seq <= last_seq {
+            return Err(ChunkError::Failure(ApiFailure::new(
+                StatusCode::CONFLICT,
+                ErrorCode::SequenceConflict,
+                format!("Sequence number {seq} of this device was already used by another mutation (last applied: {last_seq})."),
+            )));
+        }
+        let (status, rechazo, result) = apply_one(&mut tx, state, user, &scope, envelope, now).await?;
+        let (code, message, result) = match &rechazo {
+            Some(rechazo) => (
+                Some(rechazo.code.as_str().to_owned()),
+                Some(rechazo.message(user.lang)),
+                json!({"params": rechazo.params}),
+            ),
+            None => (None, None, result),
+        };
+        sqlx::query(
+            "INSERT INTO sync_mutations (id_mutacion, id_dispositivo, seq, id_usuario, nombre, args, realizada_en, estado, \
+                 codigo, mensaje, resultado) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(envelope.id)
+        .bind(device)
+        .bind(seq)
+        .bind(user.id_usuario)
+        .bind(&envelope.name)
+        .bind(&envelope.args)
+        .bind(envelope.at)
+        .bind(if status == OutcomeStatus::Applied { "applied" } else { "rejected" })
+        .bind(&code)
+        .bind(&message)
+        .bind(if result.is_null() { None } else { Some(&result) })
+        .execute(&mut *tx)
+        .await?;
+        last_seq = seq;
+        if status == OutcomeStatus::Applied && envelope.name.starts_with("user.") {
+            // An assignment may have changed this user's own scope for the next mutations.
+            scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
+        }
+        outcomes.push(Outcome { id: envelope.id, seq: envelope.seq, status, code, message, result, txid: txid.clone() });
+    }
+    sqlx::query("UPDATE sync_devices SET ultimo_seq = $2, visto_en = now() WHERE id_dispositivo = $1")
+        .bind(device)
+        .bind(last_seq)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(outcomes)
+}
+
+/// Applies one mutation under a savepoint. `Err` only for failures that are not the client's
+/// doing (they abort the chunk).
+async fn apply_one(
+    tx: &mut PgConnection,
+    state: &AppState,
+    user: &AuthUser,
+    scope: &taller_protocol::cursor::Scope,
+    envelope: &MutationEnvelope,
+    now: chrono::DateTime<Utc>,
+) -> Result<(OutcomeStatus, Option<Rechazo>, Value), ChunkError> {
+    if let Err(rechazo) = check_action_time(envelope.at, now, state.config.backdate_window) {
+        return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null));
+    }
+    let mutation = match Mutation::parse(&envelope.name, &envelope.args) {
+        Ok(mutation) => mutation,
+        Err(rechazo) => return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null)),
+    };
+    let ctx = Ctx { user, scope, at: envelope.at, id_mutacion: envelope.id, lang: user.lang };
+    sqlx::query("SAVEPOINT mutation").execute(&mut *tx).await?;
+    mutations::set_trigger_context(tx, &ctx, None).await?;
+    match mutations::apply(tx, &ctx, &mutation).await {
+        Ok(applied) => {
+            sqlx::query("RELEASE SAVEPOINT mutation").execute(&mut *tx).await?;
+            Ok((OutcomeStatus::Applied, None, Value::Object(applied.result)))
+        }
+        Err(Failure::Rejected(rechazo)) => {
+            sqlx::query("ROLLBACK TO SAVEPOINT mutation").execute(&mut *tx).await?;
+            Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null))
+        }
+        Err(Failure::Db(error)) => {
+            if is_transient(&error) {
+                return Err(ChunkError::Transient(error));
+            }
+            match client_caused(&error) {
+                Some(rechazo) => {
+                    sqlx::query("ROLLBACK TO SAVEPOINT mutation").execute(&mut *tx).await?;
+                    Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null))
+                }
+                None => {
+                    tracing::error!(%error, mutation = %envelope.id, name = %envelope.name, "mutation failed on the server");
+                    Err(ChunkError::Failure(ApiFailure::internal()))
+                }
+            }
+        }
+    }
+}
+
+/// Constraint violations caused by the mutation's data are the client's mistake: a final
+/// rejection with a code, never a 500.
+fn client_caused(error: &sqlx::Error) -> Option<Rechazo> {
+    let sqlx::Error::Database(db) = error else { return None };
+    let code = db.code().unwrap_or_default().into_owned();
+    let constraint = db.constraint().unwrap_or_default().to_owned();
+    match code.as_str() {
+        "23503" => Some(Rechazo::new(RejectionCode::NotFound).with("entity", constraint).with("id", "?")),
+        "23505" => Some(Rechazo::new(RejectionCode::AlreadyExists).with("entity", constraint).with("id", "?")),
+        "23514" | "23502" => Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", format!("violates {constraint}"))),
+        _ if code.starts_with("22") => Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", db.message().to_owned())),
+        _ => None,
+    }
+}

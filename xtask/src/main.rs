@@ -1,0 +1,55 @@
+//! `cargo xtask`: the project's automation, in Rust so that it runs wherever cargo does.
+//!
+//! - `cargo xtask setup`: checks (and installs) what the project needs on this machine.
+//! - `cargo xtask test [-- NEXTEST_ARGS]`: the whole test suite against a throwaway PostgreSQL
+//!   cluster; what `.ci/run` runs.
+//! - `cargo xtask demo`: the sync server with demo data on <http://127.0.0.1:8080>.
+
+mod cmd;
+mod demo;
+mod setup;
+mod signals;
+mod test;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Taller's project automation", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check what the project needs on this machine (PostgreSQL, cargo-nextest, ...) and
+    /// install what is missing.
+    Setup,
+    /// Run the workspace's tests with nextest against one throwaway PostgreSQL cluster
+    /// (exported as TALLER_TEST_DATABASE_URL and TALLER_PG_BIN).
+    Test {
+        /// Extra arguments for `cargo nextest run`, after `--`
+        /// (e.g. `cargo xtask test -- -E 'test(sync)'`).
+        #[arg(last = true)]
+        nextest_args: Vec<String>,
+    },
+    /// Build the sync server, load demo data into .taller/demo and serve it on 127.0.0.1:8080.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Setup => setup::setup().map(|()| ExitCode::SUCCESS),
+        Command::Test { nextest_args } => test::test(&nextest_args),
+        Command::Demo => demo::demo(),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("xtask: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
