@@ -1,0 +1,13 @@
+//! Integration tests of the sync server against a real PostgreSQL and real HTTP.
+//! One binary (see "Delete Cargo Integration Tests"); one module per area.
+//!
+//! Run them with `cargo xtask test`, which starts one throwaway PostgreSQL cluster for the run
+//! (`TALLER_TEST_DATABASE_URL`); each test gets its own database.
+
+mod harness;
+
+mod exactly_once;
+mod auth;
+mod bad_input;
+mod feed;
+mod mutations;
