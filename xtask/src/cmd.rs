@@ -8,10 +8,7 @@ use anyhow::{bail, Context, Result};
 /// The workspace root: the parent of this crate's directory.
 pub fn workspace_root() -> PathBuf {
     let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir
-        .parent()
-        .unwrap_or(manifest_dir)
-        .to_path_buf()
+    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
 /// The cargo target directory (`$CARGO_TARGET_DIR`, else `<root>/target`).

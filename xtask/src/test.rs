@@ -29,7 +29,10 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     let caught = signals::catch()?;
     let dir = std::env::temp_dir().join(format!("taller-test-{}", std::process::id()));
     remove_cluster_dirs(&dir)?;
-    cmd::note(&format!("starting a throwaway PostgreSQL cluster in {}", dir.display()));
+    cmd::note(&format!(
+        "starting a throwaway PostgreSQL cluster in {}",
+        dir.display()
+    ));
     let started = Instant::now();
     let cluster = match Cluster::start(&dir, &Options::throwaway()) {
         Ok(cluster) => cluster,
@@ -102,7 +105,11 @@ fn teardown(cluster: Cluster, dir: &Path) -> Result<()> {
     let removed = remove_cluster_dirs(dir);
     cmd::note(&format!(
         "test cluster {} and {} removed",
-        if stopped.is_ok() { "stopped" } else { "NOT stopped" },
+        if stopped.is_ok() {
+            "stopped"
+        } else {
+            "NOT stopped"
+        },
         dir.display()
     ));
     stopped?;

@@ -166,6 +166,9 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let err = find_bin_dir_in(None, tmp.path(), Some(OsString::new())).expect_err("must fail");
         let message = err.to_string();
-        assert!(message.contains("apt-get install -y postgresql"), "{message}");
+        assert!(
+            message.contains("apt-get install -y postgresql"),
+            "{message}"
+        );
     }
 }

@@ -133,7 +133,10 @@ impl Cluster {
         std::fs::create_dir_all(&requested).map_err(Error::io("create directory", &requested))?;
 
         let (dir, run_as) = if privilege::is_root()? {
-            (privilege::prepare_dir_for_postgres(&requested)?, RunAs::Postgres)
+            (
+                privilege::prepare_dir_for_postgres(&requested)?,
+                RunAs::Postgres,
+            )
         } else {
             (requested, RunAs::CurrentUser)
         };
@@ -148,7 +151,8 @@ impl Cluster {
         cluster.init_if_needed(options)?;
         cluster.remove_stale_pid_file()?;
         cluster.launch(options)?;
-        cluster.wait_until_accepting(started + STARTUP_TIMEOUT)?;
+        // `pg_ctl start -w` waited for the server to be ready: the probe confirms it over TCP.
+        cluster.wait_until_accepting(Instant::now() + STARTUP_TIMEOUT)?;
         tracing::info!(
             dir = %cluster.dir.display(),
             port = cluster.port,
@@ -215,7 +219,14 @@ impl Cluster {
         let mut command = std::process::Command::new(self.tool("psql"));
         command
             .args(["-X", "-q", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1"])
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", SUPERUSER])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                SUPERUSER,
+            ])
             .args(["-d", database, "-c", sql])
             .stdin(std::process::Stdio::null());
         process::run_checked(&mut command)
@@ -253,7 +264,15 @@ impl Cluster {
         }
         let mut command = self.run_as.command(&self.tool("createdb"));
         command
-            .args(["-w", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", SUPERUSER])
+            .args([
+                "-w",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                SUPERUSER,
+            ])
             .args(template.map(|t| format!("--template={t}")))
             .arg("--")
             .arg(name);
@@ -335,7 +354,11 @@ impl Cluster {
         if running || !lingering.is_empty() {
             return Err(Error::AlreadyRunning {
                 data_dir: data,
-                pids: if running { pid } else { format!("{lingering:?}") },
+                pids: if running {
+                    pid
+                } else {
+                    format!("{lingering:?}")
+                },
                 stop_command: process::describe(&self.pg_ctl_stop_command("fast")),
             });
         }
@@ -439,11 +462,13 @@ impl Cluster {
 
     fn pg_ctl_stop_command(&self, mode: &str) -> std::process::Command {
         let mut command = self.run_as.command(&self.tool("pg_ctl"));
-        command
-            .arg("stop")
-            .arg("-D")
-            .arg(self.data_dir())
-            .args(["-m", mode, "-w", "-t", &STARTUP_TIMEOUT.as_secs().to_string()]);
+        command.arg("stop").arg("-D").arg(self.data_dir()).args([
+            "-m",
+            mode,
+            "-w",
+            "-t",
+            &STARTUP_TIMEOUT.as_secs().to_string(),
+        ]);
         command
     }
 
@@ -558,8 +583,14 @@ mod tests {
             port: 5433,
             running: false,
         };
-        assert_eq!(cluster.url("taller"), "postgres://postgres@127.0.0.1:5433/taller");
-        assert_eq!(cluster.url("a b/ñ"), "postgres://postgres@127.0.0.1:5433/a%20b%2F%C3%B1");
+        assert_eq!(
+            cluster.url("taller"),
+            "postgres://postgres@127.0.0.1:5433/taller"
+        );
+        assert_eq!(
+            cluster.url("a b/ñ"),
+            "postgres://postgres@127.0.0.1:5433/a%20b%2F%C3%B1"
+        );
     }
 
     #[test]
@@ -581,7 +612,10 @@ mod tests {
         let fast = cluster.server_options(&Options::throwaway());
         assert!(fast.contains("unix_socket_directories='/tmp/c'"), "{fast}");
         assert!(fast.contains("-c fsync=off"), "{fast}");
-        assert!(fast.contains("listen_addresses=127.0.0.1 -p 5433"), "{fast}");
+        assert!(
+            fast.contains("listen_addresses=127.0.0.1 -p 5433"),
+            "{fast}"
+        );
         assert!(fast.contains("max_connections=200"), "{fast}");
         let durable = cluster.server_options(&Options::default());
         assert!(!durable.contains("fsync"), "{durable}");

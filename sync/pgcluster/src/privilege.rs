@@ -76,7 +76,12 @@ fn postgres_can_reach(dir: &Path) -> Result<bool, Error> {
     let Some(parent) = dir.parent() else {
         return Ok(true);
     };
-    let out = process::output(RunAs::Postgres.command(Path::new("test")).arg("-x").arg(parent))?;
+    let out = process::output(
+        RunAs::Postgres
+            .command(Path::new("test"))
+            .arg("-x")
+            .arg(parent),
+    )?;
     Ok(out.status.success())
 }
 
@@ -101,7 +106,8 @@ mod tests {
 
     #[test]
     fn parses_effective_uid() {
-        let status = "Name:\tcat\nUmask:\t0022\nUid:\t1000\t0\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
+        let status =
+            "Name:\tcat\nUmask:\t0022\nUid:\t1000\t0\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
         assert_eq!(effective_uid_from_status(status), Some(0));
         assert_eq!(effective_uid_from_status("Name:\tcat\n"), None);
     }
@@ -114,7 +120,10 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("/var/tmp"));
         let name = a.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        assert!(name.starts_with("taller-pg-") && name.len() == "taller-pg-".len() + 16, "{name}");
+        assert!(
+            name.starts_with("taller-pg-") && name.len() == "taller-pg-".len() + 16,
+            "{name}"
+        );
         // Known FNV-1a test vector.
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }

@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod cli;
 mod exactly_once;
 mod auth;
 mod bad_input;
