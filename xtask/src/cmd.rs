@@ -26,9 +26,9 @@ pub fn cargo() -> Command {
 
 /// The command line of `command`, with the environment variables it sets, shell-like.
 pub fn display(command: &Command) -> String {
-    let envs = command.get_envs().filter_map(|(key, value)| {
-        value.map(|v| format!("{}={}", key.to_string_lossy(), quote(&v.to_string_lossy())))
-    });
+    let envs = command
+        .get_envs()
+        .filter_map(|(key, value)| value.map(|v| format!("{}={}", key.to_string_lossy(), quote(&v.to_string_lossy()))));
     let program = Path::new(command.get_program());
     // `cargo` from $CARGO is a full path: show just its name.
     let program = if program.file_name() == Some("cargo".as_ref()) {
@@ -37,16 +37,11 @@ pub fn display(command: &Command) -> String {
         program.to_string_lossy().into_owned()
     };
     let args = command.get_args().map(|a| quote(&a.to_string_lossy()));
-    envs.chain(std::iter::once(program))
-        .chain(args)
-        .collect::<Vec<_>>()
-        .join(" ")
+    envs.chain(std::iter::once(program)).chain(args).collect::<Vec<_>>().join(" ")
 }
 
 fn quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%".contains(c));
     if plain {
         s.to_owned()
     } else {
@@ -66,9 +61,7 @@ pub fn run(command: &mut Command) -> Result<()> {
 /// Prints and runs `command`, returning how it exited.
 pub fn status(command: &mut Command) -> Result<ExitStatus> {
     announce(&display(command));
-    command
-        .status()
-        .with_context(|| format!("could not run `{}`", display(command)))
+    command.status().with_context(|| format!("could not run `{}`", display(command)))
 }
 
 /// Prints what is about to run.
@@ -84,19 +77,13 @@ pub fn note(what: &str) {
 /// The exit code that passes on `status` (128 + signal for a killed process, as shells do).
 pub fn exit_code(status: ExitStatus) -> ExitCode {
     use std::os::unix::process::ExitStatusExt as _;
-    let code = status
-        .code()
-        .or_else(|| status.signal().map(|signal| 128 + signal))
-        .unwrap_or(1);
+    let code = status.code().or_else(|| status.signal().map(|signal| 128 + signal)).unwrap_or(1);
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
 /// Whether we run as root (effective uid 0).
 pub fn is_root() -> Result<bool> {
-    let out = Command::new("id")
-        .arg("-u")
-        .output()
-        .context("could not run `id -u`")?;
+    let out = Command::new("id").arg("-u").output().context("could not run `id -u`")?;
     Ok(String::from_utf8_lossy(&out.stdout).trim() == "0")
 }
 
@@ -107,9 +94,7 @@ mod tests {
     #[test]
     fn display_quotes_what_needs_it() {
         let mut command = Command::new("cargo");
-        command
-            .args(["nextest", "run", "-E", "test(a b)"])
-            .env("X", "1");
+        command.args(["nextest", "run", "-E", "test(a b)"]).env("X", "1");
         assert_eq!(display(&command), "X=1 cargo nextest run -E 'test(a b)'");
     }
 

@@ -15,11 +15,7 @@ const LISTEN: &str = "127.0.0.1:8080";
 pub fn demo() -> Result<ExitCode> {
     setup::setup()?;
     let root = cmd::workspace_root();
-    cmd::run(
-        cmd::cargo()
-            .args(["build", "-p", "taller-server"])
-            .current_dir(&root),
-    )?;
+    cmd::run(cmd::cargo().args(["build", "-p", "taller-server"]).current_dir(&root))?;
     let server = cmd::target_dir(&root).join("debug").join("taller-server");
     let server_command = || {
         let mut command = Command::new(&server);

@@ -16,12 +16,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "cargo xtask",
-    bin_name = "cargo xtask",
-    about = "Taller's project automation",
-    version
-)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about = "Taller's project automation", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -34,18 +34,11 @@ pub enum Install {
 
 /// What the project needs on this machine.
 pub const CHECKS: &[Check] = &[
-    Check {
-        what: "PostgreSQL server binaries",
-        probe: probe_postgres,
-        install: Install::Apt(&["postgresql"]),
-    },
+    Check { what: "PostgreSQL server binaries", probe: probe_postgres, install: Install::Apt(&["postgresql"]) },
     Check {
         what: "cargo-nextest",
         probe: probe_nextest,
-        install: Install::Cargo {
-            package: "cargo-nextest",
-            args: &["--locked"],
-        },
+        install: Install::Cargo { package: "cargo-nextest", args: &["--locked"] },
     },
 ];
 
@@ -125,10 +118,7 @@ fn probe_postgres() -> Result<String, String> {
 }
 
 fn probe_nextest() -> Result<String, String> {
-    let out = cmd::cargo()
-        .args(["nextest", "--version"])
-        .output()
-        .map_err(|e| format!("could not run cargo: {e}"))?;
+    let out = cmd::cargo().args(["nextest", "--version"]).output().map_err(|e| format!("could not run cargo: {e}"))?;
     if !out.status.success() {
         return Err("`cargo nextest --version` failed".to_owned());
     }

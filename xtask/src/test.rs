@@ -20,19 +20,12 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     setup::setup()?;
     let root = cmd::workspace_root();
     // Tests that spawn the workspace's programs need them built.
-    cmd::run(
-        cmd::cargo()
-            .args(["build", "--workspace", "--bins"])
-            .current_dir(&root),
-    )?;
+    cmd::run(cmd::cargo().args(["build", "--workspace", "--bins"]).current_dir(&root))?;
 
     let caught = signals::catch()?;
     let dir = std::env::temp_dir().join(format!("taller-test-{}", std::process::id()));
     remove_cluster_dirs(&dir)?;
-    cmd::note(&format!(
-        "starting a throwaway PostgreSQL cluster in {}",
-        dir.display()
-    ));
+    cmd::note(&format!("starting a throwaway PostgreSQL cluster in {}", dir.display()));
     let started = Instant::now();
     let cluster = match Cluster::start(&dir, &Options::throwaway()) {
         Ok(cluster) => cluster,
@@ -77,9 +70,7 @@ fn run_nextest(
     command.args(nextest_args);
 
     cmd::announce(&cmd::display(&command));
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("could not run `{}`", cmd::display(&command)))?;
+    let mut child = command.spawn().with_context(|| format!("could not run `{}`", cmd::display(&command)))?;
     let mut told = false;
     loop {
         if let Some(status) = child.try_wait().context("waiting for nextest")? {
@@ -88,9 +79,7 @@ fn run_nextest(
         if caught.terminated() && !told {
             told = true;
             cmd::note("SIGTERM: stopping the test run");
-            let status = Command::new("kill")
-                .args(["-TERM", &child.id().to_string()])
-                .status();
+            let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
             if !status.is_ok_and(|s| s.success()) {
                 child.kill().context("killing nextest")?;
             }
@@ -105,11 +94,7 @@ fn teardown(cluster: Cluster, dir: &Path) -> Result<()> {
     let removed = remove_cluster_dirs(dir);
     cmd::note(&format!(
         "test cluster {} and {} removed",
-        if stopped.is_ok() {
-            "stopped"
-        } else {
-            "NOT stopped"
-        },
+        if stopped.is_ok() { "stopped" } else { "NOT stopped" },
         dir.display()
     ));
     stopped?;

@@ -19,10 +19,7 @@ pub struct FieldEditOutcome {
 pub fn resolve_field_edit(current: &Value, replaced: &Value, new: &Value) -> FieldEditOutcome {
     // Setting the value that is already there is not a conflict, whatever the author saw.
     let conflict = !same_value(current, replaced) && !same_value(current, new);
-    FieldEditOutcome {
-        value: new.clone(),
-        conflict_with: conflict.then(|| current.clone()),
-    }
+    FieldEditOutcome { value: new.clone(), conflict_with: conflict.then(|| current.clone()) }
 }
 
 /// Compares field values as a person would: numbers by value, text exactly, and an empty
@@ -55,11 +52,7 @@ mod tests {
         for (current, replaced, new, conflict) in cases {
             let outcome = resolve_field_edit(&current, &replaced, &new);
             assert_eq!(outcome.value, new);
-            assert_eq!(
-                outcome.conflict_with.is_some(),
-                conflict,
-                "{current} {replaced} {new}"
-            );
+            assert_eq!(outcome.conflict_with.is_some(), conflict, "{current} {replaced} {new}");
             if conflict {
                 assert_eq!(outcome.conflict_with, Some(current));
             }

@@ -64,12 +64,8 @@ pub enum EstadoGarantia {
 }
 
 impl EstadoGarantia {
-    pub const ALL: [EstadoGarantia; 4] = [
-        EstadoGarantia::SinEnviar,
-        EstadoGarantia::Pendiente,
-        EstadoGarantia::Aprobada,
-        EstadoGarantia::Rechazada,
-    ];
+    pub const ALL: [EstadoGarantia; 4] =
+        [EstadoGarantia::SinEnviar, EstadoGarantia::Pendiente, EstadoGarantia::Aprobada, EstadoGarantia::Rechazada];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -83,10 +79,7 @@ impl EstadoGarantia {
     /// SIN_ENVIAR -> PENDIENTE -> APROBADA | RECHAZADA.
     pub fn can_transition_to(self, to: EstadoGarantia) -> bool {
         use EstadoGarantia::*;
-        matches!(
-            (self, to),
-            (SinEnviar, Pendiente) | (Pendiente, Aprobada) | (Pendiente, Rechazada)
-        )
+        matches!((self, to), (SinEnviar, Pendiente) | (Pendiente, Aprobada) | (Pendiente, Rechazada))
     }
 
     /// Only a draft may still be edited.
@@ -105,10 +98,7 @@ macro_rules! state_text {
         impl FromStr for $ty {
             type Err = UnknownState;
             fn from_str(text: &str) -> Result<Self, Self::Err> {
-                <$ty>::ALL
-                    .into_iter()
-                    .find(|state| state.as_str() == text)
-                    .ok_or_else(|| UnknownState(text.to_owned()))
+                <$ty>::ALL.into_iter().find(|state| state.as_str() == text).ok_or_else(|| UnknownState(text.to_owned()))
             }
         }
         impl fmt::Display for $ty {
@@ -139,29 +129,17 @@ mod tests {
         ];
         for from in S::ALL {
             for to in S::ALL {
-                assert_eq!(
-                    from.can_transition_to(to),
-                    allowed.contains(&(from, to)),
-                    "{from} -> {to}"
-                );
+                assert_eq!(from.can_transition_to(to), allowed.contains(&(from, to)), "{from} -> {to}");
             }
         }
     }
 
     #[test]
     fn warranty_transitions_table() {
-        let allowed = [
-            (G::SinEnviar, G::Pendiente),
-            (G::Pendiente, G::Aprobada),
-            (G::Pendiente, G::Rechazada),
-        ];
+        let allowed = [(G::SinEnviar, G::Pendiente), (G::Pendiente, G::Aprobada), (G::Pendiente, G::Rechazada)];
         for from in G::ALL {
             for to in G::ALL {
-                assert_eq!(
-                    from.can_transition_to(to),
-                    allowed.contains(&(from, to)),
-                    "{from} -> {to}"
-                );
+                assert_eq!(from.can_transition_to(to), allowed.contains(&(from, to)), "{from} -> {to}");
             }
         }
         assert!(G::SinEnviar.is_editable());
@@ -172,17 +150,11 @@ mod tests {
     fn names_round_trip() {
         for state in S::ALL {
             assert_eq!(state.as_str().parse::<S>(), Ok(state));
-            assert_eq!(
-                serde_json::to_value(state).ok(),
-                Some(serde_json::json!(state.as_str()))
-            );
+            assert_eq!(serde_json::to_value(state).ok(), Some(serde_json::json!(state.as_str())));
         }
         for state in G::ALL {
             assert_eq!(state.as_str().parse::<G>(), Ok(state));
-            assert_eq!(
-                serde_json::to_value(state).ok(),
-                Some(serde_json::json!(state.as_str()))
-            );
+            assert_eq!(serde_json::to_value(state).ok(), Some(serde_json::json!(state.as_str())));
         }
         assert!("ENVIADO".parse::<S>().is_err());
     }

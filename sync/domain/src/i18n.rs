@@ -15,12 +15,7 @@ impl Lang {
     /// Picks the language from an `Accept-Language`-style value or a setting such as `en-US`;
     /// anything not English is Spanish.
     pub fn from_tag(tag: &str) -> Lang {
-        let first = tag
-            .split(',')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let first = tag.split(',').next().unwrap_or_default().trim().to_ascii_lowercase();
         if first.starts_with("en") {
             Lang::En
         } else {

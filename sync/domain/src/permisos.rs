@@ -161,10 +161,7 @@ mod tests {
     #[test]
     fn permission_names_match_serde() {
         for permiso in [Permiso::InventoryEdit, Permiso::GuaranteesResolve, Permiso::UsersManage] {
-            assert_eq!(
-                serde_json::to_value(permiso).ok(),
-                Some(json!(permiso.as_str()))
-            );
+            assert_eq!(serde_json::to_value(permiso).ok(), Some(json!(permiso.as_str())));
         }
     }
 }

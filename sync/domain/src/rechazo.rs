@@ -127,10 +127,7 @@ pub struct Rechazo {
 
 impl Rechazo {
     pub fn new(code: RejectionCode) -> Rechazo {
-        Rechazo {
-            code,
-            params: Map::new(),
-        }
+        Rechazo { code, params: Map::new() }
     }
 
     /// Adds a fact; builder style.
@@ -183,17 +180,9 @@ mod tests {
 
     #[test]
     fn messages_interpolate_in_both_languages() {
-        let rechazo = Rechazo::new(RejectionCode::InsufficientStock)
-            .with("available", 2)
-            .with("requested", 5);
-        assert_eq!(
-            rechazo.message(Lang::Es),
-            "Stock insuficiente: hay 2 y se piden 5."
-        );
-        assert_eq!(
-            rechazo.message(Lang::En),
-            "Not enough stock: 2 available, 5 requested."
-        );
+        let rechazo = Rechazo::new(RejectionCode::InsufficientStock).with("available", 2).with("requested", 5);
+        assert_eq!(rechazo.message(Lang::Es), "Stock insuficiente: hay 2 y se piden 5.");
+        assert_eq!(rechazo.message(Lang::En), "Not enough stock: 2 available, 5 requested.");
         let missing = Rechazo::new(RejectionCode::CountClosed);
         assert_eq!(missing.message(Lang::Es), "El conteo ? ya está cerrado.");
     }
@@ -220,10 +209,7 @@ mod tests {
             RejectionCode::EmptyRequest,
         ];
         for code in all {
-            assert_eq!(
-                serde_json::to_value(code).ok(),
-                Some(Value::String(code.as_str().to_owned()))
-            );
+            assert_eq!(serde_json::to_value(code).ok(), Some(Value::String(code.as_str().to_owned())));
             for lang in [Lang::Es, Lang::En] {
                 assert!(!code.template(lang).is_empty());
             }

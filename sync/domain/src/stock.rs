@@ -108,11 +108,7 @@ pub enum TipoMovimiento {
 }
 
 impl TipoMovimiento {
-    pub const ALL: [TipoMovimiento; 3] = [
-        TipoMovimiento::Ingreso,
-        TipoMovimiento::Salida,
-        TipoMovimiento::Venta,
-    ];
+    pub const ALL: [TipoMovimiento; 3] = [TipoMovimiento::Ingreso, TipoMovimiento::Salida, TipoMovimiento::Venta];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -139,9 +135,7 @@ macro_rules! enum_text {
                 <$ty>::ALL
                     .into_iter()
                     .find(|value| value.as_str() == text)
-                    .ok_or_else(|| {
-                        Rechazo::new(RejectionCode::InvalidArguments).with("detail", text)
-                    })
+                    .ok_or_else(|| Rechazo::new(RejectionCode::InvalidArguments).with("detail", text))
             }
         }
         impl fmt::Display for $ty {
@@ -188,9 +182,7 @@ pub fn check_quantity(cantidad: i32) -> Result<(), Rechazo> {
     if (1..=MAX_QUANTITY).contains(&cantidad) {
         Ok(())
     } else {
-        Err(Rechazo::new(RejectionCode::InvalidQuantity)
-            .with("cantidad", cantidad)
-            .with("max", MAX_QUANTITY))
+        Err(Rechazo::new(RejectionCode::InvalidQuantity).with("cantidad", cantidad).with("max", MAX_QUANTITY))
     }
 }
 
@@ -213,11 +205,7 @@ pub struct MovementEffect {
 }
 
 /// Validates a technician movement and says what it does to stock.
-pub fn movement_effect(
-    concepto: Concepto,
-    tipo: TipoMovimiento,
-    cantidad: i32,
-) -> Result<MovementEffect, Rechazo> {
+pub fn movement_effect(concepto: Concepto, tipo: TipoMovimiento, cantidad: i32) -> Result<MovementEffect, Rechazo> {
     check_quantity(cantidad)?;
     if !concepto.allowed_tipos().contains(&tipo) {
         return Err(Rechazo::new(RejectionCode::InvalidMovement)
@@ -225,15 +213,9 @@ pub fn movement_effect(
             .with("tipo", tipo.as_str()));
     }
     if concepto == Concepto::Cotizacion {
-        return Ok(MovementEffect {
-            delta: 0,
-            descargada: false,
-        });
+        return Ok(MovementEffect { delta: 0, descargada: false });
     }
-    Ok(MovementEffect {
-        delta: tipo.sign() * cantidad,
-        descargada: true,
-    })
+    Ok(MovementEffect { delta: tipo.sign() * cantidad, descargada: true })
 }
 
 /// The moment and identity of the count that currently fixes an item's quantity. Counts are
@@ -301,9 +283,7 @@ pub fn apply_delta(
 
 /// `detalles_conteo.diferencia = (cantidad_sistema + cantidad_pq) - cantidad_csa`.
 pub fn count_line_difference(cantidad_sistema: i32, cantidad_csa: i32, cantidad_pq: i32) -> i32 {
-    cantidad_sistema
-        .saturating_add(cantidad_pq)
-        .saturating_sub(cantidad_csa)
+    cantidad_sistema.saturating_add(cantidad_pq).saturating_sub(cantidad_csa)
 }
 
 /// The quantity a count line fixes: counted at the location minus the loose parts that stay.
@@ -382,9 +362,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn t(minutes: i64) -> DateTime<Utc> {
-        Utc.timestamp_opt(1_790_000_000 + minutes * 60, 0)
-            .single()
-            .expect("valid time")
+        Utc.timestamp_opt(1_790_000_000 + minutes * 60, 0).single().expect("valid time")
     }
 
     #[test]
@@ -392,7 +370,8 @@ mod tests {
         use Concepto as C;
         use TipoMovimiento as T;
         // (concepto, tipo, cantidad) -> Some(delta, descargada) or None (rejected)
-        let cases: &[(C, T, i32, Option<(i32, bool)>)] = &[
+        type Case = (C, T, i32, Option<(i32, bool)>);
+        let cases: &[Case] = &[
             (C::Salida, T::Salida, 3, Some((-3, true))),
             (C::Ingreso, T::Ingreso, 2, Some((2, true))),
             (C::Venta, T::Venta, 1, Some((-1, true))),
@@ -412,9 +391,7 @@ mod tests {
             (C::Ingreso, T::Ingreso, MAX_QUANTITY, Some((MAX_QUANTITY, true))),
         ];
         for &(concepto, tipo, cantidad, want) in cases {
-            let got = movement_effect(concepto, tipo, cantidad)
-                .ok()
-                .map(|effect| (effect.delta, effect.descargada));
+            let got = movement_effect(concepto, tipo, cantidad).ok().map(|effect| (effect.delta, effect.descargada));
             assert_eq!(got, want, "{concepto} {tipo} {cantidad}");
         }
         let bad_quantity = movement_effect(C::Salida, T::Salida, 0).err().map(|r| r.code);
@@ -425,14 +402,12 @@ mod tests {
 
     #[test]
     fn delta_table() {
-        let anchor = CountAnchor {
-            at: t(10),
-            id_conteo: Uuid::nil(),
-        };
+        let anchor = CountAnchor { at: t(10), id_conteo: Uuid::nil() };
         use NegativeStockPolicy::{Allow, Reject};
         // (stock, anchor, delta, at, policy) -> Ok((anterior, nueva, diferencia, absorbed, negative)) or Err(code)
         type Want = Result<(i32, i32, i32, bool, bool), RejectionCode>;
-        let cases: &[(i32, Option<CountAnchor>, i32, i64, NegativeStockPolicy, Want)] = &[
+        type Case = (i32, Option<CountAnchor>, i32, i64, NegativeStockPolicy, Want);
+        let cases: &[Case] = &[
             (5, None, -2, 0, Allow, Ok((5, 3, -2, false, false))),
             (5, None, 4, 0, Reject, Ok((5, 9, 4, false, false))),
             (1, None, -2, 0, Allow, Ok((1, -1, -2, false, true))),
@@ -446,15 +421,7 @@ mod tests {
         ];
         for &(stock, anchor, delta, at, policy, want) in cases {
             let got = apply_delta(ItemState { stock, anchor }, delta, t(at), policy)
-                .map(|e| {
-                    (
-                        e.cantidad_anterior,
-                        e.cantidad_nueva,
-                        e.diferencia,
-                        e.absorbed,
-                        e.went_negative,
-                    )
-                })
+                .map(|e| (e.cantidad_anterior, e.cantidad_nueva, e.diferencia, e.absorbed, e.went_negative))
                 .map_err(|r| r.code);
             assert_eq!(got, want, "stock {stock} delta {delta} at {at} {policy:?}");
         }
@@ -462,10 +429,7 @@ mod tests {
 
     #[test]
     fn count_table() {
-        let a = |minutes: i64, id: u128| CountAnchor {
-            at: t(minutes),
-            id_conteo: Uuid::from_u128(id),
-        };
+        let a = |minutes: i64, id: u128| CountAnchor { at: t(minutes), id_conteo: Uuid::from_u128(id) };
         // (stock, anchor, count anchor, csa, pq, deltas_after) -> (nueva, diferencia, absorbed)
         let cases = [
             (10, None, a(5, 1), 8, 0, 0, (8, -2, false)),
@@ -478,10 +442,7 @@ mod tests {
         ];
         for (stock, anchor, count, csa, pq, after, want) in cases {
             let got = apply_count(ItemState { stock, anchor }, count, csa, pq, after);
-            assert_eq!(
-                (got.ledger.cantidad_nueva, got.ledger.diferencia, got.ledger.absorbed),
-                want
-            );
+            assert_eq!((got.ledger.cantidad_nueva, got.ledger.diferencia, got.ledger.absorbed), want);
             assert_eq!(got.anchor, anchor.map_or(count, |current| current.max(count)));
         }
         assert_eq!(count_line_difference(10, 8, 1), 3);
@@ -524,10 +485,7 @@ mod tests {
 
     impl Ledger {
         fn apply(&mut self, event: &Event) {
-            let state = ItemState {
-                stock: self.stock,
-                anchor: self.anchor,
-            };
+            let state = ItemState { stock: self.stock, anchor: self.anchor };
             match *event {
                 Event::Delta { at, delta } => {
                     let entry = apply_delta(state, delta, t(at), NegativeStockPolicy::Allow)
@@ -536,16 +494,11 @@ mod tests {
                     self.rows.push((t(at), entry.diferencia, entry.absorbed, false));
                 }
                 Event::Count { at, id, csa, pq } => {
-                    let anchor = CountAnchor {
-                        at: t(at),
-                        id_conteo: Uuid::from_u128(id),
-                    };
+                    let anchor = CountAnchor { at: t(at), id_conteo: Uuid::from_u128(id) };
                     let after: i64 = self
                         .rows
                         .iter()
-                        .filter(|(fecha, _, absorbed, is_count)| {
-                            *fecha > anchor.at && !absorbed && !is_count
-                        })
+                        .filter(|(fecha, _, absorbed, is_count)| *fecha > anchor.at && !absorbed && !is_count)
                         .map(|(_, diferencia, _, _)| i64::from(*diferencia))
                         .sum();
                     let entry = apply_count(state, anchor, csa, pq, after);

@@ -35,10 +35,7 @@ mod tests {
 
     #[test]
     fn bounds_table() {
-        let now = Utc
-            .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
-            .single()
-            .expect("valid");
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).single().expect("valid");
         let window = Duration::days(30);
         let cases = [
             (now, true),

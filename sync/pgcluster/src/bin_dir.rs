@@ -25,11 +25,7 @@ const SERVER_PROGRAMS: [&str; 3] = ["initdb", "pg_ctl", "postgres"];
 /// # Errors
 /// [`Error::BinariesNotFound`], saying where it looked and what to install.
 pub fn find_bin_dir() -> Result<PathBuf, Error> {
-    find_bin_dir_in(
-        std::env::var_os(BIN_DIR_ENV),
-        Path::new(DEBIAN_VERSIONS_ROOT),
-        std::env::var_os("PATH"),
-    )
+    find_bin_dir_in(std::env::var_os(BIN_DIR_ENV), Path::new(DEBIAN_VERSIONS_ROOT), std::env::var_os("PATH"))
 }
 
 /// [`find_bin_dir`] with its inputs passed in, for tests.
@@ -44,11 +40,7 @@ pub(crate) fn find_bin_dir_in(
             return Ok(dir);
         }
         return Err(Error::BinariesNotFound {
-            searched: format!(
-                "{BIN_DIR_ENV}={} (it lacks one of {})",
-                dir.display(),
-                SERVER_PROGRAMS.join(", ")
-            ),
+            searched: format!("{BIN_DIR_ENV}={} (it lacks one of {})", dir.display(), SERVER_PROGRAMS.join(", ")),
         });
     }
 
@@ -62,11 +54,7 @@ pub(crate) fn find_bin_dir_in(
             if !initdb.is_file() {
                 continue;
             }
-            if let Some(real_dir) = initdb
-                .canonicalize()
-                .ok()
-                .and_then(|p| p.parent().map(Path::to_path_buf))
-            {
+            if let Some(real_dir) = initdb.canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
                 if has_server_programs(&real_dir) {
                     return Ok(real_dir);
                 }
@@ -78,10 +66,7 @@ pub(crate) fn find_bin_dir_in(
     }
 
     Err(Error::BinariesNotFound {
-        searched: format!(
-            "${BIN_DIR_ENV} (not set), {}/*/bin, the directories on PATH",
-            versions_root.display()
-        ),
+        searched: format!("${BIN_DIR_ENV} (not set), {}/*/bin, the directories on PATH", versions_root.display()),
     })
 }
 
@@ -156,8 +141,7 @@ mod tests {
         std::fs::create_dir_all(&on_path).expect("mkdir");
         std::os::unix::fs::symlink(real.join("initdb"), on_path.join("initdb")).expect("symlink");
         let path_var = std::env::join_paths([tmp.path().join("nowhere"), on_path]).expect("join");
-        let found =
-            find_bin_dir_in(None, &tmp.path().join("no-debian"), Some(path_var)).expect("found");
+        let found = find_bin_dir_in(None, &tmp.path().join("no-debian"), Some(path_var)).expect("found");
         assert_eq!(found, real.canonicalize().expect("canonicalize"));
     }
 
@@ -166,9 +150,6 @@ mod tests {
         let tmp = tempfile::tempdir().expect("tempdir");
         let err = find_bin_dir_in(None, tmp.path(), Some(OsString::new())).expect_err("must fail");
         let message = err.to_string();
-        assert!(
-            message.contains("apt-get install -y postgresql"),
-            "{message}"
-        );
+        assert!(message.contains("apt-get install -y postgresql"), "{message}");
     }
 }

@@ -88,9 +88,7 @@ pub enum Error {
     },
 
     /// The server did not start, or did not accept connections in time.
-    #[error(
-        "PostgreSQL on {data_dir} did not start: {reason}\n--- last lines of {log} ---\n{log_tail}"
-    )]
+    #[error("PostgreSQL on {data_dir} did not start: {reason}\n--- last lines of {log} ---\n{log_tail}")]
     StartFailed {
         /// The data directory (`PGDATA`).
         data_dir: PathBuf,
@@ -111,15 +109,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-    ) -> impl FnOnce(io::Error) -> Error {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io {
-            action,
-            path,
-            source,
-        }
+        move |source| Error::Io { action, path, source }
     }
 }

@@ -80,22 +80,14 @@ impl Default for Options {
     /// Durable (`fsync: true`), any free port, 200 connections, binaries found by
     /// [`find_bin_dir`].
     fn default() -> Self {
-        Options {
-            port: None,
-            fsync: true,
-            max_connections: 200,
-            bin_dir: None,
-        }
+        Options { port: None, fsync: true, max_connections: 200, bin_dir: None }
     }
 }
 
 impl Options {
     /// The options for a throwaway test cluster: like [`Options::default`] but `fsync: false`.
     pub fn throwaway() -> Self {
-        Options {
-            fsync: false,
-            ..Options::default()
-        }
+        Options { fsync: false, ..Options::default() }
     }
 }
 
@@ -133,21 +125,12 @@ impl Cluster {
         std::fs::create_dir_all(&requested).map_err(Error::io("create directory", &requested))?;
 
         let (dir, run_as) = if privilege::is_root()? {
-            (
-                privilege::prepare_dir_for_postgres(&requested)?,
-                RunAs::Postgres,
-            )
+            (privilege::prepare_dir_for_postgres(&requested)?, RunAs::Postgres)
         } else {
             (requested, RunAs::CurrentUser)
         };
 
-        let mut cluster = Cluster {
-            bin_dir,
-            dir,
-            run_as,
-            port: 0,
-            running: false,
-        };
+        let mut cluster = Cluster { bin_dir, dir, run_as, port: 0, running: false };
         cluster.init_if_needed(options)?;
         cluster.remove_stale_pid_file()?;
         cluster.launch(options)?;
@@ -170,11 +153,7 @@ impl Cluster {
     /// The URL of `database` on this cluster, as the superuser:
     /// `postgres://postgres@127.0.0.1:PORT/DATABASE`.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "postgres://{SUPERUSER}@127.0.0.1:{}/{}",
-            self.port,
-            percent_encode(database)
-        )
+        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{}", self.port, percent_encode(database))
     }
 
     /// Where the cluster actually lives: the directory given to [`Cluster::start`], or, as
@@ -219,14 +198,7 @@ impl Cluster {
         let mut command = std::process::Command::new(self.tool("psql"));
         command
             .args(["-X", "-q", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1"])
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                SUPERUSER,
-            ])
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", SUPERUSER])
             .args(["-d", database, "-c", sql])
             .stdin(std::process::Stdio::null());
         process::run_checked(&mut command)
@@ -257,22 +229,12 @@ impl Cluster {
     fn createdb(&self, name: &str, template: Option<&str>) -> Result<(), Error> {
         for name in std::iter::once(name).chain(template) {
             if name.is_empty() || name.contains('\0') {
-                return Err(Error::InvalidDatabaseName {
-                    name: name.to_owned(),
-                });
+                return Err(Error::InvalidDatabaseName { name: name.to_owned() });
             }
         }
         let mut command = self.run_as.command(&self.tool("createdb"));
         command
-            .args([
-                "-w",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                SUPERUSER,
-            ])
+            .args(["-w", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", SUPERUSER])
             .args(template.map(|t| format!("--template={t}")))
             .arg("--")
             .arg(name);
@@ -354,11 +316,7 @@ impl Cluster {
         if running || !lingering.is_empty() {
             return Err(Error::AlreadyRunning {
                 data_dir: data,
-                pids: if running {
-                    pid
-                } else {
-                    format!("{lingering:?}")
-                },
+                pids: if running { pid } else { format!("{lingering:?}") },
                 stop_command: process::describe(&self.pg_ctl_stop_command("fast")),
             });
         }
@@ -405,18 +363,12 @@ impl Cluster {
 
     /// The `postgres` options passed through `pg_ctl -o` (which hands them to `/bin/sh`).
     fn server_options(&self, options: &Options) -> String {
-        let mut o = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -c max_connections={}",
-            self.port, options.max_connections
-        );
+        let mut o =
+            format!("-c listen_addresses=127.0.0.1 -p {} -c max_connections={}", self.port, options.max_connections);
         let socket = self.dir.join(format!(".s.PGSQL.{}", self.port));
-        let socket_dir = self.dir.to_str().filter(|d| {
-            socket.as_os_str().len() <= MAX_SOCKET_PATH && !d.contains([',', '"', '\''])
-        });
-        o.push_str(&format!(
-            " -c unix_socket_directories={}",
-            shell_quote(socket_dir.unwrap_or(""))
-        ));
+        let socket_dir =
+            self.dir.to_str().filter(|d| socket.as_os_str().len() <= MAX_SOCKET_PATH && !d.contains([',', '"', '\'']));
+        o.push_str(&format!(" -c unix_socket_directories={}", shell_quote(socket_dir.unwrap_or(""))));
         if !options.fsync {
             o.push_str(" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
         }
@@ -440,12 +392,7 @@ impl Cluster {
     }
 
     fn start_failed(&self, reason: String, log_tail: String) -> Error {
-        Error::StartFailed {
-            data_dir: self.data_dir(),
-            reason,
-            log: self.log_file(),
-            log_tail,
-        }
+        Error::StartFailed { data_dir: self.data_dir(), reason, log: self.log_file(), log_tail }
     }
 
     /// The last lines of the server's log (or why it could not be read).
@@ -537,10 +484,7 @@ fn processes_working_in(dir: &Path) -> Vec<u32> {
     entries
         .filter_map(Result::ok)
         .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir)
-                && !is_zombie(*pid)
-        })
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd == dir) && !is_zombie(*pid))
         .collect()
 }
 
@@ -583,14 +527,8 @@ mod tests {
             port: 5433,
             running: false,
         };
-        assert_eq!(
-            cluster.url("taller"),
-            "postgres://postgres@127.0.0.1:5433/taller"
-        );
-        assert_eq!(
-            cluster.url("a b/ñ"),
-            "postgres://postgres@127.0.0.1:5433/a%20b%2F%C3%B1"
-        );
+        assert_eq!(cluster.url("taller"), "postgres://postgres@127.0.0.1:5433/taller");
+        assert_eq!(cluster.url("a b/ñ"), "postgres://postgres@127.0.0.1:5433/a%20b%2F%C3%B1");
     }
 
     #[test]
@@ -612,10 +550,7 @@ mod tests {
         let fast = cluster.server_options(&Options::throwaway());
         assert!(fast.contains("unix_socket_directories='/tmp/c'"), "{fast}");
         assert!(fast.contains("-c fsync=off"), "{fast}");
-        assert!(
-            fast.contains("listen_addresses=127.0.0.1 -p 5433"),
-            "{fast}"
-        );
+        assert!(fast.contains("listen_addresses=127.0.0.1 -p 5433"), "{fast}");
         assert!(fast.contains("max_connections=200"), "{fast}");
         let durable = cluster.server_options(&Options::default());
         assert!(!durable.contains("fsync"), "{durable}");

@@ -62,11 +62,7 @@ pub(crate) fn prepare_dir_for_postgres(requested: &Path) -> Result<PathBuf, Erro
         );
         fallback
     };
-    process::run_checked(
-        Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir),
-    )?;
+    process::run_checked(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir))?;
     Ok(dir)
 }
 
@@ -76,28 +72,18 @@ fn postgres_can_reach(dir: &Path) -> Result<bool, Error> {
     let Some(parent) = dir.parent() else {
         return Ok(true);
     };
-    let out = process::output(
-        RunAs::Postgres
-            .command(Path::new("test"))
-            .arg("-x")
-            .arg(parent),
-    )?;
+    let out = process::output(RunAs::Postgres.command(Path::new("test")).arg("-x").arg(parent))?;
     Ok(out.status.success())
 }
 
 /// `/var/tmp/taller-pg-<16 hex digits>`, stable for a given requested path.
 pub(crate) fn fallback_dir(requested: &Path) -> PathBuf {
-    Path::new(FALLBACK_PARENT).join(format!(
-        "taller-pg-{:016x}",
-        fnv1a(requested.as_os_str().as_encoded_bytes())
-    ))
+    Path::new(FALLBACK_PARENT).join(format!("taller-pg-{:016x}", fnv1a(requested.as_os_str().as_encoded_bytes())))
 }
 
 /// 64-bit FNV-1a: tiny, and stable across Rust versions (unlike `DefaultHasher`).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| (hash ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 #[cfg(test)]
@@ -106,8 +92,7 @@ mod tests {
 
     #[test]
     fn parses_effective_uid() {
-        let status =
-            "Name:\tcat\nUmask:\t0022\nUid:\t1000\t0\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
+        let status = "Name:\tcat\nUmask:\t0022\nUid:\t1000\t0\t1000\t1000\nGid:\t1000\t1000\t1000\t1000\n";
         assert_eq!(effective_uid_from_status(status), Some(0));
         assert_eq!(effective_uid_from_status("Name:\tcat\n"), None);
     }
@@ -120,10 +105,7 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("/var/tmp"));
         let name = a.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        assert!(
-            name.starts_with("taller-pg-") && name.len() == "taller-pg-".len() + 16,
-            "{name}"
-        );
+        assert!(name.starts_with("taller-pg-") && name.len() == "taller-pg-".len() + 16, "{name}");
         // Known FNV-1a test vector.
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }

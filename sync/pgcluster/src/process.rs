@@ -50,10 +50,9 @@ pub(crate) fn describe(command: &Command) -> String {
 /// Runs `command` to completion, capturing its output.
 pub(crate) fn output(command: &mut Command) -> Result<Output, Error> {
     tracing::debug!(command = %describe(command), "running");
-    command.output().map_err(|source| Error::Spawn {
-        program: command.get_program().to_string_lossy().into_owned(),
-        source,
-    })
+    command
+        .output()
+        .map_err(|source| Error::Spawn { program: command.get_program().to_string_lossy().into_owned(), source })
 }
 
 /// Runs `command`, failing with [`Error::CommandFailed`] (including what it printed) unless it
@@ -63,11 +62,7 @@ pub(crate) fn run_checked(command: &mut Command) -> Result<String, Error> {
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        Err(Error::CommandFailed {
-            command: describe(command),
-            status: out.status,
-            output: printed(&out),
-        })
+        Err(Error::CommandFailed { command: describe(command), status: out.status, output: printed(&out) })
     }
 }
 
@@ -75,9 +70,5 @@ pub(crate) fn run_checked(command: &mut Command) -> Result<String, Error> {
 pub(crate) fn printed(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    [stderr.trim(), stdout.trim()]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    [stderr.trim(), stdout.trim()].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n")
 }

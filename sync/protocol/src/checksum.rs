@@ -32,10 +32,7 @@ impl Accumulator {
     }
 
     pub fn finish(&self) -> TableChecksum {
-        TableChecksum {
-            rows: self.rows,
-            digest: format!("{:032x}", self.sum),
-        }
+        TableChecksum { rows: self.rows, digest: format!("{:032x}", self.sum) }
     }
 }
 
@@ -62,14 +59,8 @@ pub fn canonical(ty: ColumnType, value: &Value) -> String {
         return "null".to_owned();
     }
     match ty {
-        ColumnType::Uuid => value
-            .as_str()
-            .map(|s| s.to_ascii_lowercase())
-            .unwrap_or_else(|| value.to_string()),
-        ColumnType::Text | ColumnType::Date => value
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| value.to_string()),
+        ColumnType::Uuid => value.as_str().map(|s| s.to_ascii_lowercase()).unwrap_or_else(|| value.to_string()),
+        ColumnType::Text | ColumnType::Date => value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string()),
         ColumnType::Integer => match value {
             Value::String(s) => s.trim().to_owned(),
             other => other.to_string(),
@@ -82,10 +73,7 @@ pub fn canonical(ty: ColumnType, value: &Value) -> String {
         ColumnType::Timestamptz => value
             .as_str()
             .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| {
-                t.with_timezone(&Utc)
-                    .to_rfc3339_opts(SecondsFormat::Micros, true)
-            })
+            .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Micros, true))
             .unwrap_or_else(|| value.to_string()),
         ColumnType::Jsonb => canonical_json(value),
     }

@@ -27,11 +27,7 @@ pub struct Snapshot {
 impl Snapshot {
     /// The snapshot before anything: nothing is visible in it.
     pub fn empty() -> Snapshot {
-        Snapshot {
-            xmin: 1,
-            xmax: 1,
-            xip: Vec::new(),
-        }
+        Snapshot { xmin: 1, xmax: 1, xip: Vec::new() }
     }
 
     /// Whether the transaction `txid` had committed (or aborted) when the snapshot was taken:
@@ -64,10 +60,7 @@ impl FromStr for Snapshot {
         let xip = if list.is_empty() {
             Vec::new()
         } else {
-            list.split(',')
-                .map(|p| p.parse::<u64>().ok())
-                .collect::<Option<Vec<u64>>>()
-                .ok_or_else(bad)?
+            list.split(',').map(|p| p.parse::<u64>().ok()).collect::<Option<Vec<u64>>>().ok_or_else(bad)?
         };
         if xmin == 0 || xmin > xmax || xip.iter().any(|&x| x < xmin || x >= xmax) {
             return Err(bad());
@@ -165,6 +158,13 @@ impl Cursor {
         if cursor.v != Cursor::VERSION {
             return Err(BadCursor);
         }
+        // The position names a replicated table and a key as the server writes them.
+        if let Some((table, key)) = &cursor.after {
+            let plausible_key = key.len() <= 200 && key.chars().all(|c| c.is_ascii_alphanumeric() || "-|_".contains(c));
+            if crate::tables::table(table).is_none() || !plausible_key {
+                return Err(BadCursor);
+            }
+        }
         Ok(cursor)
     }
 
@@ -201,5 +201,10 @@ mod tests {
         assert_eq!(Cursor::decode(&text), Ok(cursor));
         assert_eq!(Cursor::decode("not base64!"), Err(BadCursor));
         assert_eq!(Cursor::decode(&URL_SAFE_NO_PAD.encode(b"{\"v\":99}")), Err(BadCursor));
+        for after in [("no_table", "abc"), ("inventario", "a\u{0}b"), ("inventario", "x' OR 1=1")] {
+            let mut forged = Cursor::initial();
+            forged.after = Some((after.0.into(), after.1.into()));
+            assert_eq!(Cursor::decode(&forged.encode()), Err(BadCursor), "{after:?}");
+        }
     }
 }

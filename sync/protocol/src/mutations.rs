@@ -5,9 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use taller_domain::{
-    Concepto, NegativeStockPolicy, Permiso, Rechazo, RejectionCode, TipoMovimiento,
-};
+use taller_domain::{Concepto, NegativeStockPolicy, Permiso, Rechazo, RejectionCode, TipoMovimiento};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -364,9 +362,8 @@ pub const MUTATION_NAMES: &[&str] = &[
 ];
 
 fn args<T: DeserializeOwned>(value: &Value) -> Result<T, Rechazo> {
-    serde_json::from_value(value.clone()).map_err(|error| {
-        Rechazo::new(RejectionCode::InvalidArguments).with("detail", error.to_string())
-    })
+    serde_json::from_value(value.clone())
+        .map_err(|error| Rechazo::new(RejectionCode::InvalidArguments).with("detail", error.to_string()))
 }
 
 impl Mutation {
@@ -401,9 +398,7 @@ impl Mutation {
             "user.assign" => Mutation::UserAssign(args(value)?),
             "user.unassign" => Mutation::UserUnassign(args(value)?),
             "location.policy" => Mutation::LocationPolicy(args(value)?),
-            other => {
-                return Err(Rechazo::new(RejectionCode::UnknownMutation).with("name", other))
-            }
+            other => return Err(Rechazo::new(RejectionCode::UnknownMutation).with("name", other)),
         })
     }
 
@@ -482,22 +477,16 @@ impl Mutation {
             Mutation::PartDiscontinue(_) => Permiso::InventoryDelete,
             Mutation::InventorySettings(_) | Mutation::InventoryAdjust(_) => Permiso::InventoryEdit,
             Mutation::MovementRecord(_) => Permiso::InventoryCreate,
-            Mutation::CartAdd(_) | Mutation::CartSet(_) | Mutation::CartRemove(_) => {
-                Permiso::RequestsCreate
-            }
+            Mutation::CartAdd(_) | Mutation::CartSet(_) | Mutation::CartRemove(_) => Permiso::RequestsCreate,
             Mutation::RequestCreate(_) | Mutation::RequestReceive(_) => Permiso::RequestsCreate,
             Mutation::RequestPick(_) | Mutation::RequestDispatch(_) => Permiso::RequestsApprove,
             // Cancelling is allowed to the requester or to approvers; checked by the handler.
             Mutation::RequestCancel(_) => Permiso::RequestsView,
-            Mutation::CountStart(_) | Mutation::CountLine(_) | Mutation::CountClose(_) => {
-                Permiso::InventoryEdit
+            Mutation::CountStart(_) | Mutation::CountLine(_) | Mutation::CountClose(_) => Permiso::InventoryEdit,
+            Mutation::WarrantyCreate(_) | Mutation::WarrantyEdit(_) | Mutation::WarrantySubmit(_) => {
+                Permiso::GuaranteesCreate
             }
-            Mutation::WarrantyCreate(_)
-            | Mutation::WarrantyEdit(_)
-            | Mutation::WarrantySubmit(_) => Permiso::GuaranteesCreate,
-            Mutation::WarrantyApprove(_) | Mutation::WarrantyReject(_) => {
-                Permiso::GuaranteesResolve
-            }
+            Mutation::WarrantyApprove(_) | Mutation::WarrantyReject(_) => Permiso::GuaranteesResolve,
             Mutation::NotificationRead(_) => return None,
             Mutation::UserApprove(_)
             | Mutation::UserReject(_)
@@ -522,19 +511,31 @@ mod tests {
             ("part.discontinue", json!({"id_repuesto": id})),
             ("inventory.settings", json!({"id_localizacion": id, "id_repuesto": id, "edits": []})),
             ("inventory.adjust", json!({"id_localizacion": id, "id_repuesto": id, "delta": -2, "motivo": "rotura"})),
-            ("movement.record", json!({"id_movimientos_tecnicos": id, "id_localizacion": id, "id_repuesto": id, "id_tecnico_asignado": id, "concepto": "salida", "tipo": "salida", "cantidad": 1})),
+            (
+                "movement.record",
+                json!({"id_movimientos_tecnicos": id, "id_localizacion": id, "id_repuesto": id, "id_tecnico_asignado": id, "concepto": "salida", "tipo": "salida", "cantidad": 1}),
+            ),
             ("cart.add", json!({"id_item_carrito": id, "id_localizacion": id, "id_repuesto": id, "cantidad": 2})),
             ("cart.set", json!({"id_item_carrito": id, "cantidad": 3})),
             ("cart.remove", json!({"id_item_carrito": id})),
-            ("request.create", json!({"id_solicitud": id, "id_localizacion_origen": id, "id_localizacion_destino": id, "lines": [{"id_detalle": id, "id_repuesto": id, "cantidad": 1}]})),
+            (
+                "request.create",
+                json!({"id_solicitud": id, "id_localizacion_origen": id, "id_localizacion_destino": id, "lines": [{"id_detalle": id, "id_repuesto": id, "cantidad": 1}]}),
+            ),
             ("request.pick", json!({"id_solicitud": id})),
-            ("request.dispatch", json!({"id_solicitud": id, "lines": [{"id_detalle": id, "cantidad": 1}], "guia_transporte": "G-1"})),
+            (
+                "request.dispatch",
+                json!({"id_solicitud": id, "lines": [{"id_detalle": id, "cantidad": 1}], "guia_transporte": "G-1"}),
+            ),
             ("request.receive", json!({"id_solicitud": id})),
             ("request.cancel", json!({"id_solicitud": id, "comentario": "ya no"})),
             ("count.start", json!({"id_conteo": id, "id_localizacion": id})),
             ("count.line", json!({"id_detalle_conteo": id, "id_conteo": id, "id_repuesto": id, "cantidad_csa": 4})),
             ("count.close", json!({"id_conteo": id})),
-            ("warranty.create", json!({"id_garantia": id, "id_localizacion": id, "id_repuesto": id, "cantidad": 1, "motivo_falla": "no gira"})),
+            (
+                "warranty.create",
+                json!({"id_garantia": id, "id_localizacion": id, "id_repuesto": id, "cantidad": 1, "motivo_falla": "no gira"}),
+            ),
             ("warranty.edit", json!({"id_garantia": id, "edits": []})),
             ("warranty.submit", json!({"id_garantia": id})),
             ("warranty.approve", json!({"id_garantia": id})),
@@ -562,10 +563,18 @@ mod tests {
             ("no.such", json!({}), RejectionCode::UnknownMutation),
             ("cart.set", json!({"id_item_carrito": "nope", "cantidad": 1}), RejectionCode::InvalidArguments),
             ("cart.set", json!({"id_item_carrito": Uuid::nil(), "cantidad": "3"}), RejectionCode::InvalidArguments),
-            ("cart.set", json!({"id_item_carrito": Uuid::nil(), "cantidad": 1, "extra": 1}), RejectionCode::InvalidArguments),
+            (
+                "cart.set",
+                json!({"id_item_carrito": Uuid::nil(), "cantidad": 1, "extra": 1}),
+                RejectionCode::InvalidArguments,
+            ),
             ("movement.record", json!({"concepto": "robo"}), RejectionCode::InvalidArguments),
             ("cart.remove", json!([1, 2]), RejectionCode::InvalidArguments),
-            ("cart.add", json!({"id_item_carrito": Uuid::nil(), "id_localizacion": Uuid::nil(), "id_repuesto": Uuid::nil(), "cantidad": 3000000000u64}), RejectionCode::InvalidArguments),
+            (
+                "cart.add",
+                json!({"id_item_carrito": Uuid::nil(), "id_localizacion": Uuid::nil(), "id_repuesto": Uuid::nil(), "cantidad": 3000000000u64}),
+                RejectionCode::InvalidArguments,
+            ),
         ];
         for (name, args, code) in cases {
             assert_eq!(Mutation::parse(name, &args).err().map(|r| r.code), Some(code), "{name} {args}");

@@ -45,19 +45,11 @@ impl Table {
 use ColumnType::{Boolean as B, Date as D, Integer as I, Jsonb as J, Text as T, Timestamptz as Ts, Uuid as U};
 
 const fn c(name: &'static str, ty: ColumnType) -> Column {
-    Column {
-        name,
-        ty,
-        nullable: false,
-    }
+    Column { name, ty, nullable: false }
 }
 
 const fn n(name: &'static str, ty: ColumnType) -> Column {
-    Column {
-        name,
-        ty,
-        nullable: true,
-    }
+    Column { name, ty, nullable: true }
 }
 
 /// Every replicated table, parents before children (the order a replica applies upserts in,
@@ -385,9 +377,8 @@ mod tests {
             }
             let (table_name, column_name, ty, nullable) = (fields[0], fields[1], fields[2], fields[3]);
             let table = table(table_name).unwrap_or_else(|| panic!("table {table_name} not replicated"));
-            let column = table
-                .column(column_name)
-                .unwrap_or_else(|| panic!("column {table_name}.{column_name} not replicated"));
+            let column =
+                table.column(column_name).unwrap_or_else(|| panic!("column {table_name}.{column_name} not replicated"));
             let want = match ty {
                 "uuid" => ColumnType::Uuid,
                 "text" => ColumnType::Text,

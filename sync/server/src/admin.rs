@@ -30,14 +30,19 @@ pub enum AdminError {
     Db(#[from] sqlx::Error),
 }
 
-pub async fn add_user(pool: &PgPool, nombre: &str, email: &str, role: &str, password: &str, approved: bool) -> Result<Uuid, AdminError> {
+pub async fn add_user(
+    pool: &PgPool,
+    nombre: &str,
+    email: &str,
+    role: &str,
+    password: &str,
+    approved: bool,
+) -> Result<Uuid, AdminError> {
     if password.chars().count() < crate::auth::MIN_PASSWORD_CHARS {
         return Err(AdminError::WeakPassword(crate::auth::MIN_PASSWORD_CHARS));
     }
-    let id_rol: Option<Uuid> = sqlx::query_scalar("SELECT id_rol FROM roles WHERE nombre_rol = $1")
-        .bind(role)
-        .fetch_optional(pool)
-        .await?;
+    let id_rol: Option<Uuid> =
+        sqlx::query_scalar("SELECT id_rol FROM roles WHERE nombre_rol = $1").bind(role).fetch_optional(pool).await?;
     let id_rol = id_rol.ok_or_else(|| AdminError::UnknownRole(role.to_owned()))?;
     let hash = hash_password(password).map_err(|error| AdminError::Hash(error.to_string()))?;
     let email = email.trim().to_lowercase();
@@ -64,19 +69,29 @@ pub async fn user_id(pool: &PgPool, email: &str) -> Result<Uuid, AdminError> {
 pub async fn block_user(pool: &PgPool, email: &str) -> Result<(), AdminError> {
     let id = user_id(pool, email).await?;
     let mut tx = pool.begin().await?;
-    sqlx::query("UPDATE sync_credenciales SET bloqueado = true WHERE id_usuario = $1").bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE sync_credenciales SET bloqueado = true WHERE id_usuario = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     revoke_sessions(&mut tx, id).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn add_location(pool: &PgPool, nombre: &str, direccion: Option<&str>, telefono: Option<&str>) -> Result<Uuid, AdminError> {
-    Ok(sqlx::query_scalar("INSERT INTO localizacion (nombre, direccion, telefono) VALUES ($1, $2, $3) RETURNING id_localizacion")
-        .bind(nombre.trim())
-        .bind(direccion)
-        .bind(telefono)
-        .fetch_one(pool)
-        .await?)
+pub async fn add_location(
+    pool: &PgPool,
+    nombre: &str,
+    direccion: Option<&str>,
+    telefono: Option<&str>,
+) -> Result<Uuid, AdminError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO localizacion (nombre, direccion, telefono) VALUES ($1, $2, $3) RETURNING id_localizacion",
+    )
+    .bind(nombre.trim())
+    .bind(direccion)
+    .bind(telefono)
+    .fetch_one(pool)
+    .await?)
 }
 
 /// A location by id or by (case-insensitive) name.
@@ -84,20 +99,24 @@ pub async fn location_id(pool: &PgPool, name_or_id: &str) -> Result<Uuid, AdminE
     if let Ok(id) = name_or_id.parse::<Uuid>() {
         return Ok(id);
     }
-    let id: Option<Uuid> = sqlx::query_scalar("SELECT id_localizacion FROM localizacion WHERE lower(nombre) = lower($1) ORDER BY created_at LIMIT 1")
-        .bind(name_or_id.trim())
-        .fetch_optional(pool)
-        .await?;
+    let id: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id_localizacion FROM localizacion WHERE lower(nombre) = lower($1) ORDER BY created_at LIMIT 1",
+    )
+    .bind(name_or_id.trim())
+    .fetch_optional(pool)
+    .await?;
     id.ok_or_else(|| AdminError::UnknownLocation(name_or_id.to_owned()))
 }
 
 pub async fn assign(pool: &PgPool, email: &str, location: &str) -> Result<(), AdminError> {
     let id_usuario = user_id(pool, email).await?;
     let id_localizacion = location_id(pool, location).await?;
-    sqlx::query("INSERT INTO usuarios_localizacion (id_usuario, id_localizacion) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(id_usuario)
-        .bind(id_localizacion)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO usuarios_localizacion (id_usuario, id_localizacion) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(id_usuario)
+    .bind(id_localizacion)
+    .execute(pool)
+    .await?;
     Ok(())
 }

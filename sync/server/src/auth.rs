@@ -22,48 +22,47 @@ use std::net::{IpAddr, SocketAddr};
 use taller_domain::permisos::ADMIN_ROLE;
 use taller_domain::{Lang, Permisos};
 use taller_protocol::messages::{
-    ChangePasswordRequest, ErrorCode, LoginRequest, RefreshRequest, RegisterRequest, Session,
-    UserProfile,
+    ChangePasswordRequest, ErrorCode, LoginRequest, RefreshRequest, RegisterRequest, Session, UserProfile,
 };
 use uuid::Uuid;
 
 /// The role given to people who register themselves; an admin approves them.
 pub const TECNICO_ROLE_ID: Uuid = Uuid::from_u128(0xa003);
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest email address (RFC 5321 path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// Whether an (already trimmed and lower-cased) email could belong to an account: not too
+/// long, and no control characters (PostgreSQL refuses NUL in text; the others are typos or
+/// attacks).
+fn plausible_email(email: &str) -> bool {
+    email.len() <= MAX_EMAIL_BYTES && !email.chars().any(char::is_control)
+}
 
 /// Hashes a password with argon2id (the crate's defaults follow current OWASP advice).
 pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
     let salt = SaltString::generate(&mut OsRng);
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)?
-        .to_string())
+    Ok(Argon2::default().hash_password(password.as_bytes(), &salt)?.to_string())
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
 }
 
 /// Verifying costs ~20 ms of CPU: keep it off the async workers.
 async fn verify_password_blocking(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .unwrap_or(false)
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false)
 }
 
 async fn hash_password_blocking(password: String) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|_| ApiFailure::internal())?
-        .map_err(|error| {
+    tokio::task::spawn_blocking(move || hash_password(&password)).await.map_err(|_| ApiFailure::internal())?.map_err(
+        |error| {
             tracing::error!(%error, "password hashing failed");
             ApiFailure::internal()
-        })
+        },
+    )
 }
 
 fn new_token() -> String {
@@ -77,6 +76,10 @@ fn new_token() -> String {
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
+
+/// A session with what decides whether it still grants access: (id_sesion, id_usuario,
+/// expira_en, revocada_en, aprobado, bloqueado, nombre_rol, permisos).
+type SessionRow = (Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, bool, Option<bool>, String, serde_json::Value);
 
 /// The signed-in user of a request.
 #[derive(Debug, Clone)]
@@ -102,19 +105,18 @@ impl FromRequestParts<AppState> for AuthUser {
             .strip_prefix("Bearer ")
             .ok_or_else(|| ApiFailure::unauthorized("The Authorization header must be `Bearer <token>`."))?;
         let lang = request_lang(parts);
-        let row: Option<(Uuid, Uuid, DateTime<Utc>, Option<DateTime<Utc>>, bool, Option<bool>, String, serde_json::Value)> =
-            sqlx::query_as(
-                "SELECT s.id_sesion, s.id_usuario, s.expira_en, s.revocada_en, u.aprobado, \
+        let row: Option<SessionRow> = sqlx::query_as(
+            "SELECT s.id_sesion, s.id_usuario, s.expira_en, s.revocada_en, u.aprobado, \
                         c.bloqueado, r.nombre_rol, r.permisos \
                    FROM sync_sesiones s \
                    JOIN usuarios u ON u.id_usuario = s.id_usuario \
                    JOIN roles r ON r.id_rol = u.id_rol \
                    LEFT JOIN sync_credenciales c ON c.id_usuario = s.id_usuario \
                   WHERE s.token_hash = $1",
-            )
-            .bind(token_hash(token))
-            .fetch_optional(&state.pool)
-            .await?;
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&state.pool)
+        .await?;
         let Some((id_sesion, id_usuario, expira_en, revocada_en, aprobado, bloqueado, nombre_rol, permisos)) = row
         else {
             return Err(ApiFailure::unauthorized("The token is not valid; sign in again."));
@@ -168,12 +170,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip())))
     }
 }
 
@@ -225,43 +222,36 @@ async fn new_session(pool: &PgPool, state: &AppState, id_usuario: Uuid) -> ApiRe
     .bind(refresh_expires_at)
     .execute(&mut *conn)
     .await?;
-    let user = load_profile(&mut conn, id_usuario)
-        .await?
-        .ok_or_else(ApiFailure::internal)?;
-    Ok(Session {
-        access_token,
-        refresh_token,
-        expires_at,
-        refresh_expires_at,
-        user,
-    })
+    let user = load_profile(&mut conn, id_usuario).await?.ok_or_else(ApiFailure::internal)?;
+    Ok(Session { access_token, refresh_token, expires_at, refresh_expires_at, user })
 }
 
-/// Failed attempts for `key` within the window.
-async fn attempts(pool: &PgPool, key: &str, window: chrono::Duration) -> Result<i32, sqlx::Error> {
-    let count: Option<i32> = sqlx::query_scalar(
-        "SELECT intentos FROM sync_login_intentos WHERE clave = $1 AND ventana_inicio > now() - $2::interval",
-    )
-    .bind(key)
-    .bind(format!("{} seconds", window.num_seconds()))
-    .fetch_optional(pool)
-    .await?;
-    Ok(count.unwrap_or(0))
-}
-
-async fn record_failure(pool: &PgPool, key: &str, window: chrono::Duration) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Counts one sign-in attempt for `key` and returns the attempts within the window, this one
+/// included. Counting *before* the password is checked, in one atomic upsert, is what makes the
+/// limit hold when many attempts arrive at once (or through many server processes): a check
+/// followed later by a separate write would let every concurrent attempt through.
+async fn count_attempt(pool: &PgPool, key: &str, window: chrono::Duration) -> Result<i32, sqlx::Error> {
+    sqlx::query_scalar(
         "INSERT INTO sync_login_intentos (clave, ventana_inicio, intentos) VALUES ($1, now(), 1) \
          ON CONFLICT (clave) DO UPDATE SET \
            intentos = CASE WHEN sync_login_intentos.ventana_inicio > now() - $2::interval \
                            THEN sync_login_intentos.intentos + 1 ELSE 1 END, \
            ventana_inicio = CASE WHEN sync_login_intentos.ventana_inicio > now() - $2::interval \
-                           THEN sync_login_intentos.ventana_inicio ELSE now() END",
+                           THEN sync_login_intentos.ventana_inicio ELSE now() END \
+         RETURNING intentos",
     )
     .bind(key)
     .bind(format!("{} seconds", window.num_seconds()))
-    .execute(pool)
-    .await?;
+    .fetch_one(pool)
+    .await
+}
+
+/// Takes back an attempt that turned out not to be a failure (the password was right).
+async fn forgive_attempt(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE sync_login_intentos SET intentos = greatest(intentos - 1, 0) WHERE clave = $1")
+        .bind(key)
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -275,7 +265,8 @@ fn rate_limited() -> ApiFailure {
 
 /// A fixed argon2id hash to verify against when the email is unknown, so that the answer
 /// takes as long as for a known email.
-const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4GmRgqI3pP1v6gpE2r2+1n0jV3b7s0qJmK1Y9X0r6yI";
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4GmRgqI3pP1v6gpE2r2+1n0jV3b7s0qJmK1Y9X0r6yI";
 
 #[utoipa::path(post, path = "/v1/auth/login", request_body = LoginRequest,
     responses((status = 200, body = Session), (status = 401, body = taller_protocol::messages::ApiError),
@@ -286,37 +277,43 @@ pub async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> ApiResult<Json<Session>> {
     let email = request.email.trim().to_lowercase();
-    let account_key = format!("email:{email}");
+    // An email no account can have (too long, control characters such as NUL, which the
+    // database refuses in text) is answered like an unknown one, without touching the
+    // database with it.
+    let plausible = plausible_email(&email);
+    let account_key = plausible.then(|| format!("email:{email}"));
     let address_key = addr.map(|ip| format!("ip:{ip}"));
     let window = state.config.login_window;
-    if attempts(&state.pool, &account_key, window).await? >= state.config.login_attempts_per_account {
-        return Err(rate_limited());
-    }
+    // Every attempt counts until the password proves right (see `count_attempt`).
     if let Some(key) = &address_key {
-        if attempts(&state.pool, key, window).await? >= state.config.login_attempts_per_address {
+        if count_attempt(&state.pool, key, window).await? > state.config.login_attempts_per_address {
             return Err(rate_limited());
         }
     }
-    let row: Option<(Uuid, bool, Option<String>, Option<bool>)> = sqlx::query_as(
-        "SELECT u.id_usuario, u.aprobado, c.password_hash, c.bloqueado \
-           FROM usuarios u LEFT JOIN sync_credenciales c ON c.id_usuario = u.id_usuario \
-          WHERE lower(u.email) = $1",
-    )
-    .bind(&email)
-    .fetch_optional(&state.pool)
-    .await?;
-    let hash = row
-        .as_ref()
-        .and_then(|(_, _, hash, _)| hash.clone())
-        .unwrap_or_else(|| DUMMY_HASH.to_owned());
+    if let Some(key) = &account_key {
+        if count_attempt(&state.pool, key, window).await? > state.config.login_attempts_per_account {
+            return Err(rate_limited());
+        }
+    }
+    let row: Option<(Uuid, bool, Option<String>, Option<bool>)> = if plausible {
+        sqlx::query_as(
+            "SELECT u.id_usuario, u.aprobado, c.password_hash, c.bloqueado \
+               FROM usuarios u LEFT JOIN sync_credenciales c ON c.id_usuario = u.id_usuario \
+              WHERE lower(u.email) = $1",
+        )
+        .bind(&email)
+        .fetch_optional(&state.pool)
+        .await?
+    } else {
+        None
+    };
+    let hash = row.as_ref().and_then(|(_, _, hash, _)| hash.clone()).unwrap_or_else(|| DUMMY_HASH.to_owned());
     let verified = verify_password_blocking(request.password, hash).await;
     let user = match row {
-        Some((id_usuario, aprobado, Some(_), bloqueado)) if verified => (id_usuario, aprobado, bloqueado.unwrap_or(false)),
+        Some((id_usuario, aprobado, Some(_), bloqueado)) if verified => {
+            (id_usuario, aprobado, bloqueado.unwrap_or(false))
+        }
         _ => {
-            record_failure(&state.pool, &account_key, window).await?;
-            if let Some(key) = &address_key {
-                record_failure(&state.pool, key, window).await?;
-            }
             return Err(ApiFailure::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::InvalidCredentials,
@@ -324,9 +321,20 @@ pub async fn login(
             ));
         }
     };
+    // The right password is not a failure, whatever the account's state.
+    if let Some(key) = &address_key {
+        forgive_attempt(&state.pool, key).await?;
+    }
+    if let Some(key) = &account_key {
+        forgive_attempt(&state.pool, key).await?;
+    }
     let (id_usuario, aprobado, bloqueado) = user;
     if bloqueado {
-        return Err(ApiFailure::new(StatusCode::FORBIDDEN, ErrorCode::UserBlocked, "The account is blocked; ask an administrator."));
+        return Err(ApiFailure::new(
+            StatusCode::FORBIDDEN,
+            ErrorCode::UserBlocked,
+            "The account is blocked; ask an administrator.",
+        ));
     }
     if !aprobado {
         return Err(ApiFailure::new(
@@ -336,7 +344,7 @@ pub async fn login(
         ));
     }
     sqlx::query("DELETE FROM sync_login_intentos WHERE clave = $1")
-        .bind(&account_key)
+        .bind(account_key.as_deref())
         .execute(&state.pool)
         .await?;
     Ok(Json(new_session(&state.pool, &state, id_usuario).await?))
@@ -344,7 +352,10 @@ pub async fn login(
 
 #[utoipa::path(post, path = "/v1/auth/refresh", request_body = RefreshRequest,
     responses((status = 200, body = Session), (status = 401, body = taller_protocol::messages::ApiError)))]
-pub async fn refresh(State(state): State<AppState>, ApiJson(request): ApiJson<RefreshRequest>) -> ApiResult<Json<Session>> {
+pub async fn refresh(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
     let mut tx = state.pool.begin().await?;
     // Rotation: the old session row is revoked and a new one issued in one transaction, so a
     // refresh token works exactly once.
@@ -414,13 +425,18 @@ pub async fn change_password(
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<Json<Session>> {
     check_new_password(&request.new_password)?;
-    let current: Option<String> = sqlx::query_scalar("SELECT password_hash FROM sync_credenciales WHERE id_usuario = $1")
-        .bind(user.id_usuario)
-        .fetch_optional(&state.pool)
-        .await?;
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT password_hash FROM sync_credenciales WHERE id_usuario = $1")
+            .bind(user.id_usuario)
+            .fetch_optional(&state.pool)
+            .await?;
     let current = current.unwrap_or_else(|| DUMMY_HASH.to_owned());
     if !verify_password_blocking(request.current_password, current).await {
-        return Err(ApiFailure::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials, "The current password is wrong."));
+        return Err(ApiFailure::new(
+            StatusCode::UNAUTHORIZED,
+            ErrorCode::InvalidCredentials,
+            "The current password is wrong.",
+        ));
     }
     let hash = hash_password_blocking(request.new_password).await?;
     let mut tx = state.pool.begin().await?;
@@ -432,10 +448,18 @@ pub async fn change_password(
 /// Creates an unapproved account; an administrator approves it (`user.approve`).
 #[utoipa::path(post, path = "/v1/auth/register", request_body = RegisterRequest,
     responses((status = 201, body = UserProfile), (status = 409, body = taller_protocol::messages::ApiError)))]
-pub async fn register(State(state): State<AppState>, ApiJson(request): ApiJson<RegisterRequest>) -> ApiResult<(StatusCode, Json<UserProfile>)> {
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<UserProfile>)> {
     let email = request.email.trim().to_lowercase();
     let nombre = request.nombre_completo.trim().to_owned();
-    if nombre.is_empty() || !email.contains('@') || email.len() > 254 || nombre.len() > 200 {
+    if nombre.is_empty()
+        || nombre.len() > 200
+        || nombre.chars().any(char::is_control)
+        || !email.contains('@')
+        || !plausible_email(&email)
+    {
         return Err(ApiFailure::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::InvalidRequest,
@@ -448,7 +472,11 @@ pub async fn register(State(state): State<AppState>, ApiJson(request): ApiJson<R
     let id_usuario = match create_user(&mut tx, &nombre, &email, TECNICO_ROLE_ID, false).await {
         Ok(id) => id,
         Err(CreateUserError::EmailTaken) => {
-            return Err(ApiFailure::new(StatusCode::CONFLICT, ErrorCode::EmailTaken, "That email is already registered."))
+            return Err(ApiFailure::new(
+                StatusCode::CONFLICT,
+                ErrorCode::EmailTaken,
+                "That email is already registered.",
+            ))
         }
         Err(CreateUserError::Db(error)) => return Err(error.into()),
     };
@@ -511,6 +539,27 @@ mod tests {
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
         assert!(!verify_password("x", DUMMY_HASH));
+    }
+
+    /// An unknown email must cost a full verification, like a known one: the dummy hash has to
+    /// parse, with the same parameters as real hashes.
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash_with_current_parameters() {
+        let dummy = PasswordHash::new(DUMMY_HASH).expect("the dummy hash parses");
+        let real_hash = hash_password("correct horse").expect("hash");
+        let real = PasswordHash::new(&real_hash).expect("parses");
+        assert_eq!(dummy.algorithm, real.algorithm);
+        assert_eq!(dummy.version, real.version);
+        assert_eq!(dummy.params, real.params);
+        assert_eq!(dummy.hash.map(|h| h.len()), real.hash.map(|h| h.len()));
+    }
+
+    #[test]
+    fn implausible_emails_are_recognised() {
+        assert!(plausible_email("tecnico@taller.test"));
+        assert!(!plausible_email("nu\0la@taller.test"));
+        assert!(!plausible_email("tab\t@taller.test"));
+        assert!(!plausible_email(&format!("{}@taller.test", "a".repeat(250))));
     }
 
     #[test]

@@ -9,12 +9,12 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
 use serde_json::Value;
+use sqlx::PgConnection;
 use std::collections::BTreeMap;
 use taller_protocol::checksum::Accumulator;
 use taller_protocol::cursor::{Cursor, Scope, Snapshot};
 use taller_protocol::messages::ChecksumResponse;
 use taller_protocol::tables::TABLES;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 #[utoipa::path(get, path = "/v1/checksum", responses((status = 200, body = ChecksumResponse)), security(("bearer" = [])))]
@@ -45,19 +45,12 @@ pub async fn scope_checksums(
               WHERE s.id_usuario IS NOT DISTINCT FROM $1 OR (NOT s.privado AND ($2 OR s.global OR s.locs && $3))",
             table.name, table.name
         );
-        let images: Vec<Value> = sqlx::query_scalar(&sql)
-            .bind(id_usuario)
-            .bind(scope.admin)
-            .bind(&scope.locs)
-            .fetch_all(&mut *conn)
-            .await?;
+        let images: Vec<Value> =
+            sqlx::query_scalar(&sql).bind(id_usuario).bind(scope.admin).bind(&scope.locs).fetch_all(&mut *conn).await?;
         let mut accumulator = Accumulator::default();
         for image in images {
-            let row: Vec<Value> = table
-                .columns
-                .iter()
-                .map(|column| image.get(column.name).cloned().unwrap_or(Value::Null))
-                .collect();
+            let row: Vec<Value> =
+                table.columns.iter().map(|column| image.get(column.name).cloned().unwrap_or(Value::Null)).collect();
             accumulator.add(table, &row);
         }
         out.insert(table.name.to_owned(), accumulator.finish());

@@ -52,7 +52,8 @@ const CATEGORIES: &[(&str, &str, &[&str])] = &[
     ("CBL", "Cable de freno", &["1.5M", "1.8M"]),
 ];
 
-const BRANDS: &[&str] = &["Bafang", "Xiaomi", "Segway", "Ninebot", "Kugoo", "Dualtron", "Vsett", "Kaabo", "Inokim", "Zero"];
+const BRANDS: &[&str] =
+    &["Bafang", "Xiaomi", "Segway", "Ninebot", "Kugoo", "Dualtron", "Vsett", "Kaabo", "Inokim", "Zero"];
 
 const LOCATIONS: &[(&str, &str, &str)] = &[
     ("Bodega Central", "Calle 13 # 68-20, Bogotá", "+57 601 555 0100"),

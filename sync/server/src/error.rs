@@ -16,11 +16,7 @@ pub struct ApiFailure {
 
 impl ApiFailure {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiFailure {
-        ApiFailure {
-            status,
-            code,
-            message: message.into(),
-        }
+        ApiFailure { status, code, message: message.into() }
     }
 
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiFailure {
@@ -66,11 +62,23 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
             // 08: connection exception; 40: transaction rollback (serialization, deadlock);
             // 53: insufficient resources; 57P: operator intervention (shutdown).
             let code = db.code().unwrap_or_default();
-            code.starts_with("08")
-                || code.starts_with("40")
-                || code.starts_with("53")
-                || code.starts_with("57P")
+            code.starts_with("08") || code.starts_with("40") || code.starts_with("53") || code.starts_with("57P")
         }
+        _ => false,
+    }
+}
+
+/// Whether the database refused a value the request carried (SQLSTATE class 22, data
+/// exception: a NUL in text, a number or date out of range; class 54, program limit exceeded:
+/// a value too large for an index). Those are the client's mistake, not the server's fault.
+pub fn is_bad_value(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            code.starts_with("22") || code.starts_with("54")
+        }
+        // A value the driver cannot even encode (a date before PostgreSQL's range, ...).
+        sqlx::Error::Encode(_) => true,
         _ => false,
     }
 }
@@ -80,6 +88,15 @@ impl From<sqlx::Error> for ApiFailure {
         if is_transient(&error) {
             tracing::warn!(%error, "transient database error");
             ApiFailure::unavailable()
+        } else if is_bad_value(&error) {
+            // A safety net: handlers should have validated the value. The details go to the
+            // log, not to the client.
+            tracing::warn!(%error, "the database refused a value from the request");
+            ApiFailure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidRequest,
+                "A value in the request cannot be stored (control characters, or out of range).",
+            )
         } else {
             tracing::error!(%error, "database error");
             ApiFailure::internal()
@@ -89,10 +106,7 @@ impl From<sqlx::Error> for ApiFailure {
 
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
-        let body = ApiError {
-            code: self.code,
-            message: self.message,
-        };
+        let body = ApiError { code: self.code, message: self.message };
         (self.status, Json(body)).into_response()
     }
 }

@@ -18,7 +18,10 @@ use tokio_stream::StreamExt;
 #[utoipa::path(get, path = "/v1/events",
     responses((status = 200, description = "text/event-stream: `changes` events, and a `hello` event on connect")),
     security(("bearer" = [])))]
-pub async fn events(State(state): State<AppState>, _user: AuthUser) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub async fn events(
+    State(state): State<AppState>,
+    _user: AuthUser,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let hello = tokio_stream::once(Ok(Event::default().event("hello").data("{}")));
     let changes = BroadcastStream::new(state.changes.subscribe())
         // A lagged receiver missed signals, which is the same as one more signal.

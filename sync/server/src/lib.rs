@@ -20,7 +20,7 @@ pub mod state;
 
 use crate::error::ApiFailure;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -53,6 +53,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_PUSH_BYTES))
         .layer(RequestDecompressionLayer::new())
+        // Outside the decompression layer, so that its refusals get a JSON body too.
+        .layer(middleware::from_fn(json_errors))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -70,6 +72,50 @@ pub async fn healthz() -> Json<Health> {
 
 async fn not_found() -> ApiFailure {
     ApiFailure::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "No such endpoint.")
+}
+
+/// Every error answer carries the `{code, message}` body, including those produced below the
+/// handlers with an empty or plain-text body (axum's 405 for a wrong method, the decompression
+/// layer's 415 for an unsupported `Content-Encoding`, ...). Their other headers (`Allow`,
+/// `Accept-Encoding`) are kept.
+async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => (ErrorCode::NotFound, "No such endpoint."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            ErrorCode::InvalidRequest,
+            "This endpoint does not accept that method; the Allow header lists those it does.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            (ErrorCode::InvalidJson, "Send the body as JSON, uncompressed or with Content-Encoding: gzip.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => (ErrorCode::PayloadTooLarge, "The body is larger than the server accepts."),
+        StatusCode::SERVICE_UNAVAILABLE => {
+            (ErrorCode::Unavailable, "The server is unavailable right now; try again later.")
+        }
+        status if status.is_server_error() => {
+            (ErrorCode::Internal, "Internal error on the server; it was logged. Try again later.")
+        }
+        _ => (ErrorCode::InvalidRequest, "The request was not accepted."),
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.remove(header::CONTENT_ENCODING);
+    let (replacement, body) = ApiFailure::new(status, code, message).into_response().into_parts();
+    parts.headers.extend(replacement.headers);
+    Response::from_parts(parts, body)
 }
 
 /// Contract invariant 11: every request states its protocol version; too old gets a clear

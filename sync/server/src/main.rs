@@ -197,7 +197,10 @@ async fn run(cli: &Cli, url: &str) -> anyhow::Result<()> {
             let pool = ready_pool(url).await?;
             let summary = demo::load(&pool, &demo::DemoSize { parts: *parts, locations: *locations }).await?;
             if summary.created {
-                println!("Demo data loaded: {} parts, {} locations, {} inventory rows.", summary.parts, summary.locations, summary.inventory_rows);
+                println!(
+                    "Demo data loaded: {} parts, {} locations, {} inventory rows.",
+                    summary.parts, summary.locations, summary.inventory_rows
+                );
                 println!("Accounts (password {}):", demo::DEMO_PASSWORD);
                 for account in demo::DEMO_ACCOUNTS {
                     println!("  {:<28} {}", account.email, account.role);
@@ -233,7 +236,8 @@ async fn serve(args: &ServeArgs, url: &str) -> anyhow::Result<()> {
     let state = AppState::new(pool.clone(), config);
     let listener_task = tokio::spawn(events::run_listener(url.to_owned(), state.clone()));
     let app = router(state);
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("binding {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "taller-server listening");
     // A line on stdout that scripts and tests wait for.

@@ -16,7 +16,7 @@
 use crate::auth::AuthUser;
 use crate::error::{ApiFailure, ApiResult};
 use crate::json::ApiJson;
-use crate::scope::load_scope;
+use crate::scope::{load_scope, scope_at};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -27,19 +27,25 @@ use taller_protocol::cursor::{Cursor, Scope, Snapshot};
 use taller_protocol::messages::{ErrorCode, PullRequest, PullResponse, TableChanges};
 use taller_protocol::tables;
 
-
 /// The read-scope test of a change row `c`, given `$1` user, `$2` admin, `$3` locations.
 /// Mirrors the rule documented with `sync_row_scope` in the migrations.
-const VISIBLE_NOW: &str = "(l.id_usuario IS NOT DISTINCT FROM $1 OR (NOT l.privado AND ($2 OR l.global OR l.locs && $3)))";
-const VISIBLE_BEFORE: &str = "(p.op = 'U' AND (p.id_usuario IS NOT DISTINCT FROM $1 OR (NOT p.privado AND ($4 OR p.global OR p.locs && $5))))";
+const VISIBLE_NOW: &str =
+    "(l.id_usuario IS NOT DISTINCT FROM $1 OR (NOT l.privado AND ($2 OR l.global OR l.locs && $3)))";
+const VISIBLE_BEFORE: &str =
+    "(p.op = 'U' AND (p.id_usuario IS NOT DISTINCT FROM $1 OR (NOT p.privado AND ($4 OR p.global OR p.locs && $5))))";
 
 #[utoipa::path(post, path = "/v1/pull", request_body = PullRequest,
     responses((status = 200, body = PullResponse), (status = 400, body = taller_protocol::messages::ApiError),
               (status = 401, body = taller_protocol::messages::ApiError)),
     security(("bearer" = [])))]
-pub async fn pull(State(state): State<AppState>, user: AuthUser, ApiJson(request): ApiJson<PullRequest>) -> ApiResult<Json<PullResponse>> {
+pub async fn pull(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<PullRequest>,
+) -> ApiResult<Json<PullResponse>> {
     let mut cursor = match &request.cursor {
-        Some(text) => Cursor::decode(text).map_err(|_| invalid_cursor("The cursor is not one this server issued; start a full sync."))?,
+        Some(text) => Cursor::decode(text)
+            .map_err(|_| invalid_cursor("The cursor is not one this server issued; start a full sync."))?,
         None => Cursor::initial(),
     };
     let limit = i64::from(request.limit.unwrap_or(state.config.max_page_rows).clamp(1, state.config.max_page_rows));
@@ -48,8 +54,14 @@ pub async fn pull(State(state): State<AppState>, user: AuthUser, ApiJson(request
     let now: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text").fetch_one(&mut *tx).await?;
     let now: Snapshot = now.parse().map_err(|_| ApiFailure::internal())?;
     let scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
-    if cursor.from.xmax > now.xmax || cursor.to.as_ref().is_some_and(|to| to.xmax > now.xmax || to.xmin < cursor.from.xmin) {
+    if cursor.from.xmax > now.xmax || cursor.to.as_ref().is_some_and(|to| to.xmax > now.xmax) {
         return Err(invalid_cursor("The cursor is ahead of this server's database; start a full sync."));
+    }
+    if cursor.to.as_ref().is_some_and(|to| !follows(&cursor.from, to)) {
+        return Err(invalid_cursor("The cursor's delta ends before it starts; start a full sync."));
+    }
+    if !issued_for(&mut tx, &cursor, &user, &scope).await? {
+        return Err(invalid_cursor("The cursor was not issued to this user; start a full sync."));
     }
     let mut reset = false;
     match (&cursor.to, &cursor.to_scope) {
@@ -109,6 +121,35 @@ pub async fn pull(State(state): State<AppState>, user: AuthUser, ApiJson(request
 
 fn invalid_cursor(message: &str) -> ApiFailure {
     ApiFailure::bad_request(ErrorCode::InvalidCursor, message)
+}
+
+/// Whether snapshot `to` can have been taken after `from`: everything finished in `from` is
+/// finished in `to`.
+fn follows(from: &Snapshot, to: &Snapshot) -> bool {
+    to.xmin >= from.xmin && to.xmax >= from.xmax && !to.xip.iter().any(|&x| from.is_visible(x))
+}
+
+/// Whether the cursor's `from_scope` is the scope this user had at `from`. It decides which
+/// rows the client is told to delete when the scope changed, so a scope the user never had
+/// (another user's cursor, a forged one) would announce keys of rows they may not read. An
+/// issued cursor always matches; the history is only consulted when the scope changed.
+async fn issued_for(
+    conn: &mut PgConnection,
+    cursor: &Cursor,
+    user: &AuthUser,
+    scope: &Scope,
+) -> Result<bool, sqlx::Error> {
+    if cursor.from == Snapshot::empty() {
+        return Ok(cursor.from_scope == Scope::default());
+    }
+    if cursor.from_scope == *scope {
+        return Ok(true);
+    }
+    let mut then = scope_at(conn, user.id_usuario, &cursor.from).await?;
+    let mut claimed = cursor.from_scope.clone();
+    then.locs.sort_unstable();
+    claimed.locs.sort_unstable();
+    Ok(then == claimed)
 }
 
 fn start_delta(cursor: &mut Cursor, now: Snapshot, scope: Scope) {
@@ -211,7 +252,14 @@ async fn page(
 
 /// Rows the delta will send, for progress bars: exact for a delta of changes, an upper bound
 /// (live images the user may read) for a full one.
-async fn estimate(conn: &mut PgConnection, cursor: &Cursor, to: &Snapshot, user: &AuthUser, scope: &Scope, full: bool) -> Result<u64, sqlx::Error> {
+async fn estimate(
+    conn: &mut PgConnection,
+    cursor: &Cursor,
+    to: &Snapshot,
+    user: &AuthUser,
+    scope: &Scope,
+    full: bool,
+) -> Result<u64, sqlx::Error> {
     let visible = VISIBLE_NOW.replace("l.", "");
     let sql = if full {
         format!("SELECT count(*) FROM sync_changes WHERE $4::text IS NOT NULL AND op = 'U' AND pg_visible_in_snapshot(txid, $5::pg_snapshot) AND {visible}")
@@ -232,4 +280,3 @@ async fn estimate(conn: &mut PgConnection, cursor: &Cursor, to: &Snapshot, user:
         .await?;
     Ok(u64::try_from(count).unwrap_or_default())
 }
-

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::{HashMap, HashSet};
@@ -31,7 +31,11 @@ use uuid::Uuid;
               (status = 403, body = ApiError), (status = 409, body = ApiError), (status = 413, body = ApiError),
               (status = 422, body = ApiError), (status = 503, body = ApiError)),
     security(("bearer" = [])))]
-pub async fn push(State(state): State<AppState>, user: AuthUser, ApiJson(request): ApiJson<PushRequest>) -> ApiResult<Json<PushResponse>> {
+pub async fn push(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> ApiResult<Json<PushResponse>> {
     if request.mutations.len() > MAX_PUSH_MUTATIONS {
         return Err(ApiFailure::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -88,12 +92,18 @@ fn check_batch_shape(mutations: &[MutationEnvelope]) -> ApiResult<()> {
     let mut previous: Option<u64> = None;
     for mutation in mutations {
         if !ids.insert(mutation.id) {
-            return Err(ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest,
-                format!("Mutation {} appears twice in the batch.", mutation.id)));
+            return Err(ApiFailure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidRequest,
+                format!("Mutation {} appears twice in the batch.", mutation.id),
+            ));
         }
         if mutation.seq == 0 || mutation.seq > i64::MAX as u64 || previous.is_some_and(|p| mutation.seq <= p) {
-            return Err(ApiFailure::new(StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidRequest,
-                "Sequence numbers must be positive and strictly increasing within a batch."));
+            return Err(ApiFailure::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorCode::InvalidRequest,
+                "Sequence numbers must be positive and strictly increasing within a batch.",
+            ));
         }
         previous = Some(mutation.seq);
     }
@@ -129,22 +139,46 @@ fn recorded_outcome((id, seq, estado, codigo, mensaje, resultado, txid): Recorde
     }
 }
 
-async fn apply_chunk(state: &AppState, user: &AuthUser, device: Uuid, chunk: &[MutationEnvelope]) -> Result<Vec<Outcome>, ChunkError> {
+async fn apply_chunk(
+    state: &AppState,
+    user: &AuthUser,
+    device: Uuid,
+    chunk: &[MutationEnvelope],
+) -> Result<Vec<Outcome>, ChunkError> {
     let mut tx: Transaction<'_, Postgres> = state.pool.begin().await?;
     let txid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut *tx).await?;
     // The device row lock serialises concurrent pushes of one device, so order holds even when
     // a client retries while its first request is still running.
-    let mut last_seq: i64 = sqlx::query_scalar("SELECT ultimo_seq FROM sync_devices WHERE id_dispositivo = $1 FOR UPDATE")
-        .bind(device)
-        .fetch_one(&mut *tx)
-        .await?;
+    let mut last_seq: i64 =
+        sqlx::query_scalar("SELECT ultimo_seq FROM sync_devices WHERE id_dispositivo = $1 FOR UPDATE")
+            .bind(device)
+            .fetch_one(&mut *tx)
+            .await?;
     let ids: Vec<Uuid> = chunk.iter().map(|m| m.id).collect();
     let recorded: Vec<Recorded> = sqlx::query_as(
-        "SELECT id_mutacion, seq, estado, codigo, mensaje, resultado, txid::text FROM sync_mutations WHERE id_mutacion = ANY($1)",
+        "SELECT id_mutacion, seq, estado, codigo, mensaje, resultado, txid::text FROM sync_mutations \
+          WHERE id_mutacion = ANY($1) AND id_dispositivo = $2",
     )
     .bind(&ids)
+    .bind(device)
     .fetch_all(&mut *tx)
     .await?;
+    // An outcome belongs to the device that sent the mutation: an id recorded for another
+    // device is a broken (or prying) client, not a re-send.
+    let foreign: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id_mutacion FROM sync_mutations WHERE id_mutacion = ANY($1) AND id_dispositivo <> $2 LIMIT 1",
+    )
+    .bind(&ids)
+    .bind(device)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = foreign {
+        return Err(ChunkError::Failure(ApiFailure::new(
+            StatusCode::CONFLICT,
+            ErrorCode::SequenceConflict,
+            format!("Mutation id {id} was already used by another device; give every mutation a new id."),
+        )));
+    }
     let mut recorded: HashMap<Uuid, Outcome> = recorded.into_iter().map(|r| (r.0, recorded_outcome(r))).collect();
     let mut scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
     let now = Utc::now();
@@ -163,11 +197,13 @@ async fn apply_chunk(state: &AppState, user: &AuthUser, device: Uuid, chunk: &[M
             )));
         }
         let (status, rechazo, result) = apply_one(&mut tx, state, user, &scope, envelope, now).await?;
+        // What is recorded (and answered) must be storable whatever the client sent: the
+        // rejection facts may quote its text, NULs included.
         let (code, message, result) = match &rechazo {
             Some(rechazo) => (
                 Some(rechazo.code.as_str().to_owned()),
-                Some(rechazo.message(user.lang)),
-                json!({"params": rechazo.params}),
+                Some(storable_text(&rechazo.message(user.lang))),
+                storable_value(&json!({"params": rechazo.params})),
             ),
             None => (None, None, result),
         };
@@ -179,9 +215,9 @@ async fn apply_chunk(state: &AppState, user: &AuthUser, device: Uuid, chunk: &[M
         .bind(device)
         .bind(seq)
         .bind(user.id_usuario)
-        .bind(&envelope.name)
-        .bind(&envelope.args)
-        .bind(envelope.at)
+        .bind(storable_text(&envelope.name))
+        .bind(storable_value(&envelope.args))
+        .bind(storable_time(envelope.at))
         .bind(if status == OutcomeStatus::Applied { "applied" } else { "rejected" })
         .bind(&code)
         .bind(&message)
@@ -193,7 +229,15 @@ async fn apply_chunk(state: &AppState, user: &AuthUser, device: Uuid, chunk: &[M
             // An assignment may have changed this user's own scope for the next mutations.
             scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
         }
-        outcomes.push(Outcome { id: envelope.id, seq: envelope.seq, status, code, message, result, txid: txid.clone() });
+        outcomes.push(Outcome {
+            id: envelope.id,
+            seq: envelope.seq,
+            status,
+            code,
+            message,
+            result,
+            txid: txid.clone(),
+        });
     }
     sqlx::query("UPDATE sync_devices SET ultimo_seq = $2, visto_en = now() WHERE id_dispositivo = $1")
         .bind(device)
@@ -221,6 +265,12 @@ async fn apply_one(
         Ok(mutation) => mutation,
         Err(rechazo) => return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null)),
     };
+    if has_nul(&envelope.args) {
+        // PostgreSQL cannot store U+0000 in text or jsonb: no handler could keep such a value.
+        let rechazo =
+            Rechazo::new(RejectionCode::InvalidArguments).with("detail", "a text contains the NUL character (U+0000)");
+        return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null));
+    }
     let ctx = Ctx { user, scope, at: envelope.at, id_mutacion: envelope.id, lang: user.lang };
     sqlx::query("SAVEPOINT mutation").execute(&mut *tx).await?;
     mutations::set_trigger_context(tx, &ctx, None).await?;
@@ -260,8 +310,80 @@ fn client_caused(error: &sqlx::Error) -> Option<Rechazo> {
     match code.as_str() {
         "23503" => Some(Rechazo::new(RejectionCode::NotFound).with("entity", constraint).with("id", "?")),
         "23505" => Some(Rechazo::new(RejectionCode::AlreadyExists).with("entity", constraint).with("id", "?")),
-        "23514" | "23502" => Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", format!("violates {constraint}"))),
-        _ if code.starts_with("22") => Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", db.message().to_owned())),
+        "23514" | "23502" => {
+            Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", format!("violates {constraint}")))
+        }
+        _ if code.starts_with("22") => {
+            Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", db.message().to_owned()))
+        }
         _ => None,
+    }
+}
+
+/// Whether a JSON value holds U+0000 in any string or key.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(key, item)| key.contains('\0') || has_nul(item)),
+        _ => false,
+    }
+}
+
+/// Text as PostgreSQL can store it: U+0000 becomes U+FFFD.
+fn storable_text(text: &str) -> String {
+    text.replace('\0', "\u{fffd}")
+}
+
+/// A JSON value as PostgreSQL's `jsonb` can store it (no U+0000 in strings or keys).
+fn storable_value(value: &Value) -> Value {
+    if !has_nul(value) {
+        return value.clone();
+    }
+    match value {
+        Value::String(text) => Value::String(storable_text(text)),
+        Value::Array(items) => Value::Array(items.iter().map(storable_value).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(key, item)| (storable_text(key), storable_value(item))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
+/// The person's time as `timestamptz` can hold it. Only rejected mutations can carry a time
+/// outside PostgreSQL's range (it starts in 4714 BC; chrono's reaches further back), and
+/// their rejection facts keep the time as sent.
+fn storable_time(at: DateTime<Utc>) -> DateTime<Utc> {
+    let earliest =
+        NaiveDate::from_ymd_opt(-4713, 12, 1).and_then(|date| date.and_hms_opt(0, 0, 0)).map(|naive| naive.and_utc());
+    match earliest {
+        Some(earliest) if at < earliest => earliest,
+        _ => at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn values_are_made_storable() {
+        let value = json!({"a\0b": ["x\0", 1, {"k": "ok"}], "n": null});
+        assert!(has_nul(&value));
+        let clean = storable_value(&value);
+        assert!(!has_nul(&clean));
+        assert_eq!(clean, json!({"a\u{fffd}b": ["x\u{fffd}", 1, {"k": "ok"}], "n": null}));
+        assert_eq!(storable_value(&json!({"k": "v"})), json!({"k": "v"}));
+    }
+
+    #[test]
+    fn times_before_postgres_are_clamped() {
+        let now = Utc::now();
+        assert_eq!(storable_time(now), now);
+        let ancient = NaiveDate::from_ymd_opt(-200_000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).map(|n| n.and_utc());
+        let ancient = ancient.expect("valid");
+        assert!(storable_time(ancient) > ancient);
+        assert_eq!(storable_time(ancient).year_ce(), (false, 4714));
     }
 }

@@ -18,10 +18,6 @@ pub struct AppState {
 impl AppState {
     pub fn new(pool: PgPool, config: Config) -> AppState {
         let (changes, _) = broadcast::channel(16);
-        AppState {
-            pool,
-            config: Arc::new(config),
-            changes,
-        }
+        AppState { pool, config: Arc::new(config), changes }
     }
 }

@@ -12,21 +12,29 @@ async fn existing_user(conn: &mut PgConnection, id_usuario: Uuid) -> Result<(), 
         .bind(id_usuario)
         .fetch_one(&mut *conn)
         .await?;
-    if exists { Ok(()) } else { Err(not_found("usuario", id_usuario)) }
+    if exists {
+        Ok(())
+    } else {
+        Err(not_found("usuario", id_usuario))
+    }
 }
 
 pub async fn notification_read(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &NotificationRead) -> Outcome {
-    let updated = sqlx::query("UPDATE notificaciones SET leida = true WHERE id_notificacion = $1 AND id_usuario = $2 AND NOT leida")
+    let updated = sqlx::query(
+        "UPDATE notificaciones SET leida = true WHERE id_notificacion = $1 AND id_usuario = $2 AND NOT leida",
+    )
+    .bind(args.id_notificacion)
+    .bind(ctx.user.id_usuario)
+    .execute(&mut *conn)
+    .await?;
+    if updated.rows_affected() == 0 {
+        let mine: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM notificaciones WHERE id_notificacion = $1 AND id_usuario = $2)",
+        )
         .bind(args.id_notificacion)
         .bind(ctx.user.id_usuario)
-        .execute(&mut *conn)
+        .fetch_one(&mut *conn)
         .await?;
-    if updated.rows_affected() == 0 {
-        let mine: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM notificaciones WHERE id_notificacion = $1 AND id_usuario = $2)")
-            .bind(args.id_notificacion)
-            .bind(ctx.user.id_usuario)
-            .fetch_one(&mut *conn)
-            .await?;
         if !mine {
             return Err(not_found("notificacion", args.id_notificacion));
         }
@@ -69,11 +77,13 @@ pub async fn user_reject(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &UserReje
 pub async fn user_assign(conn: &mut PgConnection, _ctx: &Ctx<'_>, args: &UserLocation) -> Outcome {
     existing_user(conn, args.id_usuario).await?;
     existing_location(conn, args.id_localizacion).await?;
-    sqlx::query("INSERT INTO usuarios_localizacion (id_usuario, id_localizacion) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(args.id_usuario)
-        .bind(args.id_localizacion)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO usuarios_localizacion (id_usuario, id_localizacion) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(args.id_usuario)
+    .bind(args.id_localizacion)
+    .execute(&mut *conn)
+    .await?;
     Ok(Applied::default())
 }
 
@@ -99,4 +109,3 @@ pub async fn location_policy(conn: &mut PgConnection, _ctx: &Ctx<'_>, args: &Loc
     .await?;
     Ok(Applied::default().with("stock_negativo", args.stock_negativo.as_str()))
 }
-

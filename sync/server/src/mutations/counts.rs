@@ -39,10 +39,11 @@ pub async fn start(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountStart) ->
 
 /// The count's location, locked; refuses a closed count.
 async fn open_count(conn: &mut PgConnection, ctx: &Ctx<'_>, id_conteo: Uuid) -> Result<Uuid, Failure> {
-    let location: Option<Uuid> = sqlx::query_scalar("SELECT id_localizacion FROM registro_conteo WHERE id_conteo = $1 FOR UPDATE")
-        .bind(id_conteo)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let location: Option<Uuid> =
+        sqlx::query_scalar("SELECT id_localizacion FROM registro_conteo WHERE id_conteo = $1 FOR UPDATE")
+            .bind(id_conteo)
+            .fetch_optional(&mut *conn)
+            .await?;
     let Some(id_localizacion) = location else {
         return Err(not_found("conteo", id_conteo));
     };
@@ -52,7 +53,9 @@ async fn open_count(conn: &mut PgConnection, ctx: &Ctx<'_>, id_conteo: Uuid) -> 
         .fetch_one(&mut *conn)
         .await?;
     if closed {
-        return Err(Failure::Rejected(Rechazo::new(RejectionCode::CountClosed).with("id_conteo", id_conteo.to_string())));
+        return Err(Failure::Rejected(
+            Rechazo::new(RejectionCode::CountClosed).with("id_conteo", id_conteo.to_string()),
+        ));
     }
     Ok(id_localizacion)
 }
@@ -65,19 +68,21 @@ pub async fn line(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountLine) -> O
     }
     let id_localizacion = open_count(conn, ctx, args.id_conteo).await?;
     let id_repuesto = existing_part(conn, args.id_repuesto).await?;
-    let sistema: i32 = sqlx::query_scalar("SELECT stock_actual FROM inventario WHERE id_localizacion = $1 AND id_repuesto = $2")
-        .bind(id_localizacion)
-        .bind(id_repuesto)
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or(0);
+    let sistema: i32 =
+        sqlx::query_scalar("SELECT stock_actual FROM inventario WHERE id_localizacion = $1 AND id_repuesto = $2")
+            .bind(id_localizacion)
+            .bind(id_repuesto)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(0);
     let diferencia = count_line_difference(sistema, args.cantidad_csa, args.cantidad_pq);
     // Counting the same part again in the same count replaces the line.
-    let existing: Option<Uuid> = sqlx::query_scalar("SELECT id_detalle_conteo FROM detalles_conteo WHERE id_conteo = $1 AND id_repuesto = $2")
-        .bind(args.id_conteo)
-        .bind(id_repuesto)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let existing: Option<Uuid> =
+        sqlx::query_scalar("SELECT id_detalle_conteo FROM detalles_conteo WHERE id_conteo = $1 AND id_repuesto = $2")
+            .bind(args.id_conteo)
+            .bind(id_repuesto)
+            .fetch_optional(&mut *conn)
+            .await?;
     let id_detalle = match existing {
         Some(id) => {
             sqlx::query(
@@ -128,7 +133,9 @@ pub async fn line(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountLine) -> O
 
 pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) -> Outcome {
     let id_localizacion = open_count(conn, ctx, args.id_conteo).await?;
-    let lines: Vec<(Uuid, Uuid, i32, i32, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
+    // (line, part, csa, pq, when the line was counted, when the count started)
+    type Line = (Uuid, Uuid, i32, i32, Option<DateTime<Utc>>, DateTime<Utc>);
+    let lines: Vec<Line> = sqlx::query_as(
         "SELECT d.id_detalle_conteo, d.id_repuesto, d.cantidad_csa, d.cantidad_pq, l.contado_en, r.fecha_conteo \
            FROM detalles_conteo d JOIN registro_conteo r ON r.id_conteo = d.id_conteo \
            LEFT JOIN sync_conteo_lineas l ON l.id_detalle_conteo = d.id_detalle_conteo \
@@ -156,7 +163,17 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
         let detalles = json!({"id_conteo": args.id_conteo, "id_detalle_conteo": id_detalle, "contado_en": counted_at,
                               "cantidad_csa": csa, "cantidad_pq": pq, "deltas_posteriores": deltas_after,
                               "absorbido": entry.ledger.absorbed, "id_mutacion": ctx.id_mutacion});
-        write_entry(conn, ctx, item.id_inventario, TipoOperacion::ConteoFisico, &entry.ledger, None, detalles, counted_at).await?;
+        write_entry(
+            conn,
+            ctx,
+            item.id_inventario,
+            TipoOperacion::ConteoFisico,
+            &entry.ledger,
+            None,
+            detalles,
+            counted_at,
+        )
+        .await?;
         if entry.ledger.absorbed {
             absorbed += 1;
         } else {

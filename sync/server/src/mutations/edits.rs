@@ -32,14 +32,18 @@ fn sql_type(ty: ColumnType) -> &'static str {
 /// Checks a new value against its column and returns it normalised (trimmed text, empty
 /// text as NULL for nullable columns).
 fn check_value(table: &Table, field: &str, value: &Value) -> Result<Value, Failure> {
-    let column = table.column(field).ok_or_else(|| {
-        Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", field))
-    })?;
+    let column = table
+        .column(field)
+        .ok_or_else(|| Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", field)))?;
     let value = match value {
         Value::String(text) if column.ty == ColumnType::Text => {
             let trimmed = text.trim();
             super::check_text(field, trimmed)?;
-            if trimmed.is_empty() { Value::Null } else { Value::String(trimmed.to_owned()) }
+            if trimmed.is_empty() {
+                Value::Null
+            } else {
+                Value::String(trimmed.to_owned())
+            }
         }
         other => other.clone(),
     };
@@ -55,7 +59,11 @@ fn check_value(table: &Table, field: &str, value: &Value) -> Result<Value, Failu
         ColumnType::Timestamptz => value.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
         ColumnType::Jsonb => true,
     };
-    if ok { Ok(value) } else { Err(invalid(format!("{field} has the wrong type"))) }
+    if ok {
+        Ok(value)
+    } else {
+        Err(invalid(format!("{field} has the wrong type")))
+    }
 }
 
 /// Values compared as the column's canonical text, so `5` and `5.0`, or one instant in two
@@ -89,13 +97,11 @@ pub async fn apply_edits(
         extra_check(field, &new)?;
         let ty = table.column(field).map(|c| c.ty).unwrap_or(ColumnType::Text);
         // Identifiers come from the static table catalogue, never from the request.
-        let current: Option<Value> = sqlx::query_scalar(&format!(
-            "SELECT to_jsonb({field}) FROM {} WHERE {key_column}::text = $1",
-            table.name
-        ))
-        .bind(target.key)
-        .fetch_one(&mut *conn)
-        .await?;
+        let current: Option<Value> =
+            sqlx::query_scalar(&format!("SELECT to_jsonb({field}) FROM {} WHERE {key_column}::text = $1", table.name))
+                .bind(target.key)
+                .fetch_one(&mut *conn)
+                .await?;
         let current = current.unwrap_or(Value::Null);
         let outcome = resolve_field_edit(
             &comparable(table, field, &current),
@@ -120,10 +126,34 @@ pub async fn apply_edits(
         if outcome.conflict_with.is_some() {
             let details = json!({"autor": ctx.user.id_usuario, "autor_anterior": previous_editor});
             let values = [Some(&edit.old), Some(&current), Some(&new)];
-            let mine = record_conflict(conn, ctx, ctx.user.id_usuario, "edicion_campo", table.name, target.key, Some(field), values, previous_editor, details.clone()).await?;
+            let mine = record_conflict(
+                conn,
+                ctx,
+                ctx.user.id_usuario,
+                "edicion_campo",
+                table.name,
+                target.key,
+                Some(field),
+                values,
+                previous_editor,
+                details.clone(),
+            )
+            .await?;
             conflicts.push(mine);
             if let Some(other) = previous_editor.filter(|other| *other != ctx.user.id_usuario) {
-                record_conflict(conn, ctx, other, "edicion_campo", table.name, target.key, Some(field), values, Some(ctx.user.id_usuario), details).await?;
+                record_conflict(
+                    conn,
+                    ctx,
+                    other,
+                    "edicion_campo",
+                    table.name,
+                    target.key,
+                    Some(field),
+                    values,
+                    Some(ctx.user.id_usuario),
+                    details,
+                )
+                .await?;
             }
         }
         sqlx::query(

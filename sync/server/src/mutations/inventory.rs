@@ -22,8 +22,14 @@ pub async fn settings(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &InventorySe
     let key = item.id_inventario.to_string();
     let target = Target { table, key: &key, fields: SETTINGS };
     let conflicts = apply_edits(conn, ctx, &target, &args.edits, |field, value| {
-        if field == "cantidad_minima" && !value.as_i64().is_some_and(|n| (0..=i64::from(taller_domain::stock::MAX_QUANTITY)).contains(&n)) {
-            return Err(Failure::Rejected(Rechazo::new(RejectionCode::InvalidQuantity).with("cantidad", value.clone()).with("max", taller_domain::stock::MAX_QUANTITY)));
+        if field == "cantidad_minima"
+            && !value.as_i64().is_some_and(|n| (0..=i64::from(taller_domain::stock::MAX_QUANTITY)).contains(&n))
+        {
+            return Err(Failure::Rejected(
+                Rechazo::new(RejectionCode::InvalidQuantity)
+                    .with("cantidad", value.clone())
+                    .with("max", taller_domain::stock::MAX_QUANTITY),
+            ));
         }
         Ok(())
     })
@@ -44,10 +50,19 @@ pub async fn adjust(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &InventoryAdju
     check_quantity(args.delta.checked_abs().unwrap_or(i32::MAX))?;
     existing_location(conn, args.id_localizacion).await?;
     let id_repuesto = existing_part(conn, args.id_repuesto).await?;
-    let change = change_stock(conn, ctx, args.id_localizacion, id_repuesto, args.delta, TipoOperacion::AjusteManual, Some(&motivo), json!({})).await?;
-    let mut applied = Applied::default()
-        .with("stock_actual", change.entry.cantidad_nueva)
-        .with("absorbido", change.entry.absorbed);
+    let change = change_stock(
+        conn,
+        ctx,
+        args.id_localizacion,
+        id_repuesto,
+        args.delta,
+        TipoOperacion::AjusteManual,
+        Some(&motivo),
+        json!({}),
+    )
+    .await?;
+    let mut applied =
+        Applied::default().with("stock_actual", change.entry.cantidad_nueva).with("absorbido", change.entry.absorbed);
     for conflict in change.conflicts {
         applied.conflict(conflict);
     }
@@ -89,7 +104,9 @@ pub async fn movement(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &MovementRec
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists).with("entity", "movimiento").with("id", args.id_movimientos_tecnicos.to_string()),
+            Rechazo::new(RejectionCode::AlreadyExists)
+                .with("entity", "movimiento")
+                .with("id", args.id_movimientos_tecnicos.to_string()),
         ));
     }
     let mut applied = Applied::default().with("id_movimientos_tecnicos", args.id_movimientos_tecnicos.to_string());

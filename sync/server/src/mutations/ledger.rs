@@ -47,17 +47,18 @@ pub async fn count_anchor(conn: &mut PgConnection, id_inventario: Uuid) -> Resul
     .bind(id_inventario)
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(row.map(|(at, id)| CountAnchor {
-        at,
-        id_conteo: id.and_then(|text| text.parse().ok()).unwrap_or_default(),
-    }))
+    Ok(row.map(|(at, id)| CountAnchor { at, id_conteo: id.and_then(|text| text.parse().ok()).unwrap_or_default() }))
 }
 
-pub async fn location_policy(conn: &mut PgConnection, id_localizacion: Uuid) -> Result<NegativeStockPolicy, sqlx::Error> {
-    let text: Option<String> = sqlx::query_scalar("SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = $1")
-        .bind(id_localizacion)
-        .fetch_optional(&mut *conn)
-        .await?;
+pub async fn location_policy(
+    conn: &mut PgConnection,
+    id_localizacion: Uuid,
+) -> Result<NegativeStockPolicy, sqlx::Error> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = $1")
+            .bind(id_localizacion)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(text.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default())
 }
 
@@ -133,7 +134,8 @@ pub async fn change_stock(
             detalles.insert("absorbido_por_conteo".into(), json!(anchor.id_conteo));
         }
     }
-    let id_log = write_entry(conn, ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at).await?;
+    let id_log =
+        write_entry(conn, ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at).await?;
     let mut conflicts = Vec::new();
     let clave = item.id_inventario.to_string();
     if entry.absorbed {

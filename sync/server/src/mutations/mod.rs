@@ -85,10 +85,7 @@ impl Applied {
 
     /// Adds a conflict summary to the outcome (the full entry is in `conflictos`).
     pub fn conflict(&mut self, entry: Value) {
-        let list = self
-            .result
-            .entry("conflicts".to_owned())
-            .or_insert_with(|| Value::Array(Vec::new()));
+        let list = self.result.entry("conflicts".to_owned()).or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(items) = list {
             items.push(entry);
         }
@@ -148,7 +145,11 @@ pub async fn apply(conn: &mut PgConnection, ctx: &Ctx<'_>, mutation: &Mutation) 
 
 /// Sets the transaction-local context the triggers read (acting user, the person's time,
 /// comment) and tells the ledger trigger that the server writes ledger rows itself.
-pub async fn set_trigger_context(conn: &mut PgConnection, ctx: &Ctx<'_>, comentario: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn set_trigger_context(
+    conn: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    comentario: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "SELECT set_config('taller.id_usuario', $1, true), set_config('taller.fecha', $2, true), \
                 set_config('taller.comentario', $3, true), set_config('taller.ledger', 'app', true)",
@@ -200,6 +201,7 @@ pub async fn record_conflict(
 }
 
 /// Sends a notification to one user.
+#[allow(clippy::too_many_arguments)]
 pub async fn notify(
     conn: &mut PgConnection,
     id_usuario: Uuid,
@@ -229,10 +231,11 @@ pub async fn notify(
 /// A part id as the server knows it: an id created offline and merged into an existing part
 /// (duplicate `referencia`) resolves to the surviving part.
 pub async fn resolve_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<Uuid, sqlx::Error> {
-    let real: Option<Uuid> = sqlx::query_scalar("SELECT id_real FROM sync_id_alias WHERE tabla = 'repuestos' AND id_alias = $1")
-        .bind(id_repuesto)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let real: Option<Uuid> =
+        sqlx::query_scalar("SELECT id_real FROM sync_id_alias WHERE tabla = 'repuestos' AND id_alias = $1")
+            .bind(id_repuesto)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(real.unwrap_or(id_repuesto))
 }
 

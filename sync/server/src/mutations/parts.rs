@@ -26,19 +26,31 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartCreate) -
     if nombre.is_empty() {
         return Err(invalid("nombre cannot be empty"));
     }
-    for (field, text) in [("nombre", Some(nombre)), ("tipo", args.tipo.as_deref()), ("marca", args.marca.as_deref()),
-                          ("descripcion", args.descripcion.as_deref()), ("url_imagen", args.url_imagen.as_deref())] {
+    for (field, text) in [
+        ("nombre", Some(nombre)),
+        ("tipo", args.tipo.as_deref()),
+        ("marca", args.marca.as_deref()),
+        ("descripcion", args.descripcion.as_deref()),
+        ("url_imagen", args.url_imagen.as_deref()),
+    ] {
         if let Some(text) = text {
             check_text(field, text)?;
         }
     }
-    let existing_id: Option<Uuid> = sqlx::query_scalar("SELECT id_repuesto FROM repuestos WHERE id_repuesto = $1")
-        .bind(args.id_repuesto)
-        .fetch_optional(&mut *conn)
-        .await?;
+    // An id merged into another part earlier is taken too: a part created with it would be
+    // unreachable, since the alias sends every later use of the id to the survivor.
+    let existing_id: Option<Uuid> = sqlx::query_scalar(
+        "SELECT id_repuesto FROM repuestos WHERE id_repuesto = $1 \
+         UNION ALL SELECT id_real FROM sync_id_alias WHERE tabla = 'repuestos' AND id_alias = $1 LIMIT 1",
+    )
+    .bind(args.id_repuesto)
+    .fetch_optional(&mut *conn)
+    .await?;
     if existing_id.is_some() {
         return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists).with("entity", "repuesto").with("id", args.id_repuesto.to_string()),
+            Rechazo::new(RejectionCode::AlreadyExists)
+                .with("entity", "repuesto")
+                .with("id", args.id_repuesto.to_string()),
         ));
     }
     // Insert unless the reference exists; the unique index decides under concurrency.
@@ -65,11 +77,13 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartCreate) -
         .bind(&referencia)
         .fetch_one(&mut *conn)
         .await?;
-    sqlx::query("INSERT INTO sync_id_alias (tabla, id_alias, id_real) VALUES ('repuestos', $1, $2) ON CONFLICT DO NOTHING")
-        .bind(args.id_repuesto)
-        .bind(survivor)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO sync_id_alias (tabla, id_alias, id_real) VALUES ('repuestos', $1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(args.id_repuesto)
+    .bind(survivor)
+    .execute(&mut *conn)
+    .await?;
     let mut applied = Applied::default()
         .with("id_repuesto", survivor.to_string())
         .with("merged", true)
@@ -108,11 +122,12 @@ pub async fn edit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartEdit) -> Ou
     // A reference taken by another part is refused before anything is written.
     for edit in &edits {
         if edit.field == "referencia" {
-            let taken: Option<Uuid> = sqlx::query_scalar("SELECT id_repuesto FROM repuestos WHERE referencia = $1 AND id_repuesto <> $2")
-                .bind(edit.new.as_str().unwrap_or_default())
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let taken: Option<Uuid> =
+                sqlx::query_scalar("SELECT id_repuesto FROM repuestos WHERE referencia = $1 AND id_repuesto <> $2")
+                    .bind(edit.new.as_str().unwrap_or_default())
+                    .bind(id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             if taken.is_some() {
                 return Err(Failure::Rejected(
                     Rechazo::new(RejectionCode::DuplicateReference).with("referencia", edit.new.clone()),

@@ -4,14 +4,19 @@
 //! is written by the `track_request_state` trigger from the transaction's context.
 
 use super::ledger::change_stock;
-use super::{check_text, clean, existing_location, existing_part, invalid, not_found, set_trigger_context, Applied, Ctx, Failure, Outcome};
+use super::{
+    check_text, clean, existing_location, existing_part, invalid, not_found, set_trigger_context, Applied, Ctx,
+    Failure, Outcome,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use std::collections::HashMap;
 use taller_domain::stock::{check_quantity, check_quantity_or_zero};
 use taller_domain::{EstadoSolicitud, Permiso, Rechazo, RejectionCode, TipoOperacion};
-use taller_protocol::mutations::{CartAdd, CartRemove, CartSet, LineQuantity, RequestCreate, RequestDispatch, RequestReceive, RequestRef};
+use taller_protocol::mutations::{
+    CartAdd, CartRemove, CartSet, LineQuantity, RequestCreate, RequestDispatch, RequestReceive, RequestRef,
+};
 use uuid::Uuid;
 
 pub async fn cart_add(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartAdd) -> Outcome {
@@ -33,7 +38,9 @@ pub async fn cart_add(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartAdd) ->
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists).with("entity", "item_carrito").with("id", args.id_item_carrito.to_string()),
+            Rechazo::new(RejectionCode::AlreadyExists)
+                .with("entity", "item_carrito")
+                .with("id", args.id_item_carrito.to_string()),
         ));
     }
     Ok(Applied::default().with("id_item_carrito", args.id_item_carrito.to_string()))
@@ -41,12 +48,13 @@ pub async fn cart_add(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartAdd) ->
 
 pub async fn cart_set(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartSet) -> Outcome {
     check_quantity(args.cantidad)?;
-    let updated = sqlx::query("UPDATE carrito_solicitudes SET cantidad = $3 WHERE id_item_carrito = $1 AND id_usuario = $2")
-        .bind(args.id_item_carrito)
-        .bind(ctx.user.id_usuario)
-        .bind(args.cantidad)
-        .execute(&mut *conn)
-        .await?;
+    let updated =
+        sqlx::query("UPDATE carrito_solicitudes SET cantidad = $3 WHERE id_item_carrito = $1 AND id_usuario = $2")
+            .bind(args.id_item_carrito)
+            .bind(ctx.user.id_usuario)
+            .bind(args.cantidad)
+            .execute(&mut *conn)
+            .await?;
     if updated.rows_affected() == 0 {
         return Err(not_found("item_carrito", args.id_item_carrito));
     }
@@ -83,7 +91,9 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestCreate
         .await?;
     if exists {
         return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists).with("entity", "solicitud").with("id", args.id_solicitud.to_string()),
+            Rechazo::new(RejectionCode::AlreadyExists)
+                .with("entity", "solicitud")
+                .with("id", args.id_solicitud.to_string()),
         ));
     }
     let mut parts = Vec::with_capacity(args.lines.len());
@@ -151,16 +161,26 @@ async fn lock_request(conn: &mut PgConnection, id_solicitud: Uuid) -> Result<Req
 
 /// Refuses a transition that the current state does not allow, naming who set the current
 /// state and when.
-async fn check_transition(conn: &mut PgConnection, id_solicitud: Uuid, from: EstadoSolicitud, to: EstadoSolicitud) -> Result<(), Failure> {
+async fn check_transition(
+    conn: &mut PgConnection,
+    id_solicitud: Uuid,
+    from: EstadoSolicitud,
+    to: EstadoSolicitud,
+) -> Result<(), Failure> {
     if from.can_transition_to(to) {
         return Ok(());
     }
+    // The trace row that entered the current state. Not simply the latest `fecha_cambio`:
+    // that is the person's clock, and an offline device may report a cancel as earlier than
+    // the pick it cancels. The machine has no cycles, so each state is entered at most once.
     let last: Option<(String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT u.nombre_completo, t.fecha_cambio FROM trazabilidad_solicitudes t \
            JOIN usuarios u ON u.id_usuario = t.id_usuario \
-          WHERE t.id_solicitud = $1 ORDER BY t.fecha_cambio DESC, t.id_trazabilidad DESC LIMIT 1",
+          WHERE t.id_solicitud = $1 AND t.estado_nuevo = $2 \
+          ORDER BY t.fecha_cambio DESC, t.id_trazabilidad DESC LIMIT 1",
     )
     .bind(id_solicitud)
+    .bind(from.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let (changed_by, changed_at) = last.map(|(name, at)| (name, at.to_rfc3339())).unwrap_or_default();
@@ -189,7 +209,11 @@ pub async fn pick(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestRef) -> 
 }
 
 /// Per-line quantities from the request, defaulting to `default` for lines not listed.
-fn line_quantities(lines: &[(Uuid, Uuid, i32, Option<i32>)], given: &[LineQuantity], default: impl Fn(&(Uuid, Uuid, i32, Option<i32>)) -> i32) -> Result<Vec<(Uuid, Uuid, i32)>, Failure> {
+fn line_quantities(
+    lines: &[(Uuid, Uuid, i32, Option<i32>)],
+    given: &[LineQuantity],
+    default: impl Fn(&(Uuid, Uuid, i32, Option<i32>)) -> i32,
+) -> Result<Vec<(Uuid, Uuid, i32)>, Failure> {
     let mut given_by_line: HashMap<Uuid, i32> = HashMap::new();
     for line in given {
         if !lines.iter().any(|(id, _, _, _)| *id == line.id_detalle) {
@@ -204,7 +228,11 @@ fn line_quantities(lines: &[(Uuid, Uuid, i32, Option<i32>)], given: &[LineQuanti
         .collect())
 }
 
-async fn request_lines(conn: &mut PgConnection, id_solicitud: Uuid, dispatched: bool) -> Result<Vec<(Uuid, Uuid, i32, Option<i32>)>, sqlx::Error> {
+async fn request_lines(
+    conn: &mut PgConnection,
+    id_solicitud: Uuid,
+    dispatched: bool,
+) -> Result<Vec<(Uuid, Uuid, i32, Option<i32>)>, sqlx::Error> {
     let column = if dispatched { "cantidad_despachada" } else { "NULL::integer" };
     sqlx::query_as(&format!(
         "SELECT id_detalle, id_repuesto, cantidad_solicitada, {column} FROM detalles_solicitud WHERE id_solicitud = $1 ORDER BY id_detalle"
@@ -232,8 +260,17 @@ pub async fn dispatch(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestDisp
             .execute(&mut *conn)
             .await?;
         if cantidad > 0 {
-            let change = change_stock(conn, ctx, request.origen, id_repuesto, -cantidad, TipoOperacion::SolicitudSalida, None,
-                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle})).await?;
+            let change = change_stock(
+                conn,
+                ctx,
+                request.origen,
+                id_repuesto,
+                -cantidad,
+                TipoOperacion::SolicitudSalida,
+                None,
+                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle}),
+            )
+            .await?;
             for conflict in change.conflicts {
                 applied.conflict(conflict);
             }
@@ -265,11 +302,22 @@ pub async fn receive(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestRecei
             .execute(&mut *conn)
             .await?;
         if cantidad != despachada {
-            discrepancies.push(json!({"id_detalle": id_detalle, "cantidad_despachada": despachada, "cantidad_recibida": cantidad}));
+            discrepancies.push(
+                json!({"id_detalle": id_detalle, "cantidad_despachada": despachada, "cantidad_recibida": cantidad}),
+            );
         }
         if cantidad > 0 {
-            let change = change_stock(conn, ctx, request.destino, id_repuesto, cantidad, TipoOperacion::SolicitudEntrada, None,
-                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle, "cantidad_despachada": despachada})).await?;
+            let change = change_stock(
+                conn,
+                ctx,
+                request.destino,
+                id_repuesto,
+                cantidad,
+                TipoOperacion::SolicitudEntrada,
+                None,
+                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle, "cantidad_despachada": despachada}),
+            )
+            .await?;
             for conflict in change.conflicts {
                 applied.conflict(conflict);
             }

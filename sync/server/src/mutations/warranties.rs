@@ -4,6 +4,7 @@
 use super::edits::{apply_edits, Target};
 use super::ledger::change_stock;
 use super::{check_text, clean, existing_location, existing_part, invalid, not_found, Applied, Ctx, Failure, Outcome};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
 use taller_domain::stock::check_quantity;
@@ -12,7 +13,15 @@ use taller_protocol::mutations::{WarrantyCreate, WarrantyEdit, WarrantyRef, Warr
 use taller_protocol::tables::table;
 use uuid::Uuid;
 
-const EDITABLE: &[&str] = &["cantidad", "motivo_falla", "kilometraje", "numero_orden", "solicitante", "url_evidencia_foto", "id_tecnico_asociado"];
+const EDITABLE: &[&str] = &[
+    "cantidad",
+    "motivo_falla",
+    "kilometraje",
+    "numero_orden",
+    "solicitante",
+    "url_evidencia_foto",
+    "id_tecnico_asociado",
+];
 
 pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyCreate) -> Outcome {
     ctx.require_location(args.id_localizacion)?;
@@ -47,7 +56,9 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyCreat
     .await?;
     if inserted.rows_affected() == 0 {
         return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists).with("entity", "garantia").with("id", args.id_garantia.to_string()),
+            Rechazo::new(RejectionCode::AlreadyExists)
+                .with("entity", "garantia")
+                .with("id", args.id_garantia.to_string()),
         ));
     }
     Ok(Applied::default().with("id_garantia", args.id_garantia.to_string()).with("estado", "SIN_ENVIAR"))
@@ -75,18 +86,71 @@ async fn lock_claim(conn: &mut PgConnection, ctx: &Ctx<'_>, id_garantia: Uuid) -
     Ok(Claim { id_localizacion, id_repuesto, cantidad, estado })
 }
 
-fn transition(from: EstadoGarantia, to: EstadoGarantia, id: Uuid) -> Result<(), Failure> {
+/// Refuses a transition that the current state does not allow, naming who set the current
+/// state and when (the same rule as transfer requests).
+async fn transition(
+    conn: &mut PgConnection,
+    from: EstadoGarantia,
+    to: EstadoGarantia,
+    id: Uuid,
+) -> Result<(), Failure> {
     if from.can_transition_to(to) {
-        Ok(())
-    } else {
-        Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::InvalidTransition)
-                .with("entity", "garantia")
-                .with("id", id.to_string())
-                .with("from", from.as_str())
-                .with("to", to.as_str()),
-        ))
+        return Ok(());
     }
+    let (changed_by, changed_at) = state_set_by(conn, id, from).await?;
+    Err(Failure::Rejected(
+        Rechazo::new(RejectionCode::InvalidTransition)
+            .with("entity", "garantia")
+            .with("id", id.to_string())
+            .with("from", from.as_str())
+            .with("to", to.as_str())
+            .with("changed_by", changed_by)
+            .with("changed_at", changed_at),
+    ))
+}
+
+/// Who put a claim in `estado`, and when (the person's time). Claims have no history table:
+/// the applied mutation that entered the state says it (each state is entered at most once).
+/// A claim written by another application falls back to its own columns.
+async fn state_set_by(
+    conn: &mut PgConnection,
+    id: Uuid,
+    estado: EstadoGarantia,
+) -> Result<(String, String), sqlx::Error> {
+    let mutation = match estado {
+        EstadoGarantia::SinEnviar => "warranty.create",
+        EstadoGarantia::Pendiente => "warranty.submit",
+        EstadoGarantia::Aprobada => "warranty.approve",
+        EstadoGarantia::Rechazada => "warranty.reject",
+    };
+    // The id as the device wrote it (any uuid spelling serde accepts), compared as 32 hex digits.
+    let by_mutation: Option<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT u.nombre_completo, m.realizada_en FROM sync_mutations m JOIN usuarios u ON u.id_usuario = m.id_usuario \
+          WHERE m.nombre = $2 AND m.estado = 'applied' \
+            AND right(regexp_replace(lower(m.args->>'id_garantia'), '[^0-9a-f]', '', 'g'), 32) = $1 \
+          ORDER BY m.recibida_en DESC LIMIT 1",
+    )
+    .bind(id.simple().to_string())
+    .bind(mutation)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some((nombre, at)) = by_mutation {
+        return Ok((nombre, at.to_rfc3339()));
+    }
+    let row: Option<(String, DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT u.nombre_completo, g.fecha_reporte, g.fecha_resolucion FROM garantias g \
+           JOIN usuarios u ON u.id_usuario = g.id_usuario_reporta WHERE g.id_garantia = $1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match (estado, row) {
+        (EstadoGarantia::SinEnviar, Some((reporter, reported, _))) => (reporter, reported.to_rfc3339()),
+        (EstadoGarantia::Aprobada | EstadoGarantia::Rechazada, Some((_, _, Some(resolved)))) => {
+            (String::new(), resolved.to_rfc3339())
+        }
+        _ => (String::new(), String::new()),
+    })
 }
 
 pub async fn edit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyEdit) -> Outcome {
@@ -98,7 +162,9 @@ pub async fn edit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyEdit) -
     let key = args.id_garantia.to_string();
     let target = Target { table, key: &key, fields: EDITABLE };
     let conflicts = apply_edits(conn, ctx, &target, &args.edits, |field, value| match field {
-        "cantidad" => check_quantity(value.as_i64().and_then(|n| i32::try_from(n).ok()).unwrap_or(0)).map_err(Failure::Rejected),
+        "cantidad" => {
+            check_quantity(value.as_i64().and_then(|n| i32::try_from(n).ok()).unwrap_or(0)).map_err(Failure::Rejected)
+        }
         "kilometraje" if value.as_i64().is_some_and(|km| km < 0) => Err(invalid("kilometraje cannot be negative")),
         _ => Ok(()),
     })
@@ -112,7 +178,7 @@ pub async fn edit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyEdit) -
 
 pub async fn submit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyRef) -> Outcome {
     let claim = lock_claim(conn, ctx, args.id_garantia).await?;
-    transition(claim.estado, EstadoGarantia::Pendiente, args.id_garantia)?;
+    transition(conn, claim.estado, EstadoGarantia::Pendiente, args.id_garantia).await?;
     sqlx::query("UPDATE garantias SET estado = 'PENDIENTE' WHERE id_garantia = $1")
         .bind(args.id_garantia)
         .execute(&mut *conn)
@@ -123,7 +189,7 @@ pub async fn submit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyRef) 
 pub async fn resolve(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyResolve, approve: bool) -> Outcome {
     let claim = lock_claim(conn, ctx, args.id_garantia).await?;
     let to = if approve { EstadoGarantia::Aprobada } else { EstadoGarantia::Rechazada };
-    transition(claim.estado, to, args.id_garantia)?;
+    transition(conn, claim.estado, to, args.id_garantia).await?;
     let comentarios = clean(args.comentarios_resolucion.as_deref());
     if !approve && comentarios.is_none() {
         return Err(Failure::Rejected(Rechazo::new(RejectionCode::ReasonRequired)));
@@ -131,18 +197,29 @@ pub async fn resolve(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyReso
     if let Some(text) = &comentarios {
         check_text("comentarios_resolucion", text)?;
     }
-    sqlx::query("UPDATE garantias SET estado = $2, comentarios_resolucion = $3, fecha_resolucion = $4 WHERE id_garantia = $1")
-        .bind(args.id_garantia)
-        .bind(to.as_str())
-        .bind(&comentarios)
-        .bind(ctx.at)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE garantias SET estado = $2, comentarios_resolucion = $3, fecha_resolucion = $4 WHERE id_garantia = $1",
+    )
+    .bind(args.id_garantia)
+    .bind(to.as_str())
+    .bind(&comentarios)
+    .bind(ctx.at)
+    .execute(&mut *conn)
+    .await?;
     let mut applied = Applied::default().with("estado", to.as_str());
     if approve {
         existing_location(conn, claim.id_localizacion).await?;
-        let change = change_stock(conn, ctx, claim.id_localizacion, claim.id_repuesto, claim.cantidad, TipoOperacion::Garantia,
-            comentarios.as_deref(), json!({"id_garantia": args.id_garantia})).await?;
+        let change = change_stock(
+            conn,
+            ctx,
+            claim.id_localizacion,
+            claim.id_repuesto,
+            claim.cantidad,
+            TipoOperacion::Garantia,
+            comentarios.as_deref(),
+            json!({"id_garantia": args.id_garantia}),
+        )
+        .await?;
         applied = applied.with("stock_actual", change.entry.cantidad_nueva);
         for conflict in change.conflicts {
             applied.conflict(conflict);

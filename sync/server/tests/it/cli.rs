@@ -24,7 +24,11 @@ fn run(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> (bool,
     {
         let mut input = child.stdin.take().expect("stdin");
         if let Some(text) = stdin {
-            input.write_all(text.as_bytes()).expect("write stdin");
+            // A command that fails before reading its input closes the pipe; its exit status
+            // and stderr say why, which the caller asserts on.
+            if let Err(error) = input.write_all(text.as_bytes()) {
+                assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {error}");
+            }
         }
     }
     let output = child.wait_with_output().expect("wait");
@@ -52,12 +56,24 @@ fn operator_commands_work_on_the_embedded_cluster() {
     let (ok, out, err) = run(data, &["location", "add", "--name", "Taller Centro", "--address", "Cra 7 # 12-30"], None);
     assert!(ok, "location add: {err}");
     assert!(out.trim().parse::<uuid::Uuid>().is_ok(), "prints the new id: {out}");
-    let (ok, out, err) = run(data, &["user", "add", "--email", "Ana@Example.com", "--name", "Ana Pérez", "--role", "tecnico"], Some("una-clave-larga\n"));
+    let (ok, out, err) = run(
+        data,
+        &["user", "add", "--email", "Ana@Example.com", "--name", "Ana Pérez", "--role", "tecnico"],
+        Some("una-clave-larga\n"),
+    );
     assert!(ok, "user add: {out} {err}");
-    let (ok, _, err) = run(data, &["user", "add", "--email", "ana@example.com", "--name", "Otra", "--role", "tecnico"], Some("otra-clave-larga\n"));
+    let (ok, _, err) = run(
+        data,
+        &["user", "add", "--email", "ana@example.com", "--name", "Otra", "--role", "tecnico"],
+        Some("otra-clave-larga\n"),
+    );
     assert!(!ok, "a duplicate email fails");
     assert!(err.contains("already registered"), "{err}");
-    let (ok, _, err) = run(data, &["user", "add", "--email", "b@example.com", "--name", "B", "--role", "jefe"], Some("otra-clave-larga\n"));
+    let (ok, _, err) = run(
+        data,
+        &["user", "add", "--email", "b@example.com", "--name", "B", "--role", "jefe"],
+        Some("otra-clave-larga\n"),
+    );
     assert!(!ok && err.contains("jefe"), "an unknown role fails: {err}");
     let (ok, out, err) = run(data, &["assign", "--email", "ana@example.com", "--location", "taller centro"], None);
     assert!(ok, "assign: {out} {err}");
@@ -111,8 +127,6 @@ mod reqwest {
     /// A GET with a small runtime, for tests that are otherwise synchronous.
     pub fn blocking_get(url: &str) -> String {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-        runtime.block_on(async {
-            ::reqwest::get(url).await.expect("get").text().await.expect("body")
-        })
+        runtime.block_on(async { ::reqwest::get(url).await.expect("get").text().await.expect("body") })
     }
 }

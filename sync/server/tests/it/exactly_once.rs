@@ -79,7 +79,8 @@ async fn concurrent_copies_of_one_batch_apply_once() {
         assert!(result.outcomes.iter().all(|o| o.status == OutcomeStatus::Applied));
     }
     assert_eq!(world.stock(loc, part).await, 80, "20 movements of 1, applied once");
-    let movements: i64 = sqlx::query_scalar("SELECT count(*) FROM movimientos_tecnicos").fetch_one(&world.db.pool).await.expect("count");
+    let movements: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM movimientos_tecnicos").fetch_one(&world.db.pool).await.expect("count");
     assert_eq!(movements, 20);
 }
 
@@ -92,10 +93,22 @@ async fn a_device_order_holds_and_a_rejection_does_not_block_later_mutations() {
     let part = world.parts[2];
     // The request is created by Norte's warehouse user: give bodega Norte too.
     let admin_device = Device::new();
-    assert_applied(&world.admin.push_one(&admin_device, "user.assign", json!({"id_usuario": world.bodega.user_id(), "id_localizacion": destino})).await);
+    assert_applied(
+        &world
+            .admin
+            .push_one(
+                &admin_device,
+                "user.assign",
+                json!({"id_usuario": world.bodega.user_id(), "id_localizacion": destino}),
+            )
+            .await,
+    );
     let batch = vec![
-        device.envelope("request.create", json!({"id_solicitud": request, "id_localizacion_origen": origen, "id_localizacion_destino": destino,
-            "lines": [{"id_detalle": Uuid::new_v4(), "id_repuesto": part, "cantidad": 2}]})),
+        device.envelope(
+            "request.create",
+            json!({"id_solicitud": request, "id_localizacion_origen": origen, "id_localizacion_destino": destino,
+            "lines": [{"id_detalle": Uuid::new_v4(), "id_repuesto": part, "cantidad": 2}]}),
+        ),
         device.envelope("request.dispatch", json!({"id_solicitud": request})), // not picked yet: rejected
         device.envelope("request.pick", json!({"id_solicitud": request})),
         device.envelope("request.dispatch", json!({"id_solicitud": request, "guia_transporte": "GUIA-1"})),
@@ -105,7 +118,11 @@ async fn a_device_order_holds_and_a_rejection_does_not_block_later_mutations() {
     assert_rejected(&response.outcomes[1], "invalid_transition");
     assert_applied(&response.outcomes[2]);
     assert_applied(&response.outcomes[3]);
-    let estado: String = sqlx::query_scalar("SELECT estado FROM solicitudes WHERE id_solicitud = $1").bind(request).fetch_one(&world.db.pool).await.expect("estado");
+    let estado: String = sqlx::query_scalar("SELECT estado FROM solicitudes WHERE id_solicitud = $1")
+        .bind(request)
+        .fetch_one(&world.db.pool)
+        .await
+        .expect("estado");
     assert_eq!(estado, "DESPACHADO");
     let transitions: Vec<(Option<String>, String)> = sqlx::query_as(
         "SELECT estado_anterior, estado_nuevo FROM trazabilidad_solicitudes WHERE id_solicitud = $1 ORDER BY fecha_cambio, estado_nuevo DESC",
@@ -126,7 +143,8 @@ async fn sequence_numbers_must_increase() {
     let first = device.envelope("movement.record", movement_args(loc, part, tech, "ingreso", "ingreso", 1));
     let second = device.envelope("movement.record", movement_args(loc, part, tech, "ingreso", "ingreso", 1));
     // Out of order within a batch: refused whole.
-    let (status, body) = world.norte.post("/v1/push", json!({"device_id": device.id, "mutations": [second, first]})).await;
+    let (status, body) =
+        world.norte.post("/v1/push", json!({"device_id": device.id, "mutations": [second, first]})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["code"], "invalid_request");
     assert_eq!(counts(&world).await.2, 0, "nothing applied");
@@ -137,6 +155,16 @@ async fn sequence_numbers_must_increase() {
     let (status, body) = world.norte.post("/v1/push", json!({"device_id": device.id, "mutations": [reused]})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["code"], "sequence_conflict");
+    // A mutation id recorded for one device is not another device's to re-send: the other
+    // user gets no outcome of it, and nothing is applied.
+    let other_device = Device::new();
+    let mut stolen = other_device
+        .envelope("movement.record", movement_args(world.locs[2], part, world.sur.user_id(), "ingreso", "ingreso", 1));
+    stolen.id = first.id;
+    let (status, body) = world.sur.post("/v1/push", json!({"device_id": other_device.id, "mutations": [stolen]})).await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "sequence_conflict");
+    assert!(body.get("outcomes").is_none(), "no outcome leaks: {body}");
     // Another user cannot push with this device id.
     let (status, body) = world.sur.post("/v1/push", json!({"device_id": device.id, "mutations": []})).await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -160,10 +188,12 @@ async fn a_transient_failure_stops_the_batch_and_a_retry_completes_it() {
     .execute(&world.db.pool)
     .await
     .expect("function");
-    sqlx::query("CREATE TRIGGER test_fail BEFORE INSERT ON movimientos_tecnicos FOR EACH ROW EXECUTE FUNCTION test_fail()")
-        .execute(&world.db.pool)
-        .await
-        .expect("trigger");
+    sqlx::query(
+        "CREATE TRIGGER test_fail BEFORE INSERT ON movimientos_tecnicos FOR EACH ROW EXECUTE FUNCTION test_fail()",
+    )
+    .execute(&world.db.pool)
+    .await
+    .expect("trigger");
     let device = Device::new();
     let mut failing = movement_args(loc, part, tech, "salida", "salida", 1);
     failing["numero_orden"] = json!(999);

@@ -52,7 +52,8 @@ impl TestDb {
             Ok(url) => (url, None, None),
             Err(_) => {
                 let dir = tempfile::Builder::new().prefix("taller-it-").tempdir_in("/tmp").expect("temp dir");
-                let cluster = Cluster::start(&dir.path().join("pg"), &Options::throwaway()).expect("start a private PostgreSQL");
+                let cluster =
+                    Cluster::start(&dir.path().join("pg"), &Options::throwaway()).expect("start a private PostgreSQL");
                 (cluster.url("postgres"), Some(Arc::new(cluster)), Some(dir))
             }
         };
@@ -112,9 +113,7 @@ impl TestServer {
         let address = listener.local_addr().expect("address");
         let app = router(state.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .expect("serve");
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
         });
         TestServer { base: format!("http://{address}"), state, task, listener_task }
     }
@@ -258,7 +257,12 @@ pub fn row_key(table: &tables::Table, row: &[Value]) -> String {
     table
         .key
         .iter()
-        .map(|k| row[table.column_index(k).expect("key column")].as_str().map(str::to_owned).unwrap_or_else(|| row[0].to_string()))
+        .map(|k| {
+            row[table.column_index(k).expect("key column")]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| row[0].to_string())
+        })
         .collect::<Vec<_>>()
         .join("|")
 }
@@ -366,7 +370,10 @@ impl World {
                 .await
                 .expect("location");
         }
-        let parts = sqlx::query_scalar("SELECT id_repuesto FROM repuestos ORDER BY referencia").fetch_all(&db.pool).await.expect("parts");
+        let parts = sqlx::query_scalar("SELECT id_repuesto FROM repuestos ORDER BY referencia")
+            .fetch_all(&db.pool)
+            .await
+            .expect("parts");
         World { db, server, admin, bodega, norte, sur, locs, parts }
     }
 

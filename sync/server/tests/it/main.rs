@@ -6,9 +6,9 @@
 
 mod harness;
 
-mod cli;
-mod exactly_once;
 mod auth;
 mod bad_input;
+mod cli;
+mod exactly_once;
 mod feed;
 mod mutations;
