@@ -3,7 +3,9 @@
 //! so the final stock does not depend on the order counts and movements reach the server.
 
 use super::ledger::{count_anchor, lock_item, write_entry};
-use super::{check_text, clean, existing_location, existing_part, not_found, Applied, Ctx, Failure, Outcome};
+use super::{
+    already_exists, check_text, clean, existing_location, existing_part, not_found, Applied, Ctx, Failure, Outcome,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -30,9 +32,7 @@ pub async fn start(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountStart) ->
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists).with("entity", "conteo").with("id", args.id_conteo.to_string()),
-        ));
+        return Err(already_exists("conteo", args.id_conteo));
     }
     Ok(Applied::default().with("id_conteo", args.id_conteo.to_string()))
 }

@@ -2,7 +2,9 @@
 
 use super::edits::{apply_edits, Target};
 use super::ledger::{change_stock, lock_item};
-use super::{clean, existing_location, existing_part, invalid, not_found, Applied, Ctx, Failure, Outcome};
+use super::{
+    already_exists, clean, existing_location, existing_part, invalid, not_found, Applied, Ctx, Failure, Outcome,
+};
 use serde_json::json;
 use sqlx::PgConnection;
 use taller_domain::stock::{check_quantity, movement_effect};
@@ -103,11 +105,7 @@ pub async fn movement(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &MovementRec
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists)
-                .with("entity", "movimiento")
-                .with("id", args.id_movimientos_tecnicos.to_string()),
-        ));
+        return Err(already_exists("movimiento", args.id_movimientos_tecnicos));
     }
     let mut applied = Applied::default().with("id_movimientos_tecnicos", args.id_movimientos_tecnicos.to_string());
     if effect.delta != 0 {

@@ -96,6 +96,10 @@ pub fn not_found(entity: &str, id: impl ToString) -> Failure {
     Failure::Rejected(Rechazo::new(RejectionCode::NotFound).with("entity", entity).with("id", id.to_string()))
 }
 
+pub fn already_exists(entity: &str, id: impl ToString) -> Failure {
+    Failure::Rejected(Rechazo::new(RejectionCode::AlreadyExists).with("entity", entity).with("id", id.to_string()))
+}
+
 pub fn forbidden(permiso: &str) -> Failure {
     Failure::Rejected(Rechazo::new(RejectionCode::Forbidden).with("permission", permiso))
 }

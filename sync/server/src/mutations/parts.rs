@@ -1,7 +1,7 @@
 //! The shared parts catalogue (`repuestos`).
 
 use super::edits::{apply_edits, Target};
-use super::{check_text, existing_part, invalid, record_conflict, Applied, Ctx, Failure, Outcome};
+use super::{already_exists, check_text, existing_part, invalid, record_conflict, Applied, Ctx, Failure, Outcome};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use taller_domain::{Rechazo, RejectionCode};
@@ -47,11 +47,7 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartCreate) -
     .fetch_optional(&mut *conn)
     .await?;
     if existing_id.is_some() {
-        return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists)
-                .with("entity", "repuesto")
-                .with("id", args.id_repuesto.to_string()),
-        ));
+        return Err(already_exists("repuesto", args.id_repuesto));
     }
     // Insert unless the reference exists; the unique index decides under concurrency.
     let inserted: Option<Uuid> = sqlx::query_scalar(

@@ -5,8 +5,8 @@
 
 use super::ledger::change_stock;
 use super::{
-    check_text, clean, existing_location, existing_part, invalid, not_found, set_trigger_context, Applied, Ctx,
-    Failure, Outcome,
+    already_exists, check_text, clean, existing_location, existing_part, invalid, not_found, set_trigger_context,
+    Applied, Ctx, Failure, Outcome,
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -37,11 +37,7 @@ pub async fn cart_add(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartAdd) ->
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists)
-                .with("entity", "item_carrito")
-                .with("id", args.id_item_carrito.to_string()),
-        ));
+        return Err(already_exists("item_carrito", args.id_item_carrito));
     }
     Ok(Applied::default().with("id_item_carrito", args.id_item_carrito.to_string()))
 }
@@ -90,11 +86,7 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestCreate
         .fetch_one(&mut *conn)
         .await?;
     if exists {
-        return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists)
-                .with("entity", "solicitud")
-                .with("id", args.id_solicitud.to_string()),
-        ));
+        return Err(already_exists("solicitud", args.id_solicitud));
     }
     let mut parts = Vec::with_capacity(args.lines.len());
     for line in &args.lines {

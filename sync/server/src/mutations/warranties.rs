@@ -3,7 +3,10 @@
 
 use super::edits::{apply_edits, Target};
 use super::ledger::change_stock;
-use super::{check_text, clean, existing_location, existing_part, invalid, not_found, Applied, Ctx, Failure, Outcome};
+use super::{
+    already_exists, check_text, clean, existing_location, existing_part, invalid, not_found, Applied, Ctx, Failure,
+    Outcome,
+};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -55,11 +58,7 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyCreat
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(Failure::Rejected(
-            Rechazo::new(RejectionCode::AlreadyExists)
-                .with("entity", "garantia")
-                .with("id", args.id_garantia.to_string()),
-        ));
+        return Err(already_exists("garantia", args.id_garantia));
     }
     Ok(Applied::default().with("id_garantia", args.id_garantia.to_string()).with("estado", "SIN_ENVIAR"))
 }
