@@ -17,6 +17,7 @@ pub mod pull;
 pub mod push;
 pub mod scope;
 pub mod state;
+pub mod testing;
 
 use crate::error::ApiFailure;
 use axum::extract::{DefaultBodyLimit, Request};

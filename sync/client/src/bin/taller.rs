@@ -1,0 +1,856 @@
+//! `taller`: the headless client, for scripting, kiosks and tests. A thin shell over the
+//! client library. Exit codes: 0 done, 1 refused or failed (with the error's code and
+//! message), 2 usage.
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+use serde_json::{json, Map, Value};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use taller_client::{queries, sync::lock, Client, ClientError};
+use taller_protocol::mutations::*;
+use uuid::Uuid;
+
+#[derive(Parser)]
+#[command(name = "taller", version, about = "Taller: inventario de talleres, sin conexión primero")]
+struct Cli {
+    /// The workstation's data directory (replicas of every user who signed in here).
+    #[arg(long, env = "TALLER_DATA_DIR", default_value = ".taller/client")]
+    data_dir: PathBuf,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sets the server URL of this workstation.
+    Connect {
+        #[arg(long)]
+        server: String,
+    },
+    /// Signs in online; the password is read from standard input.
+    Login {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Unlocks a user who signed in here before, without the network.
+    Unlock {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Signs out (pending changes stay, and are sent at the next sign-in).
+    Logout,
+    /// Sends pending changes and receives the server's, until caught up.
+    Sync {
+        /// One push and one pull only.
+        #[arg(long)]
+        once: bool,
+        /// Rows per page.
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    /// Online, pending, last sync, last error, conflicts.
+    Status,
+    /// Per-table checksums of the replica (and of the server's projection with --compare).
+    Checksum {
+        #[arg(long)]
+        compare: bool,
+    },
+    /// Interface language: es or en.
+    Lang { lang: String },
+    #[command(subcommand)]
+    Parts(PartsCommand),
+    #[command(subcommand)]
+    Stock(StockCommand),
+    /// Records a technician movement.
+    Move(MoveArgs),
+    #[command(subcommand)]
+    Cart(CartCommand),
+    #[command(subcommand)]
+    Request(RequestCommand),
+    #[command(subcommand)]
+    Count(CountCommand),
+    #[command(subcommand)]
+    Warranty(WarrantyCommand),
+    /// The user's notifications (and marks one read with --read).
+    Notifications {
+        #[arg(long)]
+        read: Option<Uuid>,
+    },
+    /// The conflict inbox.
+    Conflicts,
+    /// Technicians of a location.
+    Technicians {
+        #[arg(long)]
+        location: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum PartsCommand {
+    List {
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    Show {
+        reference: String,
+    },
+    Add {
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type")]
+        tipo: Option<String>,
+        #[arg(long)]
+        brand: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Edits fields; each edit carries the value it replaced.
+    Edit {
+        reference: String,
+        #[arg(long = "ref")]
+        new_reference: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long = "type")]
+        tipo: Option<String>,
+        #[arg(long)]
+        brand: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    Discontinue {
+        reference: String,
+        #[arg(long)]
+        undo: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StockCommand {
+    List {
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long)]
+        low: bool,
+    },
+    Adjust {
+        #[arg(long)]
+        location: String,
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long, allow_hyphen_values = true)]
+        delta: i32,
+        #[arg(long)]
+        reason: String,
+    },
+    Set {
+        #[arg(long)]
+        location: String,
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long)]
+        min: Option<i32>,
+        #[arg(long)]
+        position: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct MoveArgs {
+    #[arg(long)]
+    location: String,
+    #[arg(long = "ref")]
+    reference: String,
+    /// salida, ingreso, venta, garantia, prestamo, cotizacion, devolucion
+    #[arg(long)]
+    concept: String,
+    /// ingreso, salida or venta (default: from the concept)
+    #[arg(long = "type")]
+    tipo: Option<String>,
+    #[arg(long)]
+    qty: i32,
+    /// The technician who took the part (default: you).
+    #[arg(long)]
+    technician: Option<String>,
+    #[arg(long)]
+    order: Option<i32>,
+    /// When it happened (RFC 3339), if not now.
+    #[arg(long)]
+    at: Option<DateTime<Utc>>,
+}
+
+#[derive(Subcommand)]
+enum CartCommand {
+    Add {
+        #[arg(long)]
+        location: String,
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long)]
+        qty: i32,
+    },
+    Set {
+        id: Uuid,
+        #[arg(long)]
+        qty: i32,
+    },
+    Remove {
+        id: Uuid,
+    },
+    List,
+}
+
+#[derive(Subcommand)]
+enum RequestCommand {
+    /// Creates a request from the cart lines for the destination.
+    Create {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    Pick {
+        id: Uuid,
+    },
+    Dispatch {
+        id: Uuid,
+        /// Dispatched quantity per line: REF:QTY (lines not named: as requested).
+        #[arg(long = "line")]
+        lines: Vec<String>,
+        #[arg(long)]
+        guide: Option<String>,
+    },
+    Receive {
+        id: Uuid,
+        #[arg(long = "line")]
+        lines: Vec<String>,
+    },
+    Cancel {
+        id: Uuid,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        state: Option<String>,
+    },
+    Show {
+        id: Uuid,
+    },
+}
+
+#[derive(Subcommand)]
+enum CountCommand {
+    Start {
+        #[arg(long)]
+        location: String,
+    },
+    Line {
+        id: Uuid,
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long)]
+        counted: i32,
+        #[arg(long, default_value_t = 0)]
+        pq: i32,
+    },
+    Close {
+        id: Uuid,
+    },
+    Show {
+        id: Uuid,
+    },
+}
+
+#[derive(Subcommand)]
+enum WarrantyCommand {
+    Create {
+        #[arg(long)]
+        location: String,
+        #[arg(long = "ref")]
+        reference: String,
+        #[arg(long)]
+        qty: i32,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        technician: Option<String>,
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        mileage: Option<i32>,
+    },
+    Submit {
+        id: Uuid,
+    },
+    Approve {
+        id: Uuid,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    Reject {
+        id: Uuid,
+        #[arg(long)]
+        comment: String,
+    },
+    List,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err((code, message)) => {
+            if json {
+                println!("{}", json!({"ok": false, "code": code, "message": message}));
+            } else {
+                eprintln!("error [{code}]: {message}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Failure = (String, String);
+
+fn fail(client: Option<&Client>, error: ClientError) -> Failure {
+    let lang = client.map(Client::lang).unwrap_or_default();
+    (error.code().to_owned(), error.message(lang))
+}
+
+fn read_password(from_stdin: bool) -> Result<String, Failure> {
+    if !from_stdin {
+        return Err(("usage".into(), "pass the password on standard input with --password-stdin".into()));
+    }
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|error| ("io".to_owned(), error.to_string()))?;
+    Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn print_rows(json: bool, rows: &[Map<String, Value>]) {
+    if json {
+        println!("{}", Value::Array(rows.iter().cloned().map(Value::Object).collect()));
+        return;
+    }
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .filter(|(key, _)| !key.starts_with("id_") || row.len() <= 3)
+            .map(|(key, value)| match value {
+                Value::String(text) => format!("{key}={text}"),
+                other => format!("{key}={other}"),
+            })
+            .collect();
+        println!("{}", line.join("  "));
+    }
+}
+
+fn print_value(json: bool, value: &Value) {
+    if json {
+        println!("{value}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    }
+}
+
+/// Runs a local action and says it is queued.
+fn act(client: &Client, json: bool, mutation: Mutation) -> Result<(), Failure> {
+    let queued = client.act(&mutation).map_err(|error| fail(Some(client), error))?;
+    let pending = client.status().map(|status| status.pending).unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            json!({"ok": true, "queued": true, "id": queued.id, "seq": queued.seq, "name": queued.name, "result": queued.result, "pending": pending})
+        );
+    } else {
+        let text = match client.lang() {
+            taller_domain::Lang::Es => {
+                format!("Guardado en este equipo; se enviará al sincronizar ({pending} pendientes).")
+            }
+            taller_domain::Lang::En => {
+                format!("Saved on this computer; it will be sent at the next sync ({pending} pending).")
+            }
+        };
+        println!("{} {text}", queued.name);
+        if !queued.result.is_null() {
+            println!("{}", queued.result);
+        }
+    }
+    Ok(())
+}
+
+fn with_conn<T>(
+    client: &Client,
+    f: impl FnOnce(&rusqlite::Connection) -> taller_client::error::Result<T>,
+) -> Result<T, Failure> {
+    let shared = client.shared().map_err(|error| fail(Some(client), error))?;
+    let replica = lock(shared);
+    f(&replica.conn).map_err(|error| fail(Some(client), error))
+}
+
+/// `REF:QTY` line arguments against a request's lines.
+fn line_quantities(client: &Client, request: Uuid, lines: &[String]) -> Result<Vec<LineQuantity>, Failure> {
+    let detail = with_conn(client, |conn| queries::request_detail(conn, &request.to_string()))?;
+    let known = detail.get("lineas").and_then(Value::as_array).cloned().unwrap_or_default();
+    lines
+        .iter()
+        .map(|line| {
+            let (reference, qty) =
+                line.rsplit_once(':').ok_or_else(|| ("usage".to_owned(), format!("{line}: expected REF:QTY")))?;
+            let cantidad: i32 = qty
+                .trim()
+                .parse()
+                .map_err(|_| ("usage".to_owned(), format!("{line}: the quantity is not a number")))?;
+            let id = known
+                .iter()
+                .find(|l| {
+                    l.get("referencia")
+                        .and_then(Value::as_str)
+                        .is_some_and(|r| r.eq_ignore_ascii_case(reference.trim()))
+                })
+                .and_then(|l| l.get("id_detalle").and_then(Value::as_str))
+                .and_then(|id| id.parse().ok())
+                .ok_or_else(|| ("invalid_input".to_owned(), format!("the request has no line for {reference}")))?;
+            Ok(LineQuantity { id_detalle: id, cantidad })
+        })
+        .collect()
+}
+
+fn edit(field: &str, current: &Map<String, Value>, new: Option<&String>) -> Option<FieldEdit> {
+    new.map(|value| FieldEdit {
+        field: field.to_owned(),
+        old: current.get(field).cloned().unwrap_or(Value::Null),
+        new: Value::String(value.clone()),
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let json = cli.json;
+    let mut client = Client::open(&cli.data_dir).map_err(|error| fail(None, error))?;
+    let client_ref = &mut client;
+    match cli.command {
+        Command::Connect { server } => {
+            client_ref.connect(&server).map_err(|error| fail(None, error))?;
+            print_value(json, &json!({"ok": true, "server": server}));
+        }
+        Command::Lang { lang } => {
+            client_ref.set_lang(&lang).map_err(|error| fail(None, error))?;
+            print_value(json, &json!({"ok": true, "lang": client_ref.lang().as_str()}));
+        }
+        Command::Login { email, password_stdin } => {
+            let password = read_password(password_stdin)?;
+            let profile = client_ref.login(&email, &password).await.map_err(|error| fail(None, error))?;
+            print_value(json, &json!({"ok": true, "user": profile}));
+        }
+        Command::Unlock { email, password_stdin } => {
+            let password = read_password(password_stdin)?;
+            client_ref.unlock(&email, &password).map_err(|error| fail(None, error))?;
+            print_value(json, &json!({"ok": true, "user": email}));
+        }
+        Command::Logout => {
+            client_ref.logout().map_err(|error| fail(None, error))?;
+            print_value(json, &json!({"ok": true}));
+        }
+        Command::Sync { once, limit } => {
+            let show_progress = !json;
+            let progress = move |p: taller_client::sync::Progress| {
+                if show_progress && p.rows_total > 0 {
+                    eprintln!("{} / {} ({:.0} %)", p.rows_sent, p.rows_total, p.percent());
+                }
+            };
+            let mut total = taller_client::sync::SyncReport::default();
+            loop {
+                let report = client_ref.sync(limit, &progress).await.map_err(|error| fail(Some(client_ref), error))?;
+                total.pushed += report.pushed;
+                total.applied += report.applied;
+                total.rejected += report.rejected;
+                total.pages += report.pages;
+                total.rows += report.rows;
+                total.deltas += report.deltas;
+                let pending = client_ref.status().map(|s| s.pending).unwrap_or_default();
+                if once || pending == 0 {
+                    break;
+                }
+            }
+            let status = client_ref.status().map_err(|error| fail(Some(client_ref), error))?;
+            print_value(json, &json!({"ok": true, "report": total, "status": status}));
+        }
+        Command::Status => {
+            let status = client_ref.status().map_err(|error| fail(Some(client_ref), error))?;
+            print_value(json, &serde_json::to_value(status).unwrap_or_default());
+        }
+        Command::Checksum { compare } => {
+            let local = client_ref.checksums().map_err(|error| fail(Some(client_ref), error))?;
+            if compare {
+                let server = client_ref.server_checksums().await.map_err(|error| fail(Some(client_ref), error))?;
+                let differing: Vec<&String> = local
+                    .iter()
+                    .filter(|(table, sum)| server.tables.get(*table) != Some(*sum))
+                    .map(|(table, _)| table)
+                    .collect();
+                print_value(
+                    json,
+                    &json!({"ok": differing.is_empty(), "differing": differing, "replica": local, "server": server.tables}),
+                );
+                if !differing.is_empty() {
+                    return Err(("checksum_mismatch".into(), format!("tables differ from the server: {differing:?}")));
+                }
+            } else {
+                print_value(json, &serde_json::to_value(local).unwrap_or_default());
+            }
+        }
+        command => data_command(client_ref, json, command).await?,
+    }
+    Ok(())
+}
+
+async fn data_command(client: &Client, json: bool, command: Command) -> Result<(), Failure> {
+    let me = client.user_id().map_err(|error| fail(Some(client), error))?;
+    match command {
+        Command::Parts(PartsCommand::List { search, limit }) => {
+            print_rows(json, &with_conn(client, |c| queries::parts(c, search.as_deref(), limit))?);
+        }
+        Command::Parts(PartsCommand::Show { reference }) => {
+            let detail = with_conn(client, |c| queries::part_detail(c, queries::part_id(c, &reference)?))?;
+            print_value(json, &Value::Object(detail));
+        }
+        Command::Parts(PartsCommand::Add { reference, name, tipo, brand, description }) => act(
+            client,
+            json,
+            Mutation::PartCreate(PartCreate {
+                id_repuesto: Uuid::now_v7(),
+                referencia: reference,
+                nombre: name,
+                tipo,
+                marca: brand,
+                descripcion: description,
+                fecha_estimada: None,
+                url_imagen: None,
+            }),
+        )?,
+        Command::Parts(PartsCommand::Edit { reference, new_reference, name, tipo, brand, description }) => {
+            let (id, current) = with_conn(client, |c| {
+                let id = queries::part_id(c, &reference)?;
+                Ok((id, queries::part_detail(c, id)?))
+            })?;
+            let edits: Vec<FieldEdit> = [
+                edit("referencia", &current, new_reference.as_ref()),
+                edit("nombre", &current, name.as_ref()),
+                edit("tipo", &current, tipo.as_ref()),
+                edit("marca", &current, brand.as_ref()),
+                edit("descripcion", &current, description.as_ref()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if edits.is_empty() {
+                return Err(("usage".into(), "name at least one field to edit (--name, --type, ...)".into()));
+            }
+            act(client, json, Mutation::PartEdit(PartEdit { id_repuesto: id, edits }))?;
+        }
+        Command::Parts(PartsCommand::Discontinue { reference, undo }) => {
+            let id = with_conn(client, |c| queries::part_id(c, &reference))?;
+            act(client, json, Mutation::PartDiscontinue(PartDiscontinue { id_repuesto: id, descontinuado: !undo }))?;
+        }
+        Command::Stock(StockCommand::List { location, low }) => {
+            let rows = with_conn(client, |c| {
+                let location = location.as_deref().map(|l| queries::location_id(c, l)).transpose()?;
+                queries::stock(c, location, low)
+            })?;
+            print_rows(json, &rows);
+        }
+        Command::Stock(StockCommand::Adjust { location, reference, delta, reason }) => {
+            let (loc, part) =
+                with_conn(client, |c| Ok((queries::location_id(c, &location)?, queries::part_id(c, &reference)?)))?;
+            act(
+                client,
+                json,
+                Mutation::InventoryAdjust(InventoryAdjust {
+                    id_localizacion: loc,
+                    id_repuesto: part,
+                    delta,
+                    motivo: reason,
+                }),
+            )?;
+        }
+        Command::Stock(StockCommand::Set { location, reference, min, position }) => {
+            let (loc, part, current) = with_conn(client, |c| {
+                let loc = queries::location_id(c, &location)?;
+                let part = queries::part_id(c, &reference)?;
+                let current = queries::objects(
+                    c,
+                    "SELECT cantidad_minima, posicion FROM inventario WHERE id_localizacion = ?1 AND id_repuesto = ?2",
+                    &[&loc.to_string(), &part.to_string()],
+                )?
+                .pop()
+                .unwrap_or_default();
+                Ok((loc, part, current))
+            })?;
+            let mut edits = Vec::new();
+            if let Some(min) = min {
+                edits.push(FieldEdit {
+                    field: "cantidad_minima".into(),
+                    old: current.get("cantidad_minima").cloned().unwrap_or(Value::Null),
+                    new: json!(min),
+                });
+            }
+            if let Some(position) = position {
+                edits.push(FieldEdit {
+                    field: "posicion".into(),
+                    old: current.get("posicion").cloned().unwrap_or(Value::Null),
+                    new: json!(position),
+                });
+            }
+            if edits.is_empty() {
+                return Err(("usage".into(), "give --min and/or --position".into()));
+            }
+            act(
+                client,
+                json,
+                Mutation::InventorySettings(InventorySettings { id_localizacion: loc, id_repuesto: part, edits }),
+            )?;
+        }
+        Command::Move(args) => {
+            let concepto: taller_domain::Concepto =
+                args.concept.parse().map_err(|_| ("usage".to_owned(), format!("unknown concept {}", args.concept)))?;
+            let tipo: taller_domain::TipoMovimiento = match &args.tipo {
+                Some(tipo) => tipo.parse().map_err(|_| ("usage".to_owned(), format!("unknown type {tipo}")))?,
+                None => concepto.allowed_tipos()[0],
+            };
+            let (loc, part, technician) = with_conn(client, |c| {
+                let technician = match &args.technician {
+                    Some(who) => queries::user_id(c, who)?,
+                    None => me,
+                };
+                Ok((queries::location_id(c, &args.location)?, queries::part_id(c, &args.reference)?, technician))
+            })?;
+            let mutation = Mutation::MovementRecord(MovementRecord {
+                id_movimientos_tecnicos: Uuid::now_v7(),
+                id_localizacion: loc,
+                id_repuesto: part,
+                id_tecnico_asignado: technician,
+                concepto,
+                tipo,
+                cantidad: args.qty,
+                numero_orden: args.order,
+            });
+            match args.at {
+                Some(at) => {
+                    let queued = client.act_at(&mutation, at).map_err(|error| fail(Some(client), error))?;
+                    print_value(
+                        json,
+                        &json!({"ok": true, "queued": true, "id": queued.id, "seq": queued.seq, "name": queued.name}),
+                    );
+                }
+                None => act(client, json, mutation)?,
+            }
+        }
+        Command::Cart(CartCommand::Add { location, reference, qty }) => {
+            let (loc, part) =
+                with_conn(client, |c| Ok((queries::location_id(c, &location)?, queries::part_id(c, &reference)?)))?;
+            act(
+                client,
+                json,
+                Mutation::CartAdd(CartAdd {
+                    id_item_carrito: Uuid::now_v7(),
+                    id_localizacion: loc,
+                    id_repuesto: part,
+                    cantidad: qty,
+                }),
+            )?;
+        }
+        Command::Cart(CartCommand::Set { id, qty }) => {
+            act(client, json, Mutation::CartSet(CartSet { id_item_carrito: id, cantidad: qty }))?
+        }
+        Command::Cart(CartCommand::Remove { id }) => {
+            act(client, json, Mutation::CartRemove(CartRemove { id_item_carrito: id }))?
+        }
+        Command::Cart(CartCommand::List) => print_rows(json, &with_conn(client, |c| queries::cart(c, me))?),
+        Command::Request(RequestCommand::Create { from, to, note }) => {
+            let (origen, destino, cart) = with_conn(client, |c| {
+                Ok((queries::location_id(c, &from)?, queries::location_id(c, &to)?, queries::cart(c, me)?))
+            })?;
+            let lines: Vec<RequestLine> = cart
+                .iter()
+                .filter(|line| {
+                    line.get("id_localizacion").and_then(Value::as_str) == Some(destino.to_string().as_str())
+                })
+                .filter_map(|line| {
+                    Some(RequestLine {
+                        id_detalle: Uuid::now_v7(),
+                        id_repuesto: line.get("id_repuesto")?.as_str()?.parse().ok()?,
+                        cantidad: i32::try_from(line.get("cantidad")?.as_i64()?).ok()?,
+                        id_item_carrito: line.get("id_item_carrito")?.as_str()?.parse().ok(),
+                        observaciones: None,
+                    })
+                })
+                .collect();
+            act(
+                client,
+                json,
+                Mutation::RequestCreate(RequestCreate {
+                    id_solicitud: Uuid::now_v7(),
+                    id_localizacion_origen: origen,
+                    id_localizacion_destino: destino,
+                    lines,
+                    observaciones_generales: note,
+                }),
+            )?;
+        }
+        Command::Request(RequestCommand::Pick { id }) => {
+            act(client, json, Mutation::RequestPick(RequestRef { id_solicitud: id, comentario: None }))?
+        }
+        Command::Request(RequestCommand::Dispatch { id, lines, guide }) => {
+            let lines = line_quantities(client, id, &lines)?;
+            act(
+                client,
+                json,
+                Mutation::RequestDispatch(RequestDispatch {
+                    id_solicitud: id,
+                    lines,
+                    guia_transporte: guide,
+                    comentario: None,
+                }),
+            )?;
+        }
+        Command::Request(RequestCommand::Receive { id, lines }) => {
+            let lines = line_quantities(client, id, &lines)?;
+            act(client, json, Mutation::RequestReceive(RequestReceive { id_solicitud: id, lines, comentario: None }))?;
+        }
+        Command::Request(RequestCommand::Cancel { id, comment }) => {
+            act(client, json, Mutation::RequestCancel(RequestRef { id_solicitud: id, comentario: comment }))?
+        }
+        Command::Request(RequestCommand::List { state }) => {
+            print_rows(json, &with_conn(client, |c| queries::requests(c, state.as_deref()))?)
+        }
+        Command::Request(RequestCommand::Show { id }) => {
+            print_value(json, &Value::Object(with_conn(client, |c| queries::request_detail(c, &id.to_string()))?))
+        }
+        Command::Count(CountCommand::Start { location }) => {
+            let loc = with_conn(client, |c| queries::location_id(c, &location))?;
+            act(
+                client,
+                json,
+                Mutation::CountStart(CountStart {
+                    id_conteo: Uuid::now_v7(),
+                    id_localizacion: loc,
+                    observaciones: None,
+                }),
+            )?;
+        }
+        Command::Count(CountCommand::Line { id, reference, counted, pq }) => {
+            let part = with_conn(client, |c| queries::part_id(c, &reference))?;
+            act(
+                client,
+                json,
+                Mutation::CountLine(CountLine {
+                    id_detalle_conteo: Uuid::now_v7(),
+                    id_conteo: id,
+                    id_repuesto: part,
+                    cantidad_csa: counted,
+                    cantidad_pq: pq,
+                    observaciones: None,
+                }),
+            )?;
+        }
+        Command::Count(CountCommand::Close { id }) => {
+            act(client, json, Mutation::CountClose(CountClose { id_conteo: id }))?
+        }
+        Command::Count(CountCommand::Show { id }) => {
+            print_value(json, &Value::Object(with_conn(client, |c| queries::count_detail(c, &id.to_string()))?))
+        }
+        Command::Warranty(WarrantyCommand::Create {
+            location,
+            reference,
+            qty,
+            reason,
+            technician,
+            customer,
+            mileage,
+        }) => {
+            let (loc, part, technician) = with_conn(client, |c| {
+                let technician = technician.as_deref().map(|t| queries::user_id(c, t)).transpose()?;
+                Ok((queries::location_id(c, &location)?, queries::part_id(c, &reference)?, technician))
+            })?;
+            act(
+                client,
+                json,
+                Mutation::WarrantyCreate(WarrantyCreate {
+                    id_garantia: Uuid::now_v7(),
+                    id_localizacion: loc,
+                    id_repuesto: part,
+                    cantidad: qty,
+                    motivo_falla: reason,
+                    id_tecnico_asociado: technician,
+                    kilometraje: mileage,
+                    numero_orden: None,
+                    solicitante: customer,
+                    url_evidencia_foto: None,
+                }),
+            )?;
+        }
+        Command::Warranty(WarrantyCommand::Submit { id }) => {
+            act(client, json, Mutation::WarrantySubmit(WarrantyRef { id_garantia: id }))?
+        }
+        Command::Warranty(WarrantyCommand::Approve { id, comment }) => act(
+            client,
+            json,
+            Mutation::WarrantyApprove(WarrantyResolve { id_garantia: id, comentarios_resolucion: comment }),
+        )?,
+        Command::Warranty(WarrantyCommand::Reject { id, comment }) => act(
+            client,
+            json,
+            Mutation::WarrantyReject(WarrantyResolve { id_garantia: id, comentarios_resolucion: Some(comment) }),
+        )?,
+        Command::Warranty(WarrantyCommand::List) => print_rows(json, &with_conn(client, queries::warranties)?),
+        Command::Notifications { read: Some(id) } => {
+            act(client, json, Mutation::NotificationRead(NotificationRead { id_notificacion: id }))?
+        }
+        Command::Notifications { read: None } => {
+            print_rows(json, &with_conn(client, |c| queries::notifications(c, me))?)
+        }
+        Command::Conflicts => print_rows(json, &with_conn(client, |c| queries::conflicts(c, me))?),
+        Command::Technicians { location } => {
+            print_rows(json, &with_conn(client, |c| queries::technicians(c, queries::location_id(c, &location)?))?)
+        }
+        Command::Connect { .. }
+        | Command::Login { .. }
+        | Command::Unlock { .. }
+        | Command::Logout
+        | Command::Sync { .. }
+        | Command::Status
+        | Command::Checksum { .. }
+        | Command::Lang { .. } => {}
+    }
+    Ok(())
+}

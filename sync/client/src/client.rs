@@ -1,0 +1,273 @@
+//! The client library's entry point: a workstation (data directory), its signed-in user's
+//! replica, and the server. The desktop app and the `taller` CLI use only this.
+
+use crate::error::{ClientError, Result};
+use crate::http::ServerApi;
+use crate::local::{self, LocalCtx, LocalFailure, LocalUser};
+use crate::outbox;
+use crate::replica::Replica;
+use crate::sync::{self, lock, Progress, Shared, SyncReport};
+use crate::workstation::Workstation;
+use chrono::Utc;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use taller_domain::Lang;
+use taller_protocol::messages::UserProfile;
+use taller_protocol::mutations::Mutation;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// What a UI shows about sync at any moment.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Status {
+    pub user: Option<String>,
+    pub online: bool,
+    pub syncing: bool,
+    pub pending: i64,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    pub conflicts: i64,
+    pub server_url: Option<String>,
+}
+
+/// A local action's result: committed locally and queued.
+#[derive(Debug, Clone, Serialize)]
+pub struct Queued {
+    pub id: Uuid,
+    pub seq: u64,
+    pub name: String,
+    pub result: serde_json::Value,
+}
+
+pub struct Client {
+    data_dir: PathBuf,
+    workstation: Workstation,
+    user: Option<Uuid>,
+    replica: Option<Shared>,
+    /// Wakes the engine soon after a local write.
+    pub written: Arc<Notify>,
+    pub(crate) online: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) syncing: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Client {
+    /// Opens a workstation; the current user's replica when someone is signed in.
+    pub fn open(data_dir: &Path) -> Result<Client> {
+        let workstation = Workstation::load(data_dir)?;
+        let mut client = Client {
+            data_dir: data_dir.to_owned(),
+            user: None,
+            replica: None,
+            workstation,
+            written: Arc::new(Notify::new()),
+            online: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            syncing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        };
+        if let Some(user) = client.workstation.current {
+            client.open_replica(user)?;
+        }
+        Ok(client)
+    }
+
+    fn open_replica(&mut self, user: Uuid) -> Result<()> {
+        let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
+        self.replica = Some(Arc::new(Mutex::new(replica)));
+        self.user = Some(user);
+        Ok(())
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.workstation.lang.as_deref().map(Lang::from_tag).unwrap_or_default()
+    }
+
+    pub fn set_lang(&mut self, lang: &str) -> Result<()> {
+        self.workstation.lang = Some(Lang::from_tag(lang).as_str().to_owned());
+        self.workstation.save(&self.data_dir)
+    }
+
+    pub fn connect(&mut self, server_url: &str) -> Result<()> {
+        let url = server_url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ClientError::Invalid(format!("{server_url} is not an http(s) URL")));
+        }
+        self.workstation.server_url = Some(url.to_owned());
+        self.workstation.save(&self.data_dir)
+    }
+
+    pub fn api(&self) -> Result<ServerApi> {
+        let url = self
+            .workstation
+            .server_url
+            .as_deref()
+            .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
+        ServerApi::new(url, self.lang().as_str())
+    }
+
+    pub fn shared(&self) -> Result<&Shared> {
+        self.replica.as_ref().ok_or(ClientError::NotSignedIn)
+    }
+
+    pub fn user_id(&self) -> Result<Uuid> {
+        self.user.ok_or(ClientError::NotSignedIn)
+    }
+
+    /// Signs in online: a session for this user's replica, and an offline credential
+    /// (an argon2id hash of the password, never the password) for unlocking without network.
+    pub async fn login(&mut self, email: &str, password: &str) -> Result<UserProfile> {
+        let api = self.api()?;
+        let session = api.login(email, password).await?;
+        let user = session.user.id_usuario;
+        self.open_replica(user)?;
+        let hash = {
+            let password = password.to_owned();
+            tokio::task::spawn_blocking(move || hash_password(&password))
+                .await
+                .map_err(|error| ClientError::Invalid(error.to_string()))??
+        };
+        {
+            let replica = lock(self.shared()?);
+            let conn = &replica.conn;
+            Replica::set_state(conn, "access_token", &session.access_token)?;
+            Replica::set_state(conn, "refresh_token", &session.refresh_token)?;
+            Replica::set_state(conn, "user_id", &user.to_string())?;
+            Replica::set_state(conn, "profile", &serde_json::to_string(&session.user)?)?;
+            Replica::set_state(conn, "offline_hash", &hash)?;
+            Replica::set_state(conn, "server_url", api.base())?;
+            if sync::state(conn, "device_id")?.is_none() {
+                Replica::set_state(conn, "device_id", &Uuid::new_v4().to_string())?;
+            }
+        }
+        self.workstation.users.insert(session.user.email.to_lowercase(), user);
+        self.workstation.users.insert(email.trim().to_lowercase(), user);
+        self.workstation.current = Some(user);
+        self.workstation.save(&self.data_dir)?;
+        Ok(session.user)
+    }
+
+    /// Unlocks a user who signed in here before, without the network.
+    pub fn unlock(&mut self, email: &str, password: &str) -> Result<()> {
+        let user = self.workstation.user_by_email(email)?;
+        let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
+        let hash = replica.state("offline_hash")?.ok_or(ClientError::WrongPassword)?;
+        if !verify_password(password, &hash) {
+            return Err(ClientError::WrongPassword);
+        }
+        self.replica = Some(Arc::new(Mutex::new(replica)));
+        self.user = Some(user);
+        self.workstation.current = Some(user);
+        self.workstation.save(&self.data_dir)
+    }
+
+    /// Signs out of this workstation. The replica and its pending mutations stay: they are
+    /// pushed, with this user's authority, the next time they sign in.
+    pub fn logout(&mut self) -> Result<()> {
+        if let Some(shared) = &self.replica {
+            let replica = lock(shared);
+            replica.conn.execute("DELETE FROM sync_state WHERE key = 'access_token'", [])?;
+        }
+        self.workstation.current = None;
+        self.replica = None;
+        self.user = None;
+        self.workstation.save(&self.data_dir)
+    }
+
+    /// Performs a domain action: applied to the replica with the server's rules and queued
+    /// in the outbox, in one SQLite transaction (contract invariant 1). Works offline.
+    pub fn act(&self, mutation: &Mutation) -> Result<Queued> {
+        self.act_at(mutation, Utc::now())
+    }
+
+    /// As [`Client::act`], for an action a person did earlier (the time is kept and bounded by
+    /// the server: at most the back-dating window).
+    pub fn act_at(&self, mutation: &Mutation, at: chrono::DateTime<Utc>) -> Result<Queued> {
+        let user = self.user_id()?;
+        let mut replica = lock(self.shared()?);
+        let tx = replica.conn.transaction()?;
+        let local_user = LocalUser::load(&tx, user)?.ok_or_else(|| {
+            ClientError::Invalid("this replica has no profile for the user yet: sync once online".into())
+        })?;
+        let id = Uuid::now_v7();
+        let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
+        let result = match local::apply(&ctx, mutation) {
+            Ok(result) => result,
+            Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(rechazo)),
+            Err(LocalFailure::Db(error)) => return Err(error),
+        };
+        let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
+        tx.commit()?;
+        drop(replica);
+        self.written.notify_one();
+        Ok(Queued { id, seq: envelope.seq, name: envelope.name, result })
+    }
+
+    /// One sync: push, then pull until caught up.
+    pub async fn sync(&self, limit: Option<u32>, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport> {
+        let api = self.api()?;
+        self.syncing.store(true, std::sync::atomic::Ordering::SeqCst);
+        let result = sync::sync(self.shared()?, &api, limit, progress).await;
+        self.syncing.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.online.store(!matches!(&result, Err(error) if error.is_transient()), std::sync::atomic::Ordering::SeqCst);
+        result
+    }
+
+    pub fn status(&self) -> Result<Status> {
+        let mut status = Status {
+            online: self.online.load(std::sync::atomic::Ordering::SeqCst),
+            syncing: self.syncing.load(std::sync::atomic::Ordering::SeqCst),
+            server_url: self.workstation.server_url.clone(),
+            ..Status::default()
+        };
+        let Some(shared) = &self.replica else { return Ok(status) };
+        let replica = lock(shared);
+        let conn = &replica.conn;
+        status.user = sync::state(conn, "profile")?
+            .and_then(|text| serde_json::from_str::<UserProfile>(&text).ok())
+            .map(|profile| profile.email);
+        status.pending = outbox::pending_count(conn)?;
+        status.last_success = sync::state(conn, "last_success")?;
+        status.last_error = sync::state(conn, "last_error")?;
+        let me = self.user.map(|u| u.to_string()).unwrap_or_default();
+        status.conflicts = conn.query_row(
+            "SELECT (SELECT count(*) FROM rejected_mutations WHERE reviewed = 0) \
+                  + (SELECT count(*) FROM conflictos WHERE revisado = 0 AND id_usuario = ?1)",
+            [me],
+            |row| row.get(0),
+        )?;
+        Ok(status)
+    }
+
+    pub fn checksums(&self) -> Result<std::collections::BTreeMap<String, taller_protocol::checksum::TableChecksum>> {
+        let replica = lock(self.shared()?);
+        crate::checksum::replica_checksums(&replica.conn)
+    }
+
+    /// The server's checksums of this user's scope.
+    pub async fn server_checksums(&self) -> Result<taller_protocol::messages::ChecksumResponse> {
+        let api = self.api()?;
+        let token = sync::access_token(&lock(self.shared()?).conn)?;
+        match api.checksum(&token).await {
+            Err(error) if error.is_expired_token() => {
+                Err(ClientError::Invalid("the session expired: sync once to refresh it".into()))
+            }
+            other => other,
+        }
+    }
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    use argon2::password_hash::rand_core::OsRng;
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|error| ClientError::Invalid(error.to_string()))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(hash)
+        .map(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}

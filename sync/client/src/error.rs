@@ -1,0 +1,67 @@
+//! The client's error type. What reaches a person says what happened and what to do.
+
+use taller_domain::{Lang, Rechazo};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The action was refused locally, by the same rule the server would apply.
+    #[error("{}", .0.message(Lang::Es))]
+    Rejected(Rechazo),
+    /// The replica's database failed.
+    #[error("replica database: {0}")]
+    Db(#[from] rusqlite::Error),
+    /// A stored value could not be read back.
+    #[error("replica data: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The replica was written by a newer Taller.
+    #[error("the replica has schema version {found}; this Taller knows up to {known}: update Taller")]
+    ReplicaTooNew { found: i64, known: i64 },
+    /// Something the caller gave is not usable (a name that matches nothing, ...).
+    #[error("{0}")]
+    Invalid(String),
+    /// No user is signed in on this data directory.
+    #[error("nobody is signed in: run `taller login` first")]
+    NotSignedIn,
+    /// The server could not be reached.
+    #[error("the server cannot be reached: {0}")]
+    Offline(String),
+    /// The server refused the request as a whole.
+    #[error("server: {code}: {message}")]
+    Server { status: u16, code: String, message: String },
+    /// The server is newer than this client can speak to.
+    #[error("{0}")]
+    UpdateRequired(String),
+    /// The offline unlock failed: wrong password.
+    #[error("wrong password")]
+    WrongPassword,
+    /// File system.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ClientError {
+    /// A stable machine-readable code, for `--json` output and the UI.
+    pub fn code(&self) -> &str {
+        match self {
+            ClientError::Rejected(rechazo) => rechazo.code.as_str(),
+            ClientError::Db(_) | ClientError::Json(_) | ClientError::Io(_) => "replica_error",
+            ClientError::ReplicaTooNew { .. } => "replica_too_new",
+            ClientError::Invalid(_) => "invalid_input",
+            ClientError::NotSignedIn => "not_signed_in",
+            ClientError::Offline(_) => "offline",
+            ClientError::Server { code, .. } => code,
+            ClientError::UpdateRequired(_) => "update_required",
+            ClientError::WrongPassword => "invalid_credentials",
+        }
+    }
+
+    /// The message for a person in `lang`.
+    pub fn message(&self, lang: Lang) -> String {
+        match self {
+            ClientError::Rejected(rechazo) => rechazo.message(lang),
+            other => other.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

@@ -1,0 +1,126 @@
+//! The server's HTTP API as the client uses it. Every request states the protocol version;
+//! answers that are not 2xx become `ClientError::Server` with the server's stable code.
+
+use crate::error::{ClientError, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+use taller_protocol::messages::{
+    ApiError, ChecksumResponse, LoginRequest, PullRequest, PullResponse, PushRequest, PushResponse, RefreshRequest,
+    Session,
+};
+use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
+
+#[derive(Clone)]
+pub struct ServerApi {
+    http: reqwest::Client,
+    base: String,
+    lang: String,
+}
+
+impl ServerApi {
+    pub fn new(base: &str, lang: &str) -> Result<ServerApi> {
+        let http = reqwest::Client::builder()
+            .gzip(true)
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|error| ClientError::Offline(error.to_string()))?;
+        Ok(ServerApi { http, base: base.trim_end_matches('/').to_owned(), lang: lang.to_owned() })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header(reqwest::header::ACCEPT_LANGUAGE, &self.lang);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request
+    }
+
+    async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let response = request.send().await.map_err(|error| ClientError::Offline(error.to_string()))?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|error| ClientError::Offline(error.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes)
+                .map_err(|error| ClientError::Offline(format!("unreadable answer: {error}")));
+        }
+        let error: ApiError = serde_json::from_slice(&bytes).map_err(|_| ClientError::Server {
+            status: status.as_u16(),
+            code: if status.is_server_error() { "unavailable".into() } else { "invalid_request".into() },
+            message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+        })?;
+        let code =
+            serde_json::to_value(error.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        if code == "update_required" {
+            return Err(ClientError::UpdateRequired(error.message));
+        }
+        Err(ClientError::Server { status: status.as_u16(), code, message: error.message })
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, token: Option<&str>, body: &B) -> Result<T> {
+        self.send(self.request(reqwest::Method::POST, path, token).json(body)).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Result<Session> {
+        self.post("/v1/auth/login", None, &LoginRequest { email: email.to_owned(), password: password.to_owned() })
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Session> {
+        self.post("/v1/auth/refresh", None, &RefreshRequest { refresh_token: refresh_token.to_owned() }).await
+    }
+
+    pub async fn push(&self, token: &str, request: &PushRequest) -> Result<PushResponse> {
+        self.post("/v1/push", Some(token), request).await
+    }
+
+    pub async fn pull(&self, token: &str, request: &PullRequest) -> Result<PullResponse> {
+        self.post("/v1/pull", Some(token), request).await
+    }
+
+    pub async fn checksum(&self, token: &str) -> Result<ChecksumResponse> {
+        self.send(self.request(reqwest::Method::GET, "/v1/checksum", Some(token))).await
+    }
+
+    /// Opens the live channel; the caller reads `changes` events from the byte stream.
+    pub async fn events(&self, token: &str) -> Result<reqwest::Response> {
+        let response = self
+            .request(reqwest::Method::GET, "/v1/events", Some(token))
+            .timeout(Duration::from_secs(24 * 3600))
+            .send()
+            .await
+            .map_err(|error| ClientError::Offline(error.to_string()))?;
+        if !response.status().is_success() {
+            return Err(ClientError::Server {
+                status: response.status().as_u16(),
+                code: "unauthorized".into(),
+                message: "the live channel was refused".into(),
+            });
+        }
+        Ok(response)
+    }
+}
+
+impl ClientError {
+    /// Whether the error means "try again later" (network, server unavailable).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Offline(_) => true,
+            ClientError::Server { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        }
+    }
+
+    pub fn is_expired_token(&self) -> bool {
+        matches!(self, ClientError::Server { code, .. } if code == "token_expired")
+    }
+}

@@ -1,0 +1,208 @@
+//! Stock is a ledger, locally too: [`change_stock`] is the only local code that moves
+//! `inventario.stock_actual`, always together with a `logs_inventario` row, and with the
+//! decision of `taller_domain::stock` (absorbed by a later count, negative stock allowed or
+//! refused). It mirrors the server's `mutations/ledger.rs`, minus the conflict entry and the
+//! notification the server raises for absorbed and negative changes.
+
+use super::{insert, parse_timestamp, LocalCtx, LocalResult};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension};
+use serde_json::{json, Value};
+use taller_domain::stock::{apply_delta, CountAnchor, ItemState, LedgerEntry};
+use taller_domain::{NegativeStockPolicy, TipoOperacion};
+use uuid::Uuid;
+
+/// The inventory row of a part at a location.
+pub(super) struct Item {
+    pub id_inventario: Uuid,
+    pub stock: i32,
+}
+
+/// The inventory row of a part at a location, created locally at zero stock when missing
+/// (with a fresh id: the server creates its own row, which replaces this one at the next pull).
+pub(super) fn ensure_item(ctx: &LocalCtx<'_>, id_localizacion: Uuid, id_repuesto: Uuid) -> LocalResult<Item> {
+    if let Some(item) = find_item(ctx.conn, id_localizacion, id_repuesto)? {
+        return Ok(item);
+    }
+    let id_inventario = Uuid::new_v4();
+    insert(
+        ctx.conn,
+        "inventario",
+        &[
+            ("id_inventario", json!(id_inventario)),
+            ("id_localizacion", json!(id_localizacion)),
+            ("id_repuesto", json!(id_repuesto)),
+            ("stock_actual", json!(0)),
+            ("cantidad_minima", json!(0)),
+            ("veces_contado", json!(0)),
+            ("created_at", ctx.now()),
+            ("updated_at", ctx.now()),
+        ],
+    )?;
+    Ok(Item { id_inventario, stock: 0 })
+}
+
+/// The inventory row of a part at a location, if the replica has one.
+pub(super) fn find_item(conn: &Connection, id_localizacion: Uuid, id_repuesto: Uuid) -> LocalResult<Option<Item>> {
+    let row: Option<(String, i64)> = conn
+        .query_row(
+            "SELECT id_inventario, stock_actual FROM inventario WHERE id_localizacion = ?1 AND id_repuesto = ?2 \
+              ORDER BY id_inventario LIMIT 1",
+            [id_localizacion.to_string(), id_repuesto.to_string()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.and_then(|(id, stock)| {
+        Some(Item { id_inventario: id.parse().ok()?, stock: i32::try_from(stock).unwrap_or_default() })
+    }))
+}
+
+/// One `logs_inventario` row, as far as the ledger rules need it.
+pub(super) struct LedgerRow {
+    pub fecha: DateTime<Utc>,
+    pub tipo_operacion: String,
+    pub diferencia: i64,
+    pub detalles: Value,
+}
+
+/// Every ledger row of an item. Times are compared as instants, not as text: the server's
+/// rows and the replica's own are spelled differently.
+pub(super) fn ledger_rows(conn: &Connection, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT fecha, tipo_operacion, diferencia, detalles FROM logs_inventario WHERE id_inventario = ?1",
+    )?;
+    let found = statement.query_map([id_inventario.to_string()], |row| {
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            row.get::<_, i64>(2)?,
+            row.get::<_, Option<String>>(3)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in found {
+        let (fecha, tipo_operacion, diferencia, detalles) = row?;
+        let Some(fecha) = parse_timestamp(&fecha) else { continue };
+        let detalles = detalles.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null);
+        out.push(LedgerRow { fecha, tipo_operacion, diferencia, detalles });
+    }
+    Ok(out)
+}
+
+/// `detalles->>'absorbido'` read as the server's `COALESCE((...)::boolean, false)`.
+fn absorbed(detalles: &Value) -> bool {
+    match detalles.get("absorbido") {
+        Some(Value::Bool(flag)) => *flag,
+        Some(Value::String(text)) => matches!(text.as_str(), "true" | "t" | "yes" | "on" | "1"),
+        _ => false,
+    }
+}
+
+/// The latest count applied to an item: its non-absorbed `CONTEO_FISICO` row with the greatest
+/// (time counted, count id).
+pub(super) fn count_anchor(rows: &[LedgerRow]) -> Option<CountAnchor> {
+    rows.iter()
+        .filter(|row| row.tipo_operacion == TipoOperacion::ConteoFisico.as_str() && !absorbed(&row.detalles))
+        .map(|row| CountAnchor {
+            at: row.fecha,
+            id_conteo: row
+                .detalles
+                .get("id_conteo")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok())
+                .unwrap_or_default(),
+        })
+        .max()
+}
+
+/// The sum of the ledger's differences dated after `after`, counts excepted (what a count
+/// line fixed at `after` must add to the counted quantity).
+pub(super) fn deltas_after(rows: &[LedgerRow], after: DateTime<Utc>) -> i64 {
+    rows.iter()
+        .filter(|row| row.fecha > after && row.tipo_operacion != TipoOperacion::ConteoFisico.as_str())
+        .map(|row| row.diferencia)
+        .sum()
+}
+
+/// The location's negative-stock policy (`allow` when it has none).
+pub(super) fn location_policy(conn: &Connection, id_localizacion: Uuid) -> LocalResult<NegativeStockPolicy> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = ?1",
+            [id_localizacion.to_string()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    Ok(text.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default())
+}
+
+/// Writes one ledger row and moves `stock_actual` to its `cantidad_nueva`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn write_entry(
+    ctx: &LocalCtx<'_>,
+    id_inventario: Uuid,
+    tipo: TipoOperacion,
+    entry: &LedgerEntry,
+    motivo: Option<&str>,
+    detalles: Value,
+    fecha: DateTime<Utc>,
+) -> LocalResult<Uuid> {
+    if entry.cantidad_nueva != entry.cantidad_anterior {
+        super::update(
+            ctx.conn,
+            "inventario",
+            &id_inventario.to_string(),
+            &[("stock_actual", json!(entry.cantidad_nueva)), ("updated_at", ctx.now())],
+        )?;
+    }
+    let id_log = Uuid::new_v4();
+    insert(
+        ctx.conn,
+        "logs_inventario",
+        &[
+            ("id_log", json!(id_log)),
+            ("id_inventario", json!(id_inventario)),
+            ("id_usuario", json!(ctx.user.id_usuario)),
+            ("tipo_operacion", json!(tipo.as_str())),
+            ("cantidad_anterior", json!(entry.cantidad_anterior)),
+            ("cantidad_nueva", json!(entry.cantidad_nueva)),
+            ("diferencia", json!(entry.diferencia)),
+            ("motivo", motivo.map_or(Value::Null, |text| json!(text))),
+            ("detalles", detalles),
+            ("fecha", super::timestamp(fecha)),
+        ],
+    )?;
+    Ok(id_log)
+}
+
+/// Applies a signed delta dated at the person's time to a part at a location: creates the
+/// item if needed, asks `apply_delta` (count anchor, location policy), writes the ledger row.
+/// Under the `reject` policy a change below zero is refused with `insufficient_stock`.
+pub(super) fn change_stock(
+    ctx: &LocalCtx<'_>,
+    id_localizacion: Uuid,
+    id_repuesto: Uuid,
+    delta: i32,
+    tipo: TipoOperacion,
+    motivo: Option<&str>,
+    detalles: Value,
+) -> LocalResult<LedgerEntry> {
+    let item = ensure_item(ctx, id_localizacion, id_repuesto)?;
+    let anchor = count_anchor(&ledger_rows(ctx.conn, item.id_inventario)?);
+    let policy = location_policy(ctx.conn, id_localizacion)?;
+    let entry = apply_delta(ItemState { stock: item.stock, anchor }, delta, ctx.at, policy)?;
+    let mut detalles = match detalles {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    detalles.insert("id_mutacion".into(), json!(ctx.id_mutacion));
+    if entry.absorbed {
+        detalles.insert("absorbido".into(), json!(true));
+        detalles.insert("delta_original".into(), json!(delta));
+        if let Some(anchor) = anchor {
+            detalles.insert("absorbido_por_conteo".into(), json!(anchor.id_conteo));
+        }
+    }
+    write_entry(ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at)?;
+    Ok(entry)
+}

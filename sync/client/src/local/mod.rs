@@ -1,0 +1,448 @@
+//! Optimistic local application of mutations: the same decisions as the server
+//! (`taller-domain`), written to the replica through `rows::put`/`rows::delete` so that a
+//! pull can undo them (shadow rows) and replay what is still pending.
+//!
+//! Each submodule mirrors the server handler of the same name (`sync/server/src/mutations/`):
+//! the same validations in the same order, so the same situation is refused with the same
+//! [`RejectionCode`] and parameters. What only the server can know or write is left out:
+//! notifications, `conflictos` rows, the part alias table, server-side clocks. Where the
+//! client has to approximate (a count line's time, who set a warranty's state, ids of rows
+//! the server creates) the submodule says how.
+//!
+//! [`apply`] runs inside a SQLite savepoint of its own, so a refused mutation leaves nothing
+//! behind even when the caller keeps its transaction going (the engine's replay does).
+
+mod admin;
+mod counts;
+mod edits;
+mod inventory;
+mod ledger;
+mod parts;
+mod requests;
+mod warranties;
+
+#[cfg(test)]
+mod tests;
+
+use crate::error::ClientError;
+use crate::rows;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::Value;
+use std::fmt;
+use taller_domain::permisos::ADMIN_ROLE;
+use taller_domain::{Permiso, Permisos, Rechazo, RejectionCode};
+use taller_protocol::mutations::{Mutation, PartCreate};
+use taller_protocol::tables::Table;
+use uuid::Uuid;
+
+/// The acting user as the replica knows them: role permissions and location scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LocalUser {
+    pub id_usuario: Uuid,
+    pub permisos: Permisos,
+    pub is_admin: bool,
+    /// Every location for an admin, else the user's `usuarios_localizacion` rows.
+    pub localizaciones: Vec<Uuid>,
+}
+
+impl LocalUser {
+    /// From the replica itself: the user's `usuarios` row, their role's `permisos` (`roles`),
+    /// admin when the role is named `admin` (then every `localizacion` row is in scope), else
+    /// their `usuarios_localizacion` rows. `None` when the replica has no such user.
+    pub fn load(conn: &Connection, id_usuario: Uuid) -> crate::error::Result<Option<LocalUser>> {
+        let usuarios = rows::table("usuarios")?;
+        let Some(user) = rows::get(conn, usuarios, &id_usuario.to_string())? else {
+            return Ok(None);
+        };
+        let roles = rows::table("roles")?;
+        let role = match rows::value(usuarios, &user, "id_rol").as_str() {
+            Some(id_rol) => rows::get(conn, roles, id_rol)?,
+            None => None,
+        };
+        let permisos =
+            role.as_ref().map(|role| Permisos::from_json(rows::value(roles, role, "permisos"))).unwrap_or_default();
+        let is_admin =
+            role.as_ref().is_some_and(|role| rows::value(roles, role, "nombre_rol").as_str() == Some(ADMIN_ROLE));
+        let localizaciones: Vec<String> = if is_admin {
+            let mut statement = conn.prepare("SELECT id_localizacion FROM localizacion ORDER BY id_localizacion")?;
+            let ids = statement.query_map([], |row| row.get(0))?;
+            ids.collect::<rusqlite::Result<_>>()?
+        } else {
+            let mut statement = conn.prepare(
+                "SELECT id_localizacion FROM usuarios_localizacion WHERE id_usuario = ?1 ORDER BY id_localizacion",
+            )?;
+            let ids = statement.query_map([id_usuario.to_string()], |row| row.get(0))?;
+            ids.collect::<rusqlite::Result<_>>()?
+        };
+        let localizaciones = localizaciones.iter().filter_map(|text| text.parse().ok()).collect();
+        Ok(Some(LocalUser { id_usuario, permisos, is_admin, localizaciones }))
+    }
+
+    pub fn allows(&self, permiso: Permiso) -> bool {
+        self.permisos.allows(permiso)
+    }
+
+    /// Whether the location is in the user's scope (admins: every location).
+    pub fn in_scope(&self, id_localizacion: Uuid) -> bool {
+        self.is_admin || self.localizaciones.contains(&id_localizacion)
+    }
+}
+
+/// Who acts, on which replica, when (the person's time), and as which mutation.
+pub struct LocalCtx<'a> {
+    pub conn: &'a Connection,
+    pub user: &'a LocalUser,
+    pub at: DateTime<Utc>,
+    pub id_mutacion: Uuid,
+}
+
+impl LocalCtx<'_> {
+    /// Refuses a location outside the user's scope (`location_out_of_scope`).
+    fn require_location(&self, id_localizacion: Uuid) -> LocalResult<()> {
+        if self.user.in_scope(id_localizacion) {
+            Ok(())
+        } else {
+            Err(LocalFailure::Rejected(
+                Rechazo::new(RejectionCode::LocationOutOfScope).with("id_localizacion", id_localizacion.to_string()),
+            ))
+        }
+    }
+
+    /// The person's time as a stored timestamp.
+    fn now(&self) -> Value {
+        timestamp(self.at)
+    }
+}
+
+/// Why a mutation did not apply locally.
+#[derive(Debug)]
+pub enum LocalFailure {
+    /// Refused by the rule the server would apply: the action is not queued.
+    Rejected(Rechazo),
+    /// The replica failed.
+    Db(ClientError),
+}
+
+impl From<ClientError> for LocalFailure {
+    fn from(error: ClientError) -> LocalFailure {
+        match error {
+            ClientError::Rejected(rechazo) => LocalFailure::Rejected(rechazo),
+            other => LocalFailure::Db(other),
+        }
+    }
+}
+
+impl From<rusqlite::Error> for LocalFailure {
+    fn from(error: rusqlite::Error) -> LocalFailure {
+        LocalFailure::Db(ClientError::Db(error))
+    }
+}
+
+impl From<serde_json::Error> for LocalFailure {
+    fn from(error: serde_json::Error) -> LocalFailure {
+        LocalFailure::Db(ClientError::Json(error))
+    }
+}
+
+impl From<Rechazo> for LocalFailure {
+    fn from(rechazo: Rechazo) -> LocalFailure {
+        LocalFailure::Rejected(rechazo)
+    }
+}
+
+impl From<LocalFailure> for ClientError {
+    fn from(failure: LocalFailure) -> ClientError {
+        match failure {
+            LocalFailure::Rejected(rechazo) => ClientError::Rejected(rechazo),
+            LocalFailure::Db(error) => error,
+        }
+    }
+}
+
+impl fmt::Display for LocalFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LocalFailure::Rejected(rechazo) => write!(f, "{rechazo}"),
+            LocalFailure::Db(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for LocalFailure {}
+
+pub type LocalResult<T> = Result<T, LocalFailure>;
+
+/// Applies one mutation to the replica (inside the caller's transaction, if any). Checks the
+/// role permission first, then each handler checks location scope and the domain rules like
+/// the server. All or nothing: a refusal or an error rolls back whatever the handler wrote.
+/// Returns a small result (ids, new state, new stock) or `Null`.
+pub fn apply(ctx: &LocalCtx<'_>, mutation: &Mutation) -> Result<Value, LocalFailure> {
+    if let Some(permiso) = mutation.permission() {
+        if !ctx.user.allows(permiso) {
+            return Err(forbidden(permiso));
+        }
+    }
+    ctx.conn.execute_batch("SAVEPOINT taller_local_apply")?;
+    let outcome = dispatch(ctx, mutation);
+    match &outcome {
+        Ok(_) => ctx.conn.execute_batch("RELEASE taller_local_apply")?,
+        Err(_) => ctx.conn.execute_batch("ROLLBACK TO taller_local_apply; RELEASE taller_local_apply")?,
+    }
+    outcome.map(|value| match value {
+        Value::Object(map) if map.is_empty() => Value::Null,
+        other => other,
+    })
+}
+
+fn dispatch(ctx: &LocalCtx<'_>, mutation: &Mutation) -> LocalResult<Value> {
+    match mutation {
+        Mutation::PartCreate(args) => parts::create(ctx, args),
+        Mutation::PartEdit(args) => parts::edit(ctx, args),
+        Mutation::PartDiscontinue(args) => parts::discontinue(ctx, args),
+        Mutation::InventorySettings(args) => inventory::settings(ctx, args),
+        Mutation::InventoryAdjust(args) => inventory::adjust(ctx, args),
+        Mutation::MovementRecord(args) => inventory::movement(ctx, args),
+        Mutation::CartAdd(args) => requests::cart_add(ctx, args),
+        Mutation::CartSet(args) => requests::cart_set(ctx, args),
+        Mutation::CartRemove(args) => requests::cart_remove(ctx, args),
+        Mutation::RequestCreate(args) => requests::create(ctx, args),
+        Mutation::RequestPick(args) => requests::pick(ctx, args),
+        Mutation::RequestDispatch(args) => requests::dispatch(ctx, args),
+        Mutation::RequestReceive(args) => requests::receive(ctx, args),
+        Mutation::RequestCancel(args) => requests::cancel(ctx, args),
+        Mutation::CountStart(args) => counts::start(ctx, args),
+        Mutation::CountLine(args) => counts::line(ctx, args),
+        Mutation::CountClose(args) => counts::close(ctx, args),
+        Mutation::WarrantyCreate(args) => warranties::create(ctx, args),
+        Mutation::WarrantyEdit(args) => warranties::edit(ctx, args),
+        Mutation::WarrantySubmit(args) => warranties::submit(ctx, args),
+        Mutation::WarrantyApprove(args) => warranties::resolve(ctx, args, true),
+        Mutation::WarrantyReject(args) => warranties::resolve(ctx, args, false),
+        Mutation::NotificationRead(args) => admin::notification_read(ctx, args),
+        Mutation::UserApprove(args) => admin::user_approve(ctx, args),
+        Mutation::UserReject(args) => admin::user_reject(ctx, args),
+        Mutation::UserAssign(args) => admin::user_assign(ctx, args),
+        Mutation::UserUnassign(args) => admin::user_unassign(ctx, args),
+        Mutation::LocationPolicy(args) => admin::location_policy(ctx, args),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rejections, as the server words them (`sync/server/src/mutations/mod.rs`).
+// ---------------------------------------------------------------------------------------------
+
+fn rejected(code: RejectionCode) -> LocalFailure {
+    LocalFailure::Rejected(Rechazo::new(code))
+}
+
+fn not_found(entity: &str, id: impl ToString) -> LocalFailure {
+    LocalFailure::Rejected(Rechazo::new(RejectionCode::NotFound).with("entity", entity).with("id", id.to_string()))
+}
+
+fn already_exists(entity: &str, id: impl ToString) -> LocalFailure {
+    LocalFailure::Rejected(Rechazo::new(RejectionCode::AlreadyExists).with("entity", entity).with("id", id.to_string()))
+}
+
+fn forbidden(permiso: Permiso) -> LocalFailure {
+    LocalFailure::Rejected(Rechazo::new(RejectionCode::Forbidden).with("permission", permiso.as_str()))
+}
+
+fn invalid(detail: impl Into<String>) -> LocalFailure {
+    LocalFailure::Rejected(Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into()))
+}
+
+/// What the server answers for a duplicate primary key it finds only on insert (SQLSTATE
+/// 23505 mapped by the push engine): `already_exists` naming the constraint.
+fn duplicate_key(constraint: &str) -> LocalFailure {
+    already_exists(constraint, "?")
+}
+
+/// Text a person typed: trimmed, and `None` when empty.
+fn clean(text: Option<&str>) -> Option<String> {
+    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
+/// Longest free text accepted in any field (the server's limit).
+const MAX_TEXT: usize = 2000;
+
+fn check_text(field: &str, text: &str) -> LocalResult<()> {
+    if text.chars().count() > MAX_TEXT {
+        return Err(invalid(format!("{field} is longer than {MAX_TEXT} characters")));
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rows.
+// ---------------------------------------------------------------------------------------------
+
+/// A timestamp as the replica stores the ones it writes.
+fn timestamp(at: DateTime<Utc>) -> Value {
+    Value::String(at.to_rfc3339_opts(SecondsFormat::Micros, false))
+}
+
+/// A stored timestamp (any RFC 3339 spelling) as an instant.
+fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|at| at.with_timezone(&Utc))
+}
+
+fn optional_text(text: Option<String>) -> Value {
+    text.map(Value::String).unwrap_or(Value::Null)
+}
+
+/// A new row of `table` from named values; columns not named are NULL. Naming a column the
+/// table lacks is a programming error, reported rather than written.
+fn new_row(table: &Table, values: &[(&str, Value)]) -> LocalResult<Vec<Value>> {
+    let mut row = vec![Value::Null; table.columns.len()];
+    for (column, value) in values {
+        let index = table
+            .column_index(column)
+            .ok_or_else(|| ClientError::Invalid(format!("{} has no column {column}", table.name)))?;
+        row[index] = value.clone();
+    }
+    Ok(row)
+}
+
+/// A new row written locally (shadowed).
+fn insert(conn: &Connection, table_name: &str, values: &[(&str, Value)]) -> LocalResult<()> {
+    let table = rows::table(table_name)?;
+    rows::put(conn, table, &new_row(table, values)?)?;
+    Ok(())
+}
+
+/// Changes some columns of an existing row locally (shadowed). `false` if there is no row.
+fn update(conn: &Connection, table_name: &str, key: &str, values: &[(&str, Value)]) -> LocalResult<bool> {
+    let table = rows::table(table_name)?;
+    let Some(mut row) = rows::get(conn, table, key)? else {
+        return Ok(false);
+    };
+    let before = row.clone();
+    for (column, value) in values {
+        if table.column_index(column).is_none() {
+            return Err(ClientError::Invalid(format!("{} has no column {column}", table_name)).into());
+        }
+        rows::set(table, &mut row, column, value.clone());
+    }
+    if row != before {
+        rows::put(conn, table, &row)?;
+    }
+    Ok(true)
+}
+
+/// One row by key, or `None`.
+fn get(conn: &Connection, table_name: &str, key: &str) -> LocalResult<Option<(&'static Table, Vec<Value>)>> {
+    let table = rows::table(table_name)?;
+    Ok(rows::get(conn, table, key)?.map(|row| (table, row)))
+}
+
+fn exists(conn: &Connection, table_name: &str, key: &str) -> LocalResult<bool> {
+    Ok(get(conn, table_name, key)?.is_some())
+}
+
+fn uuid_at(table: &Table, row: &[Value], column: &str) -> Option<Uuid> {
+    rows::value(table, row, column).as_str().and_then(|text| text.parse().ok())
+}
+
+fn int_at(table: &Table, row: &[Value], column: &str) -> Option<i32> {
+    rows::value(table, row, column).as_i64().and_then(|n| i32::try_from(n).ok())
+}
+
+fn text_at<'a>(table: &Table, row: &'a [Value], column: &str) -> Option<&'a str> {
+    rows::value(table, row, column).as_str()
+}
+
+// ---------------------------------------------------------------------------------------------
+// References the server checks.
+// ---------------------------------------------------------------------------------------------
+
+fn existing_location(conn: &Connection, id_localizacion: Uuid) -> LocalResult<()> {
+    if exists(conn, "localizacion", &id_localizacion.to_string())? {
+        Ok(())
+    } else {
+        Err(not_found("localizacion", id_localizacion))
+    }
+}
+
+fn existing_user(conn: &Connection, id_usuario: Uuid) -> LocalResult<()> {
+    if exists(conn, "usuarios", &id_usuario.to_string())? {
+        Ok(())
+    } else {
+        Err(not_found("usuario", id_usuario))
+    }
+}
+
+/// References are compared without surrounding spaces and in upper case, as the server does.
+fn normalize_reference(referencia: &str) -> String {
+    referencia.trim().to_uppercase()
+}
+
+/// The part that has this reference in the replica.
+fn part_with_reference(conn: &Connection, referencia: &str) -> LocalResult<Option<Uuid>> {
+    let id: Option<String> = conn
+        .query_row("SELECT id_repuesto FROM repuestos WHERE referencia = ?1 LIMIT 1", [referencia], |row| row.get(0))
+        .optional()?;
+    Ok(id.and_then(|text| text.parse().ok()))
+}
+
+/// The outbox entries named `name` that come before the mutation being applied (all of them
+/// when it is not in the outbox yet), oldest first, with their time. Rejected ones are left out:
+/// their effect is gone.
+fn earlier_in_outbox(ctx: &LocalCtx<'_>, name: &str) -> LocalResult<Vec<(Value, Option<DateTime<Utc>>)>> {
+    let own_seq: Option<i64> = ctx
+        .conn
+        .query_row("SELECT seq FROM outbox WHERE id = ?1", [ctx.id_mutacion.to_string()], |row| row.get(0))
+        .optional()?;
+    let mut statement = ctx.conn.prepare(
+        "SELECT args, at FROM outbox WHERE name = ?1 AND status IN ('pending', 'applied') AND id <> ?2 \
+            AND seq < ?3 ORDER BY seq",
+    )?;
+    let entries = statement
+        .query_map(params![name, ctx.id_mutacion.to_string(), own_seq.unwrap_or(i64::MAX)], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?;
+    let mut out = Vec::new();
+    for entry in entries {
+        let (args, at) = entry?;
+        let args: Value = serde_json::from_str(&args).unwrap_or(Value::Null);
+        out.push((args, parse_timestamp(&at)));
+    }
+    Ok(out)
+}
+
+/// A part id as the server will know it. The server resolves an id created offline and
+/// merged into an existing part through its alias table, which replicas do not have; the
+/// replica knows the same thing from its outbox: a still-unacknowledged `part.create` of
+/// this id whose reference another part already has locally. (Once the server answers, the
+/// engine rewrites pending arguments to the survivor's id.)
+fn resolve_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Uuid> {
+    if exists(ctx.conn, "repuestos", &id_repuesto.to_string())? {
+        return Ok(id_repuesto);
+    }
+    for (args, _) in earlier_in_outbox(ctx, "part.create")?.into_iter().rev() {
+        let Ok(created) = serde_json::from_value::<PartCreate>(args) else { continue };
+        if created.id_repuesto == id_repuesto {
+            if let Some(survivor) = part_with_reference(ctx.conn, &normalize_reference(&created.referencia))? {
+                return Ok(survivor);
+            }
+        }
+    }
+    Ok(id_repuesto)
+}
+
+/// Resolves a part id and checks that the part exists.
+fn existing_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Uuid> {
+    let id = resolve_part(ctx, id_repuesto)?;
+    if exists(ctx.conn, "repuestos", &id.to_string())? {
+        Ok(id)
+    } else {
+        Err(not_found("repuesto", id_repuesto))
+    }
+}
+
+/// A user's display name in the replica (empty when the replica does not have the user).
+fn user_name(conn: &Connection, id_usuario: Uuid) -> LocalResult<String> {
+    Ok(get(conn, "usuarios", &id_usuario.to_string())?
+        .and_then(|(table, row)| text_at(table, &row, "nombre_completo").map(str::to_owned))
+        .unwrap_or_default())
+}

@@ -1,0 +1,273 @@
+//! What screens (and the CLI) read from the replica. Rows come back as JSON objects so the
+//! desktop front end and `taller --json` print them as they are.
+
+use crate::error::{ClientError, Result};
+use rusqlite::types::ValueRef;
+use rusqlite::{params_from_iter, Connection, ToSql};
+use serde_json::{Map, Value};
+use taller_domain::stock::{alerta_minimo, estado_stock};
+use uuid::Uuid;
+
+/// Runs a query and returns each row as an object keyed by column name.
+pub fn objects(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Map<String, Value>>> {
+    let mut statement = conn.prepare(sql)?;
+    let names: Vec<String> = statement.column_names().iter().map(|n| (*n).to_owned()).collect();
+    let rows = statement.query_map(params_from_iter(params.iter()), |row| {
+        let mut object = Map::new();
+        for (i, name) in names.iter().enumerate() {
+            let value = match row.get_ref(i)? {
+                ValueRef::Null => Value::Null,
+                ValueRef::Integer(n) => Value::from(n),
+                ValueRef::Real(f) => serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
+                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+                ValueRef::Blob(_) => Value::Null,
+            };
+            object.insert(name.clone(), value);
+        }
+        Ok(object)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A location by id or by (case-insensitive) name.
+pub fn location_id(conn: &Connection, name_or_id: &str) -> Result<Uuid> {
+    let found: Vec<String> = {
+        let mut statement = conn.prepare(
+            "SELECT id_localizacion FROM localizacion WHERE id_localizacion = ?1 OR lower(nombre) = lower(?1) ORDER BY created_at",
+        )?;
+        let rows = statement.query_map([name_or_id.trim()], |row| row.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    found
+        .first()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| ClientError::Invalid(format!("no location named {name_or_id:?} in this replica")))
+}
+
+/// A part by id or by reference (case-insensitive).
+pub fn part_id(conn: &Connection, reference_or_id: &str) -> Result<Uuid> {
+    let found: Option<String> = conn
+        .query_row(
+            "SELECT id_repuesto FROM repuestos WHERE id_repuesto = ?1 OR upper(referencia) = upper(trim(?1)) LIMIT 1",
+            [reference_or_id],
+            |row| row.get(0),
+        )
+        .ok();
+    found
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| ClientError::Invalid(format!("no part with reference {reference_or_id:?} in this replica")))
+}
+
+/// A user by id or by email.
+pub fn user_id(conn: &Connection, email_or_id: &str) -> Result<Uuid> {
+    let found: Option<String> = conn
+        .query_row(
+            "SELECT id_usuario FROM usuarios WHERE id_usuario = ?1 OR lower(email) = lower(trim(?1)) LIMIT 1",
+            [email_or_id],
+            |row| row.get(0),
+        )
+        .ok();
+    found
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(|| ClientError::Invalid(format!("no user {email_or_id:?} in this replica")))
+}
+
+/// Builds an FTS5 query from what a person typed: every word must match, as a prefix.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" AND "))
+}
+
+pub fn parts(conn: &Connection, search: Option<&str>, limit: i64) -> Result<Vec<Map<String, Value>>> {
+    match search.and_then(fts_query) {
+        Some(query) => objects(
+            conn,
+            "SELECT r.id_repuesto, r.referencia, r.nombre, r.tipo, r.marca, r.descontinuado \
+               FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
+              WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+            &[&query, &limit],
+        ),
+        None => objects(
+            conn,
+            "SELECT id_repuesto, referencia, nombre, tipo, marca, descontinuado FROM repuestos ORDER BY referencia LIMIT ?1",
+            &[&limit],
+        ),
+    }
+}
+
+/// Stock by location, with `estado_stock` and `alerta_minimo` as in `vista_repuestos_inventario`.
+pub fn stock(conn: &Connection, location: Option<Uuid>, low_only: bool) -> Result<Vec<Map<String, Value>>> {
+    let location = location.map(|id| id.to_string());
+    let mut rows = objects(
+        conn,
+        "SELECT l.nombre AS localizacion, r.referencia, r.nombre, i.stock_actual, i.cantidad_minima, i.posicion, \
+                i.veces_contado, i.id_inventario, i.id_localizacion, i.id_repuesto \
+           FROM inventario i JOIN repuestos r ON r.id_repuesto = i.id_repuesto \
+           JOIN localizacion l ON l.id_localizacion = i.id_localizacion \
+          WHERE (?1 IS NULL OR i.id_localizacion = ?1) AND (?2 = 0 OR i.stock_actual <= i.cantidad_minima) \
+          ORDER BY l.nombre, r.referencia",
+        &[&location, &i64::from(low_only)],
+    )?;
+    for row in &mut rows {
+        let stock = row.get("stock_actual").and_then(Value::as_i64).unwrap_or(0) as i32;
+        let minimum = row.get("cantidad_minima").and_then(Value::as_i64).unwrap_or(0) as i32;
+        row.insert("estado_stock".into(), Value::from(estado_stock(stock, minimum)));
+        row.insert("alerta_minimo".into(), Value::from(alerta_minimo(stock, minimum)));
+    }
+    Ok(rows)
+}
+
+/// A part's stock everywhere in scope and its ledger, newest first.
+pub fn part_detail(conn: &Connection, part: Uuid) -> Result<Map<String, Value>> {
+    let id = part.to_string();
+    let mut detail = objects(conn, "SELECT * FROM repuestos WHERE id_repuesto = ?1", &[&id])?
+        .pop()
+        .ok_or_else(|| ClientError::Invalid(format!("no part {part}")))?;
+    let stock = objects(
+        conn,
+        "SELECT l.nombre AS localizacion, i.stock_actual, i.cantidad_minima, i.posicion FROM inventario i \
+           JOIN localizacion l ON l.id_localizacion = i.id_localizacion WHERE i.id_repuesto = ?1 ORDER BY l.nombre",
+        &[&id],
+    )?;
+    let ledger = objects(
+        conn,
+        "SELECT g.fecha, l.nombre AS localizacion, g.tipo_operacion, g.cantidad_anterior, g.cantidad_nueva, g.diferencia, \
+                g.motivo, u.nombre_completo AS usuario \
+           FROM logs_inventario g JOIN inventario i ON i.id_inventario = g.id_inventario \
+           JOIN localizacion l ON l.id_localizacion = i.id_localizacion LEFT JOIN usuarios u ON u.id_usuario = g.id_usuario \
+          WHERE i.id_repuesto = ?1 ORDER BY g.fecha DESC",
+        &[&id],
+    )?;
+    detail.insert("stock".into(), Value::Array(stock.into_iter().map(Value::Object).collect()));
+    detail.insert("ledger".into(), Value::Array(ledger.into_iter().map(Value::Object).collect()));
+    Ok(detail)
+}
+
+pub fn requests(conn: &Connection, estado: Option<&str>) -> Result<Vec<Map<String, Value>>> {
+    objects(
+        conn,
+        "SELECT s.id_solicitud, s.estado, o.nombre AS origen, d.nombre AS destino, s.fecha_creacion, s.guia_transporte, \
+                (SELECT count(*) FROM detalles_solicitud x WHERE x.id_solicitud = s.id_solicitud) AS lineas \
+           FROM solicitudes s LEFT JOIN localizacion o ON o.id_localizacion = s.id_localizacion_origen \
+           LEFT JOIN localizacion d ON d.id_localizacion = s.id_localizacion_destino \
+          WHERE (?1 IS NULL OR s.estado = upper(?1)) ORDER BY s.fecha_creacion DESC",
+        &[&estado],
+    )
+}
+
+/// A request with its lines (and discrepancies) and its timeline.
+pub fn request_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>> {
+    let mut detail = objects(conn, "SELECT * FROM solicitudes WHERE id_solicitud = ?1", &[&id])?
+        .pop()
+        .ok_or_else(|| ClientError::Invalid(format!("no request {id} in this replica")))?;
+    let lines = objects(
+        conn,
+        "SELECT d.id_detalle, r.referencia, d.cantidad_solicitada, d.cantidad_despachada, d.cantidad_recibida, \
+                (d.cantidad_recibida IS NOT NULL AND d.cantidad_recibida <> COALESCE(d.cantidad_despachada, d.cantidad_solicitada)) AS discrepancia \
+           FROM detalles_solicitud d JOIN repuestos r ON r.id_repuesto = d.id_repuesto WHERE d.id_solicitud = ?1 ORDER BY r.referencia",
+        &[&id],
+    )?;
+    let timeline = objects(
+        conn,
+        "SELECT t.fecha_cambio, t.estado_anterior, t.estado_nuevo, u.nombre_completo AS usuario, t.comentario \
+           FROM trazabilidad_solicitudes t LEFT JOIN usuarios u ON u.id_usuario = t.id_usuario \
+          WHERE t.id_solicitud = ?1 ORDER BY t.fecha_cambio",
+        &[&id],
+    )?;
+    detail.insert("lineas".into(), Value::Array(lines.into_iter().map(Value::Object).collect()));
+    detail.insert("trazabilidad".into(), Value::Array(timeline.into_iter().map(Value::Object).collect()));
+    Ok(detail)
+}
+
+/// A count session with its lines and differences.
+pub fn count_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>> {
+    let mut detail = objects(
+        conn,
+        "SELECT c.*, (SELECT cerrado_en FROM conteos_cerrados x WHERE x.id_conteo = c.id_conteo) AS cerrado_en \
+           FROM registro_conteo c WHERE c.id_conteo = ?1",
+        &[&id],
+    )?
+    .pop()
+    .ok_or_else(|| ClientError::Invalid(format!("no count {id} in this replica")))?;
+    let lines = objects(
+        conn,
+        "SELECT d.id_detalle_conteo, r.referencia, d.cantidad_sistema, d.cantidad_csa, d.cantidad_pq, d.diferencia \
+           FROM detalles_conteo d JOIN repuestos r ON r.id_repuesto = d.id_repuesto WHERE d.id_conteo = ?1 ORDER BY r.referencia",
+        &[&id],
+    )?;
+    detail.insert("lineas".into(), Value::Array(lines.into_iter().map(Value::Object).collect()));
+    Ok(detail)
+}
+
+pub fn warranties(conn: &Connection) -> Result<Vec<Map<String, Value>>> {
+    objects(
+        conn,
+        "SELECT g.id_garantia, g.estado, r.referencia, l.nombre AS localizacion, g.cantidad, g.motivo_falla, g.fecha_reporte, \
+                g.comentarios_resolucion FROM garantias g JOIN repuestos r ON r.id_repuesto = g.id_repuesto \
+           JOIN localizacion l ON l.id_localizacion = g.id_localizacion ORDER BY g.fecha_reporte DESC",
+        &[],
+    )
+}
+
+pub fn notifications(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {
+    objects(
+        conn,
+        "SELECT id_notificacion, titulo, mensaje, tipo, prioridad, leida, created_at FROM notificaciones \
+          WHERE id_usuario = ?1 ORDER BY created_at DESC",
+        &[&user.to_string()],
+    )
+}
+
+/// Technicians (users) assigned to a location.
+pub fn technicians(conn: &Connection, location: Uuid) -> Result<Vec<Map<String, Value>>> {
+    objects(
+        conn,
+        "SELECT u.id_usuario, u.nombre_completo, u.email FROM usuarios u \
+           JOIN usuarios_localizacion ul ON ul.id_usuario = u.id_usuario WHERE ul.id_localizacion = ?1 ORDER BY u.nombre_completo",
+        &[&location.to_string()],
+    )
+}
+
+/// The conflict inbox: the user's rejected mutations and the server's conflicts for them.
+pub fn conflicts(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {
+    let mut out = objects(
+        conn,
+        "SELECT 'rechazo' AS origen, id, name AS accion, code AS codigo, message AS mensaje, at AS fecha FROM rejected_mutations \
+          ORDER BY received_at DESC",
+        &[],
+    )?;
+    out.extend(objects(
+        conn,
+        "SELECT 'servidor' AS origen, id_conflicto AS id, tipo AS accion, tabla, campo, valor_reemplazado, valor_servidor, \
+                valor_nuevo, created_at AS fecha FROM conflictos WHERE id_usuario = ?1 ORDER BY created_at DESC",
+        &[&user.to_string()],
+    )?);
+    Ok(out)
+}
+
+/// The open cart of the user.
+pub fn cart(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {
+    objects(
+        conn,
+        "SELECT c.id_item_carrito, l.nombre AS destino, c.id_localizacion, r.referencia, c.id_repuesto, c.cantidad \
+           FROM carrito_solicitudes c JOIN repuestos r ON r.id_repuesto = c.id_repuesto \
+           JOIN localizacion l ON l.id_localizacion = c.id_localizacion WHERE c.id_usuario = ?1 ORDER BY c.created_at",
+        &[&user.to_string()],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_queries_from_typed_text() {
+        assert_eq!(fts_query("bateria 48"), Some("\"bateria\"* AND \"48\"*".to_owned()));
+        assert_eq!(fts_query("MTR-500W"), Some("\"MTR\"* AND \"500W\"*".to_owned()));
+        assert_eq!(fts_query("  \"*-- "), None);
+    }
+}

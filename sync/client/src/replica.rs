@@ -1,0 +1,140 @@
+//! Opening a replica: WAL with `synchronous=FULL` (contract invariant 1: a committed local
+//! action survives a crash or a power cut), foreign keys on, and the schema migrations of
+//! `migrations/client/` applied in order, tracked by `PRAGMA user_version`. Migrations only
+//! add: a replica from an older version keeps its outbox.
+
+use crate::error::{ClientError, Result};
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+
+/// The replica's migrations, in order. Never edit one that shipped; append.
+pub const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/client/0001_replica.sql")];
+
+pub struct Replica {
+    pub conn: Connection,
+}
+
+impl Replica {
+    pub fn open(path: &Path) -> Result<Replica> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let conn = Connection::open(path)?;
+        Replica::prepare(conn)
+    }
+
+    /// An in-memory replica, for tests of pure replica logic.
+    pub fn in_memory() -> Result<Replica> {
+        Replica::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(conn: Connection) -> Result<Replica> {
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // journal_mode answers with the mode in force ("memory" for in-memory databases).
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        let mut replica = Replica { conn };
+        replica.migrate()?;
+        Ok(replica)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(ClientError::ReplicaTooNew { found: version, known });
+        }
+        for (index, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(version).unwrap_or(0)) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            // PRAGMA takes no bound parameters; the value is our own integer.
+            tx.execute_batch(&format!("PRAGMA user_version = {}", index + 1))?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |row| row.get(0))?)
+    }
+
+    /// A value of the sync bookkeeping (`sync_state`).
+    pub fn state(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |row| row.get(0)).optional()?)
+    }
+
+    pub fn set_state(conn: &Connection, key: &str, value: &str) -> Result<()> {
+        conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taller_protocol::tables::TABLES;
+
+    #[test]
+    fn durability_pragmas_are_set_on_a_file_replica() {
+        let dir = tempfile::tempdir().expect("dir");
+        let replica = Replica::open(&dir.path().join("r.sqlite3")).expect("open");
+        let mode: String = replica.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).expect("mode");
+        let sync: i64 = replica.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("sync");
+        let fk: i64 = replica.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("fk");
+        assert_eq!(mode, "wal");
+        assert_eq!(sync, 2, "FULL");
+        assert_eq!(fk, 1);
+        assert_eq!(replica.schema_version().expect("version"), MIGRATIONS.len() as i64);
+    }
+
+    /// The replica's tables are the catalogue's, column by column, in order.
+    #[test]
+    fn replica_tables_match_the_catalogue() {
+        let replica = Replica::in_memory().expect("open");
+        for table in TABLES {
+            let mut statement = replica.conn.prepare(&format!("PRAGMA table_info({})", table.name)).expect("pragma");
+            let columns: Vec<(String, bool, i64)> = statement
+                .query_map([], |row| Ok((row.get::<_, String>(1)?, row.get::<_, bool>(3)?, row.get::<_, i64>(5)?)))
+                .expect("query")
+                .collect::<rusqlite::Result<_>>()
+                .expect("rows");
+            let names: Vec<&str> = columns.iter().map(|c| c.0.as_str()).collect();
+            let want: Vec<&str> = table.columns.iter().map(|c| c.name).collect();
+            assert_eq!(names, want, "{}", table.name);
+            for (column, (_, not_null, pk)) in table.columns.iter().zip(&columns) {
+                assert_eq!(*not_null, !column.nullable, "{}.{} nullability", table.name, column.name);
+                assert_eq!(*pk > 0, table.key.contains(&column.name), "{}.{} key", table.name, column.name);
+            }
+        }
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_does_not_migrate_again() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("r.sqlite3");
+        {
+            let replica = Replica::open(&path).expect("open");
+            replica
+                .conn
+                .execute("INSERT INTO outbox (id, name, args, at) VALUES ('a', 'cart.remove', '{}', 'now')", [])
+                .expect("insert");
+        }
+        let replica = Replica::open(&path).expect("reopen");
+        let count: i64 = replica.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).expect("count");
+        assert_eq!(count, 1, "the outbox survives reopening");
+    }
+
+    #[test]
+    fn a_replica_from_a_newer_taller_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("r.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch("PRAGMA user_version = 999").expect("pragma");
+        }
+        assert!(matches!(Replica::open(&path), Err(ClientError::ReplicaTooNew { found: 999, .. })));
+    }
+}

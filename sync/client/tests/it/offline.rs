@@ -1,0 +1,171 @@
+//! Optimism, rebase, rejections, scope changes and shared workstations (contract invariants
+//! 1, 6, 8 and the sync behaviour section).
+
+use crate::harness::*;
+use serde_json::json;
+use taller_protocol::mutations::Mutation;
+use uuid::Uuid;
+
+/// A user with a pending mutation sees a colleague's pulled change at once, with their own
+/// change still applied on top; after pushing, the replica equals the server.
+#[tokio::test]
+async fn a_pulled_change_shows_under_a_pending_local_one() {
+    let net = Net::new().await;
+    let (loc, part) = (net.locs[1], net.parts[0].0);
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    norte.sync().await;
+    admin.sync().await;
+    let before = norte.stock(loc, part);
+    let me = norte.client.user_id().expect("user");
+    norte.act(movement(loc, part, me, "salida", "salida", 2));
+    assert_eq!(norte.stock(loc, part), before - 2, "the local action shows at once");
+    admin.act(
+        Mutation::parse(
+            "inventory.adjust",
+            &json!({"id_localizacion": loc, "id_repuesto": part, "delta": 5, "motivo": "llegó pedido"}),
+        )
+        .expect("m"),
+    );
+    admin.sync().await;
+    norte.pull_only().await;
+    assert_eq!(norte.stock(loc, part), before + 5 - 2, "server change underneath, pending change on top");
+    assert_eq!(norte.client.status().expect("status").pending, 1, "still pending");
+    norte.sync().await;
+    assert_eq!(norte.client.status().expect("status").pending, 0);
+    assert_eq!(i64::from(net.server_stock(loc, part).await), before + 3);
+    assert_eq!(norte.stock(loc, part), before + 3);
+    norte.assert_converged("norte").await;
+}
+
+/// A mutation the server refuses disappears from the replica and lands in the conflict inbox
+/// with its reason, in the user's language.
+#[tokio::test]
+async fn a_rejected_mutation_leaves_the_replica_and_enters_the_inbox() {
+    let net = Net::new().await;
+    let (loc, part) = (net.locs[1], net.parts[1].0);
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    norte.sync().await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    admin.sync().await;
+    // The admin refuses negative stock at Norte; Norte has not heard of it yet.
+    admin.act(
+        Mutation::parse("location.policy", &json!({"id_localizacion": loc, "stock_negativo": "reject"})).expect("m"),
+    );
+    admin.sync().await;
+    let before = norte.stock(loc, part);
+    let me = norte.client.user_id().expect("user");
+    norte.act(movement(loc, part, me, "venta", "venta", i32::try_from(before).expect("small") + 3));
+    assert_eq!(norte.stock(loc, part), -3, "applied locally under the policy Norte knew");
+    let report = norte.sync().await;
+    assert_eq!(report.rejected, 1);
+    assert_eq!(norte.stock(loc, part), before, "the refused effect is gone");
+    let inbox = norte.conflicts();
+    let rejection = inbox.iter().find(|c| c["origen"] == "rechazo").expect("the rejection is in the inbox");
+    assert_eq!(rejection["codigo"], "insufficient_stock");
+    assert!(rejection["mensaje"].as_str().is_some_and(|m| m.starts_with("Stock insuficiente")), "{rejection:?}");
+    assert_eq!(norte.client.status().expect("status").conflicts, 1);
+    norte.assert_converged("norte").await;
+}
+
+/// Gaining a location brings its rows; losing it removes them, while the user's pending
+/// mutation for it is still pushed and answered.
+#[tokio::test]
+async fn scope_changes_bring_and_remove_rows_and_pending_work_is_answered() {
+    let net = Net::new().await;
+    let [_, norte_loc, sur_loc] = net.locs;
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    norte.sync().await;
+    admin.sync().await;
+    let at_sur = format!("SELECT count(*) FROM inventario WHERE id_localizacion = '{sur_loc}'");
+    assert_eq!(norte.count(&at_sur), 0);
+    let me = norte.client.user_id().expect("user");
+    admin.act(Mutation::parse("user.assign", &json!({"id_usuario": me, "id_localizacion": sur_loc})).expect("m"));
+    admin.sync().await;
+    norte.sync().await;
+    assert_eq!(norte.count(&at_sur), net.parts.len() as i64, "Sur's stock arrived");
+    let part = net.parts[2].0;
+    norte.act(movement(sur_loc, part, me, "salida", "salida", 1));
+    admin.act(Mutation::parse("user.unassign", &json!({"id_usuario": me, "id_localizacion": sur_loc})).expect("m"));
+    admin.sync().await;
+    let report = norte.sync().await;
+    assert_eq!(report.pushed, 1, "the pending movement was pushed");
+    assert_eq!(report.rejected, 1, "and answered: Norte no longer works at Sur");
+    assert_eq!(norte.count(&at_sur), 0, "Sur's rows left the replica");
+    assert_eq!(
+        norte.count(&format!("SELECT count(*) FROM inventario WHERE id_localizacion = '{norte_loc}'")),
+        net.parts.len() as i64
+    );
+    assert!(norte.conflicts().iter().any(|c| c["codigo"] == "location_out_of_scope"));
+    norte.assert_converged("norte").await;
+}
+
+/// Two users on one workstation: each has their own replica and outbox; switching users loses
+/// nothing, and each pending mutation is pushed with its own author's authority.
+#[tokio::test]
+async fn a_shared_workstation_keeps_each_users_outbox() {
+    let net = Net::new().await;
+    let dir = tempfile::Builder::new().prefix("taller-shared-").tempdir().expect("dir");
+    let path = dir.path().to_owned();
+    let (loc, part) = (net.locs[1], net.parts[3].0);
+    let first = Device::login_in(dir, &net.server.base, "tecnico.norte@taller.test").await;
+    first.sync().await;
+    let norte_id = first.client.user_id().expect("user");
+    let queued = first.act(movement(loc, part, norte_id, "salida", "salida", 1));
+    let mut client = first.client;
+    client.logout().expect("logout");
+    assert!(client.act(&movement(loc, part, norte_id, "salida", "salida", 1)).is_err(), "nobody signed in");
+    client.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("second user");
+    client.sync(None, &|_| {}).await.expect("sync bodega");
+    let pushed_by_bodega: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sync_mutations").fetch_one(&net.db.pool).await.expect("count");
+    assert_eq!(pushed_by_bodega, 0, "Norte's pending movement was not pushed by Bodega");
+    client.logout().expect("logout");
+    client.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("offline unlock");
+    assert!(client.unlock("tecnico.norte@taller.test", "wrong password").is_err());
+    assert_eq!(client.status().expect("status").pending, 1, "Norte's pending movement survived the switch");
+    client.login("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("login again");
+    client.sync(None, &|_| {}).await.expect("sync norte");
+    let author: Uuid = sqlx::query_scalar("SELECT id_usuario FROM sync_mutations WHERE id_mutacion = $1")
+        .bind(queued.id)
+        .fetch_one(&net.db.pool)
+        .await
+        .expect("recorded");
+    assert_eq!(author, norte_id, "pushed with its author's authority");
+    assert!(path.join("workstation.json").exists());
+}
+
+/// Work never stops: with the server unreachable, actions commit locally and queue; the next
+/// sync with the server back sends them.
+#[tokio::test]
+async fn actions_work_offline_and_sync_later() {
+    let net = Net::new().await;
+    let (loc, part) = (net.locs[1], net.parts[4].0);
+    let mut norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    norte.sync().await;
+    let me = norte.client.user_id().expect("user");
+    // A port where nothing listens.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    norte.client.connect(&format!("http://{dead}")).expect("connect");
+    for _ in 0..3 {
+        norte.act(movement(loc, part, me, "salida", "salida", 1));
+    }
+    let error = norte.client.sync(None, &|_| {}).await.expect_err("offline");
+    assert_eq!(error.code(), "offline");
+    let status = norte.client.status().expect("status");
+    assert_eq!(status.pending, 3);
+    assert!(!status.online);
+    assert!(status.last_error.is_some_and(|e| e.contains("offline")));
+    norte.client.connect(&net.server.base).expect("back online");
+    norte.sync().await;
+    let status = norte.client.status().expect("status");
+    assert_eq!(status.pending, 0);
+    assert!(status.online && status.last_error.is_none() && status.last_success.is_some());
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM sync_mutations WHERE estado = 'applied'")
+        .fetch_one(&net.db.pool)
+        .await
+        .expect("count");
+    assert_eq!(recorded, 3);
+    norte.assert_converged("norte").await;
+}
