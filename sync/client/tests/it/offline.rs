@@ -169,3 +169,64 @@ async fn actions_work_offline_and_sync_later() {
     assert_eq!(recorded, 3);
     norte.assert_converged("norte").await;
 }
+
+/// The background engine syncs soon after a local write (debounced) and at once when the
+/// server's live channel signals a change, without waiting for its (here: hour-long) timer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_syncs_after_local_writes_and_on_the_live_signal() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    use taller_client::engine::{self, EngineConfig};
+    let net = Net::new().await;
+    let (loc, part) = (net.locs[1], net.parts[5].0);
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    norte.sync().await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    admin.sync().await;
+    let me = norte.client.user_id().expect("user");
+    let Device { dir: _norte_dir, client } = norte;
+    let client = Arc::new(client);
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let config = EngineConfig {
+        interval: Duration::from_secs(3600),
+        debounce: Duration::from_millis(50),
+        ..EngineConfig::default()
+    };
+    let running = tokio::spawn(engine::run(client.clone(), config, stop.clone()));
+    // Let the live channel connect (its first connection also triggers a sync).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = net.server_stock(loc, part).await;
+    client.act(&movement(loc, part, me, "salida", "salida", 1)).expect("act");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while net.server_stock(loc, part).await != before - 1 {
+        assert!(Instant::now() < deadline, "the local write reached the server within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A colleague's change arrives through the live channel.
+    admin.act(
+        Mutation::parse(
+            "inventory.adjust",
+            &json!({"id_localizacion": loc, "id_repuesto": part, "delta": 7, "motivo": "reposición"}),
+        )
+        .expect("m"),
+    );
+    admin.sync().await;
+    let stock_in_replica = || {
+        let replica = taller_client::sync::lock(client.shared().expect("replica"));
+        replica
+            .conn
+            .query_row(
+                "SELECT stock_actual FROM inventario WHERE id_localizacion = ?1 AND id_repuesto = ?2",
+                [loc.to_string(), part.to_string()],
+                |r| r.get::<_, i64>(0),
+            )
+            .expect("stock")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stock_in_replica() != i64::from(before - 1 + 7) {
+        assert!(Instant::now() < deadline, "the live signal brought the change within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.notify_one();
+    tokio::time::timeout(Duration::from_secs(10), running).await.expect("the engine stops").expect("task");
+}
