@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use taller_domain::Lang;
 use taller_protocol::messages::UserProfile;
 use taller_protocol::mutations::Mutation;
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 use uuid::Uuid;
 
 /// What a UI shows about sync at any moment.
@@ -49,6 +49,8 @@ pub struct Client {
     pub written: Arc<Notify>,
     pub(crate) online: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) syncing: Arc<std::sync::atomic::AtomicBool>,
+    /// The latest status, for screens that subscribe instead of polling.
+    status_tx: watch::Sender<Status>,
 }
 
 impl Client {
@@ -63,6 +65,7 @@ impl Client {
             written: Arc::new(Notify::new()),
             online: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             syncing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            status_tx: watch::Sender::new(Status::default()),
         };
         if let Some(user) = client.workstation.current {
             client.open_replica(user)?;
@@ -198,6 +201,7 @@ impl Client {
         tx.commit()?;
         drop(replica);
         self.written.notify_one();
+        self.publish();
         Ok(Queued { id, seq: envelope.seq, name: envelope.name, result })
     }
 
@@ -205,10 +209,29 @@ impl Client {
     pub async fn sync(&self, limit: Option<u32>, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport> {
         let api = self.api()?;
         self.syncing.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.publish();
         let result = sync::sync(self.shared()?, &api, limit, progress).await;
         self.syncing.store(false, std::sync::atomic::Ordering::SeqCst);
         self.online.store(!matches!(&result, Err(error) if error.is_transient()), std::sync::atomic::Ordering::SeqCst);
+        self.publish();
         result
+    }
+
+    /// A stream of status changes: online or offline, syncing, pending count, last success,
+    /// last error, conflicts. Updated after every local action and every sync attempt.
+    pub fn subscribe(&self) -> watch::Receiver<Status> {
+        self.publish();
+        self.status_tx.subscribe()
+    }
+
+    fn publish(&self) {
+        if let Ok(status) = self.status() {
+            self.status_tx.send_if_modified(|current| {
+                let changed = *current != status;
+                *current = status;
+                changed
+            });
+        }
     }
 
     pub fn status(&self) -> Result<Status> {

@@ -158,7 +158,11 @@ async fn actions_work_offline_and_sync_later() {
     assert!(!status.online);
     assert!(status.last_error.is_some_and(|e| e.contains("offline")));
     norte.client.connect(&net.server.base).expect("back online");
+    let mut updates = norte.client.subscribe();
+    assert_eq!(updates.borrow_and_update().pending, 3, "a subscriber starts from the current status");
     norte.sync().await;
+    assert!(updates.has_changed().expect("sender alive"), "the sync was announced to subscribers");
+    assert_eq!(updates.borrow_and_update().pending, 0);
     let status = norte.client.status().expect("status");
     assert_eq!(status.pending, 0);
     assert!(status.online && status.last_error.is_none() && status.last_success.is_some());
