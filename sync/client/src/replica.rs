@@ -140,7 +140,10 @@ mod tests {
         let path = dir.path().join("r.sqlite3");
         {
             let replica = Replica::open(&path).expect("open");
-            replica.conn.execute("INSERT INTO outbox (id, name, args, at) VALUES ('m1', 'cart.remove', '{}', 'now')", []).expect("outbox");
+            replica
+                .conn
+                .execute("INSERT INTO outbox (id, name, args, at) VALUES ('m1', 'cart.remove', '{}', 'now')", [])
+                .expect("outbox");
             Replica::set_state(&replica.conn, "cursor", "abc").expect("cursor");
         }
         let newer: Vec<&str> = MIGRATIONS
@@ -151,8 +154,10 @@ mod tests {
         for _ in 0..2 {
             let replica = Replica::open_with(&path, &newer).expect("upgrade");
             assert_eq!(replica.schema_version().expect("version"), newer.len() as i64);
-            let (id, note): (String, Option<String>) =
-                replica.conn.query_row("SELECT id, note FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("outbox kept");
+            let (id, note): (String, Option<String>) = replica
+                .conn
+                .query_row("SELECT id, note FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .expect("outbox kept");
             assert_eq!((id.as_str(), note), ("m1", None));
             assert_eq!(replica.state("cursor").expect("state").as_deref(), Some("abc"));
         }

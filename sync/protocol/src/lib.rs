@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod messages;
 pub mod mutations;
 pub mod tables;
+pub mod validate;
 
 /// The protocol version this build speaks. Sent by every request in [`PROTOCOL_HEADER`].
 pub const PROTOCOL_VERSION: u32 = 1;

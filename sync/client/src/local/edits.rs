@@ -4,12 +4,11 @@
 //! entries (when the replaced value was no longer current) are not written locally; they
 //! arrive with the next pull.
 
-use super::{check_text, invalid, rows, timestamp, LocalCtx, LocalFailure, LocalResult};
+use super::{rows, LocalCtx, LocalFailure, LocalResult};
 use serde_json::Value;
 use taller_domain::{resolve_field_edit, Rechazo, RejectionCode};
-use taller_protocol::checksum::canonical;
 use taller_protocol::mutations::FieldEdit;
-use taller_protocol::tables::{ColumnType, Table};
+use taller_protocol::tables::Table;
 
 pub(super) struct Target<'a> {
     pub table: &'static Table,
@@ -20,52 +19,6 @@ pub(super) struct Target<'a> {
 
 fn unknown_field(field: &str) -> LocalFailure {
     LocalFailure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", field))
-}
-
-/// Checks a new value against its column and returns it normalised: trimmed text, empty text
-/// as NULL for nullable columns, and timestamps and ids spelled as the replica writes them.
-fn check_value(table: &Table, field: &str, value: &Value) -> LocalResult<Value> {
-    let column = table.column(field).ok_or_else(|| unknown_field(field))?;
-    let value = match value {
-        Value::String(text) if column.ty == ColumnType::Text => {
-            let trimmed = text.trim();
-            check_text(field, trimmed)?;
-            if trimmed.is_empty() {
-                Value::Null
-            } else {
-                Value::String(trimmed.to_owned())
-            }
-        }
-        other => other.clone(),
-    };
-    if value.is_null() {
-        return if column.nullable { Ok(Value::Null) } else { Err(invalid(format!("{field} cannot be empty"))) };
-    }
-    let normalised = match column.ty {
-        ColumnType::Text => value.is_string().then(|| value.clone()),
-        ColumnType::Integer => value.as_i64().filter(|n| i32::try_from(*n).is_ok()).map(Value::from),
-        ColumnType::Boolean => value.is_boolean().then(|| value.clone()),
-        ColumnType::Uuid => {
-            value.as_str().and_then(|s| s.parse::<uuid::Uuid>().ok()).map(|id| Value::String(id.to_string()))
-        }
-        ColumnType::Date => {
-            value.as_str().and_then(|s| s.parse::<chrono::NaiveDate>().ok()).map(|d| Value::String(d.to_string()))
-        }
-        ColumnType::Timestamptz => value.as_str().and_then(super::parse_timestamp).map(timestamp),
-        ColumnType::Jsonb => Some(value.clone()),
-    };
-    normalised.ok_or_else(|| invalid(format!("{field} has the wrong type")))
-}
-
-/// Values compared as the column's canonical text (as the server compares them), so one
-/// instant in two spellings, or an id in two cases, is the same value.
-fn comparable(table: &Table, field: &str, value: &Value) -> Value {
-    match table.column(field) {
-        Some(column) if !value.is_null() && matches!(column.ty, ColumnType::Timestamptz | ColumnType::Uuid) => {
-            Value::String(canonical(column.ty, value))
-        }
-        _ => value.clone(),
-    }
 }
 
 /// Applies the edits to one existing row, in order; refuses the whole list on the first bad
@@ -87,13 +40,13 @@ pub(super) fn apply_edits(
         let Some(&field) = target.fields.iter().find(|allowed| **allowed == edit.field) else {
             return Err(unknown_field(&edit.field));
         };
-        let new = check_value(table, field, &edit.new)?;
+        let new = taller_protocol::validate::field_value(table, field, &edit.new)?;
         extra_check(field, &new)?;
         let current = rows::value(table, &row, field).clone();
         let outcome = resolve_field_edit(
-            &comparable(table, field, &current),
-            &comparable(table, field, &edit.old),
-            &comparable(table, field, &new),
+            &taller_protocol::validate::comparable(table, field, &current),
+            &taller_protocol::validate::comparable(table, field, &edit.old),
+            &taller_protocol::validate::comparable(table, field, &new),
         );
         if outcome.conflict_with.is_some() {
             stale.push(field.to_owned());

@@ -12,7 +12,7 @@ use taller_domain::stock::{check_quantity, movement_effect, MAX_QUANTITY};
 use taller_domain::{Rechazo, RejectionCode, TipoOperacion};
 use taller_protocol::mutations::{InventoryAdjust, InventorySettings, MovementRecord};
 
-const SETTINGS: &[&str] = &["cantidad_minima", "posicion", "nuevo_hasta"];
+use taller_protocol::validate::INVENTORY_FIELDS as SETTINGS;
 
 pub(super) fn settings(ctx: &LocalCtx<'_>, args: &InventorySettings) -> LocalResult<Value> {
     ctx.require_location(args.id_localizacion)?;

@@ -264,13 +264,8 @@ fn clean(text: Option<&str>) -> Option<String> {
 }
 
 /// Longest free text accepted in any field (the server's limit).
-const MAX_TEXT: usize = 2000;
-
 fn check_text(field: &str, text: &str) -> LocalResult<()> {
-    if text.chars().count() > MAX_TEXT {
-        return Err(invalid(format!("{field} is longer than {MAX_TEXT} characters")));
-    }
-    Ok(())
+    Ok(taller_protocol::validate::check_text(field, text)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,10 +367,7 @@ fn existing_user(conn: &Connection, id_usuario: Uuid) -> LocalResult<()> {
     }
 }
 
-/// References are compared without surrounding spaces and in upper case, as the server does.
-fn normalize_reference(referencia: &str) -> String {
-    referencia.trim().to_uppercase()
-}
+use taller_protocol::validate::normalize_reference;
 
 /// The part that has this reference in the replica.
 fn part_with_reference(conn: &Connection, referencia: &str) -> LocalResult<Option<Uuid>> {

@@ -2,40 +2,23 @@
 
 use super::edits::{apply_edits, Target};
 use super::{
-    already_exists, check_text, clean, existing_part, insert, invalid, normalize_reference, optional_text,
-    part_with_reference, rows, LocalCtx, LocalFailure, LocalResult,
+    already_exists, clean, existing_part, insert, normalize_reference, optional_text, part_with_reference, rows,
+    LocalCtx, LocalFailure, LocalResult,
 };
 use serde_json::{json, Value};
 use taller_domain::{Rechazo, RejectionCode};
 use taller_protocol::mutations::{PartCreate, PartDiscontinue, PartEdit};
 use uuid::Uuid;
 
-const EDITABLE: &[&str] = &["referencia", "nombre", "tipo", "marca", "descripcion", "fecha_estimada", "url_imagen"];
+use taller_protocol::validate::PART_FIELDS as EDITABLE;
 
 /// A new part. When the replica already has a part with the same (normalised) reference,
 /// nothing is written and the result names it (`merged_into`): the server will merge the
 /// new id into that part, and later local mutations that use the new id are resolved to it
 /// (see `resolve_part`).
 pub(super) fn create(ctx: &LocalCtx<'_>, args: &PartCreate) -> LocalResult<Value> {
-    let referencia = normalize_reference(&args.referencia);
-    let nombre = args.nombre.trim();
-    if referencia.is_empty() || referencia.len() > 100 {
-        return Err(invalid("referencia must have 1 to 100 characters"));
-    }
-    if nombre.is_empty() {
-        return Err(invalid("nombre cannot be empty"));
-    }
-    for (field, text) in [
-        ("nombre", Some(nombre)),
-        ("tipo", args.tipo.as_deref()),
-        ("marca", args.marca.as_deref()),
-        ("descripcion", args.descripcion.as_deref()),
-        ("url_imagen", args.url_imagen.as_deref()),
-    ] {
-        if let Some(text) = text {
-            check_text(field, text)?;
-        }
-    }
+    let (referencia, nombre) = taller_protocol::validate::part_create(args)?;
+    let nombre = nombre.as_str();
     // An id merged into another part earlier is taken too (the server's alias; locally, an
     // earlier `part.create` of this id still in the outbox).
     if super::exists(ctx.conn, "repuestos", &args.id_repuesto.to_string())?

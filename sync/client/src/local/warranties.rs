@@ -20,15 +20,7 @@ use taller_domain::{EstadoGarantia, Rechazo, RejectionCode, TipoOperacion};
 use taller_protocol::mutations::{WarrantyCreate, WarrantyEdit, WarrantyRef, WarrantyResolve};
 use uuid::Uuid;
 
-const EDITABLE: &[&str] = &[
-    "cantidad",
-    "motivo_falla",
-    "kilometraje",
-    "numero_orden",
-    "solicitante",
-    "url_evidencia_foto",
-    "id_tecnico_asociado",
-];
+use taller_protocol::validate::WARRANTY_FIELDS as EDITABLE;
 
 pub(super) fn create(ctx: &LocalCtx<'_>, args: &WarrantyCreate) -> LocalResult<Value> {
     ctx.require_location(args.id_localizacion)?;

@@ -2,13 +2,13 @@
 //! The edit applies in server order; when the author replaced a value that was no longer
 //! current, both authors get a conflict entry.
 
-use super::{invalid, record_conflict, Ctx, Failure};
+use super::{record_conflict, Ctx, Failure};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use taller_domain::{resolve_field_edit, Rechazo, RejectionCode};
-use taller_protocol::checksum::canonical;
 use taller_protocol::mutations::FieldEdit;
 use taller_protocol::tables::{ColumnType, Table};
+use taller_protocol::validate;
 
 pub struct Target<'a> {
     pub table: &'static Table,
@@ -29,54 +29,6 @@ fn sql_type(ty: ColumnType) -> &'static str {
     }
 }
 
-/// Checks a new value against its column and returns it normalised (trimmed text, empty
-/// text as NULL for nullable columns).
-fn check_value(table: &Table, field: &str, value: &Value) -> Result<Value, Failure> {
-    let column = table
-        .column(field)
-        .ok_or_else(|| Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", field)))?;
-    let value = match value {
-        Value::String(text) if column.ty == ColumnType::Text => {
-            let trimmed = text.trim();
-            super::check_text(field, trimmed)?;
-            if trimmed.is_empty() {
-                Value::Null
-            } else {
-                Value::String(trimmed.to_owned())
-            }
-        }
-        other => other.clone(),
-    };
-    if value.is_null() {
-        return if column.nullable { Ok(Value::Null) } else { Err(invalid(format!("{field} cannot be empty"))) };
-    }
-    let ok = match column.ty {
-        ColumnType::Text => value.is_string(),
-        ColumnType::Integer => value.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-        ColumnType::Boolean => value.is_boolean(),
-        ColumnType::Uuid => value.as_str().is_some_and(|s| s.parse::<uuid::Uuid>().is_ok()),
-        ColumnType::Date => value.as_str().is_some_and(|s| s.parse::<chrono::NaiveDate>().is_ok()),
-        ColumnType::Timestamptz => value.as_str().is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
-        ColumnType::Jsonb => true,
-    };
-    if ok {
-        Ok(value)
-    } else {
-        Err(invalid(format!("{field} has the wrong type")))
-    }
-}
-
-/// Values compared as the column's canonical text, so `5` and `5.0`, or one instant in two
-/// offsets, are the same value.
-fn comparable(table: &Table, field: &str, value: &Value) -> Value {
-    match table.column(field) {
-        Some(column) if !value.is_null() && matches!(column.ty, ColumnType::Timestamptz | ColumnType::Uuid) => {
-            Value::String(canonical(column.ty, value))
-        }
-        _ => value.clone(),
-    }
-}
-
 /// Applies the edits to one row (the caller has locked it). Returns the conflict summaries.
 pub async fn apply_edits(
     conn: &mut PgConnection,
@@ -93,7 +45,7 @@ pub async fn apply_edits(
         let Some(&field) = target.fields.iter().find(|allowed| **allowed == field) else {
             return Err(Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", edit.field.clone())));
         };
-        let new = check_value(table, field, &edit.new)?;
+        let new = taller_protocol::validate::field_value(table, field, &edit.new)?;
         extra_check(field, &new)?;
         let ty = table.column(field).map(|c| c.ty).unwrap_or(ColumnType::Text);
         // Identifiers come from the static table catalogue, never from the request.
@@ -104,9 +56,9 @@ pub async fn apply_edits(
                 .await?;
         let current = current.unwrap_or(Value::Null);
         let outcome = resolve_field_edit(
-            &comparable(table, field, &current),
-            &comparable(table, field, &edit.old),
-            &comparable(table, field, &new),
+            &validate::comparable(table, field, &current),
+            &validate::comparable(table, field, &edit.old),
+            &validate::comparable(table, field, &new),
         );
         let cast = sql_type(ty);
         let update = if ty == ColumnType::Jsonb {

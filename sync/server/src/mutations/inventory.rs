@@ -13,7 +13,7 @@ use taller_protocol::mutations::{InventoryAdjust, InventorySettings, MovementRec
 use taller_protocol::tables::table;
 use uuid::Uuid;
 
-const SETTINGS: &[&str] = &["cantidad_minima", "posicion", "nuevo_hasta"];
+use taller_protocol::validate::INVENTORY_FIELDS as SETTINGS;
 
 pub async fn settings(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &InventorySettings) -> Outcome {
     ctx.require_location(args.id_localizacion)?;

@@ -274,12 +274,6 @@ pub fn clean(text: Option<&str>) -> Option<String> {
     text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
-/// Longest free text accepted in any field.
-pub const MAX_TEXT: usize = 2000;
-
 pub fn check_text(field: &str, text: &str) -> Result<(), Failure> {
-    if text.chars().count() > MAX_TEXT {
-        return Err(invalid(format!("{field} is longer than {MAX_TEXT} characters")));
-    }
-    Ok(())
+    Ok(taller_protocol::validate::check_text(field, text)?)
 }

@@ -1,7 +1,7 @@
 //! The shared parts catalogue (`repuestos`).
 
 use super::edits::{apply_edits, Target};
-use super::{already_exists, check_text, existing_part, invalid, record_conflict, Applied, Ctx, Failure, Outcome};
+use super::{already_exists, existing_part, invalid, record_conflict, Applied, Ctx, Failure, Outcome};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use taller_domain::{Rechazo, RejectionCode};
@@ -9,36 +9,11 @@ use taller_protocol::mutations::{PartCreate, PartDiscontinue, PartEdit};
 use taller_protocol::tables::table;
 use uuid::Uuid;
 
-const EDITABLE: &[&str] = &["referencia", "nombre", "tipo", "marca", "descripcion", "fecha_estimada", "url_imagen"];
-
-/// References are compared without surrounding spaces and in upper case (`mtr-500w-48v` is
-/// `MTR-500W-48V`).
-pub fn normalize_reference(referencia: &str) -> String {
-    referencia.trim().to_uppercase()
-}
+use taller_protocol::validate::{normalize_reference, PART_FIELDS as EDITABLE};
 
 pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartCreate) -> Outcome {
-    let referencia = normalize_reference(&args.referencia);
-    let nombre = args.nombre.trim();
-    if referencia.is_empty() || referencia.len() > 100 {
-        return Err(invalid("referencia must have 1 to 100 characters"));
-    }
-    if nombre.is_empty() {
-        return Err(invalid("nombre cannot be empty"));
-    }
-    for (field, text) in [
-        ("nombre", Some(nombre)),
-        ("tipo", args.tipo.as_deref()),
-        ("marca", args.marca.as_deref()),
-        ("descripcion", args.descripcion.as_deref()),
-        ("url_imagen", args.url_imagen.as_deref()),
-    ] {
-        if let Some(text) = text {
-            check_text(field, text)?;
-        }
-    }
-    // An id merged into another part earlier is taken too: a part created with it would be
-    // unreachable, since the alias sends every later use of the id to the survivor.
+    let (referencia, nombre) = taller_protocol::validate::part_create(args)?;
+    let nombre = nombre.as_str();
     let existing_id: Option<Uuid> = sqlx::query_scalar(
         "SELECT id_repuesto FROM repuestos WHERE id_repuesto = $1 \
          UNION ALL SELECT id_real FROM sync_id_alias WHERE tabla = 'repuestos' AND id_alias = $1 LIMIT 1",

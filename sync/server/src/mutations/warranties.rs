@@ -16,15 +16,7 @@ use taller_protocol::mutations::{WarrantyCreate, WarrantyEdit, WarrantyRef, Warr
 use taller_protocol::tables::table;
 use uuid::Uuid;
 
-const EDITABLE: &[&str] = &[
-    "cantidad",
-    "motivo_falla",
-    "kilometraje",
-    "numero_orden",
-    "solicitante",
-    "url_evidencia_foto",
-    "id_tecnico_asociado",
-];
+use taller_protocol::validate::WARRANTY_FIELDS as EDITABLE;
 
 pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyCreate) -> Outcome {
     ctx.require_location(args.id_localizacion)?;
