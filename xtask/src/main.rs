@@ -4,7 +4,9 @@
 //! - `cargo xtask test [-- NEXTEST_ARGS]`: the whole test suite against a throwaway PostgreSQL
 //!   cluster; what `.ci/run` runs.
 //! - `cargo xtask demo`: the sync server with demo data on <http://127.0.0.1:8080>.
+//! - `cargo xtask bench [--quick]`: the benchmarks; writes bench/results.json and bench/RESULTS.md.
 
+mod bench;
 mod cmd;
 mod demo;
 mod setup;
@@ -37,6 +39,16 @@ enum Command {
     },
     /// Build the sync server, load demo data into .taller/demo and serve it on 127.0.0.1:8080.
     Demo,
+    /// Run the benchmarks (release build) against a throwaway PostgreSQL cluster; print the
+    /// table and write bench/results.json and bench/RESULTS.md.
+    Bench {
+        /// Tiny sizes and a debug build: checks that the benchmarks work, in well under a minute.
+        #[arg(long)]
+        quick: bool,
+        /// Extra arguments for `taller-bench`, after `--` (e.g. `-- --only search,memory --devices 1000`).
+        #[arg(last = true)]
+        bench_args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,6 +56,7 @@ fn main() -> ExitCode {
         Command::Setup => setup::setup().map(|()| ExitCode::SUCCESS),
         Command::Test { nextest_args } => test::test(&nextest_args),
         Command::Demo => demo::demo(),
+        Command::Bench { quick, bench_args } => bench::bench(quick, &bench_args),
     };
     match result {
         Ok(code) => code,

@@ -89,7 +89,7 @@ fn run_nextest(
 }
 
 /// Stops the cluster and removes its directories, reporting (not hiding) failures.
-fn teardown(cluster: Cluster, dir: &Path) -> Result<()> {
+pub(crate) fn teardown(cluster: Cluster, dir: &Path) -> Result<()> {
     let stopped = cluster.stop().context("could not stop the test cluster");
     let removed = remove_cluster_dirs(dir);
     cmd::note(&format!(
@@ -102,7 +102,7 @@ fn teardown(cluster: Cluster, dir: &Path) -> Result<()> {
 }
 
 /// Removes `dir` and, if the cluster had to live elsewhere, that directory too.
-fn remove_cluster_dirs(dir: &Path) -> Result<()> {
+pub(crate) fn remove_cluster_dirs(dir: &Path) -> Result<()> {
     if let Ok(location) = std::fs::read_to_string(dir.join(LOCATION_FILE)) {
         remove_dir(&PathBuf::from(location.trim()))?;
     }

@@ -186,7 +186,10 @@ impl Client {
     pub fn act_at(&self, mutation: &Mutation, at: chrono::DateTime<Utc>) -> Result<Queued> {
         let user = self.user_id()?;
         let mut replica = lock(self.shared()?);
-        let tx = replica.conn.transaction()?;
+        // IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first
+        // read. A deferred transaction that reads and then writes fails at once with "database
+        // is locked" when another process (a second `taller`, the app) wrote in between.
+        let tx = replica.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let local_user = LocalUser::load(&tx, user)?.ok_or_else(|| {
             ClientError::Invalid("this replica has no profile for the user yet: sync once online".into())
         })?;

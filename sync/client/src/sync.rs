@@ -35,6 +35,15 @@ pub fn lock(shared: &Shared) -> MutexGuard<'_, Replica> {
     shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// A transaction that takes the write lock when it begins (waiting up to the busy timeout).
+/// Every transaction here reads and then writes; a deferred one would fail at its first write
+/// with "database is locked" (`SQLITE_BUSY_SNAPSHOT`, which no busy timeout retries) whenever
+/// another process wrote to the replica since its first read: the app and `taller` commands
+/// share one replica file.
+pub fn write_transaction(conn: &mut Connection) -> Result<rusqlite::Transaction<'_>> {
+    Ok(conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+}
+
 /// Mutations per push request.
 pub const PUSH_BATCH: usize = 500;
 
@@ -132,7 +141,7 @@ pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport) -> 
 
 /// Records push outcomes in one transaction.
 pub fn record_outcomes(conn: &mut Connection, response: &PushResponse, report: &mut SyncReport) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = write_transaction(conn)?;
     for outcome in &response.outcomes {
         report.pushed += 1;
         let txid: Option<i64> = outcome.txid.parse().ok();
@@ -225,7 +234,7 @@ pub async fn pull(
 
 /// Keeps a page and the cursor after it, in one transaction.
 pub fn stage(conn: &mut Connection, changes: &[TableChanges], cursor: &str, reset: bool) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = write_transaction(conn)?;
     if reset {
         tx.execute("DELETE FROM staged_pages", [])?;
     }
@@ -242,7 +251,7 @@ pub fn stage(conn: &mut Connection, changes: &[TableChanges], cursor: &str, rese
 
 /// Applies the staged delta whole and rebases the pending mutations on it.
 pub fn apply_staged(conn: &mut Connection) -> Result<()> {
-    let tx = conn.transaction()?;
+    let tx = write_transaction(conn)?;
     rows::restore_shadows(&tx)?;
     let mut upserts: HashMap<String, Vec<Vec<Value>>> = HashMap::new();
     let mut deletes: HashMap<String, Vec<String>> = HashMap::new();

@@ -1,0 +1,307 @@
+//! `taller-bench`: Taller's benchmark scenarios, each beside the raw limit measured in the same
+//! run. Run through `cargo xtask bench`, which starts a throwaway PostgreSQL cluster, builds
+//! the release binaries and passes them here. Speed is reported, never asserted.
+
+mod harness;
+mod procfs;
+mod report;
+mod scenarios;
+mod stats;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use harness::Pg;
+use report::{Report, ScenarioResult};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(name = "taller-bench", about = "Taller's benchmarks (run them with `cargo xtask bench`)")]
+struct Cli {
+    /// The cluster's `postgres` database URL, as superuser.
+    #[arg(long, env = "TALLER_BENCH_DATABASE_URL")]
+    database_url: String,
+    /// The cluster's directory (for PostgreSQL's CPU time, from its postmaster.pid).
+    #[arg(long)]
+    pg_dir: Option<PathBuf>,
+    /// The `taller-server` binary.
+    #[arg(long)]
+    server_bin: PathBuf,
+    /// The `taller` CLI binary.
+    #[arg(long)]
+    taller_bin: PathBuf,
+    /// Where results.json and RESULTS.md go.
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Scratch space (replicas, logs); a temporary directory by default.
+    #[arg(long)]
+    work_dir: Option<PathBuf>,
+    /// Small sizes, for CI: keeps the benchmarks compiling and working.
+    #[arg(long)]
+    quick: bool,
+    /// The build profile of the binaries, for the report.
+    #[arg(long, default_value = "release")]
+    profile: String,
+    /// Only these scenarios (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    #[command(flatten)]
+    overrides: Overrides,
+}
+
+/// Every size can be set; unset ones come from the mode (quick or full).
+#[derive(clap::Args, Debug, Default)]
+struct Overrides {
+    #[arg(long)]
+    parts: Option<usize>,
+    #[arg(long)]
+    locations: Option<usize>,
+    #[arg(long)]
+    runs: Option<usize>,
+    #[arg(long)]
+    acts: Option<usize>,
+    #[arg(long)]
+    backlog: Option<usize>,
+    #[arg(long)]
+    sync_runs: Option<usize>,
+    #[arg(long)]
+    devices: Option<usize>,
+    #[arg(long)]
+    fanout_interval_secs: Option<f64>,
+    #[arg(long)]
+    fanout_window_secs: Option<f64>,
+    #[arg(long)]
+    freshness_samples: Option<usize>,
+    #[arg(long)]
+    slow_parts: Option<usize>,
+    #[arg(long)]
+    slow_locations: Option<usize>,
+    #[arg(long)]
+    search_queries: Option<usize>,
+}
+
+/// The sizes a run uses.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sizes {
+    /// The big data set (initial sync, search, memory, fan-out).
+    pub parts: usize,
+    pub locations: usize,
+    /// The small workshop network (local action, push backlog, freshness).
+    pub small_parts: usize,
+    pub small_locations: usize,
+    /// Runs of each repeated scenario (local action, push backlog).
+    pub runs: usize,
+    /// Local actions per run.
+    pub acts: usize,
+    /// Offline movements pushed in the push-backlog scenario.
+    pub backlog: usize,
+    /// Initial syncs of the big replica.
+    pub sync_runs: usize,
+    pub devices: usize,
+    pub fanout_interval_secs: f64,
+    pub fanout_window_secs: f64,
+    pub freshness_samples: usize,
+    pub slow_parts: usize,
+    pub slow_locations: usize,
+    pub bandwidth_bytes_per_sec: u64,
+    pub search_queries: usize,
+}
+
+impl Sizes {
+    fn new(quick: bool, o: &Overrides) -> Sizes {
+        let base = if quick {
+            Sizes {
+                parts: 2_000,
+                locations: 3,
+                small_parts: 300,
+                small_locations: 3,
+                runs: 2,
+                acts: 100,
+                backlog: 200,
+                sync_runs: 1,
+                devices: 50,
+                fanout_interval_secs: 2.0,
+                fanout_window_secs: 4.0,
+                freshness_samples: 5,
+                slow_parts: 500,
+                slow_locations: 3,
+                bandwidth_bytes_per_sec: 125_000,
+                search_queries: 200,
+            }
+        } else {
+            Sizes {
+                parts: 100_000,
+                locations: 5,
+                small_parts: 300,
+                small_locations: 3,
+                runs: 3,
+                acts: 1_000,
+                backlog: 10_000,
+                sync_runs: 2,
+                devices: 5_000,
+                fanout_interval_secs: 10.0,
+                fanout_window_secs: 30.0,
+                freshness_samples: 50,
+                slow_parts: 10_000,
+                slow_locations: 5,
+                bandwidth_bytes_per_sec: 125_000,
+                search_queries: 1_000,
+            }
+        };
+        Sizes {
+            parts: o.parts.unwrap_or(base.parts),
+            locations: o.locations.unwrap_or(base.locations),
+            runs: o.runs.unwrap_or(base.runs).max(1),
+            acts: o.acts.unwrap_or(base.acts).max(10),
+            backlog: o.backlog.unwrap_or(base.backlog).max(1),
+            sync_runs: o.sync_runs.unwrap_or(base.sync_runs).max(1),
+            devices: o.devices.unwrap_or(base.devices).max(1),
+            fanout_interval_secs: o.fanout_interval_secs.unwrap_or(base.fanout_interval_secs),
+            fanout_window_secs: o.fanout_window_secs.unwrap_or(base.fanout_window_secs),
+            freshness_samples: o.freshness_samples.unwrap_or(base.freshness_samples).max(1),
+            slow_parts: o.slow_parts.unwrap_or(base.slow_parts),
+            slow_locations: o.slow_locations.unwrap_or(base.slow_locations),
+            search_queries: o.search_queries.unwrap_or(base.search_queries).max(10),
+            ..base
+        }
+    }
+}
+
+/// What every scenario gets.
+pub struct Ctx {
+    pub pg: Pg,
+    pub server_bin: PathBuf,
+    pub taller_bin: PathBuf,
+    pub work: PathBuf,
+    pub sizes: Sizes,
+    pub quick: bool,
+}
+
+/// The scenarios, in the order they run.
+const SCENARIOS: &[&str] =
+    &["local_action", "push_backlog", "freshness", "slow_link", "initial_sync", "search", "memory", "fan_out"];
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("taller-bench: {error}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    // SIGTERM or Ctrl-C: drop the run, which stops the servers it started (kill on drop).
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            outcome = run(cli) => outcome,
+            () = signalled() => Err(anyhow::anyhow!("interrupted")),
+        }
+    });
+    match outcome {
+        Ok(true) => std::process::ExitCode::SUCCESS,
+        Ok(false) => std::process::ExitCode::from(2),
+        Err(error) => {
+            eprintln!("taller-bench: error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn signalled() {
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+}
+
+/// Runs the selected scenarios; `Ok(false)` when some failed (the report says which).
+async fn run(cli: Cli) -> Result<bool> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string();
+    let loadavg_before = procfs::loadavg();
+    let machine = procfs::Machine::describe();
+    let sizes = Sizes::new(cli.quick, &cli.overrides);
+    let temp = tempfile::Builder::new().prefix("taller-bench-").tempdir()?;
+    let work = cli.work_dir.clone().unwrap_or_else(|| temp.path().to_owned());
+    std::fs::create_dir_all(&work)?;
+    let ctx = Ctx {
+        pg: Pg::new(cli.database_url.clone(), cli.pg_dir.clone()),
+        server_bin: cli.server_bin.clone(),
+        taller_bin: cli.taller_bin.clone(),
+        work,
+        sizes,
+        quick: cli.quick,
+    };
+    let selected: Vec<&str> =
+        SCENARIOS.iter().copied().filter(|name| cli.only.is_empty() || cli.only.iter().any(|o| o == name)).collect();
+    note(&format!("sizes: {:?}", ctx.sizes));
+    let mut setup = Vec::new();
+    let mut results: Vec<ScenarioResult> = Vec::new();
+    let mut failures = Vec::new();
+    let mut shared = scenarios::Shared::default();
+    match scenarios::prepare(&ctx, &selected, &mut shared).await {
+        Ok(lines) => setup.extend(lines),
+        Err(error) => failures.push(format!("setup: {error:#}")),
+    }
+    if failures.is_empty() {
+        for name in &selected {
+            note(&format!("scenario {name}"));
+            let scenario_started = Instant::now();
+            match scenarios::run(name, &ctx, &mut shared).await {
+                Ok(mut result) => {
+                    result.seconds = scenario_started.elapsed().as_secs_f64();
+                    note(&format!("scenario {name} done in {:.1} s", result.seconds));
+                    results.push(result);
+                }
+                Err(error) => {
+                    note(&format!("scenario {name} FAILED: {error:#}"));
+                    failures.push(format!("{name}: {error:#}"));
+                }
+            }
+        }
+    }
+    shared.finish().await;
+    let report = Report {
+        mode: if cli.quick { "quick" } else { "full" }.into(),
+        build_profile: cli.profile.clone(),
+        started_at,
+        wall_seconds: started.elapsed().as_secs_f64(),
+        machine,
+        loadavg_before,
+        loadavg_after: procfs::loadavg(),
+        setup,
+        scenarios: results,
+        failures,
+    };
+    write(&cli, &ctx, &report)?;
+    Ok(report.failures.is_empty())
+}
+
+fn write(cli: &Cli, ctx: &Ctx, report: &Report) -> Result<()> {
+    std::fs::create_dir_all(&cli.out_dir)?;
+    let json_path = cli.out_dir.join("results.json");
+    let mut value = serde_json::to_value(report)?;
+    value["sizes"] = serde_json::to_value(&ctx.sizes)?;
+    std::fs::write(&json_path, serde_json::to_string_pretty(&value)? + "\n")
+        .with_context(|| format!("writing {}", json_path.display()))?;
+    let md_path = cli.out_dir.join("RESULTS.md");
+    std::fs::write(&md_path, report::markdown(report, &scenarios::preamble(ctx)))
+        .with_context(|| format!("writing {}", md_path.display()))?;
+    println!("{}", report::table(report));
+    if !report.failures.is_empty() {
+        println!("FAILED scenarios:");
+        for failure in &report.failures {
+            println!("  {failure}");
+        }
+    }
+    note(&format!("wrote {} and {}", json_path.display(), md_path.display()));
+    Ok(())
+}
+
+pub fn note(what: &str) {
+    eprintln!("taller-bench: {what}");
+}

@@ -1,0 +1,171 @@
+//! Freshness: a movement recorded on device A, visible in device B's replica. B runs the
+//! library's sync engine (`engine::run`), which listens to /v1/events and pulls when told.
+//! The clock starts when A's push starts (A pushes at once instead of after the engine's
+//! 300 ms write debounce) and stops when B's replica file holds the row, seen from a separate
+//! read-only SQLite connection polled every 100 µs.
+
+use super::SMALL;
+use crate::harness::{movement, Device, ServerProc};
+use crate::report::{Figure, ScenarioResult, Target};
+use crate::stats::{median, ms, percentile};
+use crate::Ctx;
+use anyhow::{Context, Result};
+use futures::StreamExt;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use taller_client::engine::{self, EngineConfig};
+use taller_client::sync::{self, lock, SyncReport};
+use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
+use tokio::sync::{mpsc, Notify};
+use uuid::Uuid;
+
+const DB: &str = "freshness";
+
+pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
+    let s = &ctx.sizes;
+    let mut result = ScenarioResult::new(
+        "freshness",
+        "Freshness",
+        format!("{} changes, on {} parts x {} locations", s.freshness_samples, s.small_parts, s.small_locations),
+    );
+    ctx.pg.copy(DB, SMALL).await?;
+    let server = ServerProc::start(&ctx.server_bin, &ctx.pg.url(DB), &ctx.work.join("server-freshness.log")).await?;
+    let a = Device::login(ctx.work.join("fresh-a"), &server.base, "tecnico.norte@taller.test").await?;
+    a.client.sync(None, &|_| {}).await?;
+    let b = Device::login(ctx.work.join("fresh-b"), &server.base, "admin@taller.test").await?;
+    b.client.sync(None, &|_| {}).await?;
+    let b_replica = b.replica_path()?;
+    let b_token = sync::access_token(&lock(b.client.shared()?).conn)?;
+    let loc = a.location("Taller Norte")?;
+    let me = a.client.user_id()?;
+    let parts = a.parts(usize::MAX)?;
+    let b_client = Arc::new(b.client);
+    let stop = Arc::new(Notify::new());
+    let engine_task = tokio::spawn(engine::run(b_client.clone(), EngineConfig::default(), stop.clone()));
+
+    // The bench's own listener on the live channel, to time the signal.
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Instant>();
+    let http = reqwest::Client::builder().build()?;
+    let listener = {
+        let http = http.clone();
+        let url = format!("{}/v1/events", server.base);
+        tokio::spawn(async move {
+            let Ok(response) =
+                http.get(url).bearer_auth(b_token).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).send().await
+            else {
+                return;
+            };
+            let mut stream = response.bytes_stream();
+            let mut buffer = String::new();
+            while let Some(Ok(chunk)) = stream.next().await {
+                let now = Instant::now();
+                buffer.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buffer.find("\n\n") {
+                    let event: String = buffer.drain(..end + 2).collect();
+                    if event.lines().any(|line| line.trim() == "event: changes") && events_tx.send(now).is_err() {
+                        return;
+                    }
+                }
+            }
+        })
+    };
+    // Let the engine connect its live channel and do its first sync.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    let api = a.client.api()?;
+    let healthz = format!("{}/healthz", server.base);
+    let mut visible = Vec::new();
+    let mut pushes = Vec::new();
+    let mut signals = Vec::new();
+    let mut round_trips = Vec::new();
+    let mut missed = 0;
+    for i in 0..(s.freshness_samples + 2) {
+        while events_rx.try_recv().is_ok() {}
+        let id = Uuid::now_v7();
+        a.client.act(&movement(id, loc, parts[i % parts.len()], me)?)?;
+        let started = Instant::now();
+        let watcher = watch_row(b_replica.clone(), id, started);
+        let mut report = SyncReport::default();
+        sync::push(a.client.shared()?, &api, &mut report).await?;
+        let pushed = started.elapsed();
+        let seen = watcher.await.context("watcher")??;
+        let signal = events_rx.try_recv().ok().map(|at| at.saturating_duration_since(started));
+        // The limit: round trips on the same loopback, same server, same moment.
+        for _ in 0..3 {
+            let t = Instant::now();
+            http.get(&healthz).send().await?.bytes().await?;
+            round_trips.push(ms(t.elapsed()));
+        }
+        if i < 2 {
+            continue; // warm-up
+        }
+        match seen {
+            Some(seen) => {
+                visible.push(ms(seen));
+                pushes.push(ms(pushed));
+                if let Some(signal) = signal {
+                    signals.push(ms(signal));
+                }
+            }
+            None => missed += 1,
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.notify_one();
+    engine_task.await?;
+    listener.abort();
+
+    result.figures.push(
+        Figure::new("change visible on the other device, p99", "ms", vec![percentile(&visible, 99.0)])
+            .limit("GET /healthz round trip, p99", vec![percentile(&round_trips, 99.0)])
+            .target(Target::AtMost(50.0)),
+    );
+    result.figures.push(
+        Figure::new("change visible on the other device, p50", "ms", vec![percentile(&visible, 50.0)])
+            .limit("GET /healthz round trip, p50", vec![percentile(&round_trips, 50.0)]),
+    );
+    result.breakdown.push(format!(
+        "from the start of A's push: push answered (server committed) p50 {:.1} ms / p99 {:.1} ms; `changes` event \
+         reached a listener p50 {:.1} ms / p99 {:.1} ms; visible in B's replica p50 {:.1} ms / p99 {:.1} ms. \
+         B's part (event, pull request, staging and applying the delta) is the difference.",
+        median(&pushes),
+        percentile(&pushes, 99.0),
+        median(&signals),
+        percentile(&signals, 99.0),
+        median(&visible),
+        percentile(&visible, 99.0)
+    ));
+    if missed > 0 {
+        result.notes.push(format!("{missed} changes were not visible within 5 s and are left out"));
+    }
+    result.notes.push(
+        "A pushes right after the local action (no 300 ms debounce), so the figure is the path push → commit → \
+         NOTIFY → SSE → B's engine pulls → B's replica commits."
+            .into(),
+    );
+    drop(a);
+    drop(b_client);
+    server.stop().await?;
+    ctx.pg.drop_database(DB).await?;
+    Ok(result)
+}
+
+/// Polls the replica file (read-only, its own connection) until the movement is there.
+fn watch_row(path: PathBuf, id: Uuid, started: Instant) -> tokio::task::JoinHandle<Result<Option<Duration>>> {
+    tokio::task::spawn_blocking(move || {
+        let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let mut statement = conn.prepare("SELECT 1 FROM movimientos_tecnicos WHERE id_movimientos_tecnicos = ?1")?;
+        let key = id.to_string();
+        while started.elapsed() < Duration::from_secs(5) {
+            let found: Option<i64> = statement.query_row([&key], |row| row.get(0)).optional()?;
+            if found.is_some() {
+                return Ok(Some(started.elapsed()));
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        Ok(None)
+    })
+}

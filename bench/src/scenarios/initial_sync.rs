@@ -1,0 +1,428 @@
+//! Initial sync: a fresh admin replica of the big data set, end to end through
+//! `Client::sync`, beside PostgreSQL COPY out plus a bulk SQLite insert of the same rows.
+//!
+//! One more run goes through a transparent fault proxy (to count the bytes on the wire) and
+//! drives the library's pull functions one by one (`sync::stage`, `sync::apply_staged`) with
+//! its own HTTP request, to time each phase: the server's answer (query and JSON encoding), the
+//! transfer (gzip), decoding, staging and the final apply.
+
+use super::{ensure_big, Shared, BIG};
+use crate::harness::{dir_bytes, Device, ServerProc};
+use crate::procfs::CpuMeter;
+use crate::report::{number, Figure, ScenarioResult, Target};
+use crate::{note, Ctx};
+use anyhow::{Context, Result};
+use futures::StreamExt;
+use rusqlite::types::Value as SqlValue;
+use std::time::{Duration, Instant};
+use taller_client::sync::{self, lock};
+use taller_client::Replica;
+use taller_faultproxy::FaultProxy;
+use taller_protocol::messages::{PullRequest, PullResponse};
+use taller_protocol::tables::{ColumnType, TABLES};
+use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
+use uuid::Uuid;
+
+pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
+    let s = &ctx.sizes;
+    let (load_s, inventory) = ensure_big(ctx, shared).await?;
+    let mut result = ScenarioResult::new(
+        "initial_sync",
+        "Initial sync",
+        format!(
+            "{} parts x {} locations ({inventory} inventory rows), admin replica, {} runs plus one instrumented run",
+            s.parts, s.locations, s.sync_runs
+        ),
+    );
+    result.notes.push(format!(
+        "Loading the data set (demo::load, through the change-feed triggers) took {load_s:.0} s; not part of any figure."
+    ));
+    let server = ServerProc::start(&ctx.server_bin, &ctx.pg.url(BIG), &ctx.work.join("server-initial.log")).await?;
+    let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());
+    let mut rates = Vec::new();
+    let mut rows_synced = 0;
+    for run in 0..s.sync_runs {
+        let dir = ctx.work.join(format!("big-sync-{run}"));
+        crate::harness::clear(&dir);
+        let device = Device::login(dir.clone(), &server.base, "admin@taller.test").await?;
+        note(&format!("initial sync run {}", run + 1));
+        let mark = meter.mark();
+        let started = Instant::now();
+        let report = device.client.sync(None, &|_| {}).await?;
+        let took = started.elapsed();
+        let cpu = meter.since(&mark);
+        rows_synced = report.rows;
+        rates.push(report.rows as f64 / took.as_secs_f64());
+        result.breakdown.push(format!(
+            "run {}: {} rows in {} pages, {:.1} s ({} rows/s); {}; replica {} MB on disk",
+            run + 1,
+            report.rows,
+            report.pages,
+            took.as_secs_f64(),
+            number(report.rows as f64 / took.as_secs_f64()),
+            cpu.describe(),
+            dir_bytes(&dir) / 1_000_000
+        ));
+        drop(device);
+        if run + 1 == s.sync_runs {
+            shared.big_replica = Some(dir);
+            shared.initial_rows = report.rows;
+        } else {
+            crate::harness::clear(&dir);
+        }
+    }
+
+    note("instrumented initial sync through a transparent proxy");
+    let proxy = FaultProxy::start(server.addr).await?;
+    let dir = ctx.work.join("big-sync-instrumented");
+    crate::harness::clear(&dir);
+    let device = Device::login(dir.clone(), &format!("http://{}", proxy.addr()), "admin@taller.test").await?;
+    let mark = meter.mark();
+    let phases = instrumented(&device, &proxy).await?;
+    let cpu = meter.since(&mark);
+    drop(device);
+    crate::harness::clear(&dir);
+    proxy.shutdown().await;
+    server.stop().await?;
+
+    note("raw limit: COPY out and bulk SQLite insert");
+    let raw = raw_limit(ctx).await?;
+    let raw_rate = raw.rows as f64 / (raw.copy + raw.insert).as_secs_f64();
+
+    result.figures.push(
+        Figure::new("rows per second, end to end", "rows/s", rates)
+            .limit("COPY out + bulk SQLite insert", vec![raw_rate])
+            .target(Target::AtLeast(100_000.0))
+            .target(Target::RatioAtLeast(0.5)),
+    );
+    result.figures.push(
+        Figure::new("bytes on the wire per inventory row", "B/row", vec![phases.inventory_bytes_per_row()])
+            .target(Target::AtMost(25.0)),
+    );
+    result.figures.push(Figure::new(
+        "bytes on the wire per row, all tables",
+        "B/row",
+        vec![phases.wire_bytes as f64 / phases.rows.max(1) as f64],
+    ));
+    let total = phases.total.as_secs_f64();
+    let share = |d: Duration| d.as_secs_f64() * 100.0 / total;
+    result.breakdown.push(format!(
+        "instrumented run ({} rows, {} pages, {:.1} s, {} rows/s through the proxy): waiting for the server's answer \
+         (query + JSON encoding) {:.1} s ({:.0}%), transfer and gunzip {:.1} s ({:.0}%), JSON decoding {:.1} s ({:.0}%), \
+         staging pages {:.1} s ({:.0}%), applying the delta {:.1} s ({:.0}%)",
+        phases.rows,
+        phases.pages,
+        total,
+        number(phases.rows as f64 / total),
+        phases.answer.as_secs_f64(),
+        share(phases.answer),
+        phases.transfer.as_secs_f64(),
+        share(phases.transfer),
+        phases.decode.as_secs_f64(),
+        share(phases.decode),
+        phases.stage.as_secs_f64(),
+        share(phases.stage),
+        phases.apply.as_secs_f64(),
+        share(phases.apply),
+    ));
+    result.breakdown.push(format!("instrumented run, {}", cpu.describe()));
+    result.breakdown.push(format!(
+        "wire: {:.1} MB on the wire for {:.1} MB of JSON (gzip {:.1}x); inventory rows: {} in {:.1} MB (each page's wire bytes shared among its tables in proportion to their JSON)",
+        phases.wire_bytes as f64 / 1e6,
+        phases.json_bytes as f64 / 1e6,
+        phases.json_bytes as f64 / phases.wire_bytes.max(1) as f64,
+        phases.inventory_rows,
+        phases.inventory_bytes as f64 / 1e6
+    ));
+    if let Some(sample) = &phases.sample {
+        result.breakdown.extend(compression_experiment(sample)?);
+    }
+    result.breakdown.push(format!(
+        "raw limit: COPY out of {} rows {:.1} s, bulk insert into a fresh replica-schema SQLite file {:.1} s",
+        raw.rows,
+        raw.copy.as_secs_f64(),
+        raw.insert.as_secs_f64()
+    ));
+    result.notes.push(format!(
+        "Rows synced: {rows_synced} (every replicated row the admin may read: parts, inventory, the admin's own \
+         notifications, ...). The raw limit copies the same tables with the same filter on private rows ({} rows).",
+        raw.rows
+    ));
+    Ok(result)
+}
+
+#[derive(Default)]
+struct Phases {
+    total: Duration,
+    answer: Duration,
+    transfer: Duration,
+    decode: Duration,
+    stage: Duration,
+    apply: Duration,
+    rows: u64,
+    pages: u64,
+    wire_bytes: u64,
+    json_bytes: u64,
+    inventory_rows: u64,
+    inventory_bytes: u64,
+    /// The rows of one page of inventory rows only, for the compression experiment.
+    sample: Option<Vec<Vec<serde_json::Value>>>,
+}
+
+impl Phases {
+    fn inventory_bytes_per_row(&self) -> f64 {
+        self.inventory_bytes as f64 / self.inventory_rows.max(1) as f64
+    }
+}
+
+async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
+    let shared = device.client.shared()?;
+    let api = device.client.api()?;
+    let url = format!("{}/v1/pull", api.base());
+    let token = sync::access_token(&lock(shared).conn)?;
+    // As the library's ServerApi: gzip on.
+    let http = reqwest::Client::builder().gzip(true).timeout(Duration::from_secs(60)).build()?;
+    let mut phases = Phases::default();
+    let started = Instant::now();
+    loop {
+        let cursor = {
+            let replica = lock(shared);
+            match sync::state(&replica.conn, "staged_cursor")? {
+                Some(staged) => Some(staged),
+                None => sync::state(&replica.conn, "cursor")?,
+            }
+        };
+        let before = proxy.stats().bytes_to_client;
+        let t = Instant::now();
+        let response = http
+            .post(&url)
+            .bearer_auth(&token)
+            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .json(&PullRequest { cursor, limit: None })
+            .send()
+            .await?
+            .error_for_status()?;
+        phases.answer += t.elapsed();
+        let t = Instant::now();
+        let body = response.bytes().await?;
+        phases.transfer += t.elapsed();
+        let t = Instant::now();
+        let page: PullResponse = serde_json::from_slice(&body)?;
+        phases.decode += t.elapsed();
+        // The proxy has forwarded the whole answer once the body is read.
+        let wire = proxy.stats().bytes_to_client - before;
+        let rows: u64 = page.changes.iter().map(|c| (c.upserts.len() + c.deletes.len()) as u64).sum();
+        phases.rows += rows;
+        phases.pages += 1;
+        phases.wire_bytes += wire;
+        phases.json_bytes += body.len() as u64;
+        // A page's wire bytes are shared among its tables in proportion to their JSON.
+        let sizes: Vec<(bool, usize, u64)> = page
+            .changes
+            .iter()
+            .map(|c| {
+                let json = serde_json::to_vec(&c.upserts).map(|v| v.len()).unwrap_or(0);
+                (c.table == "inventario", json, c.upserts.len() as u64)
+            })
+            .collect();
+        let page_json: usize = sizes.iter().map(|s| s.1).sum();
+        for (inventory, json, count) in sizes {
+            if inventory && page_json > 0 {
+                phases.inventory_rows += count;
+                phases.inventory_bytes += wire * json as u64 / page_json as u64;
+            }
+        }
+        if phases.sample.is_none() {
+            if let [change] = page.changes.as_slice() {
+                if change.table == "inventario" && change.upserts.len() >= 1000 {
+                    phases.sample = Some(change.upserts.clone());
+                }
+            }
+        }
+        let t = Instant::now();
+        let mut replica = lock(shared);
+        sync::stage(&mut replica.conn, &page.changes, &page.cursor, page.reset)?;
+        phases.stage += t.elapsed();
+        if page.complete {
+            let t = Instant::now();
+            sync::apply_staged(&mut replica.conn)?;
+            phases.apply += t.elapsed();
+            break;
+        }
+    }
+    phases.total = started.elapsed();
+    Ok(phases)
+}
+
+struct Raw {
+    rows: u64,
+    copy: Duration,
+    insert: Duration,
+}
+
+/// COPY every replicated table (the admin's private rows only) out of PostgreSQL, then insert
+/// the rows into a fresh SQLite file with the replica's schema, in one transaction.
+async fn raw_limit(ctx: &Ctx) -> Result<Raw> {
+    let pool = taller_server::db::connect(&ctx.pg.url(BIG), 1).await?;
+    let admin: Uuid = sqlx::query_scalar("SELECT id_usuario FROM usuarios WHERE email = 'admin@taller.test'")
+        .fetch_one(&pool)
+        .await?;
+    let mut conn = pool.acquire().await?;
+    let mut copied: Vec<(&'static taller_protocol::tables::Table, Vec<u8>)> = Vec::new();
+    let started = Instant::now();
+    for table in TABLES {
+        let columns = table.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
+        let filter = match table.name {
+            "notificaciones" | "carrito_solicitudes" | "conflictos" => format!(" WHERE id_usuario = '{admin}'"),
+            "admin_notifications" => format!(" WHERE id_admin = '{admin}'"),
+            _ => String::new(),
+        };
+        // In key order, as the feed's pages come: SQLite then appends to its primary-key b-trees.
+        let order = table.key.join(", ");
+        let mut stream = conn
+            .copy_out_raw(&format!("COPY (SELECT {columns} FROM {}{filter} ORDER BY {order}) TO STDOUT", table.name))
+            .await?;
+        let mut data = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            data.extend_from_slice(&chunk?);
+        }
+        copied.push((table, data));
+    }
+    let copy = started.elapsed();
+    drop(conn);
+    pool.close().await;
+
+    let path = ctx.work.join("raw-initial.sqlite3");
+    for suffix in ["", "-wal", "-shm"] {
+        crate::harness::clear(format!("{}{suffix}", path.display()));
+    }
+    let task = tokio::task::spawn_blocking(move || -> Result<(u64, Duration)> {
+        let mut replica = Replica::open(&path)?;
+        let started = Instant::now();
+        let tx = replica.conn.transaction()?;
+        let mut rows = 0u64;
+        for (table, data) in &copied {
+            let columns = table.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
+            let placeholders = (1..=table.columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+            let mut statement =
+                tx.prepare(&format!("INSERT INTO {} ({columns}) VALUES ({placeholders})", table.name))?;
+            for line in data.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+                let values: Vec<SqlValue> = line
+                    .split(|b| *b == b'\t')
+                    .zip(table.columns)
+                    .map(|(field, column)| copy_value(field, column.ty))
+                    .collect();
+                statement.execute(rusqlite::params_from_iter(values.iter()))?;
+                rows += 1;
+            }
+        }
+        tx.commit()?;
+        Ok((rows, started.elapsed()))
+    });
+    let (rows, insert) = task.await.context("raw insert")??;
+    Ok(Raw { rows, copy, insert })
+}
+
+/// Gzip (level 6, as the server's compression layer) of one page of inventory rows, whole
+/// and without its UUID columns: what each column costs on the wire.
+fn compression_experiment(rows: &[Vec<serde_json::Value>]) -> Result<Vec<String>> {
+    let table = taller_protocol::tables::table("inventario").context("inventario")?;
+    let index = |name: &str| table.column_index(name).unwrap_or(usize::MAX);
+    let without = |drop: &[usize]| -> Vec<Vec<&serde_json::Value>> {
+        rows.iter()
+            .map(|row| row.iter().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, v)| v).collect())
+            .collect()
+    };
+    fn gz<T: serde::Serialize>(rows: &[T]) -> Result<f64> {
+        Ok(gzip_len(&serde_json::to_vec(rows)?)? as f64 / rows.len().max(1) as f64)
+    }
+    let n = rows.len() as f64;
+    let (inv, loc, part) = (index("id_inventario"), index("id_localizacion"), index("id_repuesto"));
+    let whole = gz(rows)?;
+    let json = serde_json::to_vec(rows)?.len() as f64 / n;
+    let no_id = gz(&without(&[inv]))?;
+    let no_ids = gz(&without(&[inv, part]))?;
+    let no_uuids = gz(&without(&[inv, part, loc]))?;
+    Ok(vec![
+        format!(
+            "compression of one page of {} inventory rows (gzip -6, rows only): {json:.0} B of JSON per row, {whole:.1} B \
+             gzipped; without id_inventario {no_id:.1} B; without id_inventario and id_repuesto {no_ids:.1} B; \
+             without any UUID {no_uuids:.1} B",
+            rows.len()
+        ),
+        format!(
+            "so the two random UUIDs per row (id_inventario, and id_repuesto in id_inventario order) cost {:.1} B of the \
+             {whole:.1} B: as hex text each still takes ~16 B after gzip (122 random bits), which alone is more than \
+             half the 25 B target; the other columns cost {no_uuids:.1} B",
+            whole - no_ids
+        ),
+    ])
+}
+
+/// The length of `data` compressed by `gzip -6`.
+fn gzip_len(data: &[u8]) -> Result<usize> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gzip")
+        .args(["-6", "-c"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("running gzip")?;
+    let mut input = child.stdin.take().context("gzip stdin")?;
+    let data = data.to_vec();
+    let writer = std::thread::spawn(move || input.write_all(&data));
+    let out = child.wait_with_output()?;
+    writer.join().map_err(|_| anyhow::anyhow!("gzip writer panicked"))??;
+    Ok(out.stdout.len())
+}
+
+/// A field of COPY's text format as the SQLite value the replica stores.
+fn copy_value(field: &[u8], ty: ColumnType) -> SqlValue {
+    if field == b"\\N" {
+        return SqlValue::Null;
+    }
+    let text = unescape(field);
+    match ty {
+        ColumnType::Boolean => SqlValue::Integer(i64::from(text == "t")),
+        ColumnType::Integer => text.parse().map(SqlValue::Integer).unwrap_or(SqlValue::Text(text)),
+        _ => SqlValue::Text(text),
+    }
+}
+
+fn unescape(field: &[u8]) -> String {
+    if !field.contains(&b'\\') {
+        return String::from_utf8_lossy(field).into_owned();
+    }
+    let mut out = Vec::with_capacity(field.len());
+    let mut bytes = field.iter();
+    while let Some(&b) = bytes.next() {
+        if b != b'\\' {
+            out.push(b);
+            continue;
+        }
+        match bytes.next() {
+            Some(b'n') => out.push(b'\n'),
+            Some(b't') => out.push(b'\t'),
+            Some(b'r') => out.push(b'\r'),
+            Some(b'b') => out.push(8),
+            Some(b'f') => out.push(12),
+            Some(b'v') => out.push(11),
+            Some(&other) => out.push(other),
+            None => {}
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_fields_are_unescaped_and_typed() {
+        assert_eq!(copy_value(b"\\N", ColumnType::Text), SqlValue::Null);
+        assert_eq!(copy_value(b"t", ColumnType::Boolean), SqlValue::Integer(1));
+        assert_eq!(copy_value(b"42", ColumnType::Integer), SqlValue::Integer(42));
+        assert_eq!(copy_value(b"a\\tb\\\\c", ColumnType::Text), SqlValue::Text("a\tb\\c".into()));
+    }
+}

@@ -1,0 +1,369 @@
+//! Push backlog: one device's offline movements reaching the server, beside the same rows
+//! written set-based by plain SQL in batches.
+//!
+//! The backlog is recorded once through `Client::act` (offline: nothing is pushed), and the
+//! workstation and the server database are both copied for each run, so every run pushes the
+//! same mutations to a server that has not seen them.
+
+use super::SMALL;
+use crate::harness::{copy_dir, movement, Device, Pg, ServerProc};
+use crate::procfs::CpuMeter;
+use crate::report::{Figure, ScenarioResult, Target};
+use crate::stats::{mean, median, ms, percentile};
+use crate::{note, Ctx};
+use anyhow::{bail, Context, Result};
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+use taller_client::outbox;
+use taller_client::sync::{self, lock, SyncReport, PUSH_BATCH};
+use taller_protocol::messages::PushRequest;
+use uuid::Uuid;
+
+const BASE: &str = "push_base";
+
+struct RawMove {
+    id: Uuid,
+    loc: Uuid,
+    part: Uuid,
+    technician: Uuid,
+    at: DateTime<Utc>,
+}
+
+/// Timings of one instrumented push (the library's push loop: read the outbox, POST /v1/push,
+/// record the outcomes, in batches of PUSH_BATCH).
+#[derive(Default)]
+struct PushTimes {
+    total: Duration,
+    read_outbox: Duration,
+    encode: Duration,
+    http: Duration,
+    record: Duration,
+    requests: usize,
+    applied: usize,
+    rejected: usize,
+}
+
+pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
+    let s = &ctx.sizes;
+    let mut result = ScenarioResult::new(
+        "push_backlog",
+        "Push backlog",
+        format!(
+            "{} offline movements from one device, {} runs, on {} parts x {} locations",
+            s.backlog, s.runs, s.small_parts, s.small_locations
+        ),
+    );
+    ctx.pg.copy(BASE, SMALL).await?;
+    let server = ServerProc::start(&ctx.server_bin, &ctx.pg.url(BASE), &ctx.work.join("server-push-base.log")).await?;
+    let source = ctx.work.join("push-device");
+    crate::harness::clear(&source);
+    let device = Device::login(source.clone(), &server.base, "tecnico.norte@taller.test").await?;
+    device.client.sync(None, &|_| {}).await?;
+    let loc = device.location("Taller Norte")?;
+    let me = device.client.user_id()?;
+    let parts = device.parts(usize::MAX)?;
+    // The backlog, recorded offline.
+    note(&format!("recording {} offline movements", s.backlog));
+    let mut acts = Vec::with_capacity(s.backlog);
+    let started = Instant::now();
+    for i in 0..s.backlog {
+        let mutation = movement(Uuid::now_v7(), loc, parts[i % parts.len()], me)?;
+        let t = Instant::now();
+        device.client.act(&mutation)?;
+        acts.push(ms(t.elapsed()));
+    }
+    let recording = started.elapsed();
+    let tenth = (s.backlog / 10).max(1);
+    result.breakdown.push(format!(
+        "recording the backlog offline took {:.1} s: act mean {:.2} ms over the first {tenth} and {:.2} ms over \
+         the last {tenth} (the outbox grows; every act also refreshes the status, which counts pending rows), p99 {:.2} ms",
+        recording.as_secs_f64(),
+        mean(&acts[..tenth]),
+        mean(&acts[acts.len() - tenth..]),
+        percentile(&acts, 99.0)
+    ));
+    let moves = backlog_moves(&device)?;
+    drop(device);
+    server.stop().await?;
+
+    let mut rates = Vec::new();
+    let mut seconds = Vec::new();
+    let mut raw_rates = Vec::new();
+    let mut feed_rates = Vec::new();
+    for run in 0..s.runs {
+        let name = format!("push_run_{run}");
+        ctx.pg.copy(&name, BASE).await?;
+        let pool = taller_server::db::connect(&ctx.pg.url(&name), 2).await?;
+        let statements = Pg::statements(&pool).await;
+        let server =
+            ServerProc::start(&ctx.server_bin, &ctx.pg.url(&name), &ctx.work.join(format!("server-push-{run}.log")))
+                .await?;
+        let dir = ctx.work.join(format!("push-device-{run}"));
+        crate::harness::clear(&dir);
+        copy_dir(&source, &dir)?;
+        let device = Device::open(dir.clone(), &server.base)?;
+        let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());
+        if statements {
+            sqlx::query("SELECT pg_stat_statements_reset()").execute(&pool).await?;
+        }
+        let mark = meter.mark();
+        let times = push(&device).await?;
+        let cpu = meter.since(&mark);
+        let rate = times.applied as f64 / times.total.as_secs_f64();
+        rates.push(rate);
+        seconds.push(times.total.as_secs_f64());
+        if times.applied + times.rejected != s.backlog || times.rejected > 0 {
+            result.notes.push(format!(
+                "run {}: {} applied, {} rejected of {}",
+                run + 1,
+                times.applied,
+                times.rejected,
+                s.backlog
+            ));
+        }
+        let http_per_request = ms(times.http) / times.requests.max(1) as f64;
+        result.breakdown.push(format!(
+            "run {}: {:.2} s for {} requests of up to {PUSH_BATCH}: read outbox {:.0} ms, encode {:.0} ms, \
+             HTTP round trips {:.0} ms ({http_per_request:.0} ms per request, {:.2} ms per mutation), \
+             record outcomes {:.0} ms; {}",
+            run + 1,
+            times.total.as_secs_f64(),
+            times.requests,
+            ms(times.read_outbox),
+            ms(times.encode),
+            ms(times.http),
+            ms(times.http) / s.backlog as f64,
+            ms(times.record),
+            cpu.describe()
+        ));
+        if statements && run == 0 {
+            result.breakdown.extend(statement_profile(&pool, s.backlog, times.http).await?);
+        }
+        // The pull that follows brings the server's rows back (information only).
+        let api = device.client.api()?;
+        let mut report = SyncReport::default();
+        let t = Instant::now();
+        sync::pull(device.client.shared()?, &api, None, &mut report, &|_| {}).await?;
+        if run == 0 {
+            result.breakdown.push(format!(
+                "the pull after the push (the server's {} rows of the delta, applied and rebased) took {:.2} s",
+                report.rows,
+                t.elapsed().as_secs_f64()
+            ));
+        }
+        drop(device);
+        server.stop().await?;
+        pool.close().await;
+        ctx.pg.drop_database(&name).await?;
+        crate::harness::clear(&dir);
+
+        // The raw limit, on a fresh copy of the same database.
+        let raw_name = format!("push_raw_{run}");
+        ctx.pg.copy(&raw_name, BASE).await?;
+        let raw_pool = taller_server::db::connect(&ctx.pg.url(&raw_name), 2).await?;
+        let took = raw_push(&raw_pool, &moves, me, false).await?;
+        raw_rates.push(moves.len() as f64 / took.as_secs_f64());
+        raw_pool.close().await;
+        ctx.pg.drop_database(&raw_name).await?;
+        if run == 0 {
+            let feed_name = "push_raw_feed";
+            ctx.pg.copy(feed_name, BASE).await?;
+            let feed_pool = taller_server::db::connect(&ctx.pg.url(feed_name), 2).await?;
+            let took = raw_push(&feed_pool, &moves, me, true).await?;
+            feed_rates.push(moves.len() as f64 / took.as_secs_f64());
+            feed_pool.close().await;
+            ctx.pg.drop_database(feed_name).await?;
+        }
+    }
+    result.figures.push(
+        Figure::new("mutations pushed per second", "mutations/s", rates)
+            .limit(&format!("set-based plain SQL, batches of {PUSH_BATCH}, no feed capture"), raw_rates)
+            .target(Target::RatioAtLeast(0.5)),
+    );
+    result.figures.push(Figure::new("time to push the backlog", "s", seconds).target(Target::AtMost(2.0)));
+    result.breakdown.push(format!(
+        "the raw limit with the change-feed capture triggers left on (what the feed alone costs): {:.0} mutations/s",
+        median(&feed_rates)
+    ));
+    result.notes.push(format!(
+        "Raw limit: per batch of {PUSH_BATCH}, one transaction with INSERT movimientos_tecnicos ... SELECT FROM unnest(...), \
+         one UPDATE inventario FROM unnest(...) and INSERT logs_inventario ... FROM unnest(...), the sync_capture \
+         triggers disabled (no feed) and the ledger trigger told the application writes the ledger, as the server does. \
+         No sync_mutations bookkeeping, no per-mutation checks."
+    ));
+    result.notes.push(
+        "The push is timed through the library's own functions in the order `sync::push` calls them \
+         (outbox::pending, ServerApi::push, sync::record_outcomes), so each phase can be timed."
+            .into(),
+    );
+    ctx.pg.drop_database(BASE).await?;
+    Ok(result)
+}
+
+/// The backlog's movements, from the outbox.
+fn backlog_moves(device: &Device) -> Result<Vec<RawMove>> {
+    let replica = lock(device.client.shared()?);
+    let mut out = Vec::new();
+    for envelope in outbox::pending(&replica.conn, usize::MAX)? {
+        let arg = |key: &str| -> Result<Uuid> {
+            envelope.args.get(key).and_then(|v| v.as_str()).and_then(|t| t.parse().ok()).context("movement args")
+        };
+        out.push(RawMove {
+            id: arg("id_movimientos_tecnicos")?,
+            loc: arg("id_localizacion")?,
+            part: arg("id_repuesto")?,
+            technician: arg("id_tecnico_asignado")?,
+            at: envelope.at,
+        });
+    }
+    Ok(out)
+}
+
+async fn push(device: &Device) -> Result<PushTimes> {
+    let shared = device.client.shared()?;
+    let api = device.client.api()?;
+    let mut times = PushTimes::default();
+    let mut report = SyncReport::default();
+    let started = Instant::now();
+    loop {
+        let t = Instant::now();
+        let (batch, device_id, token) = {
+            let replica = lock(shared);
+            let device_id: Uuid = sync::state(&replica.conn, "device_id")?.context("device id")?.parse()?;
+            (outbox::pending(&replica.conn, PUSH_BATCH)?, device_id, sync::access_token(&replica.conn)?)
+        };
+        times.read_outbox += t.elapsed();
+        if batch.is_empty() {
+            break;
+        }
+        let full = batch.len() == PUSH_BATCH;
+        let request = PushRequest { device_id, mutations: batch };
+        let t = Instant::now();
+        let _bytes = serde_json::to_vec(&request)?;
+        times.encode += t.elapsed();
+        let t = Instant::now();
+        let response = api.push(&token, &request).await?;
+        times.http += t.elapsed();
+        times.requests += 1;
+        let t = Instant::now();
+        {
+            let mut replica = lock(shared);
+            sync::record_outcomes(&mut replica.conn, &response, &mut report)?;
+        }
+        times.record += t.elapsed();
+        if let Some(stopped) = response.stopped {
+            bail!("the push stopped: {}", stopped.message);
+        }
+        if !full {
+            break;
+        }
+    }
+    times.total = started.elapsed();
+    times.applied = report.applied;
+    times.rejected = report.rejected;
+    Ok(times)
+}
+
+/// What pg_stat_statements saw during the push: statements per mutation and where the
+/// database's time went.
+async fn statement_profile(pool: &PgPool, mutations: usize, http: Duration) -> Result<Vec<String>> {
+    let filter = "dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                  AND query NOT LIKE '%pg_stat_statements%'";
+    let (calls, exec_ms): (i64, f64) = sqlx::query_as(&format!(
+        "SELECT COALESCE(sum(calls), 0)::bigint, COALESCE(sum(total_exec_time), 0)::float8 FROM pg_stat_statements WHERE {filter}"
+    ))
+    .fetch_one(pool)
+    .await?;
+    let top: Vec<(i64, f64, String)> = sqlx::query_as(&format!(
+        "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_statements \
+          WHERE {filter} ORDER BY total_exec_time DESC LIMIT 8"
+    ))
+    .fetch_all(pool)
+    .await?;
+    let mut lines = vec![format!(
+        "run 1, pg_stat_statements: {calls} statements ({:.1} per mutation) executed in {exec_ms:.0} ms in total, \
+         {:.0}% of the {:.0} ms the push requests took; the rest is one loopback round trip per statement plus the \
+         server's own work (parsing, sqlx encoding, JSON)",
+        calls as f64 / mutations as f64,
+        exec_ms * 100.0 / ms(http).max(1.0),
+        ms(http)
+    )];
+    for (calls, total, query) in top {
+        lines.push(format!("  {total:.0} ms in {calls} calls: `{}`", query.replace('`', "'")));
+    }
+    Ok(lines)
+}
+
+/// The same rows, set-based, in batches of PUSH_BATCH: one transaction per batch.
+async fn raw_push(pool: &PgPool, moves: &[RawMove], user: Uuid, with_feed: bool) -> Result<Duration> {
+    if !with_feed {
+        for table in ["movimientos_tecnicos", "logs_inventario", "inventario"] {
+            sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER sync_capture")).execute(pool).await?;
+        }
+    }
+    let items: Vec<(Uuid, Uuid, Uuid, i32)> =
+        sqlx::query_as("SELECT id_inventario, id_localizacion, id_repuesto, stock_actual FROM inventario")
+            .fetch_all(pool)
+            .await?;
+    let mut stock: HashMap<(Uuid, Uuid), (Uuid, i32)> =
+        items.into_iter().map(|(id, loc, part, stock)| ((loc, part), (id, stock))).collect();
+    let started = Instant::now();
+    for chunk in moves.chunks(PUSH_BATCH) {
+        let mut logs_item = Vec::with_capacity(chunk.len());
+        let mut logs_before = Vec::with_capacity(chunk.len());
+        let mut logs_after = Vec::with_capacity(chunk.len());
+        let mut logs_at = Vec::with_capacity(chunk.len());
+        let mut deltas: HashMap<Uuid, i32> = HashMap::new();
+        for m in chunk {
+            let entry = stock.get_mut(&(m.loc, m.part)).context("inventory row")?;
+            logs_item.push(entry.0);
+            logs_before.push(entry.1);
+            entry.1 += 1;
+            logs_after.push(entry.1);
+            logs_at.push(m.at);
+            *deltas.entry(entry.0).or_default() += 1;
+        }
+        let (delta_items, delta_values): (Vec<Uuid>, Vec<i32>) = deltas.into_iter().unzip();
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT set_config('taller.ledger', 'app', true)").execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO movimientos_tecnicos (id_movimientos_tecnicos, id_localizacion, id_repuesto, \
+                 id_usuario_responsable, id_tecnico_asignado, concepto, tipo, cantidad, descargada, fecha) \
+             SELECT id, loc, part, $4, tech, 'ingreso', 'ingreso', 1, true, at \
+               FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $5::uuid[], $6::timestamptz[]) AS x(id, loc, part, tech, at)",
+        )
+        .bind(chunk.iter().map(|m| m.id).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|m| m.loc).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|m| m.part).collect::<Vec<_>>())
+        .bind(user)
+        .bind(chunk.iter().map(|m| m.technician).collect::<Vec<_>>())
+        .bind(chunk.iter().map(|m| m.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE inventario i SET stock_actual = i.stock_actual + d.n \
+               FROM unnest($1::uuid[], $2::int[]) AS d(id, n) WHERE i.id_inventario = d.id",
+        )
+        .bind(&delta_items)
+        .bind(&delta_values)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO logs_inventario (id_inventario, id_usuario, tipo_operacion, cantidad_anterior, cantidad_nueva, \
+                 diferencia, detalles, fecha) \
+             SELECT item, $2, 'MOVIMIENTO_TECNICO', before, after, after - before, '{}'::jsonb, at \
+               FROM unnest($1::uuid[], $3::int[], $4::int[], $5::timestamptz[]) AS x(item, before, after, at)",
+        )
+        .bind(&logs_item)
+        .bind(user)
+        .bind(&logs_before)
+        .bind(&logs_after)
+        .bind(&logs_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(started.elapsed())
+}
