@@ -24,9 +24,13 @@ pub struct Net {
 
 impl Net {
     pub async fn new() -> Net {
+        Net::with_config(Config::default()).await
+    }
+
+    pub async fn with_config(config: Config) -> Net {
         let db = TestDb::new().await;
         demo::load(&db.pool, &demo::DemoSize { parts: 20, locations: 3 }).await.expect("demo data");
-        let server = TestServer::start(&db, Config::default()).await;
+        let server = TestServer::start(&db, config).await;
         let mut locs = [Uuid::nil(); 3];
         for (i, name) in ["Bodega Central", "Taller Norte", "Taller Sur"].iter().enumerate() {
             locs[i] = sqlx::query_scalar("SELECT id_localizacion FROM localizacion WHERE nombre = $1")

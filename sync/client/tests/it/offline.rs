@@ -234,3 +234,28 @@ async fn the_engine_syncs_after_local_writes_and_on_the_live_signal() {
     stop.notify_one();
     tokio::time::timeout(Duration::from_secs(10), running).await.expect("the engine stops").expect("task");
 }
+
+/// An expired access token is refreshed with the refresh token, transparently: the sync goes
+/// through, and the new tokens are kept.
+#[tokio::test]
+async fn an_expired_token_is_refreshed_during_sync() {
+    let net = Net::with_config(taller_server::config::Config {
+        access_ttl: chrono::Duration::seconds(1),
+        ..taller_server::config::Config::default()
+    })
+    .await;
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    norte.sync().await;
+    let token_before =
+        taller_client::sync::access_token(&taller_client::sync::lock(norte.client.shared().expect("replica")).conn)
+            .expect("token");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let me = norte.client.user_id().expect("user");
+    norte.act(movement(net.locs[1], net.parts[6].0, me, "salida", "salida", 1));
+    let report = norte.sync().await;
+    assert_eq!(report.applied, 1, "pushed after refreshing the token");
+    let token_after =
+        taller_client::sync::access_token(&taller_client::sync::lock(norte.client.shared().expect("replica")).conn)
+            .expect("token");
+    assert_ne!(token_before, token_after, "a new access token was stored");
+}
