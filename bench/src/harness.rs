@@ -82,6 +82,51 @@ impl Pg {
     }
 }
 
+/// What pg_stat_statements saw in `pool`'s database since its last reset.
+pub struct Statements {
+    pub calls: i64,
+    pub exec_ms: f64,
+    /// Planning time (when pg_stat_statements.track_planning is on; 0 otherwise).
+    pub plan_ms: f64,
+    /// (calls, total ms, the start of the statement), most time first.
+    pub top: Vec<(i64, f64, String)>,
+}
+
+impl Statements {
+    pub async fn read(pool: &PgPool, top: i64) -> Result<Statements> {
+        let filter = "dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                      AND query NOT LIKE '%pg_stat_statements%'";
+        let (calls, exec_ms, plan_ms): (i64, f64, f64) = sqlx::query_as(&format!(
+            "SELECT COALESCE(sum(calls), 0)::bigint, COALESCE(sum(total_exec_time), 0)::float8, \
+                    COALESCE(sum(total_plan_time), 0)::float8 \
+               FROM pg_stat_statements WHERE {filter}"
+        ))
+        .fetch_one(pool)
+        .await?;
+        let top: Vec<(i64, f64, String)> = sqlx::query_as(&format!(
+            "SELECT calls, total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 80) FROM pg_stat_statements \
+              WHERE {filter} ORDER BY total_exec_time DESC LIMIT $1"
+        ))
+        .bind(top)
+        .fetch_all(pool)
+        .await?;
+        Ok(Statements { calls, exec_ms, plan_ms, top })
+    }
+
+    pub async fn reset(pool: &PgPool) -> Result<()> {
+        sqlx::query("SELECT pg_stat_statements_reset()").execute(pool).await?;
+        Ok(())
+    }
+
+    /// The top statements, one line each.
+    pub fn top_lines(&self) -> Vec<String> {
+        self.top
+            .iter()
+            .map(|(calls, total, query)| format!("  {total:.0} ms in {calls} calls: `{}`", query.replace('`', "'")))
+            .collect()
+    }
+}
+
 /// Loads the demo network at a size, timing it.
 pub async fn load_demo(pool: &PgPool, parts: usize, locations: usize) -> Result<(Duration, i64)> {
     let started = Instant::now();

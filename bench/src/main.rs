@@ -64,6 +64,8 @@ struct Overrides {
     #[arg(long)]
     backlog: Option<usize>,
     #[arg(long)]
+    push_runs: Option<usize>,
+    #[arg(long)]
     sync_runs: Option<usize>,
     #[arg(long)]
     devices: Option<usize>,
@@ -90,12 +92,14 @@ pub struct Sizes {
     /// The small workshop network (local action, push backlog, freshness).
     pub small_parts: usize,
     pub small_locations: usize,
-    /// Runs of each repeated scenario (local action, push backlog).
+    /// Runs of the local-action scenario.
     pub runs: usize,
     /// Local actions per run.
     pub acts: usize,
     /// Offline movements pushed in the push-backlog scenario.
     pub backlog: usize,
+    /// Runs of the push-backlog scenario.
+    pub push_runs: usize,
     /// Initial syncs of the big replica.
     pub sync_runs: usize,
     pub devices: usize,
@@ -119,6 +123,7 @@ impl Sizes {
                 runs: 2,
                 acts: 100,
                 backlog: 200,
+                push_runs: 2,
                 sync_runs: 1,
                 devices: 50,
                 fanout_interval_secs: 2.0,
@@ -132,12 +137,13 @@ impl Sizes {
         } else {
             Sizes {
                 parts: 100_000,
-                locations: 5,
+                locations: 4,
                 small_parts: 300,
                 small_locations: 3,
                 runs: 3,
                 acts: 1_000,
                 backlog: 10_000,
+                push_runs: 2,
                 sync_runs: 2,
                 devices: 5_000,
                 fanout_interval_secs: 10.0,
@@ -155,6 +161,7 @@ impl Sizes {
             runs: o.runs.unwrap_or(base.runs).max(1),
             acts: o.acts.unwrap_or(base.acts).max(10),
             backlog: o.backlog.unwrap_or(base.backlog).max(1),
+            push_runs: o.push_runs.unwrap_or(base.push_runs).max(1),
             sync_runs: o.sync_runs.unwrap_or(base.sync_runs).max(1),
             devices: o.devices.unwrap_or(base.devices).max(1),
             fanout_interval_secs: o.fanout_interval_secs.unwrap_or(base.fanout_interval_secs),

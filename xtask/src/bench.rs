@@ -54,12 +54,14 @@ pub fn bench(quick: bool, bench_args: &[String]) -> Result<ExitCode> {
         .arg(bin.join("taller-server"))
         .arg("--taller-bin")
         .arg(bin.join("taller"))
-        .arg("--out-dir")
-        .arg(root.join("bench"))
         .args(["--profile", profile])
         .args(quick.then_some("--quick"))
         .args(bench_args)
         .current_dir(&root);
+    // bench/results.json and bench/RESULTS.md, unless told otherwise (e.g. for a one-off run).
+    if !bench_args.iter().any(|arg| arg == "--out-dir" || arg.starts_with("--out-dir=")) {
+        command.arg("--out-dir").arg(root.join("bench"));
+    }
     let outcome = if caught.any() { Err(anyhow::anyhow!("interrupted")) } else { run(&mut command, &caught) };
     let torn_down = teardown(cluster, &dir);
     let code = outcome?;
@@ -68,14 +70,21 @@ pub fn bench(quick: bool, bench_args: &[String]) -> Result<ExitCode> {
     Ok(code)
 }
 
-/// A throwaway cluster, restarted once so that `pg_stat_statements` is preloaded.
+/// A throwaway cluster, restarted once so that `pg_stat_statements` is preloaded (and tracks
+/// planning time).
 fn start_cluster(dir: &std::path::Path) -> Result<Cluster> {
     let cluster = Cluster::start(dir, &Options::throwaway()).context("could not start the bench cluster")?;
     cluster
         .psql("postgres", "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
         .context("could not enable pg_stat_statements")?;
     cluster.stop().context("could not restart the bench cluster")?;
-    Cluster::start(dir, &Options::throwaway()).context("could not restart the bench cluster")
+    let cluster = Cluster::start(dir, &Options::throwaway()).context("could not restart the bench cluster")?;
+    // Planning time too, now that the module is loaded and knows the setting.
+    cluster
+        .psql("postgres", "ALTER SYSTEM SET pg_stat_statements.track_planning = on")
+        .and_then(|_| cluster.psql("postgres", "SELECT pg_reload_conf()"))
+        .context("could not turn on pg_stat_statements.track_planning")?;
+    Ok(cluster)
 }
 
 /// Runs the bench, passing SIGTERM on to it (Ctrl-C reaches it through the process group).

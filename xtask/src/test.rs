@@ -49,7 +49,20 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     let teardown = teardown(cluster, &dir);
     let status = outcome?;
     teardown?;
-    Ok(cmd::exit_code(status))
+    if !status.success() || caught.any() || !nextest_args.is_empty() || skip_bench() {
+        return Ok(cmd::exit_code(status));
+    }
+    // The benchmarks in quick mode, so that they keep compiling and working. Their figures go
+    // to target/bench-quick (not bench/, which holds the last full run) and say nothing.
+    let out_dir = cmd::target_dir(&root).join("bench-quick");
+    let args = ["--out-dir".to_string(), out_dir.display().to_string()];
+    crate::bench::bench(true, &args)
+}
+
+/// `TALLER_SKIP_BENCH=1` leaves the quick benchmark run out (it is also left out when nextest
+/// is given arguments, e.g. to run one test).
+fn skip_bench() -> bool {
+    std::env::var_os("TALLER_SKIP_BENCH").is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 fn run_nextest(

@@ -5,7 +5,7 @@
 //! server at the same time.
 
 use super::{ensure_big_replica, Shared, BIG};
-use crate::harness::ServerProc;
+use crate::harness::{Pg, ServerProc, Statements};
 use crate::procfs::{status_kb, CpuMeter};
 use crate::report::{number, Figure, ScenarioResult, Target};
 use crate::stats::{ms, percentile};
@@ -151,11 +151,15 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     // One interval to settle, then the measured window.
     tokio::time::sleep(interval).await;
     let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());
+    let pool = taller_server::db::connect(&ctx.pg.url(BIG), 1).await?;
+    let statements = Pg::statements(&pool).await;
     let window_start = Instant::now();
     let mark = meter.mark();
     tokio::time::sleep(Duration::from_secs_f64(s.fanout_window_secs)).await;
     let cpu = meter.since(&mark);
     let window_end = Instant::now();
+    let seen = if statements { Some(Statements::read(&pool, 6).await?) } else { None };
+    pool.close().await;
     let rss = server.rss_kb();
     let hwm = status_kb(server.pid, "VmHWM").unwrap_or(0);
     prober.abort();
@@ -215,6 +219,21 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         cpu.server_s * 1000.0 / pulls.len().max(1) as f64,
         cpu.postgres_s * 1000.0 / pulls.len().max(1) as f64
     ));
+    if let Some(seen) = seen {
+        let pulls_count = pulls.len().max(1) as f64;
+        result.breakdown.push(format!(
+            "pg_stat_statements over the window: {} statements ({:.1} per pull), executing for {:.0} ms and planned \
+             in {:.0} ms in total ({:.3} ms and {:.3} ms per pull, against {:.2} ms of PostgreSQL CPU per pull)",
+            seen.calls,
+            seen.calls as f64 / pulls_count,
+            seen.exec_ms,
+            seen.plan_ms,
+            seen.exec_ms / pulls_count,
+            seen.plan_ms / pulls_count,
+            cpu.postgres_s * 1000.0 / pulls_count
+        ));
+        result.breakdown.extend(seen.top_lines());
+    }
     result.notes.push(
         "The simulated devices live in the bench process and share one HTTP client: each live channel is its own \
          TCP connection, while pulls reuse pooled keep-alive connections (so the server does not hold one more \

@@ -5,7 +5,8 @@
 //! read-only SQLite connection polled every 100 µs.
 
 use super::SMALL;
-use crate::harness::{movement, Device, ServerProc};
+use crate::harness::{movement, Device, Pg, ServerProc, Statements};
+use crate::procfs::CpuMeter;
 use crate::report::{Figure, ScenarioResult, Target};
 use crate::stats::{median, ms, percentile};
 use crate::Ctx;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use taller_client::engine::{self, EngineConfig};
 use taller_client::sync::{self, lock, SyncReport};
+use taller_protocol::messages::PullRequest;
 use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
@@ -36,6 +38,11 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     a.client.sync(None, &|_| {}).await?;
     let b = Device::login(ctx.work.join("fresh-b"), &server.base, "admin@taller.test").await?;
     b.client.sync(None, &|_| {}).await?;
+    // A third device, without an engine, to time B's part of the path step by step.
+    let c = Device::login(ctx.work.join("fresh-c"), &server.base, "admin@taller.test").await?;
+    c.client.sync(None, &|_| {}).await?;
+    let pool = taller_server::db::connect(&ctx.pg.url(DB), 1).await?;
+    let statements = Pg::statements(&pool).await;
     let b_replica = b.replica_path()?;
     let b_token = sync::access_token(&lock(b.client.shared()?).conn)?;
     let loc = a.location("Taller Norte")?;
@@ -116,6 +123,9 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     stop.notify_one();
     engine_task.await?;
     listener.abort();
+    result.breakdown.extend(profile_push(ctx, &server, &pool, statements, &a, loc, me, &parts).await?);
+    result.breakdown.push(profile_pull(&a, &c, loc, me, &parts).await?);
+    pool.close().await;
 
     result.figures.push(
         Figure::new("change visible on the other device, p99", "ms", vec![percentile(&visible, 99.0)])
@@ -146,10 +156,108 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             .into(),
     );
     drop(a);
+    drop(c);
     drop(b_client);
     server.stop().await?;
     ctx.pg.drop_database(DB).await?;
     Ok(result)
+}
+
+const PROFILE_SAMPLES: usize = 20;
+
+/// A's part alone: pushes of one movement with nothing else happening, and what
+/// pg_stat_statements saw of them.
+#[allow(clippy::too_many_arguments)]
+async fn profile_push(
+    ctx: &Ctx,
+    server: &ServerProc,
+    pool: &sqlx::PgPool,
+    statements: bool,
+    a: &Device,
+    loc: Uuid,
+    me: Uuid,
+    parts: &[Uuid],
+) -> Result<Vec<String>> {
+    let api = a.client.api()?;
+    let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());
+    if statements {
+        Statements::reset(pool).await?;
+    }
+    let mark = meter.mark();
+    let mut pushes = Vec::new();
+    for part in parts.iter().cycle().take(PROFILE_SAMPLES) {
+        a.client.act(&movement(Uuid::now_v7(), loc, *part, me)?)?;
+        let started = Instant::now();
+        sync::push(a.client.shared()?, &api, &mut SyncReport::default()).await?;
+        pushes.push(ms(started.elapsed()));
+    }
+    let cpu = meter.since(&mark);
+    let mut lines = vec![format!(
+        "A's push of one movement, alone ({PROFILE_SAMPLES} pushes): p50 {:.1} ms, p99 {:.1} ms; per push: CPU of \
+         taller-server {:.1} ms, PostgreSQL {:.1} ms, the bench {:.1} ms",
+        median(&pushes),
+        percentile(&pushes, 99.0),
+        cpu.server_s * 1000.0 / PROFILE_SAMPLES as f64,
+        cpu.postgres_s * 1000.0 / PROFILE_SAMPLES as f64,
+        cpu.bench_client_s * 1000.0 / PROFILE_SAMPLES as f64
+    )];
+    if statements {
+        let seen = Statements::read(pool, 0).await?;
+        lines.push(format!(
+            "per push, pg_stat_statements: {:.0} statements, each a round trip on one connection in sequence, \
+             executing for {:.1} ms and planned in {:.1} ms in total (the change-feed triggers included)",
+            seen.calls as f64 / PROFILE_SAMPLES as f64,
+            seen.exec_ms / PROFILE_SAMPLES as f64,
+            seen.plan_ms / PROFILE_SAMPLES as f64
+        ));
+    }
+    Ok(lines)
+}
+
+/// B's part, step by step on device C: the pull request, staging the page, applying the delta.
+async fn profile_pull(a: &Device, c: &Device, loc: Uuid, me: Uuid, parts: &[Uuid]) -> Result<String> {
+    let api = a.client.api()?;
+    let c_api = c.client.api()?;
+    let shared = c.client.shared()?;
+    let (mut requests, mut stages, mut applies) = (Vec::new(), Vec::new(), Vec::new());
+    for part in parts.iter().cycle().take(PROFILE_SAMPLES) {
+        a.client.act(&movement(Uuid::now_v7(), loc, *part, me)?)?;
+        sync::push(a.client.shared()?, &api, &mut SyncReport::default()).await?;
+        loop {
+            let (cursor, token) = {
+                let replica = lock(shared);
+                let cursor = match sync::state(&replica.conn, "staged_cursor")? {
+                    Some(staged) => Some(staged),
+                    None => sync::state(&replica.conn, "cursor")?,
+                };
+                (cursor, sync::access_token(&replica.conn)?)
+            };
+            let started = Instant::now();
+            let page = c_api.pull(&token, &PullRequest { cursor, limit: None }).await?;
+            requests.push(ms(started.elapsed()));
+            let mut replica = lock(shared);
+            let started = Instant::now();
+            sync::stage(&mut replica.conn, &page.changes, &page.cursor, page.reset)?;
+            stages.push(ms(started.elapsed()));
+            if page.complete {
+                let started = Instant::now();
+                sync::apply_staged(&mut replica.conn)?;
+                applies.push(ms(started.elapsed()));
+                break;
+            }
+        }
+    }
+    Ok(format!(
+        "B's part, timed on a third device pulling each change ({PROFILE_SAMPLES} changes): pull request p50 {:.1} ms / \
+         p99 {:.1} ms, staging the page (a SQLite commit, synchronous=FULL) p50 {:.1} ms / p99 {:.1} ms, applying the \
+         delta (another commit) p50 {:.1} ms / p99 {:.1} ms",
+        median(&requests),
+        percentile(&requests, 99.0),
+        median(&stages),
+        percentile(&stages, 99.0),
+        median(&applies),
+        percentile(&applies, 99.0)
+    ))
 }
 
 /// Polls the replica file (read-only, its own connection) until the movement is there.

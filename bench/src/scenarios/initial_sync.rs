@@ -35,7 +35,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         ),
     );
     result.notes.push(format!(
-        "Loading the data set (demo::load, through the change-feed triggers) took {load_s:.0} s; not part of any figure."
+        "Loading the data set (demo::load with triggers off, then the change feed backfilled) took {load_s:.0} s; \
+         not part of any figure."
     ));
     let server = ServerProc::start(&ctx.server_bin, &ctx.pg.url(BIG), &ctx.work.join("server-initial.log")).await?;
     let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());

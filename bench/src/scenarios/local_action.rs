@@ -105,7 +105,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         device.client.sync(None, &|_| {}).await?;
     }
     let cpu_ms = cpu_only_act_ms(&device, loc, me, &parts)?;
-    let wal = checkpoints(&device, &mut raw, &raw_path, loc, me, &parts, &items, s.acts)?;
+    let wal = checkpoints(&device, &mut raw, &raw_path, loc, me, &parts, &items, (s.acts / 2).max(10))?;
     result.figures.push(
         Figure::new("act p50", "ms", p50)
             .limit("plain rusqlite transaction, same rows, synchronous=FULL, WAL", raw_p50),
@@ -189,11 +189,11 @@ struct Wal {
     raw_max: f64,
 }
 
-fn wal_frames(path: &std::path::Path) -> f64 {
+/// Frames in a WAL file: a 32-byte header, then frames of a 24-byte header and a page.
+fn wal_frames(path: &std::path::Path, page_size: f64) -> f64 {
     let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
     let bytes = std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0);
-    // A 32-byte header, then frames of a 24-byte header and a 4096-byte page.
-    bytes.saturating_sub(32) as f64 / (24.0 + 4096.0)
+    bytes.saturating_sub(32) as f64 / (24.0 + page_size)
 }
 
 /// Pages written per commit (the WAL's growth with checkpoints off), and the latencies
@@ -222,7 +222,7 @@ fn checkpoints(
         pragma(raw, sql)?;
     }
     let (mut acts, mut raws) = (Vec::new(), Vec::new());
-    for (i, part) in parts.iter().cycle().take(samples).enumerate() {
+    for part in parts.iter().cycle().take(samples) {
         let mutation = movement(Uuid::now_v7(), loc, *part, me)?;
         let started = Instant::now();
         device.client.act(&mutation)?;
@@ -231,15 +231,12 @@ fn checkpoints(
         let started = Instant::now();
         raw_movement(raw, loc, *part, me, item)?;
         raws.push(ms(started.elapsed()));
-        if i == 0 {
-            // The first commits also write the pages the checkpoint reset; count from here.
-            continue;
-        }
     }
     let wal = Wal {
         samples,
-        act_frames: wal_frames(&replica_path) / samples as f64,
-        raw_frames: wal_frames(raw_path) / samples as f64,
+        act_frames: wal_frames(&replica_path, page_size(&taller_client::sync::lock(device.client.shared()?).conn)?)
+            / samples as f64,
+        raw_frames: wal_frames(raw_path, page_size(raw)?) / samples as f64,
         act_p99: percentile(&acts, 99.0),
         act_max: percentile(&acts, 100.0),
         raw_p99: percentile(&raws, 99.0),
@@ -250,6 +247,10 @@ fn checkpoints(
         pragma(raw, sql)?;
     }
     Ok(wal)
+}
+
+fn page_size(conn: &Connection) -> Result<f64> {
+    Ok(conn.query_row("PRAGMA page_size", [], |row| row.get::<_, i64>(0))? as f64)
 }
 
 /// The mean latency of an act with synchronous=OFF: the library's CPU work alone.

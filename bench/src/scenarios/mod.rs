@@ -149,7 +149,7 @@ pub fn preamble(ctx: &Ctx) -> String {
     );
     out.push_str(&format!(
         "- Local action: {} movements per run, {} runs; push backlog: {} offline movements, {} runs.\n",
-        s.acts, s.runs, s.backlog, s.runs
+        s.acts, s.runs, s.backlog, s.push_runs
     ));
     out.push_str(&format!(
         "- Fan-out: {} simulated devices (the issue says 5,000), each holding /v1/events open and pulling every \
