@@ -189,7 +189,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     ));
     result.notes.push(format!(
         "Raw limit: per batch of {PUSH_BATCH}, one transaction with INSERT movimientos_tecnicos ... SELECT FROM unnest(...), \
-         one UPDATE inventario FROM unnest(...) and INSERT logs_inventario ... FROM unnest(...), the sync_capture \
+         one UPDATE inventario FROM unnest(...) and INSERT logs_inventario ... FROM unnest(...), the sync_capture_* \
          triggers disabled (no feed) and the ledger trigger told the application writes the ledger, as the server does. \
          No sync_mutations bookkeeping, no per-mutation checks."
     ));
@@ -289,7 +289,9 @@ async fn statement_profile(pool: &PgPool, mutations: usize, http: Duration) -> R
 async fn raw_push(pool: &PgPool, moves: &[RawMove], user: Uuid, with_feed: bool) -> Result<Duration> {
     if !with_feed {
         for table in ["movimientos_tecnicos", "logs_inventario", "inventario"] {
-            sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER sync_capture")).execute(pool).await?;
+            for trigger in ["sync_capture_insert", "sync_capture_update", "sync_capture_delete"] {
+                sqlx::query(&format!("ALTER TABLE {table} DISABLE TRIGGER {trigger}")).execute(pool).await?;
+            }
         }
     }
     let items: Vec<(Uuid, Uuid, Uuid, i32)> =

@@ -106,19 +106,24 @@ WHERE to_regclass(t) IS NOT NULL;
 
 -- tgtype bits: 1 row, 2 before, 4 insert, 8 delete, 16 update.
 INSERT INTO smoke_results (nombre, ok, detalle)
-SELECT 'sync_capture is AFTER INSERT/UPDATE/DELETE FOR EACH ROW on the 22 replicated tables',
-       count(*) = 22, count(*)::text
+SELECT 'capture is AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT, with transition tables, on the 22 replicated tables',
+       count(*) = 66, count(*)::text
 FROM pg_trigger tg
-WHERE tg.tgname = 'sync_capture'
+WHERE tg.tgfoid = 'sync_capture_statement'::regproc
   AND tg.tgrelid::regclass::text = ANY (sync_replicated_tables())
-  AND tg.tgtype & (1 | 2 | 4 | 8 | 16) = (1 | 4 | 8 | 16);
+  AND ((tg.tgname = 'sync_capture_insert' AND tg.tgtype & (1 | 2 | 4 | 8 | 16) = 4
+        AND tg.tgnewtable = 'nuevas' AND tg.tgoldtable IS NULL)
+    OR (tg.tgname = 'sync_capture_update' AND tg.tgtype & (1 | 2 | 4 | 8 | 16) = 16
+        AND tg.tgnewtable = 'nuevas' AND tg.tgoldtable = 'viejas')
+    OR (tg.tgname = 'sync_capture_delete' AND tg.tgtype & (1 | 2 | 4 | 8 | 16) = 8
+        AND tg.tgnewtable IS NULL AND tg.tgoldtable = 'viejas'));
 
 INSERT INTO smoke_results (nombre, ok, detalle)
 SELECT 'no capture trigger on sync_* tables', count(*) = 0, string_agg(tg.tgrelid::regclass::text, ', ')
 FROM pg_trigger tg
 WHERE NOT tg.tgisinternal
   AND tg.tgrelid::regclass::text LIKE 'sync\_%'
-  AND tg.tgfoid = 'sync_capture'::regproc;
+  AND tg.tgfoid = 'sync_capture_statement'::regproc;
 
 INSERT INTO smoke_results (nombre, ok)
 SELECT 'statement-level NOTIFY trigger on sync_changes',

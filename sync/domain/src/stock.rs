@@ -281,6 +281,57 @@ pub fn apply_delta(
     })
 }
 
+/// An item taking part in a run of stock changes applied together (see [`plan_plain_run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunItem {
+    pub state: ItemState,
+    /// `inventario.cantidad_minima`: crossing it raises a low-stock alert.
+    pub minimum: i32,
+    pub policy: NegativeStockPolicy,
+}
+
+/// One change of a run: a delta to `items[item]`, dated at the person's time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunStep {
+    pub item: usize,
+    pub delta: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// A run of changes planned by [`plan_plain_run`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedRun {
+    /// The ledger entries of the run's plain prefix, in order: exactly what [`apply_delta`]
+    /// gives when those steps are applied one after another.
+    pub entries: Vec<LedgerEntry>,
+    /// Each item's stock after the prefix.
+    pub stocks: Vec<i32>,
+}
+
+/// Plans a run of stock changes applied in order, so that a caller can write them together
+/// (one statement per table instead of several per change). Only the run's *plain* prefix is
+/// planned: it ends before the first step that is refused, absorbed by a count, takes stock
+/// below zero, or crosses its item's minimum (from above it to at or below it), or that names
+/// no item. Those steps produce conflicts, notifications or low-stock alerts at their own
+/// moment, so the caller applies that step alone, with the same result as if no plan had been
+/// tried.
+pub fn plan_plain_run(items: &[RunItem], steps: &[RunStep]) -> PlannedRun {
+    let mut stocks: Vec<i32> = items.iter().map(|item| item.state.stock).collect();
+    let mut entries = Vec::with_capacity(steps.len());
+    for step in steps {
+        let (Some(item), Some(&before)) = (items.get(step.item), stocks.get(step.item)) else { break };
+        let state = ItemState { stock: before, anchor: item.state.anchor };
+        let Ok(entry) = apply_delta(state, step.delta, step.at, item.policy) else { break };
+        let crosses_minimum = before > item.minimum && entry.cantidad_nueva <= item.minimum;
+        if entry.absorbed || entry.went_negative || crosses_minimum {
+            break;
+        }
+        stocks[step.item] = entry.cantidad_nueva;
+        entries.push(entry);
+    }
+    PlannedRun { entries, stocks }
+}
+
 /// `detalles_conteo.diferencia = (cantidad_sistema + cantidad_pq) - cantidad_csa`.
 pub fn count_line_difference(cantidad_sistema: i32, cantidad_csa: i32, cantidad_pq: i32) -> i32 {
     cantidad_sistema.saturating_add(cantidad_pq).saturating_sub(cantidad_csa)
@@ -363,6 +414,61 @@ mod tests {
 
     fn t(minutes: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_790_000_000 + minutes * 60, 0).single().expect("valid time")
+    }
+
+    fn run_item(stock: i32, minimum: i32) -> RunItem {
+        RunItem { state: ItemState { stock, anchor: None }, minimum, policy: NegativeStockPolicy::Allow }
+    }
+
+    fn step(item: usize, delta: i32, minute: u32) -> RunStep {
+        RunStep { item, delta, at: Utc.with_ymd_and_hms(2026, 11, 22, 10, minute, 0).unwrap() }
+    }
+
+    #[test]
+    fn a_plain_run_gives_the_entries_of_one_change_at_a_time() {
+        let items = [run_item(10, 2), run_item(5, 0)];
+        let steps = [step(0, -3, 1), step(1, 4, 2), step(0, -1, 3), step(1, -8, 4), step(0, 7, 5)];
+        let plan = plan_plain_run(&items, &steps);
+        assert_eq!(plan.entries.len(), steps.len(), "the whole run is plain");
+        let mut stocks = [10, 5];
+        for (step, entry) in steps.iter().zip(&plan.entries) {
+            let one = apply_delta(
+                ItemState { stock: stocks[step.item], anchor: None },
+                step.delta,
+                step.at,
+                NegativeStockPolicy::Allow,
+            )
+            .expect("applies");
+            assert_eq!(*entry, one);
+            stocks[step.item] = one.cantidad_nueva;
+        }
+        assert_eq!(plan.stocks, stocks.to_vec());
+        assert_eq!(plan.stocks, vec![13, 1]);
+    }
+
+    #[test]
+    fn a_plan_stops_before_the_first_change_that_is_not_plain() {
+        let planned = |items: &[RunItem], steps: &[RunStep]| plan_plain_run(items, steps).entries.len();
+        // Crossing the minimum (an alert at that moment); already below it is plain.
+        assert_eq!(planned(&[run_item(4, 2)], &[step(0, -1, 1), step(0, -1, 2), step(0, -1, 3)]), 1);
+        assert_eq!(planned(&[run_item(1, 2)], &[step(0, -1, 1)]), 1);
+        // Below zero (a conflict), refused (a rejection).
+        assert_eq!(planned(&[run_item(1, -5)], &[step(0, 1, 1), step(0, -3, 2), step(0, 9, 3)]), 1);
+        let mut refusing = run_item(1, -100);
+        refusing.policy = NegativeStockPolicy::Reject;
+        assert_eq!(planned(&[refusing], &[step(0, -2, 1)]), 0);
+        // Absorbed by a later count (a conflict); after the count is plain.
+        let anchor = CountAnchor { at: Utc.with_ymd_and_hms(2026, 11, 22, 10, 30, 0).unwrap(), id_conteo: Uuid::nil() };
+        let counted = RunItem {
+            state: ItemState { stock: 4, anchor: Some(anchor) },
+            minimum: 0,
+            policy: NegativeStockPolicy::Allow,
+        };
+        assert_eq!(planned(&[counted], &[step(0, -1, 40), step(0, -1, 10)]), 1);
+        // A step naming an item that is not there.
+        assert_eq!(planned(&[run_item(1, 0)], &[step(0, 1, 1), step(1, 1, 2)]), 1);
+        // The stocks are those after the prefix.
+        assert_eq!(plan_plain_run(&[run_item(4, 2)], &[step(0, -1, 1), step(0, -1, 2)]).stocks, vec![3]);
     }
 
     #[test]

@@ -18,6 +18,9 @@ pub struct Config {
     pub max_page_rows: u32,
     /// Mutations applied per database transaction within a push.
     pub push_chunk: usize,
+    /// Apply runs of technician movements set-based (`mutations::batch`); off, every mutation
+    /// goes through its handler alone (same outcome, several times the statements).
+    pub batch_movements: bool,
     /// Interval of the live channel's keep-alive comments.
     pub keepalive: std::time::Duration,
 }
@@ -33,6 +36,7 @@ impl Default for Config {
             login_window: Duration::minutes(15),
             max_page_rows: 5000,
             push_chunk: 200,
+            batch_movements: true,
             keepalive: std::time::Duration::from_secs(15),
         }
     }

@@ -72,6 +72,10 @@ struct ServeArgs {
     /// Database connections of this process.
     #[arg(long, env = "TALLER_DB_CONNECTIONS", default_value_t = 20)]
     db_connections: u32,
+    /// Apply runs of technician movements in a push set-based (off: one at a time, the
+    /// reference path; same outcomes).
+    #[arg(long, env = "TALLER_BATCH_MOVEMENTS", default_value_t = true, action = clap::ArgAction::Set)]
+    batch_movements: bool,
     /// Migrate the database before serving.
     #[arg(long, env = "TALLER_MIGRATE", default_value_t = true, action = clap::ArgAction::Set)]
     migrate: bool,
@@ -231,6 +235,7 @@ async fn serve(args: &ServeArgs, url: &str) -> anyhow::Result<()> {
         backdate_window: chrono::Duration::days(args.backdate_days),
         access_ttl: chrono::Duration::minutes(args.access_ttl_minutes.max(1)),
         max_page_rows: args.page_rows.max(1),
+        batch_movements: args.batch_movements,
         ..Config::default()
     };
     let state = AppState::new(pool.clone(), config);

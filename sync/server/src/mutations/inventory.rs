@@ -11,7 +11,6 @@ use taller_domain::stock::{check_quantity, movement_effect};
 use taller_domain::{Rechazo, RejectionCode, TipoOperacion};
 use taller_protocol::mutations::{InventoryAdjust, InventorySettings, MovementRecord};
 use taller_protocol::tables::table;
-use uuid::Uuid;
 
 use taller_protocol::validate::INVENTORY_FIELDS as SETTINGS;
 
@@ -71,19 +70,32 @@ pub async fn adjust(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &InventoryAdju
     Ok(applied)
 }
 
+/// The `detalles` of a movement's ledger row (the stock change adds `id_mutacion`).
+pub fn movement_details(args: &MovementRecord) -> serde_json::Value {
+    json!({"id_movimientos_tecnicos": args.id_movimientos_tecnicos, "concepto": args.concepto, "tipo": args.tipo,
+           "id_tecnico_asignado": args.id_tecnico_asignado, "numero_orden": args.numero_orden})
+}
+
 pub async fn movement(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &MovementRecord) -> Outcome {
     ctx.require_location(args.id_localizacion)?;
     let effect = movement_effect(args.concepto, args.tipo, args.cantidad)?;
     if args.numero_orden.is_some_and(|n| n < 0) {
         return Err(invalid("numero_orden must be positive"));
     }
-    existing_location(conn, args.id_localizacion).await?;
+    // Both references in one statement: this runs for every movement of a backlog.
+    let (location, technician): (bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1), \
+                EXISTS (SELECT 1 FROM usuarios WHERE id_usuario = $2)",
+    )
+    .bind(args.id_localizacion)
+    .bind(args.id_tecnico_asignado)
+    .fetch_one(&mut *conn)
+    .await?;
+    if !location {
+        return Err(not_found("localizacion", args.id_localizacion));
+    }
     let id_repuesto = existing_part(conn, args.id_repuesto).await?;
-    let technician: Option<Uuid> = sqlx::query_scalar("SELECT id_usuario FROM usuarios WHERE id_usuario = $1")
-        .bind(args.id_tecnico_asignado)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if technician.is_none() {
+    if !technician {
         return Err(not_found("usuario", args.id_tecnico_asignado));
     }
     let inserted = sqlx::query(
@@ -117,8 +129,7 @@ pub async fn movement(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &MovementRec
             effect.delta,
             TipoOperacion::MovimientoTecnico,
             None,
-            json!({"id_movimientos_tecnicos": args.id_movimientos_tecnicos, "concepto": args.concepto, "tipo": args.tipo,
-                   "id_tecnico_asignado": args.id_tecnico_asignado, "numero_orden": args.numero_orden}),
+            movement_details(args),
         )
         .await?;
         applied = applied.with("stock_actual", change.entry.cantidad_nueva).with("absorbido", change.entry.absorbed);

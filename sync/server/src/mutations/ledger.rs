@@ -16,50 +16,75 @@ pub struct Item {
 }
 
 pub async fn lock_item(conn: &mut PgConnection, id_localizacion: Uuid, id_repuesto: Uuid) -> Result<Item, sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO inventario (id_localizacion, id_repuesto) VALUES ($1, $2) \
-         ON CONFLICT (id_localizacion, id_repuesto) DO NOTHING",
-    )
-    .bind(id_localizacion)
-    .bind(id_repuesto)
-    .execute(&mut *conn)
-    .await?;
-    let (id_inventario, stock): (Uuid, i32) = sqlx::query_as(
-        "SELECT id_inventario, stock_actual FROM inventario \
-          WHERE id_localizacion = $1 AND id_repuesto = $2 FOR UPDATE",
-    )
-    .bind(id_localizacion)
-    .bind(id_repuesto)
-    .fetch_one(&mut *conn)
-    .await?;
+    const LOCK: &str = "SELECT id_inventario, stock_actual FROM inventario \
+                         WHERE id_localizacion = $1 AND id_repuesto = $2 FOR UPDATE";
+    // The row usually exists: lock it in one statement, and create it only when missing.
+    let found: Option<(Uuid, i32)> =
+        sqlx::query_as(LOCK).bind(id_localizacion).bind(id_repuesto).fetch_optional(&mut *conn).await?;
+    let (id_inventario, stock) = match found {
+        Some(found) => found,
+        None => {
+            sqlx::query(
+                "INSERT INTO inventario (id_localizacion, id_repuesto) VALUES ($1, $2) \
+                 ON CONFLICT (id_localizacion, id_repuesto) DO NOTHING",
+            )
+            .bind(id_localizacion)
+            .bind(id_repuesto)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query_as(LOCK).bind(id_localizacion).bind(id_repuesto).fetch_one(&mut *conn).await?
+        }
+    };
     Ok(Item { id_inventario, stock })
 }
+
+/// The query of an item's count anchor (`$item`: the SQL naming the item, `$1` by default),
+/// as a literal for `concat!`.
+macro_rules! anchor_query {
+    () => {
+        anchor_query!("$1")
+    };
+    ($item:literal) => {
+        concat!(
+            "SELECT fecha, detalles->>'id_conteo' AS id_conteo FROM logs_inventario \
+              WHERE id_inventario = ",
+            $item,
+            " AND tipo_operacion = 'CONTEO_FISICO' \
+                AND NOT COALESCE((detalles->>'absorbido')::boolean, false) \
+              ORDER BY fecha DESC, detalles->>'id_conteo' DESC LIMIT 1"
+        )
+    };
+}
+pub(crate) use anchor_query;
 
 /// The latest count applied to an item: its non-absorbed `CONTEO_FISICO` row with the
 /// greatest (time counted, count id).
 pub async fn count_anchor(conn: &mut PgConnection, id_inventario: Uuid) -> Result<Option<CountAnchor>, sqlx::Error> {
-    let row: Option<(chrono::DateTime<chrono::Utc>, Option<String>)> = sqlx::query_as(
-        "SELECT fecha, detalles->>'id_conteo' FROM logs_inventario \
-          WHERE id_inventario = $1 AND tipo_operacion = 'CONTEO_FISICO' \
-            AND NOT COALESCE((detalles->>'absorbido')::boolean, false) \
-          ORDER BY fecha DESC, detalles->>'id_conteo' DESC LIMIT 1",
-    )
-    .bind(id_inventario)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<(chrono::DateTime<chrono::Utc>, Option<String>)> =
+        sqlx::query_as(anchor_query!()).bind(id_inventario).fetch_optional(&mut *conn).await?;
     Ok(row.map(|(at, id)| CountAnchor { at, id_conteo: id.and_then(|text| text.parse().ok()).unwrap_or_default() }))
 }
 
-pub async fn location_policy(
+/// [`count_anchor`] and the location's negative-stock policy in one statement (every stock change reads both).
+pub async fn anchor_and_policy(
     conn: &mut PgConnection,
+    id_inventario: Uuid,
     id_localizacion: Uuid,
-) -> Result<NegativeStockPolicy, sqlx::Error> {
-    let text: Option<String> =
-        sqlx::query_scalar("SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = $1")
-            .bind(id_localizacion)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(text.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default())
+) -> Result<(Option<CountAnchor>, NegativeStockPolicy), sqlx::Error> {
+    let (at, id, policy): (Option<chrono::DateTime<chrono::Utc>>, Option<String>, Option<String>) =
+        sqlx::query_as(concat!(
+            "SELECT a.fecha, a.id_conteo, \
+                (SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = $2) \
+           FROM (SELECT 1) one LEFT JOIN LATERAL (",
+            anchor_query!(),
+            ") a ON true"
+        ))
+        .bind(id_inventario)
+        .bind(id_localizacion)
+        .fetch_one(&mut *conn)
+        .await?;
+    let anchor = at.map(|at| CountAnchor { at, id_conteo: id.and_then(|text| text.parse().ok()).unwrap_or_default() });
+    Ok((anchor, policy.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default()))
 }
 
 /// Writes one ledger row and moves `stock_actual` to its `cantidad_nueva`.
@@ -118,8 +143,8 @@ pub async fn change_stock(
     detalles: Value,
 ) -> Result<StockChange, Failure> {
     let item = lock_item(conn, id_localizacion, id_repuesto).await?;
-    let anchor = count_anchor(conn, item.id_inventario).await?;
-    let policy = location_policy(conn, id_localizacion).await?;
+    // After the lock, so that a count committed meanwhile is seen (READ COMMITTED).
+    let (anchor, policy) = anchor_and_policy(conn, item.id_inventario, id_localizacion).await?;
     let state = ItemState { stock: item.stock, anchor };
     let entry = apply_delta(state, delta, ctx.at, policy)?;
     let mut detalles = match detalles {

@@ -3,6 +3,7 @@
 //! the effects. Handlers never commit: the push engine owns the transaction.
 
 mod admin;
+pub mod batch;
 mod counts;
 mod edits;
 mod inventory;
@@ -243,13 +244,15 @@ pub async fn resolve_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<
     Ok(real.unwrap_or(id_repuesto))
 }
 
-/// Resolves a part id and checks that it exists.
+/// Resolves a part id and checks that it exists (one statement: it runs for every movement).
 pub async fn existing_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<Uuid, Failure> {
-    let id = resolve_part(conn, id_repuesto).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM repuestos WHERE id_repuesto = $1)")
-        .bind(id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let (id, exists): (Uuid, bool) = sqlx::query_as(
+        "SELECT r.id, EXISTS (SELECT 1 FROM repuestos WHERE id_repuesto = r.id) \
+           FROM (SELECT COALESCE((SELECT id_real FROM sync_id_alias WHERE tabla = 'repuestos' AND id_alias = $1), $1) AS id) r",
+    )
+    .bind(id_repuesto)
+    .fetch_one(&mut *conn)
+    .await?;
     if exists {
         Ok(id)
     } else {

@@ -8,6 +8,7 @@ mod harness;
 
 mod auth;
 mod bad_input;
+mod batch;
 mod cli;
 mod exactly_once;
 mod feed;

@@ -1,0 +1,306 @@
+//! Runs of technician movements applied together. A device's offline backlog is mostly
+//! movements; one movement alone costs about eight statements in sequence (checks, the item
+//! lock, its count anchor, three writes), while a run costs a fixed dozen whatever its length:
+//! the checks, locks and writes go set-based, and the stock arithmetic is
+//! `taller_domain::stock::plan_plain_run` (the same rule as one change at a time).
+//!
+//! Only movements that simply apply take this path: every reference exists, the movement id is
+//! free, and the stock change is plain (no refusal, count absorption, negative stock or
+//! low-stock crossing, which produce conflicts, notifications and alerts at their own moment).
+//! [`movements`] applies the longest such prefix of a run; the caller applies the next movement
+//! through its handler alone and tries a run again after it, so the outcome is the same as one
+//! at a time (`tests/it/batch.rs` pushes one backlog both ways and compares).
+
+use super::inventory::movement_details;
+use super::ledger::anchor_query;
+use super::Applied;
+use crate::auth::AuthUser;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::PgConnection;
+use std::collections::{HashMap, HashSet};
+use taller_domain::stock::{plan_plain_run, CountAnchor, ItemState, MovementEffect, RunItem, RunStep};
+use taller_domain::{NegativeStockPolicy, TipoOperacion};
+use taller_protocol::mutations::MovementRecord;
+use uuid::Uuid;
+
+/// One movement of a run, already checked on its own (time, arguments, permission, location
+/// scope, effect).
+pub struct RunMovement {
+    pub id_mutacion: Uuid,
+    pub at: DateTime<Utc>,
+    pub args: MovementRecord,
+    pub effect: MovementEffect,
+}
+
+/// Applies the longest prefix of a run that can go set-based and returns each applied
+/// movement's result (as the handler of one movement would). The prefix ends before the first
+/// movement that must go alone: a reference that does not exist, a movement id already taken,
+/// or a stock change that is not plain. An empty answer means that the first movement must go
+/// alone; writes may have happened then (the caller rolls back to a savepoint taken before).
+pub async fn movements(
+    conn: &mut PgConnection,
+    user: &AuthUser,
+    run: &[RunMovement],
+) -> Result<Vec<Value>, sqlx::Error> {
+    // The references, each checked once for the whole run.
+    let mut limit = run.len();
+    let mut seen = HashSet::new();
+    if let Some(i) = run.iter().position(|m| !seen.insert(m.args.id_movimientos_tecnicos)) {
+        limit = limit.min(i);
+    }
+    let missing_locations =
+        missing(conn, "localizacion", "id_localizacion", run.iter().map(|m| m.args.id_localizacion)).await?;
+    let missing_technicians =
+        missing(conn, "usuarios", "id_usuario", run.iter().map(|m| m.args.id_tecnico_asignado)).await?;
+    let parts = resolve_parts(conn, run.iter().map(|m| m.args.id_repuesto)).await?;
+    let ids: Vec<Uuid> = run.iter().map(|m| m.args.id_movimientos_tecnicos).collect();
+    let taken: HashSet<Uuid> = sqlx::query_scalar(
+        "SELECT id_movimientos_tecnicos FROM movimientos_tecnicos WHERE id_movimientos_tecnicos = ANY($1)",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    if let Some(i) = run.iter().position(|m| {
+        missing_locations.contains(&m.args.id_localizacion)
+            || missing_technicians.contains(&m.args.id_tecnico_asignado)
+            || !parts.contains_key(&m.args.id_repuesto)
+            || taken.contains(&m.args.id_movimientos_tecnicos)
+    }) {
+        limit = limit.min(i);
+    }
+    let run = &run[..limit];
+    let part_of = |m: &RunMovement| parts.get(&m.args.id_repuesto).copied().unwrap_or(m.args.id_repuesto);
+
+    // The items the run moves: the existing ones locked in key order, then their count anchors
+    // and the locations' policies, read after the locks. A missing item is planned as the row
+    // one movement would create (no stock, no minimum, no count).
+    let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
+    for m in run.iter().filter(|m| m.effect.delta != 0) {
+        let pair = (m.args.id_localizacion, part_of(m));
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
+        }
+    }
+    let (locs, reps): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
+    let locked: Vec<(Uuid, Uuid, Uuid, i32, i32)> = sqlx::query_as(
+        "SELECT i.id_inventario, i.id_localizacion, i.id_repuesto, i.stock_actual, i.cantidad_minima \
+           FROM inventario i JOIN unnest($1::uuid[], $2::uuid[]) k(loc, rep) \
+             ON i.id_localizacion = k.loc AND i.id_repuesto = k.rep \
+          ORDER BY i.id_inventario FOR UPDATE OF i",
+    )
+    .bind(&locs)
+    .bind(&reps)
+    .fetch_all(&mut *conn)
+    .await?;
+    let existing: HashMap<(Uuid, Uuid), (Uuid, i32, i32)> =
+        locked.iter().map(|&(id, loc, rep, stock, minimum)| ((loc, rep), (id, stock, minimum))).collect();
+    let locked_ids: Vec<Uuid> = locked.iter().map(|row| row.0).collect();
+    let anchors: Vec<(Uuid, DateTime<Utc>, Option<String>)> = sqlx::query_as(concat!(
+        "SELECT k.id, a.fecha, a.id_conteo FROM unnest($1::uuid[]) k(id) CROSS JOIN LATERAL (",
+        anchor_query!("k.id"),
+        ") a"
+    ))
+    .bind(&locked_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let anchors: HashMap<Uuid, CountAnchor> = anchors
+        .into_iter()
+        .map(|(id, at, conteo)| {
+            (id, CountAnchor { at, id_conteo: conteo.and_then(|text| text.parse().ok()).unwrap_or_default() })
+        })
+        .collect();
+    let policies: HashMap<Uuid, NegativeStockPolicy> = sqlx::query_as::<_, (Uuid, String)>(
+        "SELECT id_localizacion, stock_negativo FROM localizacion_politicas WHERE id_localizacion = ANY($1)",
+    )
+    .bind(&locs)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .filter_map(|(loc, text)| NegativeStockPolicy::parse(&text).map(|policy| (loc, policy)))
+    .collect();
+    let items: Vec<RunItem> = pairs
+        .iter()
+        .map(|pair| {
+            let (id, stock, minimum) = existing.get(pair).copied().unwrap_or((Uuid::nil(), 0, 0));
+            let anchor = anchors.get(&id).copied();
+            let policy = policies.get(&pair.0).copied().unwrap_or_default();
+            RunItem { state: ItemState { stock, anchor }, minimum, policy }
+        })
+        .collect();
+    let mut steps = Vec::new();
+    let mut step_of = Vec::new();
+    for (n, m) in run.iter().enumerate().filter(|(_, m)| m.effect.delta != 0) {
+        let Some(item) = pairs.iter().position(|pair| *pair == (m.args.id_localizacion, part_of(m))) else { break };
+        steps.push(RunStep { item, delta: m.effect.delta, at: m.at });
+        step_of.push(n);
+    }
+    let plan = plan_plain_run(&items, &steps);
+    // The movements up to the first step left out of the plan.
+    let run = &run[..step_of.get(plan.entries.len()).copied().unwrap_or(run.len())];
+    let steps = &steps[..plan.entries.len()];
+    if run.is_empty() {
+        return Ok(Vec::new());
+    }
+
+    // The items the prefix moves and that do not exist yet, created now; they must be what the
+    // plan assumed (another transaction may have created one meanwhile).
+    let mut item_ids: Vec<Uuid> =
+        pairs.iter().map(|pair| existing.get(pair).map(|row| row.0).unwrap_or_default()).collect();
+    let created: Vec<usize> = steps
+        .iter()
+        .map(|step| step.item)
+        .filter(|&i| item_ids[i].is_nil())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    if !created.is_empty() {
+        let new_locs: Vec<Uuid> = created.iter().map(|&i| pairs[i].0).collect();
+        let new_reps: Vec<Uuid> = created.iter().map(|&i| pairs[i].1).collect();
+        sqlx::query(
+            "INSERT INTO inventario (id_localizacion, id_repuesto) SELECT * FROM unnest($1::uuid[], $2::uuid[]) \
+             ON CONFLICT (id_localizacion, id_repuesto) DO NOTHING",
+        )
+        .bind(&new_locs)
+        .bind(&new_reps)
+        .execute(&mut *conn)
+        .await?;
+        let fresh: Vec<(Uuid, Uuid, Uuid, bool)> = sqlx::query_as(
+            "SELECT i.id_inventario, i.id_localizacion, i.id_repuesto, \
+                    i.stock_actual = 0 AND i.cantidad_minima = 0 \
+                    AND NOT EXISTS (SELECT 1 FROM logs_inventario l WHERE l.id_inventario = i.id_inventario) \
+               FROM inventario i JOIN unnest($1::uuid[], $2::uuid[]) k(loc, rep) \
+                 ON i.id_localizacion = k.loc AND i.id_repuesto = k.rep \
+              ORDER BY i.id_inventario FOR UPDATE OF i",
+        )
+        .bind(&new_locs)
+        .bind(&new_reps)
+        .fetch_all(&mut *conn)
+        .await?;
+        if fresh.len() != created.len() || fresh.iter().any(|row| !row.3) {
+            return Ok(Vec::new());
+        }
+        for (id, loc, rep, _) in fresh {
+            if let Some(i) = pairs.iter().position(|pair| *pair == (loc, rep)) {
+                item_ids[i] = id;
+            }
+        }
+    }
+
+    // The writes: movements, then the items' new stock, then the ledger, each one statement.
+    let inserted = sqlx::query(
+        "INSERT INTO movimientos_tecnicos (id_movimientos_tecnicos, id_localizacion, id_repuesto, id_usuario_responsable, \
+             id_tecnico_asignado, concepto, tipo, cantidad, numero_orden, descargada, fecha) \
+         SELECT m.id, m.loc, m.rep, $4, m.tecnico, m.concepto, m.tipo, m.cantidad, m.orden, m.descargada, m.fecha \
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $5::uuid[], $6::text[], $7::text[], $8::int4[], $9::int4[], \
+                       $10::bool[], $11::timestamptz[]) WITH ORDINALITY \
+                AS m(id, loc, rep, tecnico, concepto, tipo, cantidad, orden, descargada, fecha, n) \
+          ORDER BY m.n \
+         ON CONFLICT (id_movimientos_tecnicos) DO NOTHING",
+    )
+    .bind(run.iter().map(|m| m.args.id_movimientos_tecnicos).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.args.id_localizacion).collect::<Vec<_>>())
+    .bind(run.iter().map(part_of).collect::<Vec<_>>())
+    .bind(user.id_usuario)
+    .bind(run.iter().map(|m| m.args.id_tecnico_asignado).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.args.concepto.as_str()).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.args.tipo.as_str()).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.args.cantidad).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.args.numero_orden).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.effect.descargada).collect::<Vec<_>>())
+    .bind(run.iter().map(|m| m.at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    if inserted.rows_affected() != run.len() as u64 {
+        // Another transaction took an id meanwhile: one at a time says which.
+        return Ok(Vec::new());
+    }
+    let moved: Vec<usize> = steps.iter().map(|step| step.item).collect::<HashSet<_>>().into_iter().collect();
+    sqlx::query(
+        "UPDATE inventario i SET stock_actual = v.stock FROM unnest($1::uuid[], $2::int4[]) v(id, stock) \
+          WHERE i.id_inventario = v.id",
+    )
+    .bind(moved.iter().map(|&i| item_ids[i]).collect::<Vec<_>>())
+    .bind(moved.iter().map(|&i| plan.stocks[i]).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    let moving: Vec<&RunMovement> = run.iter().filter(|m| m.effect.delta != 0).collect();
+    let details: Vec<Value> = moving
+        .iter()
+        .map(|m| {
+            let mut details = movement_details(&m.args);
+            if let Value::Object(map) = &mut details {
+                map.insert("id_mutacion".into(), json!(m.id_mutacion));
+            }
+            details
+        })
+        .collect();
+    sqlx::query(
+        "INSERT INTO logs_inventario (id_inventario, id_usuario, tipo_operacion, cantidad_anterior, cantidad_nueva, \
+                                      diferencia, motivo, detalles, fecha) \
+         SELECT l.item, $2, $3, l.anterior, l.nueva, l.diferencia, NULL, l.detalles, l.fecha \
+           FROM unnest($1::uuid[], $4::int4[], $5::int4[], $6::int4[], $7::jsonb[], $8::timestamptz[]) WITH ORDINALITY \
+                AS l(item, anterior, nueva, diferencia, detalles, fecha, n) \
+          ORDER BY l.n",
+    )
+    .bind(steps.iter().map(|step| item_ids[step.item]).collect::<Vec<_>>())
+    .bind(user.id_usuario)
+    .bind(TipoOperacion::MovimientoTecnico.as_str())
+    .bind(plan.entries.iter().map(|e| e.cantidad_anterior).collect::<Vec<_>>())
+    .bind(plan.entries.iter().map(|e| e.cantidad_nueva).collect::<Vec<_>>())
+    .bind(plan.entries.iter().map(|e| e.diferencia).collect::<Vec<_>>())
+    .bind(&details)
+    .bind(moving.iter().map(|m| m.at).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+
+    let mut entries = plan.entries.iter();
+    let mut results = Vec::with_capacity(run.len());
+    for m in run {
+        let mut applied =
+            Applied::default().with("id_movimientos_tecnicos", m.args.id_movimientos_tecnicos.to_string());
+        if m.effect.delta != 0 {
+            if let Some(entry) = entries.next() {
+                applied = applied.with("stock_actual", entry.cantidad_nueva).with("absorbido", entry.absorbed);
+            }
+        }
+        results.push(Value::Object(applied.result));
+    }
+    Ok(results)
+}
+
+/// The ids that name no row of `table` (identifiers are this module's constants).
+async fn missing(
+    conn: &mut PgConnection,
+    table: &'static str,
+    key: &'static str,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<HashSet<Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = ids.collect::<HashSet<_>>().into_iter().collect();
+    let missing: Vec<Uuid> = sqlx::query_scalar(&format!(
+        "SELECT k.id FROM unnest($1::uuid[]) k(id) WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {key} = k.id)"
+    ))
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(missing.into_iter().collect())
+}
+
+/// Each part id that exists, resolved through the merge aliases.
+async fn resolve_parts(
+    conn: &mut PgConnection,
+    ids: impl Iterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, Uuid>, sqlx::Error> {
+    let ids: Vec<Uuid> = ids.collect::<HashSet<_>>().into_iter().collect();
+    let rows: Vec<(Uuid, Uuid, bool)> = sqlx::query_as(
+        "SELECT r.given, r.id, EXISTS (SELECT 1 FROM repuestos WHERE id_repuesto = r.id) \
+           FROM (SELECT k.given, COALESCE(a.id_real, k.given) AS id FROM unnest($1::uuid[]) k(given) \
+                   LEFT JOIN sync_id_alias a ON a.tabla = 'repuestos' AND a.id_alias = k.given) r",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().filter(|row| row.2).map(|(given, id, _)| (given, id)).collect())
+}
