@@ -191,6 +191,10 @@ const SCENARIOS: &[&str] =
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // The fan-out scenario's simulated devices each hold a socket open.
+    if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
+        eprintln!("taller-bench: could not raise the open files limit: {error}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -227,6 +227,12 @@ async fn serve(args: &ServeArgs, url: &str) -> anyhow::Result<()> {
     if args.backdate_days < 1 {
         bail!("--backdate-days must be at least 1");
     }
+    // Every device holds a live channel (a socket) open: take the open-files limit up to the
+    // hard limit the system allows, rather than the usual soft 1,024.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open files limit"),
+        Err(error) => tracing::warn!(%error, "could not raise the open files limit"),
+    }
     let pool = db::connect(url, args.db_connections).await?;
     if args.migrate {
         db::migrate(&pool).await?;
