@@ -4,7 +4,9 @@
 //! One more run goes through a transparent fault proxy (to count the bytes on the wire) and
 //! drives the library's pull functions one by one (`sync::stage`, `sync::apply_staged`) with
 //! its own HTTP request, to time each phase: the server's answer (query and JSON encoding), the
-//! transfer (gzip), decoding, staging and the final apply.
+//! transfer (and decompression: zstd or gzip, as negotiated), decoding and checking the page
+//! (as the library: `changes` kept as text), staging and the final apply. Unlike `sync::pull`,
+//! it does not request the next page while staging one, so that the phases do not overlap.
 
 use super::{ensure_big, Shared, BIG};
 use crate::harness::{dir_bytes, Device, ServerProc};
@@ -15,6 +17,7 @@ use anyhow::{Context, Result};
 use futures::StreamExt;
 use rusqlite::types::Value as SqlValue;
 use std::time::{Duration, Instant};
+use taller_client::http::PulledPage;
 use taller_client::sync::{self, lock};
 use taller_client::Replica;
 use taller_faultproxy::FaultProxy;
@@ -109,7 +112,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let share = |d: Duration| d.as_secs_f64() * 100.0 / total;
     result.breakdown.push(format!(
         "instrumented run ({} rows, {} pages, {:.1} s, {} rows/s through the proxy): waiting for the server's answer \
-         (query + JSON encoding) {:.1} s ({:.0}%), transfer and gunzip {:.1} s ({:.0}%), JSON decoding {:.1} s ({:.0}%), \
+         (query + JSON encoding) {:.1} s ({:.0}%), transfer and decompression {:.1} s ({:.0}%), JSON decoding and checking {:.1} s ({:.0}%), \
          staging pages {:.1} s ({:.0}%), applying the delta {:.1} s ({:.0}%)",
         phases.rows,
         phases.pages,
@@ -128,7 +131,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     ));
     result.breakdown.push(format!("instrumented run, {}", cpu.describe()));
     result.breakdown.push(format!(
-        "wire: {:.1} MB on the wire for {:.1} MB of JSON (gzip {:.1}x); inventory rows: {} in {:.1} MB (each page's wire bytes shared among its tables in proportion to their JSON)",
+        "wire ({}): {:.1} MB on the wire for {:.1} MB of JSON ({:.1}x); inventory rows: {} in {:.1} MB (each page's wire bytes shared among its tables in proportion to their JSON)",
+        phases.encoding,
         phases.wire_bytes as f64 / 1e6,
         phases.json_bytes as f64 / 1e6,
         phases.json_bytes as f64 / phases.wire_bytes.max(1) as f64,
@@ -166,6 +170,8 @@ struct Phases {
     json_bytes: u64,
     inventory_rows: u64,
     inventory_bytes: u64,
+    /// The answers' `Content-Encoding`.
+    encoding: String,
     /// The rows of one page of inventory rows only, for the compression experiment.
     sample: Option<Vec<Vec<serde_json::Value>>>,
 }
@@ -181,9 +187,26 @@ async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
     let api = device.client.api()?;
     let url = format!("{}/v1/pull", api.base());
     let token = sync::access_token(&lock(shared).conn)?;
-    // As the library's ServerApi: gzip on.
-    let http = reqwest::Client::builder().gzip(true).timeout(Duration::from_secs(60)).build()?;
+    // As the library's ServerApi: gzip and zstd offered.
+    let http = reqwest::Client::builder().gzip(true).zstd(true).timeout(Duration::from_secs(60)).build()?;
     let mut phases = Phases::default();
+    // Which encoding the server picks for what the library offers (reqwest drops the header
+    // when it decompresses): one untimed request that keeps the body compressed.
+    let probe = reqwest::Client::builder().no_gzip().no_zstd().timeout(Duration::from_secs(60)).build()?;
+    phases.encoding = probe
+        .post(&url)
+        .bearer_auth(&token)
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        .header(reqwest::header::ACCEPT_ENCODING, "gzip, zstd")
+        .json(&PullRequest { cursor: None, limit: Some(1) })
+        .send()
+        .await?
+        .error_for_status()?
+        .headers()
+        .get(reqwest::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("identity")
+        .to_owned();
     let started = Instant::now();
     loop {
         let cursor = {
@@ -208,8 +231,11 @@ async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
         let body = response.bytes().await?;
         phases.transfer += t.elapsed();
         let t = Instant::now();
-        let page: PullResponse = serde_json::from_slice(&body)?;
+        let raw: PulledPage = serde_json::from_slice(&body)?;
+        let shape = sync::check_changes(raw.changes.get())?;
         phases.decode += t.elapsed();
+        // Decoded once more, untimed, for the accounting below.
+        let page: PullResponse = serde_json::from_slice(&body)?;
         // The proxy has forwarded the whole answer once the body is read.
         let wire = proxy.stats().bytes_to_client - before;
         let rows: u64 = page.changes.iter().map(|c| (c.upserts.len() + c.deletes.len()) as u64).sum();
@@ -242,7 +268,8 @@ async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
         }
         let t = Instant::now();
         let mut replica = lock(shared);
-        sync::stage(&mut replica.conn, &page.changes, &page.cursor, page.reset)?;
+        let changes = (shape.tables > 0).then(|| raw.changes.get());
+        sync::stage_raw(&mut replica.conn, changes, &raw.cursor, raw.reset)?;
         phases.stage += t.elapsed();
         if page.complete {
             let t = Instant::now();
@@ -324,8 +351,8 @@ async fn raw_limit(ctx: &Ctx) -> Result<Raw> {
     Ok(Raw { rows, copy, insert })
 }
 
-/// Gzip (level 6, as the server's compression layer) of one page of inventory rows, whole
-/// and without its UUID columns: what each column costs on the wire.
+/// Gzip (level 6, as the server answers clients that offer only gzip) of one page of inventory
+/// rows, whole and without its UUID columns: what each column costs on the wire.
 fn compression_experiment(rows: &[Vec<serde_json::Value>]) -> Result<Vec<String>> {
     let table = taller_protocol::tables::table("inventario").context("inventario")?;
     let index = |name: &str| table.column_index(name).unwrap_or(usize::MAX);

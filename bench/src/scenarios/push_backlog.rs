@@ -78,7 +78,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     let tenth = (s.backlog / 10).max(1);
     result.breakdown.push(format!(
         "recording the backlog offline took {:.1} s: act mean {:.2} ms over the first {tenth} and {:.2} ms over \
-         the last {tenth} (the outbox grows; every act also refreshes the status, which counts pending rows), p99 {:.2} ms",
+         the last {tenth} (the outbox grows to the whole backlog; nothing an act reads grows with it), p99 {:.2} ms",
         recording.as_secs_f64(),
         mean(&acts[..tenth]),
         mean(&acts[acts.len() - tenth..]),

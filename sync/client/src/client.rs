@@ -1,6 +1,7 @@
 //! The client library's entry point: a workstation (data directory), its signed-in user's
 //! replica, and the server. The desktop app and the `taller` CLI use only this.
 
+use crate::checkpoint::Checkpointer;
 use crate::error::{ClientError, Result};
 use crate::http::ServerApi;
 use crate::local::{self, LocalCtx, LocalFailure, LocalUser};
@@ -45,6 +46,8 @@ pub struct Client {
     workstation: Workstation,
     user: Option<Uuid>,
     replica: Option<Shared>,
+    /// Copies the replica's WAL into its database file off the action path (decision 0003).
+    checkpointer: Option<Checkpointer>,
     /// Wakes the engine soon after a local write.
     pub written: Arc<Notify>,
     pub(crate) online: Arc<std::sync::atomic::AtomicBool>,
@@ -61,6 +64,7 @@ impl Client {
             data_dir: data_dir.to_owned(),
             user: None,
             replica: None,
+            checkpointer: None,
             workstation,
             written: Arc::new(Notify::new()),
             online: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -75,9 +79,36 @@ impl Client {
 
     fn open_replica(&mut self, user: Uuid) -> Result<()> {
         let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
+        self.use_replica(user, replica);
+        Ok(())
+    }
+
+    /// Makes `replica` the current one, with a checkpointer of its own. Without one (the
+    /// thread could not start) SQLite's automatic checkpoint still bounds the WAL.
+    fn use_replica(&mut self, user: Uuid, replica: Replica) {
+        self.checkpointer = None;
+        let path = Workstation::replica_path(&self.data_dir, user);
+        self.checkpointer = match Checkpointer::start(&path) {
+            Ok(checkpointer) => Some(checkpointer),
+            Err(error) => {
+                tracing::warn!(%error, "no background checkpointer: SQLite's automatic checkpoint only");
+                None
+            }
+        };
         self.replica = Some(Arc::new(Mutex::new(replica)));
         self.user = Some(user);
-        Ok(())
+    }
+
+    /// Counts a committed write toward the next background checkpoint.
+    fn wrote(&self) {
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.wrote();
+        }
+    }
+
+    /// The background checkpointer of the current replica, if one runs.
+    pub fn checkpointer(&self) -> Option<&Checkpointer> {
+        self.checkpointer.as_ref()
     }
 
     pub fn lang(&self) -> Lang {
@@ -141,6 +172,7 @@ impl Client {
                 Replica::set_state(conn, "device_id", &Uuid::new_v4().to_string())?;
             }
         }
+        self.wrote();
         self.workstation.users.insert(session.user.email.to_lowercase(), user);
         self.workstation.users.insert(email.trim().to_lowercase(), user);
         self.workstation.current = Some(user);
@@ -156,8 +188,7 @@ impl Client {
         if !verify_password(password, &hash) {
             return Err(ClientError::WrongPassword);
         }
-        self.replica = Some(Arc::new(Mutex::new(replica)));
-        self.user = Some(user);
+        self.use_replica(user, replica);
         self.workstation.current = Some(user);
         self.workstation.save(&self.data_dir)
     }
@@ -171,6 +202,7 @@ impl Client {
         }
         self.workstation.current = None;
         self.replica = None;
+        self.checkpointer = None;
         self.user = None;
         self.workstation.save(&self.data_dir)
     }
@@ -203,6 +235,7 @@ impl Client {
         let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
         tx.commit()?;
         drop(replica);
+        self.wrote();
         self.written.notify_one();
         self.publish();
         Ok(Queued { id, seq: envelope.seq, name: envelope.name, result })
@@ -214,6 +247,7 @@ impl Client {
         self.syncing.store(true, std::sync::atomic::Ordering::SeqCst);
         self.publish();
         let result = sync::sync(self.shared()?, &api, limit, progress).await;
+        self.wrote();
         self.syncing.store(false, std::sync::atomic::Ordering::SeqCst);
         self.online.store(!matches!(&result, Err(error) if error.is_transient()), std::sync::atomic::Ordering::SeqCst);
         self.publish();
@@ -246,20 +280,25 @@ impl Client {
         };
         let Some(shared) = &self.replica else { return Ok(status) };
         let replica = lock(shared);
-        let conn = &replica.conn;
-        status.user = sync::state(conn, "profile")?
-            .and_then(|text| serde_json::from_str::<UserProfile>(&text).ok())
-            .map(|profile| profile.email);
-        status.pending = outbox::pending_count(conn)?;
-        status.last_success = sync::state(conn, "last_success")?;
-        status.last_error = sync::state(conn, "last_error")?;
         let me = self.user.map(|u| u.to_string()).unwrap_or_default();
-        status.conflicts = conn.query_row(
-            "SELECT (SELECT count(*) FROM rejected_mutations WHERE reviewed = 0) \
-                  + (SELECT count(*) FROM conflictos WHERE revisado = 0 AND id_usuario = ?1)",
-            [me],
-            |row| row.get(0),
-        )?;
+        // One statement, prepared once per connection; every part reads a row by key or an
+        // index of open items (migration 0002), so it costs the same however long the outbox.
+        let (profile, pending, last_success, last_error, conflicts) =
+            replica.conn.prepare_cached(STATUS)?.query_row([me], |row| {
+                Ok((
+                    row.get::<_, Option<String>>(0)?,
+                    row.get::<_, Option<i64>>(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get::<_, i64>(4)?,
+                ))
+            })?;
+        status.user =
+            profile.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok()).map(|profile| profile.email);
+        status.pending = pending.unwrap_or_default();
+        status.last_success = last_success;
+        status.last_error = last_error;
+        status.conflicts = conflicts;
         Ok(status)
     }
 
@@ -281,6 +320,15 @@ impl Client {
     }
 }
 
+/// What [`Client::status`] reads from the replica.
+pub(crate) const STATUS: &str = "SELECT \
+       (SELECT value FROM sync_state WHERE key = 'profile'), \
+       (SELECT n FROM outbox_pending WHERE id = 1), \
+       (SELECT value FROM sync_state WHERE key = 'last_success'), \
+       (SELECT value FROM sync_state WHERE key = 'last_error'), \
+       (SELECT count(*) FROM rejected_mutations WHERE reviewed = 0) \
+         + (SELECT count(*) FROM conflictos WHERE revisado = 0 AND id_usuario = ?1)";
+
 fn hash_password(password: &str) -> Result<String> {
     use argon2::password_hash::rand_core::OsRng;
     use argon2::password_hash::{PasswordHasher, SaltString};
@@ -296,4 +344,24 @@ fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::STATUS;
+    use crate::replica::{query_plan, Replica};
+
+    /// The status every local action ends with reads rows by key and indexes of open items:
+    /// no part of it scans the outbox, the conflicts or the rejections.
+    #[test]
+    fn the_status_does_not_scan_growing_tables() {
+        let replica = Replica::in_memory().expect("replica");
+        let plan = query_plan(&replica.conn, STATUS);
+        for line in plan.lines() {
+            assert!(!line.contains("SCAN") || line.contains("USING") || line.contains("CONSTANT ROW"), "{plan}");
+        }
+        assert!(!plan.contains("outbox "), "{plan}");
+        assert!(plan.contains("INDEX idx_rejected_mutations_open"), "{plan}");
+        assert!(plan.contains("INDEX idx_conflictos_abiertos"), "{plan}");
+    }
 }

@@ -3,7 +3,8 @@
 
 use crate::error::{ClientError, Result};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use std::time::Duration;
 use taller_protocol::messages::{
     ApiError, ChecksumResponse, LoginRequest, PullRequest, PullResponse, PushRequest, PushResponse, RefreshRequest,
@@ -21,7 +22,9 @@ pub struct ServerApi {
 impl ServerApi {
     pub fn new(base: &str, lang: &str) -> Result<ServerApi> {
         let http = reqwest::Client::builder()
+            // Both offered; the server prefers zstd (cheaper to decode, and smaller).
             .gzip(true)
+            .zstd(true)
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()
@@ -87,6 +90,11 @@ impl ServerApi {
         self.post("/v1/pull", Some(token), request).await
     }
 
+    /// A pull whose `changes` are kept as the server's JSON text, for staging as they are.
+    pub async fn pull_page(&self, token: &str, request: &PullRequest) -> Result<PulledPage> {
+        self.post("/v1/pull", Some(token), request).await
+    }
+
     pub async fn checksum(&self, token: &str) -> Result<ChecksumResponse> {
         self.send(self.request(reqwest::Method::GET, "/v1/checksum", Some(token))).await
     }
@@ -110,6 +118,19 @@ impl ServerApi {
     }
 }
 
+/// A [`PullResponse`] whose `changes` (the array of `TableChanges`) are not decoded: they are
+/// checked (`sync::check_changes`) and staged as the server wrote them.
+#[derive(Debug, Deserialize)]
+pub struct PulledPage {
+    pub changes: Box<RawValue>,
+    pub cursor: String,
+    pub complete: bool,
+    #[serde(default)]
+    pub reset: bool,
+    pub rows_sent: u64,
+    pub rows_total: u64,
+}
+
 impl ClientError {
     /// Whether the error means "try again later" (network, server unavailable).
     pub fn is_transient(&self) -> bool {
@@ -122,5 +143,57 @@ impl ClientError {
 
     pub fn is_expired_token(&self) -> bool {
         matches!(self, ClientError::Server { code, .. } if code == "token_expired")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taller_protocol::messages::TableChanges;
+    use taller_server::config::Config;
+    use taller_server::demo;
+    use taller_server::testing::{TestDb, TestServer};
+
+    /// The library offers zstd and gzip and gets zstd; a client that only offers gzip (older
+    /// releases) still gets gzip; both decode to the rows of the uncompressed answer.
+    #[tokio::test]
+    async fn pulls_negotiate_zstd_and_old_clients_keep_gzip() {
+        let db = TestDb::new().await;
+        demo::load(&db.pool, &demo::DemoSize { parts: 30, locations: 2 }).await.expect("demo data");
+        let server = TestServer::start(&db, Config::default()).await;
+        let api = ServerApi::new(&server.base, "es").expect("api");
+        let session = api.login("admin@taller.test", demo::DEMO_PASSWORD).await.expect("login");
+        let request = PullRequest { cursor: None, limit: Some(500) };
+
+        let raw = reqwest::Client::builder().no_gzip().no_zstd().build().expect("client");
+        let pull = |accept: &'static str| {
+            raw.post(format!("{}/v1/pull", server.base))
+                .bearer_auth(&session.access_token)
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .header(reqwest::header::ACCEPT_ENCODING, accept)
+                .json(&request)
+                .send()
+        };
+        let encoding = |response: &reqwest::Response| {
+            response.headers().get(reqwest::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(str::to_owned)
+        };
+        let zstd = pull("gzip, zstd").await.expect("pull");
+        assert_eq!(encoding(&zstd).as_deref(), Some("zstd"));
+        let zstd = zstd.bytes().await.expect("body");
+        assert_eq!(&zstd[..4], &[0x28, 0xb5, 0x2f, 0xfd], "a zstd frame");
+        let gzip = pull("gzip").await.expect("pull");
+        assert_eq!(encoding(&gzip).as_deref(), Some("gzip"));
+        let plain = pull("identity").await.expect("pull");
+        assert_eq!(encoding(&plain), None);
+        let plain: PullResponse = serde_json::from_slice(&plain.bytes().await.expect("body")).expect("JSON");
+        assert!(plain.changes.iter().any(|c| c.table == "inventario" && !c.upserts.is_empty()));
+        assert!(zstd.len() * 3 < serde_json::to_vec(&plain).expect("json").len(), "compression pays");
+
+        // Through the library (zstd decoded by reqwest), undecoded changes and decoded ones agree.
+        let page = api.pull_page(&session.access_token, &request).await.expect("pull_page");
+        let changes: Vec<TableChanges> = serde_json::from_str(page.changes.get()).expect("changes");
+        assert_eq!(changes, plain.changes);
+        let decoded = api.pull(&session.access_token, &request).await.expect("pull");
+        assert_eq!(decoded.changes, plain.changes);
     }
 }

@@ -2,13 +2,33 @@
 //! action survives a crash or a power cut), foreign keys on, and the schema migrations of
 //! `migrations/client/` applied in order, tracked by `PRAGMA user_version`. Migrations only
 //! add: a replica from an older version keeps its outbox.
+//!
+//! Checkpoints: a [`crate::checkpoint::Checkpointer`] copies the WAL into the database file
+//! from its own thread and connection, so local actions do not pay for it. SQLite's automatic
+//! checkpoint stays on every connection as a backstop, at [`BACKSTOP_FRAMES`], for when no
+//! checkpointer runs (docs/decisions/0003).
 
 use crate::error::{ClientError, Result};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 
 /// The replica's migrations, in order. Never edit one that shipped; append.
-pub const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/client/0001_replica.sql")];
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/client/0001_replica.sql"),
+    include_str!("../../../migrations/client/0002_act_path.sql"),
+];
+
+/// WAL frames (pages) after which a commit on a replica connection checkpoints by itself
+/// (`PRAGMA wal_autocheckpoint`; SQLite's default is 1,000). Far above what the background
+/// checkpointer lets the WAL reach, so it only fires when no checkpointer runs.
+pub const BACKSTOP_FRAMES: i64 = 10_000;
+
+/// The size the WAL file is cut back to when SQLite starts it over (`journal_size_limit`):
+/// above what the backstop lets it reach, so only a large pull's WAL is shortened.
+pub const WAL_SIZE_LIMIT: i64 = 64 * 1024 * 1024;
+
+/// Prepared statements kept per connection: a local action runs a few dozen distinct ones.
+const STATEMENT_CACHE: usize = 128;
 
 pub struct Replica {
     pub conn: Connection,
@@ -38,6 +58,12 @@ impl Replica {
         // journal_mode answers with the mode in force ("memory" for in-memory databases).
         let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
         conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        // Integers of our own; PRAGMA takes no bound parameters.
+        let _frames: i64 =
+            conn.query_row(&format!("PRAGMA wal_autocheckpoint = {BACKSTOP_FRAMES}"), [], |row| row.get(0))?;
+        let _limit: i64 =
+            conn.query_row(&format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"), [], |row| row.get(0))?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let mut replica = Replica { conn };
         replica.migrate(migrations)?;
         Ok(replica)
@@ -65,7 +91,11 @@ impl Replica {
 
     /// A value of the sync bookkeeping (`sync_state`).
     pub fn state(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |row| row.get(0)).optional()?)
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
+            .query_row([key], |row| row.get(0))
+            .optional()?)
     }
 
     pub fn set_state(conn: &Connection, key: &str, value: &str) -> Result<()> {
@@ -75,6 +105,16 @@ impl Replica {
         )?;
         Ok(())
     }
+}
+
+/// The lines of `EXPLAIN QUERY PLAN` for a statement (parameters unbound), for tests that
+/// hold a query to an index.
+#[cfg(test)]
+pub(crate) fn query_plan(conn: &Connection, sql: &str) -> String {
+    let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).expect("explain");
+    let nulls = vec![rusqlite::types::Null; statement.parameter_count()];
+    let lines = statement.query_map(rusqlite::params_from_iter(nulls), |row| row.get::<_, String>(3)).expect("plan");
+    lines.collect::<rusqlite::Result<Vec<_>>>().expect("plan rows").join("\n")
 }
 
 #[cfg(test)]
@@ -92,6 +132,8 @@ mod tests {
         assert_eq!(mode, "wal");
         assert_eq!(sync, 2, "FULL");
         assert_eq!(fk, 1);
+        let backstop: i64 = replica.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).expect("auto");
+        assert_eq!(backstop, BACKSTOP_FRAMES, "SQLite still checkpoints when no checkpointer runs");
         assert_eq!(replica.schema_version().expect("version"), MIGRATIONS.len() as i64);
     }
 

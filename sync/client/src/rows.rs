@@ -1,7 +1,7 @@
 //! Rows of replicated tables as the wire carries them (JSON values in catalogue column order),
-//! read and written in SQLite. Local writes go through [`put`] and [`delete`], which first
-//! keep the server's image of the row in `shadow_rows` so a pull can restore it before
-//! replaying pending mutations (contract invariant 8).
+//! read and written in SQLite. Local writes go through [`put`], [`update`] and [`delete`],
+//! which first keep the server's image of the row in `shadow_rows` so a pull can restore it
+//! before replaying pending mutations (contract invariant 8).
 
 use crate::error::{ClientError, Result};
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -73,7 +73,8 @@ pub fn get(conn: &Connection, table: &Table, key: &str) -> Result<Option<Vec<Val
     // Identifiers come from the static catalogue; values are bound.
     let sql = format!("SELECT {} FROM {} WHERE {}", column_list(table), table.name, key_condition(table));
     Ok(conn
-        .query_row(&sql, params_from_iter(key_params(table, key)), |row| {
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(key_params(table, key)), |row| {
             Ok(table
                 .columns
                 .iter()
@@ -82,6 +83,13 @@ pub fn get(conn: &Connection, table: &Table, key: &str) -> Result<Option<Vec<Val
                 .collect())
         })
         .optional()?)
+}
+
+/// Whether a row with this key exists (a key lookup; nothing is decoded).
+pub fn exists(conn: &Connection, table: &Table, key: &str) -> Result<bool> {
+    // Identifiers come from the static catalogue; values are bound.
+    let sql = format!("SELECT EXISTS (SELECT 1 FROM {} WHERE {})", table.name, key_condition(table));
+    Ok(conn.prepare_cached(&sql)?.query_row(params_from_iter(key_params(table, key)), |row| row.get(0))?)
 }
 
 /// Every row of a table (for checksums and tests).
@@ -99,8 +107,9 @@ pub fn all(conn: &Connection, table: &Table) -> Result<Vec<Vec<Value>>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Writes a row as the server sent it (no shadowing: this is server state).
-pub fn upsert_server(conn: &Connection, table: &Table, row: &[Value]) -> Result<()> {
+/// The statement that writes a whole row of `table` (values bound in column order), inserting
+/// it or replacing the stored one. Identifiers come from the static catalogue.
+pub fn upsert_sql(table: &Table) -> String {
     let placeholders = (1..=table.columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
     let updates = table
         .columns
@@ -110,40 +119,94 @@ pub fn upsert_server(conn: &Connection, table: &Table, row: &[Value]) -> Result<
         .collect::<Vec<_>>()
         .join(", ");
     let conflict = if updates.is_empty() { "DO NOTHING".to_owned() } else { format!("DO UPDATE SET {updates}") };
-    let sql = format!(
+    format!(
         "INSERT INTO {} ({}) VALUES ({placeholders}) ON CONFLICT ({}) {conflict}",
         table.name,
         column_list(table),
         table.key.join(", ")
-    );
+    )
+}
+
+/// The statement that deletes a row of `table` by its key values.
+pub fn delete_sql(table: &Table) -> String {
+    format!("DELETE FROM {} WHERE {}", table.name, key_condition(table))
+}
+
+/// Writes a row as the server sent it (no shadowing: this is server state).
+pub fn upsert_server(conn: &Connection, table: &Table, row: &[Value]) -> Result<()> {
     let values: Vec<SqlValue> =
         table.columns.iter().enumerate().map(|(i, c)| to_sql(c.ty, row.get(i).unwrap_or(&Value::Null))).collect();
-    conn.prepare_cached(&sql)?.execute(params_from_iter(values.iter()))?;
+    conn.prepare_cached(&upsert_sql(table))?.execute(params_from_iter(values.iter()))?;
     Ok(())
 }
 
 /// Deletes a row the server deleted (no shadowing).
 pub fn delete_server(conn: &Connection, table: &Table, key: &str) -> Result<()> {
-    let sql = format!("DELETE FROM {} WHERE {}", table.name, key_condition(table));
-    conn.prepare_cached(&sql)?.execute(params_from_iter(key_params(table, key)))?;
+    conn.prepare_cached(&delete_sql(table))?.execute(params_from_iter(key_params(table, key)))?;
+    Ok(())
+}
+
+/// Deletes a row the server deleted with a statement from [`delete_sql`].
+pub fn delete_server_with(statement: &mut rusqlite::Statement<'_>, table: &Table, key: &str) -> Result<()> {
+    statement.execute(params_from_iter(key_params(table, key)))?;
+    Ok(())
+}
+
+/// One value of a row as it came on the wire, undecoded.
+pub type WireValue = serde_json::value::RawValue;
+
+/// A wire value about to be bound: the text of a string is bound without copying it.
+pub enum Cell<'a> {
+    Text(std::borrow::Cow<'a, str>),
+    Value(SqlValue),
+}
+
+impl rusqlite::ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match self {
+            Cell::Text(text) => rusqlite::types::ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Cell::Value(value) => rusqlite::types::ToSqlOutput::Borrowed(value.into()),
+        })
+    }
+}
+
+/// A wire value as the SQLite value stored for a column of type `ty`: the same as
+/// [`to_sql`] of the decoded value, without decoding strings into `serde_json::Value`s.
+pub fn cell(ty: ColumnType, raw: &WireValue) -> Result<Cell<'_>> {
+    let text = raw.get();
+    if ty != ColumnType::Jsonb && text.starts_with('"') {
+        let decoded: std::borrow::Cow<'_, str> = match serde_json::from_str::<&str>(text) {
+            Ok(borrowed) => borrowed.into(),
+            // Escapes: the decoded text differs from the wire's.
+            Err(_) => serde_json::from_str::<String>(text)?.into(),
+        };
+        return Ok(Cell::Text(decoded));
+    }
+    if text == "null" {
+        return Ok(Cell::Value(SqlValue::Null));
+    }
+    Ok(Cell::Value(to_sql(ty, &serde_json::from_str::<Value>(text)?)))
+}
+
+/// Writes a row as the server sent it (wire values in column order, as checked by the
+/// caller) with a statement from [`upsert_sql`].
+pub fn upsert_server_with(statement: &mut rusqlite::Statement<'_>, table: &Table, row: &[&WireValue]) -> Result<()> {
+    let cells = table.columns.iter().zip(row).map(|(c, raw)| cell(c.ty, raw)).collect::<Result<Vec<Cell<'_>>>>()?;
+    statement.execute(params_from_iter(cells.iter()))?;
     Ok(())
 }
 
 /// Keeps the server's image of a row before its first local change.
 fn shadow(conn: &Connection, table: &Table, key: &str) -> Result<()> {
-    let already: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM shadow_rows WHERE tabla = ?1 AND clave = ?2)",
-        [table.name, key],
-        |row| row.get(0),
-    )?;
+    let already: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM shadow_rows WHERE tabla = ?1 AND clave = ?2)")?
+        .query_row([table.name, key], |row| row.get(0))?;
     if already {
         return Ok(());
     }
     let image = get(conn, table, key)?.map(|row| Value::Array(row).to_string());
-    conn.execute(
-        "INSERT INTO shadow_rows (tabla, clave, image) VALUES (?1, ?2, ?3)",
-        rusqlite::params![table.name, key, image],
-    )?;
+    conn.prepare_cached("INSERT INTO shadow_rows (tabla, clave, image) VALUES (?1, ?2, ?3)")?
+        .execute(rusqlite::params![table.name, key, image])?;
     Ok(())
 }
 
@@ -151,6 +214,38 @@ fn shadow(conn: &Connection, table: &Table, key: &str) -> Result<()> {
 pub fn put(conn: &Connection, table: &Table, row: &[Value]) -> Result<()> {
     shadow(conn, table, &key_of(table, row))?;
     upsert_server(conn, table, row)
+}
+
+/// A local (optimistic) change of some columns of an existing row, given as (column index,
+/// value). Only those columns are written: an index over columns left alone is not rewritten.
+pub fn update(conn: &Connection, table: &Table, key: &str, values: &[(usize, Value)]) -> Result<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    shadow(conn, table, key)?;
+    let width = table.key.len();
+    let assignments = values
+        .iter()
+        .enumerate()
+        .map(|(i, (column, _))| {
+            let name = table.columns.get(*column).map(|c| c.name).unwrap_or_default();
+            format!("{name} = ?{}", width + i + 1)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Identifiers come from the static catalogue; values are bound.
+    let sql = format!("UPDATE {} SET {assignments} WHERE {}", table.name, key_condition(table));
+    let mut bound: Vec<SqlValue> = key_params(table, key).into_iter().map(SqlValue::Text).collect();
+    for (column, value) in values {
+        let ty = table
+            .columns
+            .get(*column)
+            .map(|c| c.ty)
+            .ok_or_else(|| ClientError::Invalid(format!("{} has no column number {column}", table.name)))?;
+        bound.push(to_sql(ty, value));
+    }
+    conn.prepare_cached(&sql)?.execute(params_from_iter(bound.iter()))?;
+    Ok(())
 }
 
 /// A local (optimistic) delete.
@@ -229,6 +324,48 @@ mod tests {
         assert_eq!(get(&replica.conn, admin, "u1|alerta_stock").expect("get"), Some(composite));
         delete_server(&replica.conn, admin, "u1|alerta_stock").expect("delete");
         assert_eq!(get(&replica.conn, admin, "u1|alerta_stock").expect("get"), None);
+    }
+
+    /// The apply path binds wire values without decoding them; what it binds is what
+    /// [`to_sql`] makes of the decoded value, for every column type.
+    #[test]
+    fn wire_cells_bind_as_decoded_values() {
+        use rusqlite::ToSql;
+        let values = [
+            json!(null),
+            json!(true),
+            json!(false),
+            json!(0),
+            json!(-12),
+            json!(2.5),
+            json!("plain"),
+            json!("línea\nnueva \"citada\" \\ 😀"),
+            json!(""),
+            json!({"a": [1, "x"], "b": {"c": null}}),
+            json!([1, 2]),
+        ];
+        for ty in [
+            ColumnType::Uuid,
+            ColumnType::Text,
+            ColumnType::Integer,
+            ColumnType::Boolean,
+            ColumnType::Timestamptz,
+            ColumnType::Date,
+            ColumnType::Jsonb,
+        ] {
+            for value in &values {
+                // As PostgreSQL prints it, with spaces.
+                let text = serde_json::to_string_pretty(value).expect("json");
+                let raw = serde_json::value::RawValue::from_string(text).expect("raw");
+                let cell = cell(ty, &raw).expect("cell");
+                let bound: SqlValue = match cell.to_sql().expect("to_sql") {
+                    rusqlite::types::ToSqlOutput::Borrowed(value) => value.into(),
+                    rusqlite::types::ToSqlOutput::Owned(value) => value,
+                    _ => panic!("unexpected output"),
+                };
+                assert_eq!(bound, to_sql(ty, value), "{ty:?} {value}");
+            }
+        }
     }
 
     #[test]

@@ -10,19 +10,20 @@
 //!   and replay the rest on top (contract invariant 8).
 
 use crate::error::{ClientError, Result};
-use crate::http::ServerApi;
+use crate::http::{PulledPage, ServerApi};
 use crate::local::{self, LocalCtx, LocalUser};
 use crate::outbox;
 use crate::replica::Replica;
 use crate::rows;
 use rusqlite::{params, Connection};
+use serde_json::value::RawValue;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex, MutexGuard};
 use taller_protocol::cursor::Cursor;
 use taller_protocol::messages::{OutcomeStatus, PullRequest, PushRequest, PushResponse, TableChanges};
 use taller_protocol::mutations::Mutation;
-use taller_protocol::tables::TABLES;
+use taller_protocol::tables::{Table, TABLES};
 use uuid::Uuid;
 
 /// The replica shared by the engine and local actions. Locked only for short, synchronous
@@ -202,6 +203,10 @@ pub fn record_outcomes(conn: &mut Connection, response: &PushResponse, report: &
 
 /// Pulls until the delta in progress completes, then applies it. Returns whether a delta
 /// was applied.
+///
+/// The request for the next page goes out as soon as a page arrives (its cursor is known), so
+/// the server prepares page n + 1 while page n is checked and staged. Pages are still staged
+/// one by one, in order, each with its cursor.
 pub async fn pull(
     shared: &Shared,
     api: &ServerApi,
@@ -209,39 +214,160 @@ pub async fn pull(
     report: &mut SyncReport,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<()> {
+    let cursor = {
+        let replica = lock(shared);
+        match state(&replica.conn, "staged_cursor")? {
+            Some(staged) => Some(staged),
+            None => state(&replica.conn, "cursor")?,
+        }
+    };
+    let mut fetch = Fetch::start(shared, api, PullRequest { cursor, limit })?;
     loop {
-        let cursor = {
-            let replica = lock(shared);
-            match state(&replica.conn, "staged_cursor")? {
-                Some(staged) => Some(staged),
-                None => state(&replica.conn, "cursor")?,
-            }
+        let (page, shape) = fetch.finish(shared, api).await?;
+        // The next page is requested before this one is staged.
+        let next = if page.complete {
+            None
+        } else {
+            Some(Fetch::start(shared, api, PullRequest { cursor: Some(page.cursor.clone()), limit })?)
         };
-        let request = PullRequest { cursor, limit };
-        let page = with_token!(shared, api, |token| api.pull(&token, &request))?;
         report.pages += 1;
-        report.rows += page.changes.iter().map(|c| (c.upserts.len() + c.deletes.len()) as u64).sum::<u64>();
+        report.rows += shape.rows;
         progress(Progress { rows_sent: page.rows_sent, rows_total: page.rows_total });
         let mut replica = lock(shared);
-        stage(&mut replica.conn, &page.changes, &page.cursor, page.reset)?;
-        if page.complete {
-            apply_staged(&mut replica.conn)?;
-            report.deltas += 1;
-            return Ok(());
+        let changes = (shape.tables > 0).then(|| page.changes.get());
+        stage_raw(&mut replica.conn, changes, &page.cursor, page.reset)?;
+        match next {
+            Some(next) => fetch = next,
+            None => {
+                apply_staged(&mut replica.conn)?;
+                report.deltas += 1;
+                return Ok(());
+            }
         }
     }
 }
 
+/// A page request running on its own task; dropping it cancels the request.
+struct Fetch {
+    task: tokio::task::JoinHandle<Result<(PulledPage, PageShape)>>,
+    request: PullRequest,
+}
+
+impl Fetch {
+    fn start(shared: &Shared, api: &ServerApi, request: PullRequest) -> Result<Fetch> {
+        let token = access_token(&lock(shared).conn)?;
+        let (api, body) = (api.clone(), request.clone());
+        let task = tokio::spawn(async move { checked(api.pull_page(&token, &body).await?) });
+        Ok(Fetch { task, request })
+    }
+
+    /// The page, asked again with a refreshed token if the one it went with had expired.
+    async fn finish(mut self, shared: &Shared, api: &ServerApi) -> Result<(PulledPage, PageShape)> {
+        let outcome = (&mut self.task).await.map_err(|error| ClientError::Offline(error.to_string()))?;
+        match outcome {
+            Err(error) if error.is_expired_token() => {
+                let token = refresh(shared, api).await?;
+                checked(api.pull_page(&token, &self.request).await?)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Drop for Fetch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn checked(page: PulledPage) -> Result<(PulledPage, PageShape)> {
+    let shape = check_changes(page.changes.get())?;
+    Ok((page, shape))
+}
+
+/// The changes of one table in a page, borrowed from the page's JSON text: rows are arrays of
+/// undecoded values.
+#[derive(serde::Deserialize)]
+struct RawChanges<'a> {
+    #[serde(borrow)]
+    table: Cow<'a, str>,
+    #[serde(borrow, default)]
+    upserts: Vec<Vec<&'a RawValue>>,
+    #[serde(borrow, default)]
+    deletes: Vec<Cow<'a, str>>,
+}
+
+/// What a checked page holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageShape {
+    /// Table entries in the page.
+    pub tables: usize,
+    /// Upserted and deleted rows.
+    pub rows: u64,
+}
+
+/// Checks the `changes` of a page (the JSON array of `TableChanges`) before it is staged:
+/// known tables, rows of exactly the table's columns with their key columns set, keys of the
+/// table's arity.
+pub fn check_changes(changes: &str) -> Result<PageShape> {
+    let parsed: Vec<RawChanges<'_>> =
+        serde_json::from_str(changes).map_err(|error| invalid_page(&format!("unreadable changes: {error}")))?;
+    let mut shape = PageShape { tables: parsed.len(), rows: 0 };
+    for change in &parsed {
+        checked_table(change)?;
+        shape.rows += (change.upserts.len() + change.deletes.len()) as u64;
+    }
+    Ok(shape)
+}
+
+/// The catalogue entry of a page's table entry, after checking its rows and keys.
+fn checked_table(change: &RawChanges<'_>) -> Result<(usize, &'static Table)> {
+    let index = TABLES
+        .iter()
+        .position(|table| table.name == change.table)
+        .ok_or_else(|| invalid_page(&format!("unknown table {}", change.table)))?;
+    let table = &TABLES[index];
+    let keys: Vec<usize> = table.key.iter().filter_map(|k| table.column_index(k)).collect();
+    for row in &change.upserts {
+        if row.len() != table.columns.len() {
+            return Err(invalid_page(&format!(
+                "a row of {} has {} values for {} columns",
+                table.name,
+                row.len(),
+                table.columns.len()
+            )));
+        }
+        if keys.iter().any(|&k| !row[k].get().starts_with('"')) {
+            return Err(invalid_page(&format!("a row of {} has no key", table.name)));
+        }
+    }
+    if let Some(key) = change.deletes.iter().find(|key| key.is_empty() || key.split('|').count() < table.key.len()) {
+        return Err(invalid_page(&format!("a deleted key of {} is malformed: {key:?}", table.name)));
+    }
+    Ok((index, table))
+}
+
+fn invalid_page(what: &str) -> ClientError {
+    ClientError::Invalid(format!("the server sent an invalid pull page: {what}"))
+}
+
 /// Keeps a page and the cursor after it, in one transaction.
 pub fn stage(conn: &mut Connection, changes: &[TableChanges], cursor: &str, reset: bool) -> Result<()> {
+    let text = if changes.is_empty() { None } else { Some(serde_json::to_string(changes)?) };
+    stage_raw(conn, text.as_deref(), cursor, reset)
+}
+
+/// [`stage`] with the page's changes as the JSON text of its `TableChanges` array (checked by
+/// [`check_changes`]); `None` when the page has none.
+pub fn stage_raw(conn: &mut Connection, changes: Option<&str>, cursor: &str, reset: bool) -> Result<()> {
     let tx = write_transaction(conn)?;
     if reset {
         tx.execute("DELETE FROM staged_pages", [])?;
     }
-    if !changes.is_empty() {
+    if let Some(changes) = changes {
         tx.execute(
             "INSERT INTO staged_pages (page, payload) VALUES ((SELECT COALESCE(max(page), 0) + 1 FROM staged_pages), ?1)",
-            [serde_json::to_string(changes)?],
+            [changes],
         )?;
     }
     Replica::set_state(&tx, "staged_cursor", cursor)?;
@@ -249,31 +375,49 @@ pub fn stage(conn: &mut Connection, changes: &[TableChanges], cursor: &str, rese
     Ok(())
 }
 
+/// SQLite's page cache while a delta is applied, in KiB (the connection's own setting is
+/// restored after): a first sync writes every table and index of the replica at once.
+const APPLY_CACHE_KIB: i64 = 128 * 1024;
+
 /// Applies the staged delta whole and rebases the pending mutations on it.
 pub fn apply_staged(conn: &mut Connection) -> Result<()> {
+    let cache: i64 = conn.query_row("PRAGMA cache_size", [], |row| row.get(0))?;
+    // PRAGMA takes no bound parameters; the values are our own integers.
+    conn.execute_batch(&format!("PRAGMA cache_size = -{APPLY_CACHE_KIB}"))?;
+    let applied = apply_staged_whole(conn);
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    applied
+}
+
+fn apply_staged_whole(conn: &mut Connection) -> Result<()> {
     let tx = write_transaction(conn)?;
     rows::restore_shadows(&tx)?;
-    let mut upserts: HashMap<String, Vec<Vec<Value>>> = HashMap::new();
-    let mut deletes: HashMap<String, Vec<String>> = HashMap::new();
-    {
-        let mut statement = tx.prepare("SELECT payload FROM staged_pages ORDER BY page")?;
-        let payloads = statement.query_map([], |row| row.get::<_, String>(0))?;
-        for payload in payloads {
-            let changes: Vec<TableChanges> = serde_json::from_str(&payload?)?;
-            for change in changes {
-                upserts.entry(change.table.clone()).or_default().extend(change.upserts);
-                deletes.entry(change.table).or_default().extend(change.deletes);
+    // Page by page: a delta holds each key once and the replica has no foreign keys, so the
+    // order of its rows does not matter, and memory holds one page whatever the delta's size
+    // (an initial sync of a million rows). Values stay undecoded text until bound.
+    let pages: Vec<i64> = {
+        let mut statement = tx.prepare("SELECT page FROM staged_pages ORDER BY page")?;
+        let pages = statement.query_map([], |row| row.get::<_, i64>(0))?;
+        pages.collect::<rusqlite::Result<_>>()?
+    };
+    for page in pages {
+        let payload: String =
+            tx.query_row("SELECT payload FROM staged_pages WHERE page = ?1", [page], |row| row.get(0))?;
+        let changes: Vec<RawChanges<'_>> = serde_json::from_str(&payload)?;
+        for change in &changes {
+            let (_, table) = checked_table(change)?;
+            if !change.upserts.is_empty() {
+                let mut statement = tx.prepare_cached(&rows::upsert_sql(table))?;
+                for row in &change.upserts {
+                    rows::upsert_server_with(&mut statement, table, row)?;
+                }
             }
-        }
-    }
-    for table in TABLES {
-        for row in upserts.get(table.name).into_iter().flatten() {
-            rows::upsert_server(&tx, table, row)?;
-        }
-    }
-    for table in TABLES.iter().rev() {
-        for key in deletes.get(table.name).into_iter().flatten() {
-            rows::delete_server(&tx, table, key)?;
+            if !change.deletes.is_empty() {
+                let mut statement = tx.prepare_cached(&rows::delete_sql(table))?;
+                for key in &change.deletes {
+                    rows::delete_server_with(&mut statement, table, key)?;
+                }
+            }
         }
     }
     let cursor = state(&tx, "staged_cursor")?.ok_or_else(|| ClientError::Invalid("no staged cursor".into()))?;
@@ -360,4 +504,66 @@ pub async fn sync(
     .await;
     record_result(shared, &result)?;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn page() -> String {
+        // As the server writes it: rows in column order, undecoded values passed through.
+        r#"[{"table":"repuestos","upserts":[["p1","BAT-48V","Batería \"48V\"","Batería","Xiaomi",null,false,null,null,"2026-11-22T10:00:00+00:00"],["p2","MTR-1","Motor\n500W",null,null,"d",true,"2026-12-01",null,"2026-11-22T10:00:00+00:00"]],"deletes":["p3"]},
+            {"table":"roles","upserts":[["r1","admin",{"inventory": {"view": true}, "n": [1, 2.5]},"2026-11-22T10:00:00+00:00"]]}]"#
+            .to_owned()
+    }
+
+    fn contents(conn: &Connection) -> Vec<(String, Vec<Vec<Value>>)> {
+        TABLES.iter().map(|t| (t.name.to_owned(), rows::all(conn, t).expect("rows"))).collect()
+    }
+
+    /// Staging the server's text as it is and applying it leaves the replica the decoded path
+    /// (`stage` of `TableChanges`) leaves.
+    #[test]
+    fn a_raw_page_applies_as_its_decoded_changes() {
+        let cursor = Cursor::initial().encode();
+        let mut raw = Replica::in_memory().expect("replica");
+        let shape = check_changes(&page()).expect("a valid page");
+        assert_eq!((shape.tables, shape.rows), (2, 4));
+        stage_raw(&mut raw.conn, Some(&page()), &cursor, false).expect("stage");
+        apply_staged(&mut raw.conn).expect("apply");
+
+        let mut decoded = Replica::in_memory().expect("replica");
+        let changes: Vec<TableChanges> = serde_json::from_str(&page()).expect("changes");
+        stage(&mut decoded.conn, &changes, &cursor, false).expect("stage");
+        apply_staged(&mut decoded.conn).expect("apply");
+
+        assert_eq!(contents(&raw.conn), contents(&decoded.conn));
+        let repuestos = rows::table("repuestos").expect("table");
+        let p1 = rows::get(&raw.conn, repuestos, "p1").expect("get").expect("p1");
+        assert_eq!(rows::value(repuestos, &p1, "nombre"), &json!("Batería \"48V\""));
+        let roles = rows::table("roles").expect("table");
+        let r1 = rows::get(&raw.conn, roles, "r1").expect("get").expect("r1");
+        assert_eq!(rows::value(roles, &r1, "permisos"), &json!({"inventory": {"view": true}, "n": [1, 2.5]}));
+        assert_eq!(state(&raw.conn, "cursor").expect("state"), Some(cursor));
+        let staged: i64 = raw.conn.query_row("SELECT count(*) FROM staged_pages", [], |r| r.get(0)).expect("count");
+        assert_eq!(staged, 0);
+    }
+
+    /// A page the client cannot apply as the catalogue says is refused before it is staged.
+    #[test]
+    fn malformed_pages_are_refused() {
+        for bad in [
+            r#"[{"table":"nope","upserts":[["x"]]}]"#,
+            r#"[{"table":"roles","upserts":[["r1","admin"]]}]"#,
+            r#"[{"table":"roles","upserts":[[null,"admin",{},"t"]]}]"#,
+            r#"[{"table":"usuarios_localizacion","deletes":["only-one-part"]}]"#,
+            r#"[{"table":"roles","deletes":[""]}]"#,
+            r#"{"table":"roles"}"#,
+        ] {
+            assert!(matches!(check_changes(bad), Err(ClientError::Invalid(_))), "{bad}");
+        }
+        let empty = check_changes("[]").expect("an empty page");
+        assert_eq!((empty.tables, empty.rows), (0, 0));
+    }
 }

@@ -45,12 +45,11 @@ pub(super) fn ensure_item(ctx: &LocalCtx<'_>, id_localizacion: Uuid, id_repuesto
 /// The inventory row of a part at a location, if the replica has one.
 pub(super) fn find_item(conn: &Connection, id_localizacion: Uuid, id_repuesto: Uuid) -> LocalResult<Option<Item>> {
     let row: Option<(String, i64)> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT id_inventario, stock_actual FROM inventario WHERE id_localizacion = ?1 AND id_repuesto = ?2 \
               ORDER BY id_inventario LIMIT 1",
-            [id_localizacion.to_string(), id_repuesto.to_string()],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
+        )?
+        .query_row([id_localizacion.to_string(), id_repuesto.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
     Ok(row.and_then(|(id, stock)| {
         Some(Item { id_inventario: id.parse().ok()?, stock: i32::try_from(stock).unwrap_or_default() })
@@ -68,9 +67,24 @@ pub(super) struct LedgerRow {
 /// Every ledger row of an item. Times are compared as instants, not as text: the server's
 /// rows and the replica's own are spelled differently.
 pub(super) fn ledger_rows(conn: &Connection, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
-    let mut statement = conn.prepare_cached(
+    read_ledger(
+        conn,
         "SELECT fecha, tipo_operacion, diferencia, detalles FROM logs_inventario WHERE id_inventario = ?1",
-    )?;
+        id_inventario,
+    )
+}
+
+/// The count rows of an item's ledger (`CONTEO_FISICO`), through the partial index of
+/// migration 0002: what [`count_anchor`] needs, without reading every movement ever recorded.
+pub(super) const COUNT_ROWS: &str = "SELECT fecha, tipo_operacion, diferencia, detalles FROM logs_inventario \
+     WHERE id_inventario = ?1 AND tipo_operacion = 'CONTEO_FISICO'";
+
+pub(super) fn count_rows(conn: &Connection, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
+    read_ledger(conn, COUNT_ROWS, id_inventario)
+}
+
+fn read_ledger(conn: &Connection, sql: &str, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
+    let mut statement = conn.prepare_cached(sql)?;
     let found = statement.query_map([id_inventario.to_string()], |row| {
         Ok((
             row.get::<_, String>(0)?,
@@ -127,11 +141,8 @@ pub(super) fn deltas_after(rows: &[LedgerRow], after: DateTime<Utc>) -> i64 {
 /// The location's negative-stock policy (`allow` when it has none).
 pub(super) fn location_policy(conn: &Connection, id_localizacion: Uuid) -> LocalResult<NegativeStockPolicy> {
     let text: Option<String> = conn
-        .query_row(
-            "SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = ?1",
-            [id_localizacion.to_string()],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT stock_negativo FROM localizacion_politicas WHERE id_localizacion = ?1")?
+        .query_row([id_localizacion.to_string()], |row| row.get(0))
         .optional()?;
     Ok(text.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default())
 }
@@ -188,7 +199,7 @@ pub(super) fn change_stock(
     detalles: Value,
 ) -> LocalResult<LedgerEntry> {
     let item = ensure_item(ctx, id_localizacion, id_repuesto)?;
-    let anchor = count_anchor(&ledger_rows(ctx.conn, item.id_inventario)?);
+    let anchor = count_anchor(&count_rows(ctx.conn, item.id_inventario)?);
     let policy = location_policy(ctx.conn, id_localizacion)?;
     let entry = apply_delta(ItemState { stock: item.stock, anchor }, delta, ctx.at, policy)?;
     let mut detalles = match detalles {
@@ -205,4 +216,19 @@ pub(super) fn change_stock(
     }
     write_entry(ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at)?;
     Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COUNT_ROWS;
+    use crate::replica::{query_plan, Replica};
+
+    /// A stock change reads the item's count rows through their own index, so its cost does
+    /// not grow with the movements the item has had.
+    #[test]
+    fn the_count_anchor_is_read_through_the_count_index() {
+        let replica = Replica::in_memory().expect("replica");
+        let plan = query_plan(&replica.conn, COUNT_ROWS);
+        assert!(plan.contains("USING INDEX idx_logs_inventario_conteos (id_inventario=?)"), "{plan}");
+    }
 }

@@ -1,5 +1,5 @@
 //! Optimistic local application of mutations: the same decisions as the server
-//! (`taller-domain`), written to the replica through `rows::put`/`rows::delete` so that a
+//! (`taller-domain`), written to the replica through `rows::put`/`update`/`delete` so that a
 //! pull can undo them (shadow rows) and replay what is still pending.
 //!
 //! Each submodule mirrors the server handler of the same name (`sync/server/src/mutations/`):
@@ -65,11 +65,12 @@ impl LocalUser {
         let is_admin =
             role.as_ref().is_some_and(|role| rows::value(roles, role, "nombre_rol").as_str() == Some(ADMIN_ROLE));
         let localizaciones: Vec<String> = if is_admin {
-            let mut statement = conn.prepare("SELECT id_localizacion FROM localizacion ORDER BY id_localizacion")?;
+            let mut statement =
+                conn.prepare_cached("SELECT id_localizacion FROM localizacion ORDER BY id_localizacion")?;
             let ids = statement.query_map([], |row| row.get(0))?;
             ids.collect::<rusqlite::Result<_>>()?
         } else {
-            let mut statement = conn.prepare(
+            let mut statement = conn.prepare_cached(
                 "SELECT id_localizacion FROM usuarios_localizacion WHERE id_usuario = ?1 ORDER BY id_localizacion",
             )?;
             let ids = statement.query_map([id_usuario.to_string()], |row| row.get(0))?;
@@ -183,11 +184,12 @@ pub fn apply(ctx: &LocalCtx<'_>, mutation: &Mutation) -> Result<Value, LocalFail
             return Err(forbidden(permiso));
         }
     }
-    ctx.conn.execute_batch("SAVEPOINT taller_local_apply")?;
+    ctx.conn.prepare_cached("SAVEPOINT taller_local_apply")?.execute([])?;
     let outcome = dispatch(ctx, mutation);
-    match &outcome {
-        Ok(_) => ctx.conn.execute_batch("RELEASE taller_local_apply")?,
-        Err(_) => ctx.conn.execute_batch("ROLLBACK TO taller_local_apply; RELEASE taller_local_apply")?,
+    if outcome.is_ok() {
+        ctx.conn.prepare_cached("RELEASE taller_local_apply")?.execute([])?;
+    } else {
+        ctx.conn.execute_batch("ROLLBACK TO taller_local_apply; RELEASE taller_local_apply")?;
     }
     outcome.map(|value| match value {
         Value::Object(map) if map.is_empty() => Value::Null,
@@ -309,19 +311,22 @@ fn insert(conn: &Connection, table_name: &str, values: &[(&str, Value)]) -> Loca
 /// Changes some columns of an existing row locally (shadowed). `false` if there is no row.
 fn update(conn: &Connection, table_name: &str, key: &str, values: &[(&str, Value)]) -> LocalResult<bool> {
     let table = rows::table(table_name)?;
-    let Some(mut row) = rows::get(conn, table, key)? else {
+    let Some(row) = rows::get(conn, table, key)? else {
         return Ok(false);
     };
-    let before = row.clone();
+    let mut changed: Vec<(usize, Value)> = Vec::new();
     for (column, value) in values {
-        if table.column_index(column).is_none() {
+        let Some(index) = table.column_index(column) else {
             return Err(ClientError::Invalid(format!("{} has no column {column}", table_name)).into());
+        };
+        changed.retain(|(earlier, _)| *earlier != index);
+        if row.get(index) != Some(value) {
+            changed.push((index, value.clone()));
         }
-        rows::set(table, &mut row, column, value.clone());
     }
-    if row != before {
-        rows::put(conn, table, &row)?;
-    }
+    // Only the columns that change are written (shadowed first), as a whole-row put would
+    // have left the row; indexes over the other columns are not rewritten.
+    rows::update(conn, table, key, &changed)?;
     Ok(true)
 }
 
@@ -332,7 +337,7 @@ fn get(conn: &Connection, table_name: &str, key: &str) -> LocalResult<Option<(&'
 }
 
 fn exists(conn: &Connection, table_name: &str, key: &str) -> LocalResult<bool> {
-    Ok(get(conn, table_name, key)?.is_some())
+    Ok(rows::exists(conn, rows::table(table_name)?, key)?)
 }
 
 fn uuid_at(table: &Table, row: &[Value], column: &str) -> Option<Uuid> {
