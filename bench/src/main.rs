@@ -137,7 +137,7 @@ impl Sizes {
         } else {
             Sizes {
                 parts: 100_000,
-                locations: 4,
+                locations: 10,
                 small_parts: 300,
                 small_locations: 3,
                 runs: 3,

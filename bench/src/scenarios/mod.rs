@@ -134,11 +134,8 @@ pub fn preamble(ctx: &Ctx) -> String {
         if s.parts == 100_000 && s.locations == 10 {
             ", as the issue asks.".to_owned()
         } else {
-            ". **Scaled down** from the issue's 100,000 x 10 (1.1 M rows): at 100,000 x 10 loading the data set \
-             takes ~2 minutes and each initial sync ~70 s, and the scenarios need five of them (two timed runs, the \
-             instrumented run, the raw limit, the CLI's initial sync), which does not fit in 15 minutes on this \
-             machine. The 100,000 parts (what search runs over) are kept. The issue's size runs with \
-             `cargo xtask bench -- --only initial_sync,search --locations 10` (about 8 minutes)."
+            ". **Scaled down** from the issue's 100,000 x 10 (1.1 M rows) by this run's options (`--parts`, \
+             `--locations`)."
                 .to_owned()
         }
     ));

@@ -10,9 +10,25 @@ use uuid::Uuid;
 
 /// Runs a query and returns each row as an object keyed by column name.
 pub fn objects(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Map<String, Value>>> {
+    let mut out = Vec::new();
+    each_object(conn, sql, params, |object| {
+        out.push(object);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`objects`] one row at a time, so that a listing of any size holds one row in memory.
+pub fn each_object(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+    mut f: impl FnMut(Map<String, Value>) -> Result<()>,
+) -> Result<()> {
     let mut statement = conn.prepare(sql)?;
     let names: Vec<String> = statement.column_names().iter().map(|n| (*n).to_owned()).collect();
-    let rows = statement.query_map(params_from_iter(params.iter()), |row| {
+    let mut rows = statement.query(params_from_iter(params.iter()))?;
+    while let Some(row) = rows.next()? {
         let mut object = Map::new();
         for (i, name) in names.iter().enumerate() {
             let value = match row.get_ref(i)? {
@@ -24,9 +40,9 @@ pub fn objects(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<Ve
             };
             object.insert(name.clone(), value);
         }
-        Ok(object)
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+        f(object)?;
+    }
+    Ok(())
 }
 
 /// A location by id or by (case-insensitive) name.
@@ -101,8 +117,23 @@ pub fn parts(conn: &Connection, search: Option<&str>, limit: i64) -> Result<Vec<
 
 /// Stock by location, with `estado_stock` and `alerta_minimo` as in `vista_repuestos_inventario`.
 pub fn stock(conn: &Connection, location: Option<Uuid>, low_only: bool) -> Result<Vec<Map<String, Value>>> {
+    let mut out = Vec::new();
+    each_stock(conn, location, low_only, |row| {
+        out.push(row);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// [`stock`] one row at a time (every location of a big network is a million rows).
+pub fn each_stock(
+    conn: &Connection,
+    location: Option<Uuid>,
+    low_only: bool,
+    mut f: impl FnMut(Map<String, Value>) -> Result<()>,
+) -> Result<()> {
     let location = location.map(|id| id.to_string());
-    let mut rows = objects(
+    each_object(
         conn,
         "SELECT l.nombre AS localizacion, r.referencia, r.nombre, i.stock_actual, i.cantidad_minima, i.posicion, \
                 i.veces_contado, i.id_inventario, i.id_localizacion, i.id_repuesto \
@@ -111,14 +142,14 @@ pub fn stock(conn: &Connection, location: Option<Uuid>, low_only: bool) -> Resul
           WHERE (?1 IS NULL OR i.id_localizacion = ?1) AND (?2 = 0 OR i.stock_actual <= i.cantidad_minima) \
           ORDER BY l.nombre, r.referencia",
         &[&location, &i64::from(low_only)],
-    )?;
-    for row in &mut rows {
-        let stock = row.get("stock_actual").and_then(Value::as_i64).unwrap_or(0) as i32;
-        let minimum = row.get("cantidad_minima").and_then(Value::as_i64).unwrap_or(0) as i32;
-        row.insert("estado_stock".into(), Value::from(estado_stock(stock, minimum)));
-        row.insert("alerta_minimo".into(), Value::from(alerta_minimo(stock, minimum)));
-    }
-    Ok(rows)
+        |mut row| {
+            let stock = row.get("stock_actual").and_then(Value::as_i64).unwrap_or(0) as i32;
+            let minimum = row.get("cantidad_minima").and_then(Value::as_i64).unwrap_or(0) as i32;
+            row.insert("estado_stock".into(), Value::from(estado_stock(stock, minimum)));
+            row.insert("alerta_minimo".into(), Value::from(alerta_minimo(stock, minimum)));
+            f(row)
+        },
+    )
 }
 
 /// A part's stock everywhere in scope and its ledger, newest first.

@@ -377,7 +377,7 @@ pub fn stage_raw(conn: &mut Connection, changes: Option<&str>, cursor: &str, res
 
 /// SQLite's page cache while a delta is applied, in KiB (the connection's own setting is
 /// restored after): a first sync writes every table and index of the replica at once.
-const APPLY_CACHE_KIB: i64 = 128 * 1024;
+pub const APPLY_CACHE_KIB: i64 = 128 * 1024;
 
 /// Applies the staged delta whole and rebases the pending mutations on it.
 pub fn apply_staged(conn: &mut Connection) -> Result<()> {

@@ -363,15 +363,54 @@ fn print_rows(json: bool, rows: &[Map<String, Value>]) {
         return;
     }
     for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .filter(|(key, _)| !key.starts_with("id_") || row.len() <= 3)
-            .map(|(key, value)| match value {
-                Value::String(text) => format!("{key}={text}"),
-                other => format!("{key}={other}"),
-            })
-            .collect();
-        println!("{}", line.join("  "));
+        println!("{}", text_line(row));
+    }
+}
+
+fn text_line(row: &Map<String, Value>) -> String {
+    let line: Vec<String> = row
+        .iter()
+        .filter(|(key, _)| !key.starts_with("id_") || row.len() <= 3)
+        .map(|(key, value)| match value {
+            Value::String(text) => format!("{key}={text}"),
+            other => format!("{key}={other}"),
+        })
+        .collect();
+    line.join("  ")
+}
+
+/// Prints rows as they come, as [`print_rows`] prints a list (one JSON array, or a line each).
+struct RowPrinter {
+    json: bool,
+    rows: u64,
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+}
+
+impl RowPrinter {
+    fn new(json: bool) -> RowPrinter {
+        RowPrinter { json, rows: 0, out: std::io::BufWriter::new(std::io::stdout().lock()) }
+    }
+
+    fn row(&mut self, row: &Map<String, Value>) -> taller_client::error::Result<()> {
+        use std::io::Write;
+        let written = if self.json {
+            let separator = if self.rows == 0 { "[" } else { "," };
+            write!(self.out, "{separator}")
+                .and_then(|()| serde_json::to_writer(&mut self.out, row).map_err(std::io::Error::from))
+        } else {
+            writeln!(self.out, "{}", text_line(row))
+        };
+        self.rows += 1;
+        written.map_err(|error| taller_client::error::ClientError::Invalid(format!("writing the output: {error}")))
+    }
+
+    fn finish(mut self) -> taller_client::error::Result<()> {
+        use std::io::Write;
+        let written =
+            if self.json { writeln!(self.out, "{}", if self.rows == 0 { "[]" } else { "]" }) } else { Ok(()) };
+        written
+            .and_then(|()| self.out.flush())
+            .map_err(|error| taller_client::error::ClientError::Invalid(format!("writing the output: {error}")))
     }
 }
 
@@ -583,11 +622,13 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             act(client, json, Mutation::PartDiscontinue(PartDiscontinue { id_repuesto: id, descontinuado: !undo }))?;
         }
         Command::Stock(StockCommand::List { location, low }) => {
-            let rows = with_conn(client, |c| {
+            // Streamed: every location of a big network is a million rows.
+            with_conn(client, |c| {
                 let location = location.as_deref().map(|l| queries::location_id(c, l)).transpose()?;
-                queries::stock(c, location, low)
+                let mut out = RowPrinter::new(json);
+                queries::each_stock(c, location, low, |row| out.row(&row))?;
+                out.finish()
             })?;
-            print_rows(json, &rows);
         }
         Command::Stock(StockCommand::Adjust { location, reference, delta, reason }) => {
             let (loc, part) =
