@@ -85,19 +85,10 @@ pub async fn movements(
         }
     }
     let (locs, reps): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
-    let locked: Vec<(Uuid, Uuid, Uuid, i32, i32)> = sqlx::query_as(
-        "SELECT i.id_inventario, i.id_localizacion, i.id_repuesto, i.stock_actual, i.cantidad_minima \
-           FROM inventario i JOIN unnest($1::uuid[], $2::uuid[]) k(loc, rep) \
-             ON i.id_localizacion = k.loc AND i.id_repuesto = k.rep \
-          ORDER BY i.id_inventario FOR UPDATE OF i",
-    )
-    .bind(&locs)
-    .bind(&reps)
-    .fetch_all(&mut *conn)
-    .await?;
+    let locked = lock_items(conn, &locs, &reps).await?;
     let existing: HashMap<(Uuid, Uuid), (Uuid, i32, i32)> =
-        locked.iter().map(|&(id, loc, rep, stock, minimum)| ((loc, rep), (id, stock, minimum))).collect();
-    let locked_ids: Vec<Uuid> = locked.iter().map(|row| row.0).collect();
+        locked.iter().map(|item| ((item.loc, item.rep), (item.id, item.stock, item.minimum))).collect();
+    let locked_ids: Vec<Uuid> = locked.iter().map(|item| item.id).collect();
     let anchors: Vec<(Uuid, DateTime<Utc>, Option<String>)> = sqlx::query_as(concat!(
         "SELECT k.id, a.fecha, a.id_conteo FROM unnest($1::uuid[]) k(id) CROSS JOIN LATERAL (",
         anchor_query!("k.id"),
@@ -167,24 +158,13 @@ pub async fn movements(
         .bind(&new_reps)
         .execute(&mut *conn)
         .await?;
-        let fresh: Vec<(Uuid, Uuid, Uuid, bool)> = sqlx::query_as(
-            "SELECT i.id_inventario, i.id_localizacion, i.id_repuesto, \
-                    i.stock_actual = 0 AND i.cantidad_minima = 0 \
-                    AND NOT EXISTS (SELECT 1 FROM logs_inventario l WHERE l.id_inventario = i.id_inventario) \
-               FROM inventario i JOIN unnest($1::uuid[], $2::uuid[]) k(loc, rep) \
-                 ON i.id_localizacion = k.loc AND i.id_repuesto = k.rep \
-              ORDER BY i.id_inventario FOR UPDATE OF i",
-        )
-        .bind(&new_locs)
-        .bind(&new_reps)
-        .fetch_all(&mut *conn)
-        .await?;
-        if fresh.len() != created.len() || fresh.iter().any(|row| !row.3) {
+        let fresh = lock_items(conn, &new_locs, &new_reps).await?;
+        if fresh.len() != created.len() || fresh.iter().any(|item| !item.untouched) {
             return Ok(Vec::new());
         }
-        for (id, loc, rep, _) in fresh {
-            if let Some(i) = pairs.iter().position(|pair| *pair == (loc, rep)) {
-                item_ids[i] = id;
+        for item in fresh {
+            if let Some(i) = pairs.iter().position(|pair| *pair == (item.loc, item.rep)) {
+                item_ids[i] = item.id;
             }
         }
     }
@@ -269,6 +249,37 @@ pub async fn movements(
         results.push(Value::Object(applied.result));
     }
     Ok(results)
+}
+
+/// An inventory row locked for a run.
+struct LockedItem {
+    id: Uuid,
+    loc: Uuid,
+    rep: Uuid,
+    stock: i32,
+    minimum: i32,
+    /// As a movement would have created it: no stock, no minimum, no ledger row.
+    untouched: bool,
+}
+
+/// Locks the inventory rows of (location, part) pairs, in key order.
+async fn lock_items(conn: &mut PgConnection, locs: &[Uuid], reps: &[Uuid]) -> Result<Vec<LockedItem>, sqlx::Error> {
+    let rows: Vec<(Uuid, Uuid, Uuid, i32, i32, bool)> = sqlx::query_as(
+        "SELECT i.id_inventario, i.id_localizacion, i.id_repuesto, i.stock_actual, i.cantidad_minima, \
+                i.stock_actual = 0 AND i.cantidad_minima = 0 \
+                AND NOT EXISTS (SELECT 1 FROM logs_inventario l WHERE l.id_inventario = i.id_inventario) \
+           FROM inventario i JOIN unnest($1::uuid[], $2::uuid[]) k(loc, rep) \
+             ON i.id_localizacion = k.loc AND i.id_repuesto = k.rep \
+          ORDER BY i.id_inventario FOR UPDATE OF i",
+    )
+    .bind(locs)
+    .bind(reps)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, loc, rep, stock, minimum, untouched)| LockedItem { id, loc, rep, stock, minimum, untouched })
+        .collect())
 }
 
 /// The ids that name no row of `table` (identifiers are this module's constants).
