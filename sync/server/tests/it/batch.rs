@@ -205,3 +205,47 @@ async fn runs_of_movements_applied_together_equal_one_at_a_time() {
         "set-based runs write each item once per run: {batched_images} inventory images against {single_images}"
     );
 }
+
+/// A run the database refuses as a whole (here a constraint another application added, which
+/// the server's checks do not know) goes one at a time: the refused movement is rejected with a
+/// code, every other one applies, and stock and ledger agree.
+#[tokio::test]
+async fn a_run_the_database_refuses_goes_one_at_a_time() {
+    let world = World::new().await;
+    let loc = world.locs[1];
+    for part in &world.parts[..4] {
+        world.set_stock(loc, *part, 50).await;
+    }
+    sqlx::query("ALTER TABLE movimientos_tecnicos ADD CONSTRAINT sin_siete CHECK (cantidad <> 7) NOT VALID")
+        .execute(&world.db.pool)
+        .await
+        .expect("constraint");
+    let tech = world.norte.user_id();
+    let device = Device::new();
+    let batch: Vec<MutationEnvelope> = (0..40)
+        .map(|k| {
+            let cantidad = if k == 23 { 7 } else { 1 + (k % 3) };
+            device.envelope(
+                "movement.record",
+                movement_args(loc, world.parts[k as usize % 4], tech, "salida", "salida", cantidad),
+            )
+        })
+        .collect();
+    let response = world.norte.push(device.id, &batch).await;
+    assert_eq!(response.outcomes.len(), 40, "every mutation has its outcome");
+    assert!(response.stopped.is_none());
+    for (k, outcome) in response.outcomes.iter().enumerate() {
+        if k == 23 {
+            assert_rejected(outcome, "invalid_arguments");
+        } else {
+            assert_applied(outcome);
+        }
+    }
+    let moved: i64 = (0..40).filter(|&k| k != 23).map(|k| 1 + (k % 3)).sum();
+    let mut stock = 0;
+    for part in &world.parts[..4] {
+        stock += i64::from(world.stock(loc, *part).await);
+    }
+    assert_eq!(stock, 4 * 50 - moved, "only the refused movement left stock alone");
+    world.assert_ledger_consistent().await;
+}
