@@ -1,7 +1,7 @@
 //! Every mutation of the catalogue, against a real PostgreSQL through real HTTP: its happy path
 //! and each of its rejections, asserting on the outcome (status, code, params) and on what it
 //! wrote (rows, stock, ledger, request trace, notifications, conflict entries).
-//! Domain rules: /work/shared/design/sync-contract.md, "Domain rules: how conflicts resolve".
+//! Domain rules: docs/contract.md, "How the domain resolves conflicts".
 
 use crate::harness::*;
 use chrono::{DateTime, Duration, SubsecRound, Utc};
