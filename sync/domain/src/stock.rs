@@ -332,6 +332,22 @@ pub fn plan_plain_run(items: &[RunItem], steps: &[RunStep]) -> PlannedRun {
     PlannedRun { entries, stocks }
 }
 
+/// Checks a count line as typed: both quantities 0..=[`MAX_QUANTITY`], and the small loose
+/// parts (`cantidad_pq`) are among the units counted (`cantidad_csa`), so never more than them.
+/// A line with more loose parts than units would fix a negative quantity on a shelf that had
+/// parts on it.
+pub fn check_count_line(cantidad_csa: i32, cantidad_pq: i32) -> Result<(), Rechazo> {
+    check_quantity_or_zero(cantidad_csa)?;
+    check_quantity_or_zero(cantidad_pq)?;
+    if cantidad_pq > cantidad_csa {
+        return Err(Rechazo::new(RejectionCode::InvalidArguments)
+            .with("detail", format!("cantidad_pq ({cantidad_pq}) cannot be larger than cantidad_csa ({cantidad_csa})"))
+            .with("cantidad_csa", cantidad_csa)
+            .with("cantidad_pq", cantidad_pq));
+    }
+    Ok(())
+}
+
 /// `detalles_conteo.diferencia = (cantidad_sistema + cantidad_pq) - cantidad_csa`.
 pub fn count_line_difference(cantidad_sistema: i32, cantidad_csa: i32, cantidad_pq: i32) -> i32 {
     cantidad_sistema.saturating_add(cantidad_pq).saturating_sub(cantidad_csa)
@@ -386,6 +402,26 @@ pub fn apply_count(
         },
         anchor,
     }
+}
+
+/// Who must review a count line that leaves stock below zero: the person who closed the count
+/// and the authors of the changes dated after the counted moment that the ledger had already
+/// accepted (`authors_after`, in any order, repeats allowed). A count is a fact about the shelf
+/// and is never refused; the changes after it were accepted on arrival against the stock of
+/// that moment. When both stand and the sum is negative, the stock stays as computed (the parts
+/// did leave) and these people get a negative-stock conflict. Nobody when the line was absorbed
+/// or left stock at or above zero. Each person once, the counter first.
+pub fn negative_count_reviewers(entry: &CountEntry, counter: Uuid, authors_after: &[Uuid]) -> Vec<Uuid> {
+    if entry.ledger.absorbed || !entry.ledger.went_negative {
+        return Vec::new();
+    }
+    let mut reviewers = vec![counter];
+    for author in authors_after {
+        if !reviewers.contains(author) {
+            reviewers.push(*author);
+        }
+    }
+    reviewers
 }
 
 /// `vista_repuestos_inventario.estado_stock`.
@@ -574,43 +610,86 @@ mod tests {
     }
 
     /// A minimal in-memory ledger that follows the server's algorithm: the ledger rows it
-    /// keeps are what `logs_inventario` keeps, and a count sums the non-absorbed deltas dated
-    /// after it, as the server's SQL does.
-    #[derive(Default)]
+    /// keeps are what `logs_inventario` keeps, a count sums the non-absorbed deltas dated after
+    /// it, as the server's SQL does, and it raises the negative-stock conflicts the server
+    /// raises (for a delta, its author; for a count, [`negative_count_reviewers`]).
     struct Ledger {
+        policy: NegativeStockPolicy,
         stock: i32,
         anchor: Option<CountAnchor>,
-        rows: Vec<(DateTime<Utc>, i32, bool, bool)>, // (fecha, diferencia, absorbed, is_count)
+        rows: Vec<Row>,
+        /// Negative-stock conflicts: (the event that raised them, who got one).
+        conflicts: Vec<(usize, Vec<Uuid>)>,
+    }
+
+    struct Row {
+        fecha: DateTime<Utc>,
+        diferencia: i32,
+        absorbed: bool,
+        is_count: bool,
+        author: Uuid,
     }
 
     #[derive(Debug, Clone)]
     enum Event {
-        Delta { at: i64, delta: i32 },
-        Count { at: i64, id: u128, csa: i32, pq: i32 },
+        Delta { at: i64, delta: i32, author: u128 },
+        Count { at: i64, id: u128, csa: i32, pq: i32, author: u128 },
+    }
+
+    fn person(author: u128) -> Uuid {
+        Uuid::from_u128(0x1000 + author)
     }
 
     impl Ledger {
-        fn apply(&mut self, event: &Event) {
+        fn new(stock: i32, policy: NegativeStockPolicy) -> Ledger {
+            Ledger { policy, stock, anchor: None, rows: Vec::new(), conflicts: Vec::new() }
+        }
+
+        /// Applies event `index` as the server does when it arrives: its ledger entry, or the
+        /// code it is refused with (nothing written).
+        fn apply(&mut self, index: usize, event: &Event) -> Result<LedgerEntry, RejectionCode> {
             let state = ItemState { stock: self.stock, anchor: self.anchor };
             match *event {
-                Event::Delta { at, delta } => {
-                    let entry = apply_delta(state, delta, t(at), NegativeStockPolicy::Allow)
-                        .expect("allow policy accepts every in-range delta");
+                Event::Delta { at, delta, author } => {
+                    let entry = apply_delta(state, delta, t(at), self.policy).map_err(|r| r.code)?;
                     self.stock = entry.cantidad_nueva;
-                    self.rows.push((t(at), entry.diferencia, entry.absorbed, false));
+                    self.rows.push(Row {
+                        fecha: t(at),
+                        diferencia: entry.diferencia,
+                        absorbed: entry.absorbed,
+                        is_count: false,
+                        author: person(author),
+                    });
+                    if entry.went_negative {
+                        self.conflicts.push((index, vec![person(author)]));
+                    }
+                    Ok(entry)
                 }
-                Event::Count { at, id, csa, pq } => {
+                Event::Count { at, id, csa, pq, author } => {
+                    check_count_line(csa, pq).map_err(|r| r.code)?;
                     let anchor = CountAnchor { at: t(at), id_conteo: Uuid::from_u128(id) };
-                    let after: i64 = self
+                    let after: Vec<&Row> = self
                         .rows
                         .iter()
-                        .filter(|(fecha, _, absorbed, is_count)| *fecha > anchor.at && !absorbed && !is_count)
-                        .map(|(_, diferencia, _, _)| i64::from(*diferencia))
-                        .sum();
-                    let entry = apply_count(state, anchor, csa, pq, after);
+                        .filter(|row| row.fecha > anchor.at && !row.absorbed && !row.is_count && row.diferencia != 0)
+                        .collect();
+                    let sum: i64 = after.iter().map(|row| i64::from(row.diferencia)).sum();
+                    let authors: Vec<Uuid> = after.iter().map(|row| row.author).collect();
+                    let entry = apply_count(state, anchor, csa, pq, sum);
+                    let reviewers = negative_count_reviewers(&entry, person(author), &authors);
                     self.stock = entry.ledger.cantidad_nueva;
                     self.anchor = Some(entry.anchor);
-                    self.rows.push((t(at), entry.ledger.diferencia, entry.ledger.absorbed, true));
+                    self.rows.push(Row {
+                        fecha: t(at),
+                        diferencia: entry.ledger.diferencia,
+                        absorbed: entry.ledger.absorbed,
+                        is_count: true,
+                        author: person(author),
+                    });
+                    if !reviewers.is_empty() {
+                        self.conflicts.push((index, reviewers));
+                    }
+                    Ok(entry.ledger)
                 }
             }
         }
@@ -618,15 +697,18 @@ mod tests {
 
     fn event() -> impl Strategy<Value = Event> {
         prop_oneof![
-            4 => (0i64..100, -20i32..20).prop_filter("non-zero", |(_, d)| *d != 0)
-                .prop_map(|(at, delta)| Event::Delta { at, delta }),
-            1 => (0i64..100, 0u128..4, 0i32..50, 0i32..5)
-                .prop_map(|(at, id, csa, pq)| Event::Count { at, id, csa, pq }),
+            4 => (0i64..100, -20i32..20, 0u128..3).prop_filter("non-zero", |(_, d, _)| *d != 0)
+                .prop_map(|(at, delta, author)| Event::Delta { at, delta, author }),
+            // Some lines have more loose parts than units: bad input, refused.
+            1 => (0i64..100, 0u128..4, 0i32..50, 0i32..5, 0u128..3)
+                .prop_map(|(at, id, csa, pq, author)| Event::Count { at, id, csa, pq, author }),
         ]
     }
 
-    fn scenario() -> impl Strategy<Value = (i32, Vec<Event>, Vec<Vec<Event>>)> {
-        (-10i32..50, proptest::collection::vec(event(), 1..25)).prop_flat_map(|(initial, mut events)| {
+    /// An initial stock, the events, and a few arrival orders (permutations of the events'
+    /// indexes).
+    fn scenario(initial: std::ops::Range<i32>) -> impl Strategy<Value = (i32, Vec<Event>, Vec<Vec<usize>>)> {
+        (initial, proptest::collection::vec(event(), 1..25)).prop_flat_map(|(initial, mut events)| {
             // Each count is its own session: one count never has two lines for one part (a
             // re-count replaces the line), so two counts never share an id. Equal moments
             // still happen and are ordered by id.
@@ -635,41 +717,128 @@ mod tests {
                     *id = index as u128;
                 }
             }
-            let orders = proptest::collection::vec(Just(events.clone()).prop_shuffle(), 1..5);
+            let indexes: Vec<usize> = (0..events.len()).collect();
+            let orders = proptest::collection::vec(Just(indexes).prop_shuffle(), 1..6);
             (Just(initial), Just(events), orders)
         })
+    }
+
+    /// The stock the contract's count rule gives for a set of applied events, whatever their
+    /// order: the latest valid count plus the deltas dated after it, or the initial stock plus
+    /// every delta.
+    fn stock_of(initial: i32, events: &[Event], applied: impl Fn(usize) -> bool) -> i32 {
+        let latest = events
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| applied(*index))
+            .filter_map(|(_, e)| match *e {
+                Event::Count { at, id, csa, pq, .. } if pq <= csa => {
+                    Some((CountAnchor { at: t(at), id_conteo: Uuid::from_u128(id) }, csa - pq))
+                }
+                _ => None,
+            })
+            .max_by_key(|(anchor, _)| *anchor);
+        let deltas = |after: Option<DateTime<Utc>>| -> i32 {
+            events
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| applied(*index))
+                .map(|(_, e)| match *e {
+                    Event::Delta { at, delta, .. } if after.is_none_or(|after| t(at) > after) => delta,
+                    _ => 0,
+                })
+                .sum()
+        };
+        match latest {
+            None => initial + deltas(None),
+            Some((anchor, counted)) => counted + deltas(Some(anchor.at)),
+        }
     }
 
     proptest! {
         /// The contract's count rule: the final stock is the same whatever order the counts
         /// and the movements arrive in, and equals the latest count plus the deltas after it.
         #[test]
-        fn final_stock_is_independent_of_arrival_order((initial, events, orders) in scenario()) {
-            let latest = events.iter().filter_map(|e| match *e {
-                Event::Count { at, id, csa, pq } => {
-                    Some((CountAnchor { at: t(at), id_conteo: Uuid::from_u128(id) }, csa, pq))
-                }
-                Event::Delta { .. } => None,
-            }).max_by_key(|(anchor, _, _)| *anchor);
-            let expected = match latest {
-                None => initial + events.iter().map(|e| match *e {
-                    Event::Delta { delta, .. } => delta,
-                    Event::Count { .. } => 0,
-                }).sum::<i32>(),
-                Some((anchor, csa, pq)) => counted_quantity(csa, pq) + events.iter().map(|e| match *e {
-                    Event::Delta { at, delta } if t(at) > anchor.at => delta,
-                    _ => 0,
-                }).sum::<i32>(),
-            };
+        fn final_stock_is_independent_of_arrival_order((initial, events, orders) in scenario(-10..50)) {
+            let expected = stock_of(initial, &events, |_| true);
             for order in orders {
-                let mut ledger = Ledger { stock: initial, ..Ledger::default() };
-                for event in &order {
-                    ledger.apply(event);
+                let mut ledger = Ledger::new(initial, NegativeStockPolicy::Allow);
+                for &index in &order {
+                    let event = &events[index];
+                    let outcome = ledger.apply(index, event);
+                    let bad_line = matches!(*event, Event::Count { csa, pq, .. } if pq > csa);
+                    prop_assert_eq!(outcome.is_err(), bad_line, "allow refuses only bad count lines: {:?}", event);
                 }
                 prop_assert_eq!(ledger.stock, expected, "arrival order {:?}", order);
                 // The ledger explains the stock: initial + every recorded difference.
-                let explained = initial + ledger.rows.iter().map(|row| row.1).sum::<i32>();
+                let explained = initial + ledger.rows.iter().map(|row| row.diferencia).sum::<i32>();
                 prop_assert_eq!(ledger.stock, explained);
+            }
+        }
+
+        /// The contract's rule at a `reject` location. Whether a movement is accepted is
+        /// decided once, on arrival, against the stock of that moment, so the accepted set may
+        /// depend on the order; but (a) given the accepted events the final stock is the same
+        /// in every order, and (b) stock goes below zero only when a count arrives after
+        /// accepted movements dated after its counted moment that take it there, and then the
+        /// counter and those movements' authors get a negative-stock conflict. A count is never
+        /// refused, except a line with more loose parts than units.
+        #[test]
+        fn reject_locations_go_negative_only_through_late_counts_and_with_a_conflict(
+            (initial, events, orders) in scenario(0..30)
+        ) {
+            let mut finals: std::collections::BTreeMap<Vec<usize>, i32> = std::collections::BTreeMap::new();
+            for order in orders {
+                let mut ledger = Ledger::new(initial, NegativeStockPolicy::Reject);
+                let mut accepted: Vec<usize> = Vec::new();
+                for &index in &order {
+                    let event = &events[index];
+                    let before = ledger.stock;
+                    let outcome = ledger.apply(index, event);
+                    let raised = ledger.conflicts.iter().find(|(raiser, _)| *raiser == index).map(|(_, who)| who.clone());
+                    match (event, &outcome) {
+                        (Event::Count { csa, pq, .. }, Err(code)) => {
+                            prop_assert!(pq > csa, "a valid count is never refused: {:?} {:?}", event, code);
+                            prop_assert_eq!(*code, RejectionCode::InvalidArguments);
+                        }
+                        (Event::Count { csa, pq, .. }, Ok(_)) if pq > csa => {
+                            prop_assert!(false, "a count with more loose parts than units was accepted: {:?}, stock {}", event, ledger.stock);
+                        }
+                        (&Event::Count { at, author, .. }, Ok(entry)) if !entry.absorbed && ledger.stock < 0 => {
+                            // Late: accepted deltas dated after the counted moment arrived first.
+                            let mut authors: Vec<Uuid> = accepted.iter().filter_map(|&earlier| match events[earlier] {
+                                Event::Delta { at: delta_at, author, .. } if delta_at > at => Some(person(author)),
+                                _ => None,
+                            }).collect();
+                            prop_assert!(!authors.is_empty(), "negative with no movement after the count: {:?}", event);
+                            let raised = raised.unwrap_or_default();
+                            prop_assert_eq!(raised.first().copied(), Some(person(author)), "the counter reviews it first");
+                            authors.push(person(author));
+                            authors.sort();
+                            authors.dedup();
+                            let mut got = raised.clone();
+                            got.sort();
+                            prop_assert_eq!(got, authors, "the counter and every author of a movement after it");
+                        }
+                        _ => {
+                            prop_assert!(
+                                ledger.stock >= 0 || ledger.stock >= before,
+                                "only a late count takes stock below zero: {:?} took {} to {}", event, before, ledger.stock
+                            );
+                            prop_assert!(raised.is_none(), "a conflict with no negative count: {:?}", event);
+                        }
+                    }
+                    if outcome.is_ok() {
+                        accepted.push(index);
+                    }
+                }
+                let expected = stock_of(initial, &events, |index| accepted.contains(&index));
+                prop_assert_eq!(ledger.stock, expected, "arrival order {:?}, accepted {:?}", order, accepted);
+                let explained = initial + ledger.rows.iter().map(|row| row.diferencia).sum::<i32>();
+                prop_assert_eq!(ledger.stock, explained);
+                accepted.sort_unstable();
+                let first = *finals.entry(accepted.clone()).or_insert(ledger.stock);
+                prop_assert_eq!(ledger.stock, first, "same accepted events {:?}, different stock", accepted);
             }
         }
     }
