@@ -8,6 +8,7 @@ use crate::local::{self, LocalCtx, LocalFailure, LocalUser};
 use crate::outbox;
 use crate::replica::Replica;
 use crate::sync::{self, lock, Progress, Shared, SyncReport};
+use crate::sync_lock::SyncLock;
 use crate::workstation::Workstation;
 use chrono::Utc;
 use serde::Serialize;
@@ -23,13 +24,55 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Status {
     pub user: Option<String>,
+    /// Whether the user has a session with the server here (signed in online, not signed out):
+    /// without one, pending changes wait for the next online sign-in.
+    pub signed_in: bool,
+    /// What the last sync attempt (by any process) observed: the server answered.
     pub online: bool,
+    /// When that was observed; `None` before any sync attempt.
+    pub observed_at: Option<String>,
     pub syncing: bool,
     pub pending: i64,
     pub last_success: Option<String>,
     pub last_error: Option<String>,
+    /// When and why the replica was last pulled again in full (the server refused its cursor).
+    pub last_full_sync: Option<String>,
     pub conflicts: i64,
     pub server_url: Option<String>,
+}
+
+/// What an online sign-in did: the profile, and the pending changes it sent.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignIn {
+    pub user: UserProfile,
+    /// Mutations the sign-in pushed (left pending by an earlier session).
+    pub sent: usize,
+    /// Still pending after it.
+    pub pending: i64,
+    /// Why sending them failed, if it did (the sign-in itself succeeded; the next sync sends them).
+    pub send_error: Option<String>,
+}
+
+/// What signing out left behind.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignOut {
+    pub user: Option<String>,
+    /// Pending changes that wait for this user's next online sign-in.
+    pub pending: i64,
+}
+
+impl SignOut {
+    /// What a person is told when they sign out.
+    pub fn message(&self, lang: Lang) -> String {
+        match (lang, self.pending) {
+            (Lang::Es, 0) => "Sesión cerrada; no queda nada por enviar.".to_owned(),
+            (Lang::Es, 1) => "Sesión cerrada; 1 cambio espera el próximo inicio de sesión en línea.".to_owned(),
+            (Lang::Es, n) => format!("Sesión cerrada; {n} cambios esperan el próximo inicio de sesión en línea."),
+            (Lang::En, 0) => "Signed out; nothing is left to send.".to_owned(),
+            (Lang::En, 1) => "Signed out; 1 change waits for the next online sign-in.".to_owned(),
+            (Lang::En, n) => format!("Signed out; {n} changes wait for the next online sign-in."),
+        }
+    }
 }
 
 /// A local action's result: committed locally and queued.
@@ -50,7 +93,6 @@ pub struct Client {
     checkpointer: Option<Checkpointer>,
     /// Wakes the engine soon after a local write.
     pub written: Arc<Notify>,
-    pub(crate) online: Arc<std::sync::atomic::AtomicBool>,
     pub(crate) syncing: Arc<std::sync::atomic::AtomicBool>,
     /// The latest status, for screens that subscribe instead of polling.
     status_tx: watch::Sender<Status>,
@@ -67,7 +109,6 @@ impl Client {
             checkpointer: None,
             workstation,
             written: Arc::new(Notify::new()),
-            online: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             syncing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             status_tx: watch::Sender::new(Status::default()),
         };
@@ -148,7 +189,40 @@ impl Client {
 
     /// Signs in online: a session for this user's replica, and an offline credential
     /// (an argon2id hash of the password, never the password) for unlocking without network.
+    /// Another user's session on this workstation stays as it is.
     pub async fn login(&mut self, email: &str, password: &str) -> Result<UserProfile> {
+        Ok(self.sign_in(email, password).await?.user)
+    }
+
+    /// [`Client::login`], then sends what the user left pending (signed out, or offline) with
+    /// the new session: the first online sign-in sends it.
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Result<SignIn> {
+        let user = self.open_session(email, password).await?;
+        let shared = self.shared()?.clone();
+        let pending = outbox::pending_count(&lock(&shared).conn)?;
+        let mut sign_in = SignIn { user, sent: 0, pending, send_error: None };
+        if pending == 0 {
+            return Ok(sign_in);
+        }
+        let api = self.api()?;
+        let mut report = SyncReport::default();
+        let pushed = async {
+            let _one_sync = SyncLock::acquire(&self.sync_lock_path()?).await?;
+            sync::push(&shared, &api, &mut report).await
+        }
+        .await;
+        self.wrote();
+        sign_in.sent = report.pushed;
+        sign_in.pending = outbox::pending_count(&lock(&shared).conn)?;
+        if let Err(error) = pushed {
+            tracing::warn!(%error, "signed in; the pending changes wait for the next sync");
+            sign_in.send_error = Some(format!("{}: {error}", error.code()));
+        }
+        self.publish();
+        Ok(sign_in)
+    }
+
+    async fn open_session(&mut self, email: &str, password: &str) -> Result<UserProfile> {
         let api = self.api()?;
         let session = api.login(email, password).await?;
         let user = session.user.id_usuario;
@@ -180,7 +254,8 @@ impl Client {
         Ok(session.user)
     }
 
-    /// Unlocks a user who signed in here before, without the network.
+    /// Unlocks a user who signed in here before, without the network. A session they still
+    /// have here (they switched users rather than signing out) is the one their syncs use.
     pub fn unlock(&mut self, email: &str, password: &str) -> Result<()> {
         let user = self.workstation.user_by_email(email)?;
         let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
@@ -193,18 +268,23 @@ impl Client {
         self.workstation.save(&self.data_dir)
     }
 
-    /// Signs out of this workstation. The replica and its pending mutations stay: they are
-    /// pushed, with this user's authority, the next time they sign in.
-    pub fn logout(&mut self) -> Result<()> {
+    /// Signs out of the server on this workstation: the session's tokens are forgotten (an
+    /// offline unlock still opens the replica). The replica and its pending mutations stay:
+    /// they are pushed, with this user's authority, at their next online sign-in.
+    pub fn logout(&mut self) -> Result<SignOut> {
+        let mut signed_out = SignOut { user: None, pending: 0 };
         if let Some(shared) = &self.replica {
             let replica = lock(shared);
-            replica.conn.execute("DELETE FROM sync_state WHERE key = 'access_token'", [])?;
+            replica.conn.execute("DELETE FROM sync_state WHERE key IN ('access_token', 'refresh_token')", [])?;
+            signed_out.pending = outbox::pending_count(&replica.conn)?;
+            signed_out.user = profile_email(replica.state("profile")?);
         }
         self.workstation.current = None;
         self.replica = None;
         self.checkpointer = None;
         self.user = None;
-        self.workstation.save(&self.data_dir)
+        self.workstation.save(&self.data_dir)?;
+        Ok(signed_out)
     }
 
     /// Performs a domain action: applied to the replica with the server's rules and queued
@@ -229,7 +309,7 @@ impl Client {
         let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
         let result = match local::apply(&ctx, mutation) {
             Ok(result) => result,
-            Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(rechazo)),
+            Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(named(&tx, rechazo)?)),
             Err(LocalFailure::Db(error)) => return Err(error),
         };
         let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
@@ -241,17 +321,39 @@ impl Client {
         Ok(Queued { id, seq: envelope.seq, name: envelope.name, result })
     }
 
-    /// One sync: push, then pull until caught up.
+    /// One sync: push, then pull until caught up. One sync of a replica runs at a time (the
+    /// engine, other `taller` processes): this one waits for a running one to end, then pulls
+    /// a delta of its own, so when it succeeds the replica has every change the server
+    /// committed before it was called.
     pub async fn sync(&self, limit: Option<u32>, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport> {
         let api = self.api()?;
+        let shared = self.shared()?;
+        self.check_session(shared)?;
         self.syncing.store(true, std::sync::atomic::Ordering::SeqCst);
         self.publish();
-        let result = sync::sync(self.shared()?, &api, limit, progress).await;
+        let result = match SyncLock::acquire(&self.sync_lock_path()?).await {
+            Ok(_one_sync) => sync::sync(shared, &api, limit, progress).await,
+            Err(error) => Err(error),
+        };
         self.wrote();
         self.syncing.store(false, std::sync::atomic::Ordering::SeqCst);
-        self.online.store(!matches!(&result, Err(error) if error.is_transient()), std::sync::atomic::Ordering::SeqCst);
         self.publish();
         result
+    }
+
+    /// The lock file that keeps the current replica's syncs one at a time.
+    fn sync_lock_path(&self) -> Result<std::path::PathBuf> {
+        Ok(SyncLock::path_for(&Workstation::replica_path(&self.data_dir, self.user_id()?)))
+    }
+
+    /// A user unlocked after signing out has no session: say what waits, and how to send it.
+    fn check_session(&self, shared: &Shared) -> Result<()> {
+        let replica = lock(shared);
+        if replica.state("access_token")?.is_some() {
+            return Ok(());
+        }
+        let email = profile_email(replica.state("profile")?).unwrap_or_default();
+        Err(ClientError::SignedOut { email, pending: outbox::pending_count(&replica.conn)? })
     }
 
     /// A stream of status changes: online or offline, syncing, pending count, last success,
@@ -273,7 +375,6 @@ impl Client {
 
     pub fn status(&self) -> Result<Status> {
         let mut status = Status {
-            online: self.online.load(std::sync::atomic::Ordering::SeqCst),
             syncing: self.syncing.load(std::sync::atomic::Ordering::SeqCst),
             server_url: self.workstation.server_url.clone(),
             ..Status::default()
@@ -283,7 +384,7 @@ impl Client {
         let me = self.user.map(|u| u.to_string()).unwrap_or_default();
         // One statement, prepared once per connection; every part reads a row by key or an
         // index of open items (migration 0002), so it costs the same however long the outbox.
-        let (profile, pending, last_success, last_error, conflicts) =
+        let (profile, pending, last_success, last_error, conflicts, signed_in, online, observed_at, full) =
             replica.conn.prepare_cached(STATUS)?.query_row([me], |row| {
                 Ok((
                     row.get::<_, Option<String>>(0)?,
@@ -291,13 +392,20 @@ impl Client {
                     row.get(2)?,
                     row.get(3)?,
                     row.get::<_, i64>(4)?,
+                    row.get::<_, bool>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get(7)?,
+                    row.get(8)?,
                 ))
             })?;
-        status.user =
-            profile.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok()).map(|profile| profile.email);
+        status.user = profile_email(profile);
+        status.signed_in = signed_in;
+        status.online = online.as_deref() == Some("1");
+        status.observed_at = observed_at;
         status.pending = pending.unwrap_or_default();
         status.last_success = last_success;
         status.last_error = last_error;
+        status.last_full_sync = full;
         status.conflicts = conflicts;
         Ok(status)
     }
@@ -327,7 +435,31 @@ pub(crate) const STATUS: &str = "SELECT \
        (SELECT value FROM sync_state WHERE key = 'last_success'), \
        (SELECT value FROM sync_state WHERE key = 'last_error'), \
        (SELECT count(*) FROM rejected_mutations WHERE reviewed = 0) \
-         + (SELECT count(*) FROM conflictos WHERE revisado = 0 AND id_usuario = ?1)";
+         + (SELECT count(*) FROM conflictos WHERE revisado = 0 AND id_usuario = ?1), \
+       EXISTS (SELECT 1 FROM sync_state WHERE key = 'access_token'), \
+       (SELECT value FROM sync_state WHERE key = 'observed_online'), \
+       (SELECT value FROM sync_state WHERE key = 'observed_at'), \
+       (SELECT value FROM sync_state WHERE key = 'last_full_sync')";
+
+/// The email of a stored profile.
+fn profile_email(profile: Option<String>) -> Option<String> {
+    profile.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok()).map(|profile| profile.email)
+}
+
+/// A local refusal with the names a person knows beside the ids it names (the location of a
+/// `location_out_of_scope`), for its message.
+fn named(conn: &rusqlite::Connection, mut rechazo: taller_domain::Rechazo) -> Result<taller_domain::Rechazo> {
+    use rusqlite::OptionalExtension;
+    if let Some(id) = rechazo.params.get("id_localizacion").and_then(serde_json::Value::as_str).map(str::to_owned) {
+        let name: Option<String> = conn
+            .query_row("SELECT nombre FROM localizacion WHERE id_localizacion = ?1", [&id], |row| row.get(0))
+            .optional()?;
+        if let Some(name) = name {
+            rechazo = rechazo.with("localizacion", name);
+        }
+    }
+    Ok(rechazo)
+}
 
 fn hash_password(password: &str) -> Result<String> {
     use argon2::password_hash::rand_core::OsRng;

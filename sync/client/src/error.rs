@@ -22,6 +22,10 @@ pub enum ClientError {
     /// No user is signed in on this data directory.
     #[error("nobody is signed in: run `taller login` first")]
     NotSignedIn,
+    /// The user is unlocked on this workstation but signed out of the server: their pending
+    /// changes wait for an online sign-in, which sends them.
+    #[error("{email} signed out of the server on this workstation: {pending} pending change(s) wait for the next online sign-in (`taller login --email {email} --password-stdin`)")]
+    SignedOut { email: String, pending: i64 },
     /// The server could not be reached.
     #[error("the server cannot be reached: {0}")]
     Offline(String),
@@ -37,6 +41,10 @@ pub enum ClientError {
     /// File system.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// Sending the pending changes failed, but the server's changes were received and the
+    /// pending ones re-applied on top of them.
+    #[error("sending the pending changes failed ({0}); the server's changes were received anyway and the pending ones stay queued on top of them")]
+    PushFailed(Box<ClientError>),
 }
 
 impl ClientError {
@@ -47,11 +55,12 @@ impl ClientError {
             ClientError::Db(_) | ClientError::Json(_) | ClientError::Io(_) => "replica_error",
             ClientError::ReplicaTooNew { .. } => "replica_too_new",
             ClientError::Invalid(_) => "invalid_input",
-            ClientError::NotSignedIn => "not_signed_in",
+            ClientError::NotSignedIn | ClientError::SignedOut { .. } => "not_signed_in",
             ClientError::Offline(_) => "offline",
             ClientError::Server { code, .. } => code,
             ClientError::UpdateRequired(_) => "update_required",
             ClientError::WrongPassword => "invalid_credentials",
+            ClientError::PushFailed(error) => error.code(),
         }
     }
 

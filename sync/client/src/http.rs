@@ -137,8 +137,19 @@ impl ClientError {
         match self {
             ClientError::Offline(_) => true,
             ClientError::Server { status, .. } => *status >= 500 || *status == 429,
+            ClientError::PushFailed(error) => error.is_transient(),
             _ => false,
         }
+    }
+
+    /// Whether the server refused the pull's cursor: the replica starts a full sync.
+    pub fn is_invalid_cursor(&self) -> bool {
+        matches!(self, ClientError::Server { code, .. } if code == "invalid_cursor")
+    }
+
+    /// Whether the server was never heard from (no network, nothing listening, no answer).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Offline(_))
     }
 
     pub fn is_expired_token(&self) -> bool {

@@ -15,8 +15,9 @@ pub mod queries;
 pub mod replica;
 pub mod rows;
 pub mod sync;
+pub mod sync_lock;
 pub mod workstation;
 
-pub use client::{Client, Queued, Status};
+pub use client::{Client, Queued, SignIn, SignOut, Status};
 pub use error::ClientError;
 pub use replica::Replica;

@@ -8,6 +8,14 @@
 //!   arrives, applies the whole delta in ONE transaction: restore the server images of rows
 //!   changed locally, apply the delta, drop outbox entries whose effect the delta contains,
 //!   and replay the rest on top (contract invariant 8).
+//! - A pull ends with a delta whose end the server fixed after the sync began: a delta left
+//!   staged by an interrupted sync is finished first, then a fresh one is pulled. So a sync
+//!   that reports success has every change committed before it started.
+//! - A push that fails does not stop the pull: the device still receives everyone else's
+//!   changes, with its pending ones re-applied on top, and the sync reports the push failure.
+//! - A cursor the server refuses (`invalid_cursor`) starts a full sync: the staged pages are
+//!   dropped, a delta from nothing is pulled and replaces the replica's server rows whole,
+//!   and the outbox is kept and re-applied on top (contract invariant 12).
 
 use crate::error::{ClientError, Result};
 use crate::http::{PulledPage, ServerApi};
@@ -56,6 +64,21 @@ pub struct SyncReport {
     pub pages: u64,
     pub rows: u64,
     pub deltas: u64,
+    /// The server refused the stored cursor and the replica was pulled again in full.
+    pub full_sync: bool,
+}
+
+impl SyncReport {
+    /// Adds the counts of a later sync.
+    pub fn add(&mut self, other: &SyncReport) {
+        self.pushed += other.pushed;
+        self.applied += other.applied;
+        self.rejected += other.rejected;
+        self.pages += other.pages;
+        self.rows += other.rows;
+        self.deltas += other.deltas;
+        self.full_sync |= other.full_sync;
+    }
 }
 
 /// Progress of a pull, for progress bars.
@@ -207,6 +230,9 @@ pub fn record_outcomes(conn: &mut Connection, response: &PushResponse, report: &
 /// The request for the next page goes out as soon as a page arrives (its cursor is known), so
 /// the server prepares page n + 1 while page n is checked and staged. Pages are still staged
 /// one by one, in order, each with its cursor.
+///
+/// A delta left staged by an interrupted pull is finished first; its end was fixed when it
+/// began, so a fresh delta follows it. A refused cursor starts a full sync (once per pull).
 pub async fn pull(
     shared: &Shared,
     api: &ServerApi,
@@ -214,13 +240,69 @@ pub async fn pull(
     report: &mut SyncReport,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Result<()> {
-    let cursor = {
+    let (mut cursor, mut resumed) = {
         let replica = lock(shared);
         match state(&replica.conn, "staged_cursor")? {
-            Some(staged) => Some(staged),
-            None => state(&replica.conn, "cursor")?,
+            Some(staged) => (Some(staged), true),
+            None => (state(&replica.conn, "cursor")?, false),
         }
     };
+    let mut started_over = false;
+    loop {
+        match pull_delta(shared, api, cursor, limit, report, progress).await {
+            Ok(()) => {}
+            Err(error) if error.is_invalid_cursor() && !started_over => {
+                start_full_sync(&mut lock(shared).conn, &error)?;
+                report.full_sync = true;
+                started_over = true;
+                (cursor, resumed) = (None, false);
+                continue;
+            }
+            Err(error) => return Err(error),
+        }
+        if !resumed {
+            return Ok(());
+        }
+        resumed = false;
+        cursor = state(&lock(shared).conn, "cursor")?;
+    }
+}
+
+/// Forgets the refused cursor and what was staged with it; the next delta starts from nothing
+/// and replaces the replica's server rows ([`apply_staged`]). The outbox stays.
+pub fn start_full_sync(conn: &mut Connection, refused: &ClientError) -> Result<()> {
+    let tx = write_transaction(conn)?;
+    tx.execute("DELETE FROM staged_pages", [])?;
+    tx.execute("DELETE FROM sync_state WHERE key IN ('cursor', 'staged_cursor')", [])?;
+    let now = chrono::Utc::now().to_rfc3339();
+    let note = format!(
+        "{now} {}: {refused}: the replica was pulled again in full; its pending changes were kept",
+        refused.code()
+    );
+    Replica::set_state(&tx, "last_full_sync", &note)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Pulls one delta from `cursor` (a staged one is resumed) and applies it.
+async fn pull_delta(
+    shared: &Shared,
+    api: &ServerApi,
+    cursor: Option<String>,
+    limit: Option<u32>,
+    report: &mut SyncReport,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<()> {
+    if cursor.is_none() {
+        // A delta from nothing holds every row of the scope: applied, it replaces the
+        // replica's server rows rather than adding to them.
+        let mut replica = lock(shared);
+        let tx = write_transaction(&mut replica.conn)?;
+        tx.execute("DELETE FROM staged_pages", [])?;
+        tx.execute("DELETE FROM sync_state WHERE key = 'staged_cursor'", [])?;
+        Replica::set_state(&tx, FULL_DELTA, "1")?;
+        tx.commit()?;
+    }
     let mut fetch = Fetch::start(shared, api, PullRequest { cursor, limit })?;
     loop {
         let (page, shape) = fetch.finish(shared, api).await?;
@@ -389,9 +471,21 @@ pub fn apply_staged(conn: &mut Connection) -> Result<()> {
     applied
 }
 
+/// The `sync_state` key set while the delta being staged starts from nothing.
+const FULL_DELTA: &str = "staged_full_delta";
+
 fn apply_staged_whole(conn: &mut Connection) -> Result<()> {
     let tx = write_transaction(conn)?;
     rows::restore_shadows(&tx)?;
+    if state(&tx, FULL_DELTA)?.is_some() {
+        // Rows the server no longer has, or that left the scope, are in no full delta: the
+        // delta replaces everything (the pending changes are replayed on top below).
+        for table in TABLES {
+            // The name comes from the static table catalogue.
+            tx.execute(&format!("DELETE FROM {}", table.name), [])?;
+        }
+        tx.execute("DELETE FROM sync_state WHERE key = ?1", [FULL_DELTA])?;
+    }
     // Page by page: a delta holds each key once and the replica has no foreign keys, so the
     // order of its rows does not matter, and memory holds one page whatever the delta's size
     // (an initial sync of a million rows). Values stay undecoded text until bound.
@@ -470,7 +564,8 @@ pub fn replay(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// The last successful sync and last error, kept in the replica.
+/// The last successful sync, the last error and whether the server answered (and when),
+/// kept in the replica so that any process can show them.
 pub fn record_result(shared: &Shared, result: &Result<SyncReport>) -> Result<()> {
     let replica = lock(shared);
     let now = chrono::Utc::now().to_rfc3339();
@@ -481,10 +576,24 @@ pub fn record_result(shared: &Shared, result: &Result<SyncReport>) -> Result<()>
         }
         Err(error) => Replica::set_state(&replica.conn, "last_error", &format!("{now} {}: {error}", error.code()))?,
     }
-    Ok(())
+    let online = match result {
+        Ok(_) => true,
+        // The pull went through: the server answered.
+        Err(ClientError::PushFailed(_)) => true,
+        Err(error) => !error.is_transient(),
+    };
+    record_observation(&replica.conn, online, &now)
 }
 
-/// Push, then pull until caught up.
+/// What was last observed of the server: online (it answered) or not, and when.
+pub fn record_observation(conn: &Connection, online: bool, at: &str) -> Result<()> {
+    Replica::set_state(conn, "observed_online", if online { "1" } else { "0" })?;
+    Replica::set_state(conn, "observed_at", at)
+}
+
+/// Push, then pull until caught up. A failed push does not stop the pull (unless the server
+/// cannot be reached at all): the sync then reports the push failure
+/// ([`ClientError::PushFailed`]) after receiving the server's changes.
 pub async fn sync(
     shared: &Shared,
     api: &ServerApi,
@@ -493,7 +602,20 @@ pub async fn sync(
 ) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let result = async {
-        push(shared, api, &mut report).await?;
+        let pushed = push(shared, api, &mut report).await;
+        match pushed {
+            // Nothing was heard from the server, and no session: a pull would fail the same.
+            Err(error) if error.is_unreachable() || matches!(error, ClientError::NotSignedIn) => return Err(error),
+            Err(error) => {
+                tracing::warn!(%error, "push failed; pulling anyway");
+                if let Err(pull_error) = pull(shared, api, limit, &mut report, progress).await {
+                    tracing::warn!(error = %pull_error, "the pull after a failed push failed too");
+                    return Err(error);
+                }
+                return Err(ClientError::PushFailed(Box::new(error)));
+            }
+            Ok(()) => {}
+        }
         pull(shared, api, limit, &mut report, progress).await?;
         // Mutations written while pulling are pushed now rather than at the next tick.
         if outbox::pending_count(&lock(shared).conn)? > 0 {

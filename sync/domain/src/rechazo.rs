@@ -69,7 +69,9 @@ impl RejectionCode {
         }
     }
 
-    /// The message template; `{name}` is replaced by the parameter of that name.
+    /// The message template; `{name}` is replaced by the parameter of that name, and
+    /// `{name|other}` by the first of them that is given (a name when the side that refuses
+    /// knows it, else the id).
     fn template(self, lang: Lang) -> &'static str {
         use RejectionCode::*;
         match (self, lang) {
@@ -79,8 +81,8 @@ impl RejectionCode {
             (UnknownMutation, Lang::En) => "The server does not know the action \"{name}\". Update the app.",
             (Forbidden, Lang::Es) => "Su rol no tiene el permiso {permission}. Pida acceso a un administrador.",
             (Forbidden, Lang::En) => "Your role lacks the permission {permission}. Ask an administrator for access.",
-            (LocationOutOfScope, Lang::Es) => "No está asignado a la localización {id_localizacion}.",
-            (LocationOutOfScope, Lang::En) => "You are not assigned to location {id_localizacion}.",
+            (LocationOutOfScope, Lang::Es) => "No está asignado a la localización {localizacion|id_localizacion}.",
+            (LocationOutOfScope, Lang::En) => "You are not assigned to location {localizacion|id_localizacion}.",
             (NotFound, Lang::Es) => "No existe {entity} {id}.",
             (NotFound, Lang::En) => "There is no {entity} {id}.",
             (InvalidQuantity, Lang::Es) => "La cantidad {cantidad} no es válida: debe estar entre 1 y {max}.",
@@ -147,10 +149,12 @@ impl Rechazo {
             let after = &rest[open + 1..];
             match after.find('}') {
                 Some(close) => {
-                    let name = &after[..close];
-                    match self.params.get(name) {
+                    let value = after[..close]
+                        .split('|')
+                        .find_map(|name| self.params.get(name).filter(|value| !value.is_null()));
+                    match value {
                         Some(Value::String(text)) => out.push_str(text),
-                        Some(Value::Null) | None => out.push('?'),
+                        None => out.push('?'),
                         Some(other) => out.push_str(&other.to_string()),
                     }
                     rest = &after[close + 1..];
@@ -185,6 +189,20 @@ mod tests {
         assert_eq!(rechazo.message(Lang::En), "Not enough stock: 2 available, 5 requested.");
         let missing = Rechazo::new(RejectionCode::CountClosed);
         assert_eq!(missing.message(Lang::Es), "El conteo ? ya está cerrado.");
+    }
+
+    /// A location is named when the refusing side knows its name, and shown by id otherwise.
+    #[test]
+    fn a_name_is_shown_when_given_and_the_id_otherwise() {
+        let by_id = Rechazo::new(RejectionCode::LocationOutOfScope).with("id_localizacion", "0190-abc");
+        assert_eq!(by_id.message(Lang::Es), "No está asignado a la localización 0190-abc.");
+        let named = by_id.clone().with("localizacion", "Taller Sur");
+        assert_eq!(named.message(Lang::Es), "No está asignado a la localización Taller Sur.");
+        assert_eq!(named.message(Lang::En), "You are not assigned to location Taller Sur.");
+        assert_eq!(
+            Rechazo::new(RejectionCode::LocationOutOfScope).message(Lang::En),
+            "You are not assigned to location ?."
+        );
     }
 
     #[test]

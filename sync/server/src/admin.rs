@@ -1,8 +1,10 @@
-//! Operator commands (`taller-server user add`, `location add`, `assign`, `user block`): thin
-//! functions over SQL, shared by the CLI, the demo data and the tests.
+//! Operator commands (`taller-server user add`, `location add`, `location policy`, `assign`,
+//! `unassign`, `user block`): thin functions over SQL, shared by the CLI, the demo data and the
+//! tests. Their writes reach the change feed through the capture triggers like any other.
 
 use crate::auth::{create_user, hash_password, revoke_sessions, set_password, CreateUserError};
 use sqlx::PgPool;
+use taller_domain::stock::NegativeStockPolicy;
 use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
@@ -94,13 +96,11 @@ pub async fn add_location(
     .await?)
 }
 
-/// A location by id or by (case-insensitive) name.
+/// A location by id or by (case-insensitive) name; an id must be one that exists.
 pub async fn location_id(pool: &PgPool, name_or_id: &str) -> Result<Uuid, AdminError> {
-    if let Ok(id) = name_or_id.parse::<Uuid>() {
-        return Ok(id);
-    }
     let id: Option<Uuid> = sqlx::query_scalar(
-        "SELECT id_localizacion FROM localizacion WHERE lower(nombre) = lower($1) ORDER BY created_at LIMIT 1",
+        "SELECT id_localizacion FROM localizacion WHERE id_localizacion::text = lower($1) OR lower(nombre) = lower($1) \
+         ORDER BY (id_localizacion::text = lower($1)) DESC, created_at LIMIT 1",
     )
     .bind(name_or_id.trim())
     .fetch_optional(pool)
@@ -116,6 +116,34 @@ pub async fn assign(pool: &PgPool, email: &str, location: &str) -> Result<(), Ad
     )
     .bind(id_usuario)
     .bind(id_localizacion)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Removes a user from a location; returns whether they were assigned to it. Their devices'
+/// next pull deletes the location's rows from their replicas.
+pub async fn unassign(pool: &PgPool, email: &str, location: &str) -> Result<bool, AdminError> {
+    let id_usuario = user_id(pool, email).await?;
+    let id_localizacion = location_id(pool, location).await?;
+    let removed = sqlx::query("DELETE FROM usuarios_localizacion WHERE id_usuario = $1 AND id_localizacion = $2")
+        .bind(id_usuario)
+        .bind(id_localizacion)
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(removed > 0)
+}
+
+/// Sets a location's negative-stock policy (`location.policy` for operators).
+pub async fn set_location_policy(pool: &PgPool, location: &str, policy: NegativeStockPolicy) -> Result<(), AdminError> {
+    let id_localizacion = location_id(pool, location).await?;
+    sqlx::query(
+        "INSERT INTO localizacion_politicas (id_localizacion, stock_negativo) VALUES ($1, $2) \
+         ON CONFLICT (id_localizacion) DO UPDATE SET stock_negativo = EXCLUDED.stock_negativo",
+    )
+    .bind(id_localizacion)
+    .bind(policy.as_str())
     .execute(pool)
     .await?;
     Ok(())

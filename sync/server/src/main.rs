@@ -47,6 +47,14 @@ enum Command {
         #[arg(long)]
         location: String,
     },
+    /// Removes a user from a location.
+    Unassign {
+        #[arg(long)]
+        email: String,
+        /// Location name or id.
+        #[arg(long)]
+        location: String,
+    },
     /// Loads a demo workshop network (or a large data set for benchmarks).
     DemoData {
         #[arg(long, default_value_t = 300)]
@@ -111,6 +119,15 @@ enum LocationCommand {
         address: Option<String>,
         #[arg(long)]
         phone: Option<String>,
+    },
+    /// Sets whether stock may go below zero at a location.
+    Policy {
+        /// Location name or id.
+        #[arg(long)]
+        location: String,
+        /// allow (the movement applies and is flagged) or reject (refused with insufficient_stock).
+        #[arg(long, value_parser = ["allow", "reject"])]
+        negative_stock: String,
     },
 }
 
@@ -192,10 +209,25 @@ async fn run(cli: &Cli, url: &str) -> anyhow::Result<()> {
             let id = admin::add_location(&pool, name, address.as_deref(), phone.as_deref()).await?;
             println!("{id}");
         }
+        Command::Location(LocationCommand::Policy { location, negative_stock }) => {
+            let policy = taller_domain::stock::NegativeStockPolicy::parse(negative_stock)
+                .with_context(|| format!("--negative-stock {negative_stock}: allow or reject"))?;
+            let pool = ready_pool(url).await?;
+            admin::set_location_policy(&pool, location, policy).await?;
+            println!("negative stock at {location}: {}", policy.as_str());
+        }
         Command::Assign { email, location } => {
             let pool = ready_pool(url).await?;
             admin::assign(&pool, email, location).await?;
             println!("assigned {email} to {location}");
+        }
+        Command::Unassign { email, location } => {
+            let pool = ready_pool(url).await?;
+            if admin::unassign(&pool, email, location).await? {
+                println!("unassigned {email} from {location}");
+            } else {
+                println!("{email} was not assigned to {location}");
+            }
         }
         Command::DemoData { parts, locations } => {
             let pool = ready_pool(url).await?;

@@ -1,9 +1,14 @@
-//! `taller-faultproxy`: the fault proxy as a process, for benchmarks (slow link, periodic disconnects).
+//! `taller-faultproxy`: the fault proxy as a process, so that anyone can put a faulty link in
+//! front of a real server (benchmarks, manual tests). Every fault of the library is here.
 //!
 //! ```text
 //! taller-faultproxy --listen 127.0.0.1:PORT --upstream 127.0.0.1:PORT \
+//!     [--refuse] [--drop-request-probability P] [--drop-response-probability P] \
+//!     [--duplicate-request-probability P] [--cut-response-after-bytes N] [--seed N] \
 //!     [--bandwidth-bytes-per-sec N] [--delay-ms N] [--cut-every-secs N]
 //! ```
+//!
+//! Probabilities are decided per connection from `--seed` (the same seed, the same decisions).
 //!
 //! Prints `listening on ADDR` on stdout once ready (useful with `--listen 127.0.0.1:0`), logs to stderr
 //! (`RUST_LOG`, default `info`), runs until Ctrl-C or SIGTERM, then logs its counters.
@@ -20,7 +25,7 @@ use taller_faultproxy::{FaultProxy, Faults};
 #[command(
     name = "taller-faultproxy",
     version,
-    about = "TCP proxy that injects network faults (slow link, latency, periodic cuts)"
+    about = "TCP proxy that injects network faults (refused, dropped, duplicated or cut traffic, latency, slow link, periodic cuts)"
 )]
 struct Args {
     /// Address to listen on; port 0 picks a free port (printed on stdout).
@@ -38,6 +43,37 @@ struct Args {
     /// Reset every live connection this often.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     cut_every_secs: Option<u64>,
+    /// Accept every connection and reset it at once; the upstream never hears of it.
+    #[arg(long)]
+    refuse: bool,
+    /// Probability (0 to 1) that a connection is reset when its request arrives, before the
+    /// upstream sees it.
+    #[arg(long, value_parser = probability, default_value_t = 0.0)]
+    drop_request_probability: f64,
+    /// Probability (0 to 1) that the request reaches the upstream but the connection is reset
+    /// when the answer starts, so the client hears nothing.
+    #[arg(long, value_parser = probability, default_value_t = 0.0)]
+    drop_response_probability: f64,
+    /// Probability (0 to 1) that the request is also sent on a second upstream connection
+    /// (whose answer is discarded).
+    #[arg(long, value_parser = probability, default_value_t = 0.0)]
+    duplicate_request_probability: f64,
+    /// Forward at most this many response bytes per connection, then close it.
+    #[arg(long)]
+    cut_response_after_bytes: Option<u64>,
+    /// Seed of the per-connection decisions.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+/// A probability given on the command line: a number from 0 to 1.
+fn probability(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|_| format!("{text:?} is not a number"))?;
+    if (0.0..=1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not between 0 and 1"))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,9 +105,14 @@ async fn run(args: Args) -> Result<(), CliError> {
         .await
         .map_err(|source| CliError::Listen { addr: args.listen, source })?;
     proxy.set(Faults {
-        bandwidth_bytes_per_sec: args.bandwidth_bytes_per_sec,
+        refuse: args.refuse,
+        drop_request_probability: args.drop_request_probability,
+        drop_response_probability: args.drop_response_probability,
+        cut_response_after_bytes: args.cut_response_after_bytes,
         delay: args.delay_ms.map(Duration::from_millis),
-        ..Faults::default()
+        duplicate_request_probability: args.duplicate_request_probability,
+        bandwidth_bytes_per_sec: args.bandwidth_bytes_per_sec,
+        seed: args.seed,
     });
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "listening on {}", proxy.addr()).and_then(|()| stdout.flush()).map_err(CliError::Stdout)?;

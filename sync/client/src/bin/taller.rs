@@ -2,13 +2,18 @@
 //! client library. Exit codes: 0 done, 1 refused or failed (with the error's code and
 //! message), 2 usage.
 
+// Beside this file, not in `src/bin/` (where Cargo would take it for a binary of its own).
+#[path = "taller/output.rs"]
+mod output;
+
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use output::{fail, Failure};
 use serde_json::{json, Map, Value};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use taller_client::{queries, sync::lock, Client, ClientError};
+use taller_client::{queries, sync::lock, Client};
 use taller_protocol::mutations::*;
 use uuid::Uuid;
 
@@ -91,6 +96,55 @@ enum Command {
     Technicians {
         #[arg(long)]
         location: String,
+    },
+    /// Accounts and their locations (users.manage).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Location settings (users.manage).
+    #[command(subcommand)]
+    Location(LocationCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Approves an account waiting for approval.
+    Approve {
+        /// Email or id.
+        #[arg(long)]
+        email: String,
+    },
+    /// Rejects an account (its sessions end).
+    Reject {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Assigns a user to a location.
+    Assign {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        location: String,
+    },
+    /// Removes a user from a location.
+    Unassign {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        location: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum LocationCommand {
+    /// Whether stock may go below zero at a location.
+    Policy {
+        #[arg(long)]
+        location: String,
+        /// allow (the movement applies and is flagged) or reject (refused with insufficient_stock).
+        #[arg(long, value_parser = ["allow", "reject"])]
+        negative_stock: String,
     },
 }
 
@@ -330,122 +384,31 @@ fn main() -> ExitCode {
     let json = cli.json;
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err((code, message)) => {
-            if json {
-                println!("{}", json!({"ok": false, "code": code, "message": message}));
-            } else {
-                eprintln!("error [{code}]: {message}");
-            }
-            ExitCode::FAILURE
-        }
+        Err(failure) => failure.report(json),
     }
-}
-
-type Failure = (String, String);
-
-fn fail(client: Option<&Client>, error: ClientError) -> Failure {
-    let lang = client.map(Client::lang).unwrap_or_default();
-    (error.code().to_owned(), error.message(lang))
 }
 
 fn read_password(from_stdin: bool) -> Result<String, Failure> {
     if !from_stdin {
-        return Err(("usage".into(), "pass the password on standard input with --password-stdin".into()));
+        return Err(Failure::usage("pass the password on standard input with --password-stdin"));
     }
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|error| ("io".to_owned(), error.to_string()))?;
+    std::io::stdin().read_to_string(&mut text).map_err(|error| Failure::refused("io", error.to_string()))?;
     Ok(text.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-fn print_rows(json: bool, rows: &[Map<String, Value>]) {
-    if json {
-        println!("{}", Value::Array(rows.iter().cloned().map(Value::Object).collect()));
-        return;
-    }
-    for row in rows {
-        println!("{}", text_line(row));
-    }
-}
-
-fn text_line(row: &Map<String, Value>) -> String {
-    let line: Vec<String> = row
-        .iter()
-        .filter(|(key, _)| !key.starts_with("id_") || row.len() <= 3)
-        .map(|(key, value)| match value {
-            Value::String(text) => format!("{key}={text}"),
-            other => format!("{key}={other}"),
-        })
-        .collect();
-    line.join("  ")
-}
-
-/// Prints rows as they come, as [`print_rows`] prints a list (one JSON array, or a line each).
-struct RowPrinter {
-    json: bool,
-    rows: u64,
-    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
-}
-
-impl RowPrinter {
-    fn new(json: bool) -> RowPrinter {
-        RowPrinter { json, rows: 0, out: std::io::BufWriter::new(std::io::stdout().lock()) }
-    }
-
-    fn row(&mut self, row: &Map<String, Value>) -> taller_client::error::Result<()> {
-        use std::io::Write;
-        let written = if self.json {
-            let separator = if self.rows == 0 { "[" } else { "," };
-            write!(self.out, "{separator}")
-                .and_then(|()| serde_json::to_writer(&mut self.out, row).map_err(std::io::Error::from))
-        } else {
-            writeln!(self.out, "{}", text_line(row))
-        };
-        self.rows += 1;
-        written.map_err(|error| taller_client::error::ClientError::Invalid(format!("writing the output: {error}")))
-    }
-
-    fn finish(mut self) -> taller_client::error::Result<()> {
-        use std::io::Write;
-        let written =
-            if self.json { writeln!(self.out, "{}", if self.rows == 0 { "[]" } else { "]" }) } else { Ok(()) };
-        written
-            .and_then(|()| self.out.flush())
-            .map_err(|error| taller_client::error::ClientError::Invalid(format!("writing the output: {error}")))
-    }
-}
-
-fn print_value(json: bool, value: &Value) {
-    if json {
-        println!("{value}");
-    } else {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
-    }
-}
-
-/// Runs a local action and says it is queued.
+/// Runs a local action (dated `at` when given, now otherwise) and says it is queued.
 fn act(client: &Client, json: bool, mutation: Mutation) -> Result<(), Failure> {
-    let queued = client.act(&mutation).map_err(|error| fail(Some(client), error))?;
-    let pending = client.status().map(|status| status.pending).unwrap_or_default();
-    if json {
-        println!(
-            "{}",
-            json!({"ok": true, "queued": true, "id": queued.id, "seq": queued.seq, "name": queued.name, "result": queued.result, "pending": pending})
-        );
-    } else {
-        let text = match client.lang() {
-            taller_domain::Lang::Es => {
-                format!("Guardado en este equipo; se enviará al sincronizar ({pending} pendientes).")
-            }
-            taller_domain::Lang::En => {
-                format!("Saved on this computer; it will be sent at the next sync ({pending} pending).")
-            }
-        };
-        println!("{} {text}", queued.name);
-        if !queued.result.is_null() {
-            println!("{}", queued.result);
-        }
+    act_at(client, json, mutation, None)
+}
+
+fn act_at(client: &Client, json: bool, mutation: Mutation, at: Option<DateTime<Utc>>) -> Result<(), Failure> {
+    let queued = match at {
+        Some(at) => client.act_at(&mutation, at),
+        None => client.act(&mutation),
     }
-    Ok(())
+    .map_err(|error| fail(Some(client), error))?;
+    output::queued(client, json, &queued)
 }
 
 fn with_conn<T>(
@@ -459,27 +422,30 @@ fn with_conn<T>(
 
 /// `REF:QTY` line arguments against a request's lines.
 fn line_quantities(client: &Client, request: Uuid, lines: &[String]) -> Result<Vec<LineQuantity>, Failure> {
-    let detail = with_conn(client, |conn| queries::request_detail(conn, &request.to_string()))?;
-    let known = detail.get("lineas").and_then(Value::as_array).cloned().unwrap_or_default();
-    lines
+    // A malformed argument is a usage mistake whatever the replica holds: checked first.
+    let parsed: Vec<(&str, i32)> = lines
         .iter()
         .map(|line| {
             let (reference, qty) =
-                line.rsplit_once(':').ok_or_else(|| ("usage".to_owned(), format!("{line}: expected REF:QTY")))?;
-            let cantidad: i32 = qty
-                .trim()
-                .parse()
-                .map_err(|_| ("usage".to_owned(), format!("{line}: the quantity is not a number")))?;
+                line.rsplit_once(':').ok_or_else(|| Failure::usage(format!("{line}: expected REF:QTY")))?;
+            let cantidad: i32 =
+                qty.trim().parse().map_err(|_| Failure::usage(format!("{line}: the quantity is not a number")))?;
+            Ok((reference.trim(), cantidad))
+        })
+        .collect::<Result<_, Failure>>()?;
+    let detail = with_conn(client, |conn| queries::request_detail(conn, &request.to_string()))?;
+    let known = detail.get("lineas").and_then(Value::as_array).cloned().unwrap_or_default();
+    parsed
+        .into_iter()
+        .map(|(reference, cantidad)| {
             let id = known
                 .iter()
                 .find(|l| {
-                    l.get("referencia")
-                        .and_then(Value::as_str)
-                        .is_some_and(|r| r.eq_ignore_ascii_case(reference.trim()))
+                    l.get("referencia").and_then(Value::as_str).is_some_and(|r| r.eq_ignore_ascii_case(reference))
                 })
                 .and_then(|l| l.get("id_detalle").and_then(Value::as_str))
                 .and_then(|id| id.parse().ok())
-                .ok_or_else(|| ("invalid_input".to_owned(), format!("the request has no line for {reference}")))?;
+                .ok_or_else(|| Failure::refused("invalid_input", format!("the request has no line for {reference}")))?;
             Ok(LineQuantity { id_detalle: id, cantidad })
         })
         .collect()
@@ -500,25 +466,41 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Connect { server } => {
             client_ref.connect(&server).map_err(|error| fail(None, error))?;
-            print_value(json, &json!({"ok": true, "server": server}));
+            output::value(json, &json!({"ok": true, "server": server}))?;
         }
         Command::Lang { lang } => {
             client_ref.set_lang(&lang).map_err(|error| fail(None, error))?;
-            print_value(json, &json!({"ok": true, "lang": client_ref.lang().as_str()}));
+            output::value(json, &json!({"ok": true, "lang": client_ref.lang().as_str()}))?;
         }
         Command::Login { email, password_stdin } => {
             let password = read_password(password_stdin)?;
-            let profile = client_ref.login(&email, &password).await.map_err(|error| fail(None, error))?;
-            print_value(json, &json!({"ok": true, "user": profile}));
+            let signed_in = client_ref.sign_in(&email, &password).await.map_err(|error| fail(None, error))?;
+            output::value(
+                json,
+                &json!({"ok": true, "user": signed_in.user, "sent": signed_in.sent, "pending": signed_in.pending,
+                        "send_error": signed_in.send_error}),
+            )?;
         }
         Command::Unlock { email, password_stdin } => {
             let password = read_password(password_stdin)?;
             client_ref.unlock(&email, &password).map_err(|error| fail(None, error))?;
-            print_value(json, &json!({"ok": true, "user": email}));
+            let status = client_ref.status().map_err(|error| fail(Some(client_ref), error))?;
+            output::value(
+                json,
+                &json!({"ok": true, "user": email, "signed_in": status.signed_in, "pending": status.pending}),
+            )?;
         }
         Command::Logout => {
-            client_ref.logout().map_err(|error| fail(None, error))?;
-            print_value(json, &json!({"ok": true}));
+            let signed_out = client_ref.logout().map_err(|error| fail(None, error))?;
+            let message = signed_out.message(client_ref.lang());
+            if json {
+                output::line(
+                    &json!({"ok": true, "user": signed_out.user, "pending": signed_out.pending, "message": message})
+                        .to_string(),
+                )?;
+            } else {
+                output::line(&message)?;
+            }
         }
         Command::Sync { once, limit } => {
             let show_progress = !json;
@@ -529,44 +511,56 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             let mut total = taller_client::sync::SyncReport::default();
             loop {
-                let report = client_ref.sync(limit, &progress).await.map_err(|error| fail(Some(client_ref), error))?;
-                total.pushed += report.pushed;
-                total.applied += report.applied;
-                total.rejected += report.rejected;
-                total.pages += report.pages;
-                total.rows += report.rows;
-                total.deltas += report.deltas;
+                let report = match client_ref.sync(limit, &progress).await {
+                    Ok(report) => report,
+                    Err(error) => {
+                        let status = client_ref.status().ok().and_then(|status| serde_json::to_value(status).ok());
+                        return Err(match fail(Some(client_ref), error) {
+                            Failure::Refused { code, message, .. } => Failure::Refused {
+                                code,
+                                message,
+                                details: status.map(|status| Map::from_iter([("status".to_owned(), status)])),
+                            },
+                            other => other,
+                        });
+                    }
+                };
+                total.add(&report);
                 let pending = client_ref.status().map(|s| s.pending).unwrap_or_default();
                 if once || pending == 0 {
                     break;
                 }
             }
             let status = client_ref.status().map_err(|error| fail(Some(client_ref), error))?;
-            print_value(json, &json!({"ok": true, "report": total, "status": status}));
+            output::value(json, &json!({"ok": true, "report": total, "status": status}))?;
         }
         Command::Status => {
             let status = client_ref.status().map_err(|error| fail(Some(client_ref), error))?;
-            print_value(json, &serde_json::to_value(status).unwrap_or_default());
+            output::value(json, &serde_json::to_value(status).unwrap_or_default())?;
         }
         Command::Checksum { compare } => {
             let local = client_ref.checksums().map_err(|error| fail(Some(client_ref), error))?;
-            if compare {
-                let server = client_ref.server_checksums().await.map_err(|error| fail(Some(client_ref), error))?;
-                let differing: Vec<&String> = local
-                    .iter()
-                    .filter(|(table, sum)| server.tables.get(*table) != Some(*sum))
-                    .map(|(table, _)| table)
-                    .collect();
-                print_value(
-                    json,
-                    &json!({"ok": differing.is_empty(), "differing": differing, "replica": local, "server": server.tables}),
-                );
-                if !differing.is_empty() {
-                    return Err(("checksum_mismatch".into(), format!("tables differ from the server: {differing:?}")));
-                }
-            } else {
-                print_value(json, &serde_json::to_value(local).unwrap_or_default());
+            if !compare {
+                return output::value(json, &serde_json::to_value(local).unwrap_or_default());
             }
+            let server = client_ref.server_checksums().await.map_err(|error| fail(Some(client_ref), error))?;
+            let differing: Vec<&String> = local
+                .iter()
+                .filter(|(table, sum)| server.tables.get(*table) != Some(*sum))
+                .map(|(table, _)| table)
+                .collect();
+            let comparison = json!({"differing": differing, "replica": local, "server": server.tables});
+            if !differing.is_empty() {
+                // One document either way: the failure carries the comparison.
+                return Err(Failure::Refused {
+                    code: "checksum_mismatch".into(),
+                    message: format!("tables differ from the server: {differing:?}"),
+                    details: comparison.as_object().cloned(),
+                });
+            }
+            let mut document = Map::from_iter([("ok".to_owned(), Value::Bool(true))]);
+            document.extend(comparison.as_object().cloned().unwrap_or_default());
+            output::value(json, &Value::Object(document))?;
         }
         command => data_command(client_ref, json, command).await?,
     }
@@ -577,11 +571,11 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
     let me = client.user_id().map_err(|error| fail(Some(client), error))?;
     match command {
         Command::Parts(PartsCommand::List { search, limit }) => {
-            print_rows(json, &with_conn(client, |c| queries::parts(c, search.as_deref(), limit))?);
+            output::rows(json, &with_conn(client, |c| queries::parts(c, search.as_deref(), limit))?)?;
         }
         Command::Parts(PartsCommand::Show { reference }) => {
             let detail = with_conn(client, |c| queries::part_detail(c, queries::part_id(c, &reference)?))?;
-            print_value(json, &Value::Object(detail));
+            output::value(json, &Value::Object(detail))?;
         }
         Command::Parts(PartsCommand::Add { reference, name, tipo, brand, description }) => act(
             client,
@@ -598,6 +592,9 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             }),
         )?,
         Command::Parts(PartsCommand::Edit { reference, new_reference, name, tipo, brand, description }) => {
+            if [&new_reference, &name, &tipo, &brand, &description].iter().all(|field| field.is_none()) {
+                return Err(Failure::usage("name at least one field to edit (--name, --type, ...)"));
+            }
             let (id, current) = with_conn(client, |c| {
                 let id = queries::part_id(c, &reference)?;
                 Ok((id, queries::part_detail(c, id)?))
@@ -612,9 +609,6 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             .into_iter()
             .flatten()
             .collect();
-            if edits.is_empty() {
-                return Err(("usage".into(), "name at least one field to edit (--name, --type, ...)".into()));
-            }
             act(client, json, Mutation::PartEdit(PartEdit { id_repuesto: id, edits }))?;
         }
         Command::Parts(PartsCommand::Discontinue { reference, undo }) => {
@@ -623,12 +617,12 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
         }
         Command::Stock(StockCommand::List { location, low }) => {
             // Streamed: every location of a big network is a million rows.
+            let mut out = output::RowPrinter::new(json);
             with_conn(client, |c| {
                 let location = location.as_deref().map(|l| queries::location_id(c, l)).transpose()?;
-                let mut out = RowPrinter::new(json);
-                queries::each_stock(c, location, low, |row| out.row(&row))?;
-                out.finish()
+                queries::each_stock(c, location, low, |row| out.library_row(&row))
             })?;
+            out.finish()?;
         }
         Command::Stock(StockCommand::Adjust { location, reference, delta, reason }) => {
             let (loc, part) =
@@ -645,6 +639,9 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             )?;
         }
         Command::Stock(StockCommand::Set { location, reference, min, position }) => {
+            if min.is_none() && position.is_none() {
+                return Err(Failure::usage("give --min and/or --position"));
+            }
             let (loc, part, current) = with_conn(client, |c| {
                 let loc = queries::location_id(c, &location)?;
                 let part = queries::part_id(c, &reference)?;
@@ -672,9 +669,6 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
                     new: json!(position),
                 });
             }
-            if edits.is_empty() {
-                return Err(("usage".into(), "give --min and/or --position".into()));
-            }
             act(
                 client,
                 json,
@@ -683,9 +677,9 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
         }
         Command::Move(args) => {
             let concepto: taller_domain::Concepto =
-                args.concept.parse().map_err(|_| ("usage".to_owned(), format!("unknown concept {}", args.concept)))?;
+                args.concept.parse().map_err(|_| Failure::usage(format!("unknown concept {}", args.concept)))?;
             let tipo: taller_domain::TipoMovimiento = match &args.tipo {
-                Some(tipo) => tipo.parse().map_err(|_| ("usage".to_owned(), format!("unknown type {tipo}")))?,
+                Some(tipo) => tipo.parse().map_err(|_| Failure::usage(format!("unknown type {tipo}")))?,
                 None => concepto.allowed_tipos()[0],
             };
             let (loc, part, technician) = with_conn(client, |c| {
@@ -705,16 +699,7 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
                 cantidad: args.qty,
                 numero_orden: args.order,
             });
-            match args.at {
-                Some(at) => {
-                    let queued = client.act_at(&mutation, at).map_err(|error| fail(Some(client), error))?;
-                    print_value(
-                        json,
-                        &json!({"ok": true, "queued": true, "id": queued.id, "seq": queued.seq, "name": queued.name}),
-                    );
-                }
-                None => act(client, json, mutation)?,
-            }
+            act_at(client, json, mutation, args.at)?;
         }
         Command::Cart(CartCommand::Add { location, reference, qty }) => {
             let (loc, part) =
@@ -736,7 +721,7 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
         Command::Cart(CartCommand::Remove { id }) => {
             act(client, json, Mutation::CartRemove(CartRemove { id_item_carrito: id }))?
         }
-        Command::Cart(CartCommand::List) => print_rows(json, &with_conn(client, |c| queries::cart(c, me))?),
+        Command::Cart(CartCommand::List) => output::rows(json, &with_conn(client, |c| queries::cart(c, me))?)?,
         Command::Request(RequestCommand::Create { from, to, note }) => {
             let (origen, destino, cart) = with_conn(client, |c| {
                 Ok((queries::location_id(c, &from)?, queries::location_id(c, &to)?, queries::cart(c, me)?))
@@ -792,10 +777,10 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             act(client, json, Mutation::RequestCancel(RequestRef { id_solicitud: id, comentario: comment }))?
         }
         Command::Request(RequestCommand::List { state }) => {
-            print_rows(json, &with_conn(client, |c| queries::requests(c, state.as_deref()))?)
+            output::rows(json, &with_conn(client, |c| queries::requests(c, state.as_deref()))?)?
         }
         Command::Request(RequestCommand::Show { id }) => {
-            print_value(json, &Value::Object(with_conn(client, |c| queries::request_detail(c, &id.to_string()))?))
+            output::value(json, &Value::Object(with_conn(client, |c| queries::request_detail(c, &id.to_string()))?))?
         }
         Command::Count(CountCommand::Start { location }) => {
             let loc = with_conn(client, |c| queries::location_id(c, &location))?;
@@ -828,7 +813,7 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             act(client, json, Mutation::CountClose(CountClose { id_conteo: id }))?
         }
         Command::Count(CountCommand::Show { id }) => {
-            print_value(json, &Value::Object(with_conn(client, |c| queries::count_detail(c, &id.to_string()))?))
+            output::value(json, &Value::Object(with_conn(client, |c| queries::count_detail(c, &id.to_string()))?))?
         }
         Command::Warranty(WarrantyCommand::Create {
             location,
@@ -873,16 +858,44 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             json,
             Mutation::WarrantyReject(WarrantyResolve { id_garantia: id, comentarios_resolucion: Some(comment) }),
         )?,
-        Command::Warranty(WarrantyCommand::List) => print_rows(json, &with_conn(client, queries::warranties)?),
+        Command::Warranty(WarrantyCommand::List) => output::rows(json, &with_conn(client, queries::warranties)?)?,
         Command::Notifications { read: Some(id) } => {
             act(client, json, Mutation::NotificationRead(NotificationRead { id_notificacion: id }))?
         }
         Command::Notifications { read: None } => {
-            print_rows(json, &with_conn(client, |c| queries::notifications(c, me))?)
+            output::rows(json, &with_conn(client, |c| queries::notifications(c, me))?)?
         }
-        Command::Conflicts => print_rows(json, &with_conn(client, |c| queries::conflicts(c, me))?),
+        Command::Conflicts => output::rows(json, &with_conn(client, |c| queries::conflicts(c, me))?)?,
         Command::Technicians { location } => {
-            print_rows(json, &with_conn(client, |c| queries::technicians(c, queries::location_id(c, &location)?))?)
+            output::rows(json, &with_conn(client, |c| queries::technicians(c, queries::location_id(c, &location)?))?)?
+        }
+        Command::User(command) => {
+            let mutation = with_conn(client, |c| {
+                Ok(match command {
+                    UserCommand::Approve { email } => {
+                        Mutation::UserApprove(UserRef { id_usuario: queries::user_id(c, &email)? })
+                    }
+                    UserCommand::Reject { email, reason } => Mutation::UserReject(UserReject {
+                        id_usuario: queries::user_id(c, &email)?,
+                        motivo_rechazo: reason,
+                    }),
+                    UserCommand::Assign { email, location } => Mutation::UserAssign(UserLocation {
+                        id_usuario: queries::user_id(c, &email)?,
+                        id_localizacion: queries::location_id(c, &location)?,
+                    }),
+                    UserCommand::Unassign { email, location } => Mutation::UserUnassign(UserLocation {
+                        id_usuario: queries::user_id(c, &email)?,
+                        id_localizacion: queries::location_id(c, &location)?,
+                    }),
+                })
+            })?;
+            act(client, json, mutation)?;
+        }
+        Command::Location(LocationCommand::Policy { location, negative_stock }) => {
+            let stock_negativo = taller_domain::stock::NegativeStockPolicy::parse(&negative_stock)
+                .ok_or_else(|| Failure::usage(format!("--negative-stock {negative_stock}: allow or reject")))?;
+            let id_localizacion = with_conn(client, |c| queries::location_id(c, &location))?;
+            act(client, json, Mutation::LocationPolicy(LocationPolicy { id_localizacion, stock_negativo }))?;
         }
         Command::Connect { .. }
         | Command::Login { .. }

@@ -1,7 +1,7 @@
 //! The `taller` CLI as a script would use it: JSON output, exit codes, offline queueing.
 
 use crate::harness::Net;
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
@@ -14,26 +14,57 @@ impl Cli {
         Cli { dir: tempfile::Builder::new().prefix("taller-cli-").tempdir().expect("dir") }
     }
 
-    /// Runs `taller --data-dir D --json ARGS`, returning (exit code, parsed stdout).
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> (i32, Value) {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_taller"))
-            .arg("--data-dir")
-            .arg(self.dir.path())
-            .arg("--json")
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn taller");
+    fn command(&self, json: bool, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_taller"));
+        command.arg("--data-dir").arg(self.dir.path());
+        if json {
+            command.arg("--json");
+        }
+        command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        command
+    }
+
+    /// Runs `taller --data-dir D [--json] ARGS`: (exit code, stdout, stderr).
+    fn output(&self, json: bool, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+        let mut child = self.command(json, args).spawn().expect("spawn taller");
         if let Some(text) = stdin {
             child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
         }
         drop(child.stdin.take());
         let output = child.wait_with_output().expect("wait");
-        let stdout = String::from_utf8_lossy(&output.stdout);
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Runs `taller --data-dir D --json ARGS`, returning (exit code, parsed stdout).
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> (i32, Value) {
+        let (code, stdout, _) = self.output(true, args, stdin);
         let value = stdout.lines().last().and_then(|line| serde_json::from_str(line).ok()).unwrap_or(Value::Null);
-        (output.status.code().unwrap_or(-1), value)
+        (code, value)
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> Value {
+        let (code, out) = self.run(args, stdin);
+        assert_eq!(code, 0, "taller {args:?}: {out}");
+        out
+    }
+
+    /// A workstation connected to the server and signed in as `email`, synced once.
+    fn signed_in(net: &Net, email: &str) -> Cli {
+        let cli = Cli::new();
+        cli.ok(&["connect", "--server", &net.server.base], None);
+        cli.ok(&["login", "--email", email, "--password-stdin"], Some(taller_server::demo::DEMO_PASSWORD));
+        cli.ok(&["sync"], None);
+        cli
+    }
+
+    fn replica(&self) -> rusqlite::Connection {
+        let users = self.dir.path().join("users");
+        let user = std::fs::read_dir(&users).expect("users").next().expect("a user").expect("entry");
+        rusqlite::Connection::open(user.path().join("replica.sqlite3")).expect("replica")
     }
 }
 
@@ -103,4 +134,240 @@ async fn the_cli_signs_in_syncs_acts_offline_and_compares_checksums() {
     let (code, out) = cli.run(&["stock", "list"], None);
     assert_eq!(code, 1);
     assert_eq!(out["code"], "not_signed_in");
+}
+
+/// Usage mistakes exit 2 (as the README says), before anything is looked up; refusals exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_mistakes_exit_2_and_refusals_exit_1() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let reference = net.parts[0].1.as_str();
+    let request = uuid::Uuid::now_v7().to_string();
+    for args in [
+        vec!["move", "--location", "Taller Norte", "--ref", reference, "--concept", "bogus", "--qty", "1"],
+        vec![
+            "move",
+            "--location",
+            "Taller Norte",
+            "--ref",
+            reference,
+            "--concept",
+            "salida",
+            "--type",
+            "x",
+            "--qty",
+            "1",
+        ],
+        vec!["login", "--email", "tecnico.norte@taller.test"],
+        vec!["unlock", "--email", "tecnico.norte@taller.test"],
+        vec!["request", "dispatch", &request, "--line", "nocolon"],
+        vec!["request", "receive", &request, "--line", "REF:many"],
+        vec!["stock", "set", "--location", "Taller Norte", "--ref", reference],
+        vec!["stock", "set", "--location", "Nowhere", "--ref", "NOPE"],
+        vec!["parts", "edit", reference],
+        vec!["location", "policy", "--location", "Taller Norte", "--negative-stock", "sometimes"],
+    ] {
+        let (code, out) = cli.run(&args, Some(""));
+        assert_eq!(code, 2, "taller {args:?}: {out}");
+        if out != Value::Null {
+            assert_eq!(out["code"], "usage", "taller {args:?}: {out}");
+        }
+    }
+    let (code, out) = cli.run(&["stock", "set", "--location", "Nowhere", "--ref", reference, "--min", "2"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "{out}");
+    let (code, out) = cli.run(&["request", "dispatch", &request, "--line", "REF:2"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "{out}");
+}
+
+/// A dated movement says it is queued like any other action (pending count, result), and a
+/// refusal for a location outside the user's scope names the location.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dated_moves_report_like_others_and_refusals_name_the_location() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let reference = net.parts[0].1.as_str();
+    let at = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    let args = ["move", "--location", "Taller Norte", "--ref", reference, "--concept", "salida", "--qty", "1"];
+    let now = cli.ok(&args, None);
+    let mut dated_args = args.to_vec();
+    dated_args.extend(["--at", at.as_str()]);
+    let dated = cli.ok(&dated_args, None);
+    for key in ["ok", "queued", "id", "seq", "name", "result", "pending"] {
+        assert!(now.get(key).is_some() && dated.get(key).is_some(), "{key}: now {now}, dated {dated}");
+    }
+    assert_eq!(dated["pending"], 2);
+    let (code, out) =
+        cli.run(&["move", "--location", "Taller Sur", "--ref", reference, "--concept", "salida", "--qty", "1"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("location_out_of_scope")), "{out}");
+    let message = out["message"].as_str().expect("message");
+    assert!(message.contains("Taller Sur"), "{message}");
+    assert!(!message.contains(&net.locs[2].to_string()), "no raw id: {message}");
+}
+
+/// `checksum --compare --json` prints one JSON document, also when tables differ (then it is
+/// the failure, with the comparison in it, and the exit code is 1).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checksum_compare_prints_one_document_when_tables_differ() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let (code, stdout, _) = cli.output(true, &["checksum", "--compare"], None);
+    assert_eq!(code, 0, "{stdout}");
+    let same: Value = serde_json::from_str(stdout.trim()).expect("one document");
+    assert_eq!((same["ok"].as_bool(), same["differing"].as_array().map(Vec::len)), (Some(true), Some(0)), "{same}");
+    cli.replica()
+        .execute(
+            "UPDATE inventario SET stock_actual = stock_actual + 1 WHERE id_localizacion = ?1",
+            [net.locs[1].to_string()],
+        )
+        .expect("drift");
+    let (code, stdout, _) = cli.output(true, &["checksum", "--compare"], None);
+    assert_eq!(code, 1, "{stdout}");
+    assert_eq!(stdout.trim().lines().count(), 1, "one document: {stdout}");
+    let differs: Value = serde_json::from_str(stdout.trim()).expect("JSON");
+    assert_eq!(differs["ok"], false);
+    assert_eq!(differs["code"], "checksum_mismatch");
+    assert_eq!(differs["differing"], json!(["inventario"]), "{differs}");
+    assert!(differs["replica"]["inventario"].is_object() && differs["server"]["inventario"].is_object());
+}
+
+/// A reader that stops reading (`taller stock list | head`) ends the command quietly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_output_ends_the_command_quietly() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    for (json, args) in [
+        (false, vec!["stock", "list"]),
+        (true, vec!["stock", "list"]),
+        (false, vec!["parts", "list"]),
+        (true, vec!["status"]),
+        (false, vec!["status"]),
+    ] {
+        let mut child = cli.command(json, &args).spawn().expect("spawn");
+        // The reading end is gone before the command writes its first byte.
+        drop(child.stdout.take());
+        drop(child.stdin.take());
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "taller {args:?}: {stderr}");
+        assert!(stderr.is_empty(), "taller {args:?} said: {stderr}");
+    }
+}
+
+/// `taller status` says what the last sync observed of the server, and when, in any later
+/// process: online after a sync that reached it, offline after one that could not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_what_the_last_sync_observed_and_when() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let online = cli.ok(&["status"], None);
+    assert_eq!(online["online"], true, "{online}");
+    let seen_online = online["observed_at"].as_str().expect("when").to_owned();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
+    cli.ok(&["connect", "--server", &format!("http://{dead}")], None);
+    let (code, out) = cli.run(&["sync"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("offline")), "{out}");
+    assert_eq!(out["status"]["online"], false, "the failure carries the status: {out}");
+    let offline = cli.ok(&["status"], None);
+    assert_eq!(offline["online"], false, "{offline}");
+    let seen_offline = offline["observed_at"].as_str().expect("when");
+    let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).expect("RFC 3339");
+    assert!(parse(seen_offline) > parse(&seen_online), "{seen_online} then {seen_offline}");
+    assert_eq!(offline["last_success"], online["last_success"], "the last success is kept");
+}
+
+/// `taller logout` says how many changes wait for the next online sign-in; that sign-in
+/// sends them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_says_what_waits_and_the_next_sign_in_sends_it() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let reference = net.parts[1].1.as_str();
+    let before = net.server_stock(net.locs[1], net.parts[1].0).await;
+    cli.ok(&["move", "--location", "Taller Norte", "--ref", reference, "--concept", "salida", "--qty", "2"], None);
+    let out = cli.ok(&["logout"], None);
+    assert_eq!(out["pending"], 1, "{out}");
+    assert!(out["message"].as_str().is_some_and(|m| m.contains("1 cambio espera")), "{out}");
+    let (code, stdout, _) = cli.output(false, &["logout"], None);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("no queda nada por enviar"), "nobody was signed in any more: {stdout}");
+    let out = cli.ok(
+        &["login", "--email", "tecnico.norte@taller.test", "--password-stdin"],
+        Some(taller_server::demo::DEMO_PASSWORD),
+    );
+    assert_eq!((out["sent"].as_u64(), out["pending"].as_i64()), (Some(1), Some(0)), "{out}");
+    assert_eq!(net.server_stock(net.locs[1], net.parts[1].0).await, before - 2, "sent at sign-in");
+}
+
+/// The documented administration mutations have commands: `user approve | reject | assign |
+/// unassign` and `location policy`, queued like any action and applied by the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administration_commands_queue_their_mutations() {
+    let net = Net::new().await;
+    let register = |email: &'static str| {
+        let base = net.server.base.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("{base}/v1/auth/register"))
+                .header(taller_protocol::PROTOCOL_HEADER, taller_protocol::PROTOCOL_VERSION.to_string())
+                .json(&json!({"nombre_completo": "Persona Nueva", "email": email, "password": "una-clave-larga"}))
+                .send()
+                .await
+                .expect("register");
+            assert_eq!(response.status().as_u16(), 201, "{:?}", response.text().await);
+        }
+    };
+    register("nueva@taller.test").await;
+    register("otra@taller.test").await;
+    let admin = Cli::signed_in(&net, "admin@taller.test");
+    for args in [
+        vec!["user", "approve", "--email", "nueva@taller.test"],
+        vec!["user", "reject", "--email", "otra@taller.test", "--reason", "no trabaja aquí"],
+        vec!["user", "assign", "--email", "nueva@taller.test", "--location", "Taller Sur"],
+        vec!["user", "unassign", "--email", "tecnico.norte@taller.test", "--location", "Taller Norte"],
+        vec!["location", "policy", "--location", "Taller Sur", "--negative-stock", "reject"],
+    ] {
+        let out = admin.ok(&args, None);
+        assert_eq!(out["queued"], true, "taller {args:?}: {out}");
+    }
+    let out = admin.ok(&["sync"], None);
+    assert_eq!((out["report"]["applied"].as_u64(), out["report"]["rejected"].as_u64()), (Some(5), Some(0)), "{out}");
+    let pool = &net.db.pool;
+    let approved = |email: &'static str| async move {
+        sqlx::query_scalar::<_, bool>("SELECT aprobado FROM usuarios WHERE email = $1")
+            .bind(email)
+            .fetch_one(pool)
+            .await
+            .expect("user")
+    };
+    assert!(approved("nueva@taller.test").await);
+    assert!(!approved("otra@taller.test").await);
+    let reason: Option<String> =
+        sqlx::query_scalar("SELECT motivo_rechazo FROM usuarios WHERE email = 'otra@taller.test'")
+            .fetch_one(pool)
+            .await
+            .expect("reason");
+    assert_eq!(reason.as_deref(), Some("no trabaja aquí"));
+    let assignments = |email: &'static str| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT l.nombre FROM usuarios_localizacion ul JOIN usuarios u USING (id_usuario) \
+               JOIN localizacion l USING (id_localizacion) WHERE u.email = $1 ORDER BY l.nombre",
+        )
+        .bind(email)
+        .fetch_all(pool)
+        .await
+        .expect("assignments")
+    };
+    assert_eq!(assignments("nueva@taller.test").await, ["Taller Sur"]);
+    assert!(assignments("tecnico.norte@taller.test").await.is_empty());
+    let policy: String = sqlx::query_scalar(
+        "SELECT p.stock_negativo FROM localizacion_politicas p JOIN localizacion l USING (id_localizacion) \
+          WHERE l.nombre = 'Taller Sur'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("policy");
+    assert_eq!(policy, "reject");
+    let (code, out) = admin.run(&["user", "approve", "--email", "nobody@taller.test"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "{out}");
+    admin.ok(&["checksum", "--compare"], None);
 }

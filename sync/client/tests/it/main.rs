@@ -8,3 +8,4 @@ mod convergence;
 mod crash;
 mod faults;
 mod offline;
+mod sync_loop;

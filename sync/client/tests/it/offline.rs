@@ -136,6 +136,63 @@ async fn a_shared_workstation_keeps_each_users_outbox() {
     assert!(path.join("workstation.json").exists());
 }
 
+/// Who recorded a mutation on the server, if anyone has.
+async fn author(net: &Net, id: Uuid) -> Option<Uuid> {
+    sqlx::query_scalar("SELECT id_usuario FROM sync_mutations WHERE id_mutacion = $1")
+        .bind(id)
+        .fetch_optional(&net.db.pool)
+        .await
+        .expect("query")
+}
+
+/// Switching users on a workstation keeps each user's session: after another user signs in,
+/// the first one unlocks and their pending work syncs with their own authority. An explicit
+/// logout ends the session instead: an unlock after it says that the pending change waits for
+/// the next online sign-in, and that sign-in sends it.
+#[tokio::test]
+async fn switching_users_keeps_each_session_and_a_logout_waits_for_the_next_sign_in() {
+    let net = Net::new().await;
+    let dir = tempfile::Builder::new().prefix("taller-switch-").tempdir().expect("dir");
+    let (loc, part) = (net.locs[1], net.parts[7].0);
+    let norte = Device::login_in(dir, &net.server.base, "tecnico.norte@taller.test").await;
+    norte.sync().await;
+    let norte_id = norte.client.user_id().expect("user");
+    let Device { dir: _dir, mut client } = norte;
+
+    // A switch, not a logout: Bodega signs in on the same workstation.
+    let queued = client.act(&movement(loc, part, norte_id, "salida", "salida", 1)).expect("act");
+    client.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("bodega");
+    client.sync(None, &|_| {}).await.expect("bodega syncs");
+    assert_eq!(author(&net, queued.id).await, None, "Bodega did not push Norte's movement");
+    client.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
+    assert!(client.status().expect("status").signed_in, "Norte's session was kept");
+    let report = client.sync(None, &|_| {}).await.expect("Norte syncs with the kept session");
+    assert_eq!(report.applied, 1);
+    assert_eq!(author(&net, queued.id).await, Some(norte_id), "with Norte's authority");
+
+    // An explicit logout: the pending change waits for the next online sign-in.
+    let queued = client.act(&movement(loc, part, norte_id, "salida", "salida", 1)).expect("act");
+    let signed_out = client.logout().expect("logout");
+    assert_eq!(signed_out.pending, 1);
+    assert!(signed_out.message(taller_domain::Lang::En).contains("1 change waits for the next online sign-in"));
+    client.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("bodega");
+    client.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
+    let status = client.status().expect("status");
+    assert_eq!((status.signed_in, status.pending), (false, 1), "{status:?}");
+    let error = client.sync(None, &|_| {}).await.expect_err("no session after the logout");
+    assert_eq!(error.code(), "not_signed_in");
+    assert!(error.to_string().contains("1 pending change(s) wait for the next online sign-in"), "{error}");
+    assert_eq!(author(&net, queued.id).await, None);
+
+    // The first online sign-in sends it, with Norte's authority.
+    let signed_in =
+        client.sign_in("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("sign in");
+    assert_eq!((signed_in.sent, signed_in.pending, signed_in.send_error), (1, 0, None));
+    assert_eq!(author(&net, queued.id).await, Some(norte_id));
+    client.sync(None, &|_| {}).await.expect("sync");
+    assert_eq!(client.status().expect("status").pending, 0);
+}
+
 /// Work never stops: with the server unreachable, actions commit locally and queue; the next
 /// sync with the server back sends them.
 #[tokio::test]

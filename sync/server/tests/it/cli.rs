@@ -123,6 +123,82 @@ fn serve_starts_its_cluster_answers_and_stops_gracefully() {
     assert!(!postgres_running_in(dir.path()), "the cluster is stopped on exit");
 }
 
+/// `unassign` and `location policy` on a database given by URL: what they change, that they
+/// reach the change feed (capture triggers), and how they refuse what does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unassign_and_location_policy_change_the_database_and_reach_the_feed() {
+    let db = taller_server::testing::TestDb::new().await;
+    taller_server::demo::load(&db.pool, &taller_server::demo::DemoSize { parts: 5, locations: 2 })
+        .await
+        .expect("demo data");
+    let data = tempfile::Builder::new().prefix("taller-cli-").tempdir().expect("temp dir");
+    let with_url = |args: &[&str]| {
+        let mut all = vec!["--database-url", db.url.as_str()];
+        all.extend_from_slice(args);
+        run(data.path(), &all, None)
+    };
+    let assigned = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM usuarios_localizacion ul JOIN usuarios u USING (id_usuario) \
+               JOIN localizacion l USING (id_localizacion) WHERE u.email = 'tecnico.norte@taller.test' AND l.nombre = 'Taller Norte'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("count")
+    };
+    let captured = |table: &'static str| {
+        let pool = db.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sync_changes WHERE tabla = $1")
+                .bind(table)
+                .fetch_one(&pool)
+                .await
+                .expect("count")
+        }
+    };
+    assert_eq!(assigned().await, 1);
+    let changes_before = captured("usuarios_localizacion").await;
+    let (ok, out, err) = with_url(&["unassign", "--email", "Tecnico.Norte@taller.test", "--location", "taller norte"]);
+    assert!(ok, "unassign: {out} {err}");
+    assert!(out.starts_with("unassigned "), "{out}");
+    assert_eq!(assigned().await, 0, "the assignment is gone");
+    assert!(captured("usuarios_localizacion").await > changes_before, "the removal reached the feed");
+    let (ok, out, err) = with_url(&["unassign", "--email", "tecnico.norte@taller.test", "--location", "Taller Norte"]);
+    assert!(ok && out.contains("was not assigned"), "a second unassign says so: {out} {err}");
+    let (ok, _, err) = with_url(&["unassign", "--email", "tecnico.norte@taller.test", "--location", "Nowhere"]);
+    assert!(!ok && err.contains("Nowhere"), "{err}");
+    let (ok, _, err) = with_url(&["unassign", "--email", "nobody@taller.test", "--location", "Taller Norte"]);
+    assert!(!ok && err.contains("nobody@taller.test"), "{err}");
+
+    let policy = || async {
+        sqlx::query_scalar::<_, Option<String>>(
+            "SELECT p.stock_negativo FROM localizacion l LEFT JOIN localizacion_politicas p USING (id_localizacion) \
+              WHERE l.nombre = 'Taller Norte'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("policy")
+    };
+    let changes_before = captured("localizacion_politicas").await;
+    let (ok, out, err) = with_url(&["location", "policy", "--location", "Taller Norte", "--negative-stock", "reject"]);
+    assert!(ok && out.contains("reject"), "location policy: {out} {err}");
+    assert_eq!(policy().await.as_deref(), Some("reject"));
+    assert!(captured("localizacion_politicas").await > changes_before, "the policy reached the feed");
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id_localizacion FROM localizacion WHERE nombre = 'Taller Norte'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("id");
+    let (ok, out, err) = with_url(&["location", "policy", "--location", &id.to_string(), "--negative-stock", "allow"]);
+    assert!(ok, "by id: {out} {err}");
+    assert_eq!(policy().await.as_deref(), Some("allow"));
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let (ok, _, err) = with_url(&["location", "policy", "--location", &unknown, "--negative-stock", "reject"]);
+    assert!(!ok && err.contains(&unknown), "an id that names no location is refused: {err}");
+    let (ok, _, err) = with_url(&["location", "policy", "--location", "Taller Norte", "--negative-stock", "maybe"]);
+    assert!(!ok && err.contains("maybe"), "{err}");
+    assert_eq!(policy().await.as_deref(), Some("allow"), "refused commands changed nothing");
+}
+
 mod reqwest {
     /// A GET with a small runtime, for tests that are otherwise synchronous.
     pub fn blocking_get(url: &str) -> String {

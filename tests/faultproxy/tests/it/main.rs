@@ -389,3 +389,88 @@ async fn binary_cuts_live_connections_periodically() {
     assert!(got.bytes.is_empty() && got.error.is_some() && got.closed(), "expected a reset, got {got:?}");
     assert_eq!(upstream.requests(), 1);
 }
+
+#[tokio::test]
+async fn binary_refuses_connections() {
+    let upstream = Upstream::start(Mode::Http { body_len: 5 }).await;
+    let up = upstream.addr.to_string();
+    let (_child, addr) = spawn_binary(&["--upstream", &up, "--refuse"]).await;
+
+    let got = exchange(addr).await;
+    assert!(got.bytes.is_empty() && got.error.is_some() && got.closed(), "expected a reset, got {got:?}");
+    assert_eq!(upstream.connections(), 0, "the upstream never hears of a refused connection");
+}
+
+#[tokio::test]
+async fn binary_drops_requests() {
+    let upstream = Upstream::start(Mode::Http { body_len: 5 }).await;
+    let up = upstream.addr.to_string();
+    let (_child, addr) = spawn_binary(&["--upstream", &up, "--drop-request-probability", "1"]).await;
+
+    let got = exchange(addr).await;
+    assert!(got.bytes.is_empty() && got.error.is_some() && got.closed(), "expected a reset, got {got:?}");
+    // A request that reached the upstream would be counted before the client's reset arrived.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(upstream.requests(), 0, "the request never reached the upstream");
+}
+
+#[tokio::test]
+async fn binary_drops_responses() {
+    let upstream = Upstream::start(Mode::Http { body_len: 100 }).await;
+    let up = upstream.addr.to_string();
+    let (_child, addr) = spawn_binary(&["--upstream", &up, "--drop-response-probability", "1.0"]).await;
+
+    let got = exchange(addr).await;
+    assert!(got.bytes.is_empty(), "no response byte may reach the client: {got:?}");
+    assert!(got.error.is_some() && got.closed(), "expected a reset, got {got:?}");
+    assert_eq!(upstream.requests(), 1, "the server saw (and answered) the request");
+}
+
+#[tokio::test]
+async fn binary_cuts_responses_after_n_bytes() {
+    let upstream = Upstream::start(Mode::Http { body_len: 1000 }).await;
+    let up = upstream.addr.to_string();
+    let (_child, addr) = spawn_binary(&["--upstream", &up, "--cut-response-after-bytes", "10"]).await;
+
+    let got = exchange(addr).await;
+    assert_eq!(got.bytes, http_response(1000)[..10]);
+    assert_eq!(got.error, None, "a cut response ends with EOF");
+}
+
+#[tokio::test]
+async fn binary_duplicates_requests() {
+    let upstream = Upstream::start(Mode::Http { body_len: 5 }).await;
+    let up = upstream.addr.to_string();
+    let (_child, addr) =
+        spawn_binary(&["--upstream", &up, "--duplicate-request-probability", "1", "--seed", "7"]).await;
+
+    let got = exchange(addr).await;
+    assert_eq!(got.bytes, http_response(5), "the client gets its one answer");
+    eventually("the server sees the request twice", || upstream.requests() == 2).await;
+}
+
+/// The same seed draws the same per-connection decisions in the binary as in the library.
+#[tokio::test]
+async fn binary_probabilities_follow_the_seed() {
+    let upstream = Upstream::start(Mode::Http { body_len: 5 }).await;
+    let up = upstream.addr.to_string();
+    let (_child, addr) = spawn_binary(&["--upstream", &up, "--drop-request-probability", "0.5", "--seed", "42"]).await;
+    let faults = Faults { drop_request_probability: 0.5, seed: 42, ..Faults::default() };
+    for index in 0..16 {
+        let got = exchange(addr).await;
+        let dropped = got.bytes.is_empty();
+        assert_eq!(dropped, faults.decide(index).drop_request, "connection {index}: {got:?}");
+    }
+}
+
+#[tokio::test]
+async fn binary_refuses_a_probability_outside_0_to_1_as_a_usage_error() {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_taller-faultproxy"))
+        .args(["--upstream", "127.0.0.1:9", "--drop-response-probability", "1.5"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "usage error");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not between 0 and 1"), "{stderr}");
+}

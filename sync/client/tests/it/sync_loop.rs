@@ -1,0 +1,256 @@
+//! The sync loop's own guarantees: a refused cursor starts a full sync that keeps the outbox
+//! (contract invariant 12), two syncs of one replica never pass each other, and a push that
+//! fails does not keep the device from receiving everyone else's changes.
+
+use crate::harness::*;
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+use taller_client::sync::{self, lock};
+use taller_client::{Client, ClientError};
+use taller_protocol::mutations::Mutation;
+use uuid::Uuid;
+
+fn adjust(loc: Uuid, part: Uuid, delta: i32) -> Mutation {
+    Mutation::parse(
+        "inventory.adjust",
+        &json!({"id_localizacion": loc, "id_repuesto": part, "delta": delta, "motivo": "llegó pedido"}),
+    )
+    .expect("mutation")
+}
+
+fn set_state(device: &Device, key: &str, value: &str) {
+    let replica = lock(device.client.shared().expect("replica"));
+    replica
+        .conn
+        .execute(
+            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+        .expect("sync_state");
+}
+
+/// The server refuses the stored cursor (and the staged one): the next pull starts over from
+/// nothing, drops what was staged, replaces the replica's server rows whole (a row the server
+/// never had goes, one the replica lost comes back), keeps the pending mutation on top, and
+/// says so in the status; the next sync pushes the pending mutation and the replica converges.
+#[tokio::test]
+async fn a_refused_cursor_starts_a_full_sync_that_keeps_and_then_pushes_the_outbox() {
+    let net = Net::new().await;
+    let (loc, part, other) = (net.locs[1], net.parts[0].0, net.parts[1].0);
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    norte.sync().await;
+    admin.sync().await;
+    let me = norte.client.user_id().expect("user");
+    norte.act(movement(loc, part, me, "salida", "salida", 2));
+    admin.act(adjust(loc, other, 5));
+    admin.sync().await;
+    {
+        let mut replica = lock(norte.client.shared().expect("replica"));
+        // A staged page under a cursor the server will refuse, and a refused stored cursor.
+        sync::stage_raw(&mut replica.conn, Some(r#"[{"table":"repuestos","deletes":["nope"]}]"#), "bad-staged", false)
+            .expect("stage");
+        replica.conn.execute("UPDATE sync_state SET value = 'not-a-cursor' WHERE key = 'cursor'", []).expect("cursor");
+        // Drift no delta from a refused cursor could repair: a row the server never had, and
+        // a server row the replica lost.
+        replica
+            .conn
+            .execute(
+                "INSERT INTO repuestos (id_repuesto, referencia, nombre, descontinuado, created_at) \
+                 VALUES ('ghost', 'GHOST-1', 'Fantasma', 0, '2026-11-01T00:00:00Z')",
+                [],
+            )
+            .expect("ghost");
+        replica
+            .conn
+            .execute("DELETE FROM repuestos WHERE id_repuesto = ?1", [net.parts[5].0.to_string()])
+            .expect("lost");
+    }
+
+    // A pull alone (the pending movement stays pending through the full sync).
+    norte.pull_only().await;
+    let server_part = i64::from(net.server_stock(loc, part).await);
+    assert_eq!(norte.stock(loc, part), server_part - 2, "the pending movement is re-applied on top");
+    assert_eq!(norte.stock(loc, other), i64::from(net.server_stock(loc, other).await), "the admin's change arrived");
+    assert_eq!(norte.client.status().expect("status").pending, 1, "the outbox was kept");
+    assert_eq!(norte.count("SELECT count(*) FROM repuestos WHERE id_repuesto = 'ghost'"), 0, "replaced whole");
+    assert_eq!(norte.count(&format!("SELECT count(*) FROM repuestos WHERE id_repuesto = '{}'", net.parts[5].0)), 1);
+    assert_eq!(norte.count("SELECT count(*) FROM staged_pages"), 0, "the refused delta's pages were dropped");
+    let status = norte.client.status().expect("status");
+    let note = status.last_full_sync.expect("the status says a full sync happened");
+    assert!(note.contains("invalid_cursor") && note.contains("in full"), "{note}");
+
+    // The next sync pushes what the full sync kept.
+    let report = norte.sync().await;
+    assert_eq!((report.pushed, report.applied), (1, 1));
+    assert_eq!(i64::from(net.server_stock(loc, part).await), server_part - 2);
+    assert_eq!(norte.client.status().expect("status").pending, 0);
+    norte.assert_converged("after the full sync").await;
+
+    // Through a whole sync: the report says so too.
+    set_state(&norte, "cursor", "refused-again");
+    norte.act(movement(loc, part, me, "salida", "salida", 1));
+    let report = norte.sync().await;
+    assert!(report.full_sync, "{report:?}");
+    assert_eq!(report.applied, 1);
+    let status = norte.client.status().expect("status");
+    assert_eq!(status.pending, 0);
+    assert_eq!(status.last_error, None, "the sync succeeded");
+    norte.assert_converged("after a sync that started over").await;
+}
+
+/// A gate a pull's progress callback stops at until the test opens it.
+struct Gate {
+    open: Mutex<bool>,
+    opened: Condvar,
+    reached: Mutex<bool>,
+}
+
+impl Gate {
+    fn new() -> Arc<Gate> {
+        Arc::new(Gate { open: Mutex::new(false), opened: Condvar::new(), reached: Mutex::new(false) })
+    }
+
+    fn wait(&self) {
+        *self.reached.lock().expect("gate") = true;
+        let mut open = self.open.lock().expect("gate");
+        while !*open {
+            open = self.opened.wait(open).expect("gate");
+        }
+    }
+
+    fn reached(&self) -> bool {
+        *self.reached.lock().expect("gate")
+    }
+
+    fn open(&self) {
+        *self.open.lock().expect("gate") = true;
+        self.opened.notify_all();
+    }
+}
+
+/// Two syncs of one replica (two clients on one data directory, as the engine and a
+/// `taller sync` are): the first is held in the middle of a long pull; an admin adjusts five
+/// parts; then the second starts. Whatever the order they finish in, the second's success
+/// means the replica has every change committed before it started: the five adjustments,
+/// and a replica equal to the server, in every round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sync_that_succeeds_has_every_change_committed_before_it_started() {
+    let net = Net::new().await;
+    let norte_loc = net.locs[1];
+    let dir = tempfile::Builder::new().prefix("taller-two-syncs-").tempdir().expect("dir");
+    let path = dir.path().to_owned();
+    let first = Device::login_in(dir, &net.server.base, "tecnico.norte@taller.test").await;
+    first.sync().await;
+    let first = Arc::new(first);
+    let second = Arc::new(Client::open(&path).expect("a second client on the same data directory"));
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    admin.sync().await;
+    for round in 0..4 {
+        // A long delta for the first sync: every item of Norte changes on the server.
+        sqlx::query("UPDATE inventario SET posicion = $1 WHERE id_localizacion = $2")
+            .bind(format!("R{round}"))
+            .bind(norte_loc)
+            .execute(&net.db.pool)
+            .await
+            .expect("bulk update");
+        let gate = Gate::new();
+        let pages = Arc::new(AtomicU64::new(0));
+        let running = {
+            let (first, gate, pages) = (first.clone(), gate.clone(), pages.clone());
+            tokio::spawn(async move {
+                first
+                    .client
+                    .sync(Some(2), &move |_| {
+                        // Held at its second page: the first page is staged.
+                        if pages.fetch_add(1, Ordering::SeqCst) == 1 {
+                            gate.wait();
+                        }
+                    })
+                    .await
+            })
+        };
+        while !gate.reached() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Committed while the first sync is in the middle of its delta.
+        let parts: Vec<Uuid> = net.parts.iter().skip(round).take(5).map(|(id, _)| *id).collect();
+        for part in &parts {
+            admin.act(adjust(norte_loc, *part, 3));
+        }
+        admin.sync().await;
+        let expected: Vec<i32> = {
+            let mut stocks = Vec::new();
+            for part in &parts {
+                stocks.push(net.server_stock(norte_loc, *part).await);
+            }
+            stocks
+        };
+        let later = {
+            let second = second.clone();
+            tokio::spawn(async move { second.sync(Some(2), &|_| {}).await })
+        };
+        // The first sync is let go once the second has finished, or has had a while to pass
+        // it: either way the second must not report success without the five changes.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while !later.is_finished() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        gate.open();
+        let earlier = running.await.expect("task");
+        let later = later.await.expect("task");
+        assert!(earlier.is_ok(), "round {round}: the first sync: {earlier:?}");
+        let report = later.unwrap_or_else(|error| panic!("round {round}: the second sync: {error}"));
+        let seen: Vec<i32> =
+            parts.iter().map(|part| i32::try_from(first.stock(norte_loc, *part)).expect("small")).collect();
+        assert_eq!(seen, expected, "round {round}: the second sync ({report:?}) reported success without them");
+        first.assert_converged(&format!("round {round}")).await;
+    }
+}
+
+/// A device whose pushes keep failing (its device id belongs to another user: every push is
+/// refused with `device_mismatch`) still receives the others' changes, with its pending
+/// mutation re-applied on top, and the sync reports the push failure.
+#[tokio::test]
+async fn a_device_whose_push_fails_still_pulls_and_reports_the_failure() {
+    let net = Net::new().await;
+    let (loc, part, other) = (net.locs[1], net.parts[2].0, net.parts[3].0);
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    norte.sync().await;
+    admin.sync().await;
+    let me = norte.client.user_id().expect("user");
+    norte.act(movement(loc, part, me, "salida", "salida", 1));
+    admin.act(adjust(loc, other, 4));
+    admin.sync().await;
+    let admin_device = {
+        let replica = lock(admin.client.shared().expect("replica"));
+        replica.state("device_id").expect("state").expect("the admin's device")
+    };
+    set_state(&norte, "device_id", &admin_device);
+
+    for attempt in 0..2 {
+        let error = norte.client.sync(None, &|_| {}).await.expect_err("the push is refused");
+        assert_eq!(error.code(), "device_mismatch", "attempt {attempt}: {error}");
+        assert!(matches!(error, ClientError::PushFailed(_)), "attempt {attempt}: the pull went on: {error:?}");
+        assert_eq!(
+            norte.stock(loc, other),
+            i64::from(net.server_stock(loc, other).await),
+            "attempt {attempt}: the admin's change arrived"
+        );
+        assert_eq!(
+            norte.stock(loc, part),
+            i64::from(net.server_stock(loc, part).await) - 1,
+            "attempt {attempt}: the pending movement stays on top"
+        );
+        let status = norte.client.status().expect("status");
+        assert_eq!(status.pending, 1);
+        assert!(status.last_error.as_deref().is_some_and(|e| e.contains("device_mismatch")), "{status:?}");
+        assert!(status.online, "the server answered");
+        // Another change while the device keeps failing.
+        admin.act(adjust(loc, other, 1));
+        admin.sync().await;
+    }
+}
