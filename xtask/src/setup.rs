@@ -3,7 +3,9 @@
 //! Everything is in [`CHECKS`]; to need something more (Tauri's Debian packages, the UI's npm
 //! packages, tauri-driver, ...), add a row there, with a new [`Install`] kind if needed.
 
+use std::path::Path;
 use std::process::Command;
+use std::time::SystemTime;
 
 use anyhow::{bail, Result};
 
@@ -30,6 +32,10 @@ pub enum Install {
         /// Extra arguments for `cargo install`.
         args: &'static [&'static str],
     },
+    /// Nothing this machine's package manager has in a usable version: the person is told what to install.
+    Manual(&'static str),
+    /// The npm packages of a folder of the workspace, with `npm ci` (exact versions from its lockfile).
+    NpmCi(&'static str),
 }
 
 /// What the project needs on this machine.
@@ -40,7 +46,19 @@ pub const CHECKS: &[Check] = &[
         probe: probe_nextest,
         install: Install::Cargo { package: "cargo-nextest", args: &["--locked"] },
     },
+    Check {
+        what: "Node.js and npm",
+        probe: probe_node,
+        install: Install::Manual(
+            "Node.js 20.19 or newer (22 LTS is fine) with its npm, on the PATH as `node` and `npm`; \
+             Debian 12's own `nodejs` package is 18, too old for the UI's Vite",
+        ),
+    },
+    Check { what: "UI npm packages (ui/)", probe: probe_ui_packages, install: Install::NpmCi("ui") },
 ];
+
+/// The oldest Node.js the UI's tools run on (Vite 8 and Vitest 4 need 20.19).
+const NODE_MINIMUM: (u32, u32) = (20, 19);
 
 /// Checks everything in [`CHECKS`], one line each, and installs what is missing.
 pub fn setup() -> Result<()> {
@@ -53,7 +71,7 @@ pub fn setup() -> Result<()> {
         .iter()
         .filter_map(|check| match check.install {
             Install::Apt(packages) => Some(packages),
-            Install::Cargo { .. } => None,
+            Install::Cargo { .. } | Install::Manual(_) | Install::NpmCi(_) => None,
         })
         .flatten()
         .copied()
@@ -81,6 +99,24 @@ pub fn setup() -> Result<()> {
                 .args(&apt_packages)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )?;
+    }
+
+    let manual: Vec<String> = missing
+        .iter()
+        .filter_map(|check| match check.install {
+            Install::Manual(what) => Some(format!("{}: install {what}", check.what)),
+            _ => None,
+        })
+        .collect();
+    if !manual.is_empty() {
+        bail!("missing, and not installable from here:\n    {}", manual.join("\n    "));
+    }
+
+    // After the system packages: npm comes with Node.js.
+    for check in &missing {
+        if let Install::NpmCi(dir) = check.install {
+            cmd::run(Command::new("npm").arg("ci").current_dir(cmd::workspace_root().join(dir)))?;
+        }
     }
 
     for check in missing {
@@ -124,4 +160,80 @@ fn probe_nextest() -> Result<String, String> {
     }
     let version = String::from_utf8_lossy(&out.stdout);
     Ok(version.lines().next().unwrap_or_default().trim().to_owned())
+}
+
+fn probe_node() -> Result<String, String> {
+    let node = version_of("node")?;
+    let (major, minor) = parse_node_version(&node).ok_or_else(|| format!("`node --version` said {node:?}"))?;
+    if (major, minor) < NODE_MINIMUM {
+        return Err(format!("node {node} is too old (need {}.{} or newer)", NODE_MINIMUM.0, NODE_MINIMUM.1));
+    }
+    let npm = version_of("npm")?;
+    Ok(format!("node {node}, npm {npm}"))
+}
+
+fn version_of(program: &str) -> Result<String, String> {
+    let out = Command::new(program).arg("--version").output().map_err(|e| format!("could not run `{program}`: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("`{program} --version` failed"));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// `v20.19.2` → (20, 19).
+fn parse_node_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().trim_start_matches('v').split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+fn probe_ui_packages() -> Result<String, String> {
+    let ui = cmd::workspace_root().join("ui");
+    let lock = modified(&ui.join("package-lock.json")).ok_or("ui/package-lock.json is missing")?;
+    // npm writes node_modules/.package-lock.json when an install completes, so an install that
+    // was interrupted counts as missing.
+    let installed = modified(&ui.join("node_modules").join(".package-lock.json"));
+    if npm_ci_needed(lock, installed) {
+        return Err(match installed {
+            None => "ui/node_modules is missing".to_owned(),
+            Some(_) => "ui/node_modules is older than ui/package-lock.json".to_owned(),
+        });
+    }
+    Ok("ui/node_modules matches ui/package-lock.json".to_owned())
+}
+
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|metadata| metadata.modified()).ok()
+}
+
+/// Whether `npm ci` must run: nothing installed, or installed before the lockfile last changed.
+fn npm_ci_needed(lock: SystemTime, installed: Option<SystemTime>) -> bool {
+    installed.is_none_or(|installed| installed < lock)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn node_versions_are_read_from_node_s_output() {
+        assert_eq!(parse_node_version("v20.20.2\n"), Some((20, 20)));
+        assert_eq!(parse_node_version("v22.12.0"), Some((22, 12)));
+        assert_eq!(parse_node_version("18"), None);
+        assert_eq!(parse_node_version("nope"), None);
+        assert!(parse_node_version("v18.19.0").is_some_and(|v| v < NODE_MINIMUM));
+        assert!(parse_node_version("v20.18.3").is_some_and(|v| v < NODE_MINIMUM));
+        assert!(parse_node_version("v20.19.0").is_some_and(|v| v >= NODE_MINIMUM));
+    }
+
+    #[test]
+    fn npm_ci_runs_when_the_packages_are_missing_or_older_than_the_lockfile() {
+        let lock = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        assert!(npm_ci_needed(lock, None), "nothing installed");
+        assert!(npm_ci_needed(lock, Some(lock - Duration::from_secs(1))), "installed before the lockfile changed");
+        assert!(!npm_ci_needed(lock, Some(lock)), "installed from this lockfile");
+        assert!(!npm_ci_needed(lock, Some(lock + Duration::from_secs(60))), "installed after");
+    }
 }

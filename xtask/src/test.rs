@@ -1,5 +1,8 @@
 //! `cargo xtask test`: the workspace's tests against one throwaway PostgreSQL cluster.
 //!
+//! After nextest, the UI's tests and build (`ui/`: `npm test`, `npm run build`), then the
+//! benchmarks in quick mode.
+//!
 //! Tests that need a database read `TALLER_TEST_DATABASE_URL` (the cluster's `postgres`
 //! database, as superuser: create a database of your own per test) and may use the binaries
 //! in `TALLER_PG_BIN`.
@@ -49,14 +52,26 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     let teardown = teardown(cluster, &dir);
     let status = outcome?;
     teardown?;
-    if !status.success() || caught.any() || !nextest_args.is_empty() || skip_bench() {
+    if !status.success() || caught.any() || !nextest_args.is_empty() {
         return Ok(cmd::exit_code(status));
+    }
+    ui(&root)?;
+    if skip_bench() {
+        return Ok(ExitCode::SUCCESS);
     }
     // The benchmarks in quick mode, so that they keep compiling and working. Their figures go
     // to target/bench-quick (not bench/, which holds the last full run) and say nothing.
     let out_dir = cmd::target_dir(&root).join("bench-quick");
     let args = ["--out-dir".to_string(), out_dir.display().to_string()];
     crate::bench::bench(true, &args)
+}
+
+/// The desktop front end's unit tests (Vitest, once), then its production build, which
+/// type-checks it; either failing fails the run. `setup` has run `npm ci` when needed.
+fn ui(root: &Path) -> Result<()> {
+    let dir = root.join("ui");
+    cmd::run(Command::new("npm").arg("test").current_dir(&dir))?;
+    cmd::run(Command::new("npm").args(["run", "build"]).current_dir(&dir))
 }
 
 /// `TALLER_SKIP_BENCH=1` leaves the quick benchmark run out (it is also left out when nextest

@@ -1,0 +1,40 @@
+// The queries screens use, one hook each, keyed as in ./queries.ts.
+
+import { useQuery } from '@tanstack/react-query';
+import { api, type FindPartInput, type SearchPartsInput, type Uuid } from './index';
+import { queryKeys } from './queries';
+
+export const useAppInfo = () => useQuery({ queryKey: queryKeys.appInfo, queryFn: api.appInfo });
+export const useStatus = () => useQuery({ queryKey: queryKeys.status, queryFn: api.status });
+export const useSettings = () => useQuery({ queryKey: queryKeys.settings, queryFn: api.settings });
+export const useWorkstationUsers = () => useQuery({ queryKey: queryKeys.workstationUsers, queryFn: api.workstationUsers });
+export const useCurrentUser = () => useQuery({ queryKey: queryKeys.currentUser, queryFn: api.currentUser });
+export const useRecentSyncErrors = () => useQuery({ queryKey: queryKeys.recentSyncErrors, queryFn: api.recentSyncErrors });
+export const useLocations = () => useQuery({ queryKey: queryKeys.locations, queryFn: api.locations });
+export const useMovementConcepts = () => useQuery({ queryKey: queryKeys.movementConcepts, queryFn: api.movementConcepts });
+export const useNotifications = () => useQuery({ queryKey: queryKeys.notifications, queryFn: api.notifications });
+export const useInbox = () => useQuery({ queryKey: queryKeys.inbox, queryFn: api.inbox });
+
+export const useTechnicians = (idLocalizacion: Uuid | '') =>
+  useQuery({
+    queryKey: queryKeys.technicians(idLocalizacion),
+    queryFn: () => api.technicians(idLocalizacion),
+    enabled: idLocalizacion !== '',
+  });
+
+export const usePartDetail = (idRepuesto: Uuid) =>
+  useQuery({ queryKey: queryKeys.partDetail(idRepuesto), queryFn: () => api.partDetail(idRepuesto) });
+
+export const useFindPart = (input: FindPartInput | null) =>
+  useQuery({
+    queryKey: queryKeys.findPart(input ?? { code: '', id_localizacion: null }),
+    queryFn: () => (input ? api.findPart(input) : Promise.resolve(null)),
+    enabled: input !== null && input.code !== '',
+  });
+
+export const useSearchParts = (input: SearchPartsInput) =>
+  useQuery({
+    queryKey: queryKeys.searchParts(input),
+    queryFn: () => api.searchParts(input),
+    enabled: input.text.trim() !== '',
+  });

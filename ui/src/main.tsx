@@ -1,0 +1,27 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { createQueryClient } from './api/queries';
+import { createI18n } from './i18n';
+import './styles/base.css';
+import './styles/layout.css';
+import './styles/forms.css';
+import './styles/lists.css';
+
+async function start() {
+  // `vite --mode mock` only: a stand-in for the Tauri shell, to look at the UI in a browser.
+  // In any other build this branch is removed, and src/dev with it.
+  if (import.meta.env.MODE === 'mock') {
+    const { installMockShell } = await import('./dev/mockShell');
+    installMockShell();
+  }
+  const root = document.getElementById('root');
+  if (!root) throw new Error('index.html has no #root');
+  createRoot(root).render(
+    <StrictMode>
+      <App queryClient={createQueryClient()} i18n={createI18n('es')} />
+    </StrictMode>,
+  );
+}
+
+void start();

@@ -1,0 +1,377 @@
+// The inventory of a location: search as you type, the low-stock filter, sort by any
+// column, and a window of rows at a time (the command returns offset/limit + total, and the
+// virtualizer asks only for the pages on screen), so 100,000 parts never cross IPC at once.
+
+import { keepPreviousData, useQueries } from '@tanstack/react-query';
+import {
+  createColumnHelper,
+  flexRender,
+  getCoreRowModel,
+  useReactTable,
+  type SortingState,
+} from '@tanstack/react-table';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import { useNavigate } from 'react-router';
+import { api, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
+import { queryKeys, type InventoryFilter } from '../api/queries';
+import { MinimumAlert, StockBadge } from '../components/StockBadge';
+import { useDebounced } from '../hooks/useDebounced';
+import { useScanAnywhere } from '../hooks/useScanner';
+import { isTyping } from '../hooks/shortcuts';
+import { useFormat } from '../i18n';
+import { useSession } from '../session/session';
+
+export const PAGE_SIZE = 100;
+export const ROW_HEIGHT = 52;
+export const SEARCH_DEBOUNCE_MS = 250;
+
+const column = createColumnHelper<InventoryRow>();
+
+/** The pages (of PAGE_SIZE rows) that hold rows `first`..`last`. */
+export function pagesFor(first: number, last: number): number[] {
+  if (last < first) return [0];
+  const pages: number[] = [];
+  for (let page = Math.floor(first / PAGE_SIZE); page <= Math.floor(last / PAGE_SIZE); page += 1) pages.push(page);
+  return pages;
+}
+
+export function InventoryScreen() {
+  const session = useSession();
+  const { t } = useTranslation();
+  if (!session.location) {
+    return (
+      <section className="screen">
+        <h1>{t('inventory.title')}</h1>
+        <p className="notice">{t('inventory.noLocation')}</p>
+      </section>
+    );
+  }
+  return <Inventory location={session.location} key={session.location.id_localizacion} />;
+}
+
+function Inventory({ location }: { location: Localizacion }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const navigate = useNavigate();
+  const [search, setSearch] = useState('');
+  const [lowOnly, setLowOnly] = useState(false);
+  const [sorting, setSorting] = useState<SortingState>([{ id: 'referencia', desc: false }]);
+  const [active, setActive] = useState(0);
+  const [scanProblem, setScanProblem] = useState<string | null>(null);
+  const debouncedSearch = useDebounced(search.trim(), SEARCH_DEBOUNCE_MS);
+  const searchInput = useRef<HTMLInputElement>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const grid = useRef<HTMLTableElement>(null);
+
+  const sort: InventorySort = {
+    column: (sorting[0]?.id ?? 'referencia') as InventorySortColumn,
+    direction: sorting[0]?.desc ? 'desc' : 'asc',
+  };
+  const filter: InventoryFilter = useMemo(
+    () => ({ id_localizacion: location.id_localizacion, search: debouncedSearch, low_only: lowOnly, sort }),
+    // `sort` is derived from `sorting`.
+    [location.id_localizacion, debouncedSearch, lowOnly, sorting],
+  );
+
+  // The first page always: it says how many rows there are.
+  const [total, setTotal] = useState(0);
+  const virtualizer = useVirtualizer({
+    count: total,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+    initialRect: { width: 1000, height: 600 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items[items.length - 1]?.index ?? PAGE_SIZE - 1;
+  const pages = useMemo(() => {
+    const wanted = new Set([0, ...pagesFor(first, last)]);
+    return [...wanted].sort((a, b) => a - b);
+  }, [first, last]);
+
+  const results = useQueries({
+    queries: pages.map((page) => ({
+      queryKey: queryKeys.inventoryPage(filter, page, PAGE_SIZE),
+      queryFn: () => api.inventoryPage({ ...filter, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
+      placeholderData: page === 0 ? keepPreviousData : undefined,
+    })),
+  });
+  const firstPage = results[0];
+  useEffect(() => {
+    if (firstPage?.data) setTotal(firstPage.data.total);
+  }, [firstPage?.data]);
+
+  const rowsByIndex = useMemo(() => {
+    const map = new Map<number, InventoryRow>();
+    for (const result of results) {
+      const page = result.data;
+      if (!page) continue;
+      page.rows.forEach((row, offset) => map.set(page.offset + offset, row));
+    }
+    return map;
+  }, [results]);
+  const error = (results.find((result) => result.error)?.error ?? null) as TallerError | null;
+
+  // Back to the top when what is listed changes.
+  useEffect(() => {
+    setActive(0);
+    virtualizer.scrollToOffset(0);
+  }, [filter, virtualizer]);
+
+  const visibleRows = useMemo(
+    () => items.map((item) => rowsByIndex.get(item.index)).filter((row): row is InventoryRow => row !== undefined),
+    [items, rowsByIndex],
+  );
+
+  const columns = useMemo(
+    () => [
+      column.accessor('referencia', { header: () => t('columns.referencia'), cell: (info) => <strong className="mono">{info.getValue()}</strong> }),
+      column.accessor('nombre', { header: () => t('columns.nombre') }),
+      column.accessor('marca', { header: () => t('columns.marca'), cell: (info) => info.getValue() ?? '—' }),
+      column.accessor('tipo', { header: () => t('columns.tipo'), cell: (info) => info.getValue() ?? '—' }),
+      column.accessor('stock_actual', {
+        header: () => t('columns.stock_actual'),
+        cell: (info) => (
+          <span className="stock-cell">
+            <span className="num">{format.number(info.getValue())}</span>
+            {info.row.original.alerta_minimo && <MinimumAlert />}
+          </span>
+        ),
+        meta: { numeric: true },
+      }),
+      column.accessor('cantidad_minima', { header: () => t('columns.cantidad_minima'), cell: (info) => format.number(info.getValue()), meta: { numeric: true } }),
+      column.accessor('posicion', { header: () => t('columns.posicion'), cell: (info) => info.getValue() ?? '—' }),
+      column.accessor('estado_stock', { header: () => t('columns.estado_stock'), cell: (info) => <StockBadge estado={info.getValue()} /> }),
+    ],
+    [t, format],
+  );
+
+  const table = useReactTable({
+    data: visibleRows,
+    columns,
+    state: { sorting },
+    onSortingChange: setSorting,
+    manualSorting: true,
+    enableSortingRemoval: false,
+    enableMultiSort: false,
+    getRowId: (row) => row.id_inventario,
+    getCoreRowModel: getCoreRowModel(),
+  });
+  const tableRows = new Map(table.getRowModel().rows.map((row) => [row.original.id_inventario, row]));
+
+  const openRow = useCallback(
+    (index: number) => {
+      const row = rowsByIndex.get(index);
+      if (row) void navigate(`/parts/${row.id_repuesto}`);
+    },
+    [rowsByIndex, navigate],
+  );
+
+  const moveTo = (index: number) => {
+    if (total === 0) return;
+    const next = Math.max(0, Math.min(total - 1, index));
+    setActive(next);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+  };
+
+  const onListKeyDown = (event: React.KeyboardEvent) => {
+    const pageRows = Math.max(1, Math.floor((scroller.current?.clientHeight ?? 600) / ROW_HEIGHT) - 1);
+    const moves: Record<string, number> = {
+      ArrowDown: active + 1,
+      ArrowUp: active - 1,
+      PageDown: active + pageRows,
+      PageUp: active - pageRows,
+      Home: 0,
+      End: total - 1,
+    };
+    const target = moves[event.key];
+    if (target !== undefined) {
+      event.preventDefault();
+      if (event.key === 'ArrowUp' && active === 0) {
+        searchInput.current?.focus();
+        return;
+      }
+      moveTo(target);
+    } else if (event.key === 'Enter') {
+      event.preventDefault();
+      openRow(active);
+    }
+  };
+
+  // "/" focuses the search, Alt+L toggles the low-stock filter.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      if (event.defaultPrevented) return;
+      if (event.key === '/' && !isTyping(event.target)) {
+        event.preventDefault();
+        searchInput.current?.focus();
+        searchInput.current?.select();
+      } else if (event.altKey && (event.key === 'l' || event.key === 'L' || event.code === 'KeyL')) {
+        event.preventDefault();
+        setLowOnly((value) => !value);
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
+
+  // A scan anywhere on the inventory opens that part. The wedge typed the code into whatever
+  // had the focus: if it was the search box, take it back out.
+  useScanAnywhere(async (code) => {
+    setSearch((value) => (value.endsWith(code) ? value.slice(0, -code.length) : value));
+    setScanProblem(null);
+    try {
+      const part = await api.findPart({ code, id_localizacion: location.id_localizacion });
+      if (part) void navigate(`/parts/${part.id_repuesto}`);
+      else setScanProblem(t('inventory.scanUnknown', { code }));
+    } catch (raw) {
+      setScanProblem((raw as TallerError).message);
+    }
+  });
+
+  const headers = table.getHeaderGroups()[0]?.headers ?? [];
+  const activeId = rowsByIndex.has(active) ? `inventory-row-${active}` : undefined;
+  const paddingTop = items[0]?.start ?? 0;
+  const paddingBottom = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0);
+  const loading = firstPage?.isPending ?? true;
+
+  return (
+    <section className="screen screen--fill" aria-labelledby="inventory-title">
+      <div className="screen__head">
+        <h1 id="inventory-title">
+          {t('inventory.title')} <span className="muted">— {location.nombre}</span>
+        </h1>
+        <p className="count" aria-live="polite">
+          {loading ? t('common.loading') : t('inventory.count', { count: total, formatted: format.number(total) })}
+        </p>
+      </div>
+      <div className="toolbar" role="search">
+        <label className="field field--grow">
+          <span className="field__label">
+            {t('inventory.search')} <kbd aria-hidden="true">/</kbd>
+          </span>
+          <input
+            ref={searchInput}
+            type="search"
+            value={search}
+            placeholder={t('inventory.searchPlaceholder')}
+            onChange={(event) => setSearch(event.target.value)}
+            onKeyDown={(event) => {
+              if (event.key === 'ArrowDown') {
+                event.preventDefault();
+                grid.current?.focus();
+              }
+            }}
+            aria-keyshortcuts="/"
+            autoComplete="off"
+            spellCheck={false}
+          />
+        </label>
+        <label className="toggle">
+          <input type="checkbox" checked={lowOnly} onChange={(event) => setLowOnly(event.target.checked)} aria-keyshortcuts="Alt+L" />
+          <span>{t('inventory.lowOnly')}</span>
+          <kbd aria-hidden="true">Alt+L</kbd>
+        </label>
+      </div>
+      {scanProblem && (
+        <p className="notice notice--error" role="alert">
+          {scanProblem}
+        </p>
+      )}
+      {error && (
+        <p className="notice notice--error" role="alert">
+          {error.message}
+        </p>
+      )}
+      <div ref={scroller} className="virtual-scroll" data-testid="inventory-scroll">
+        <table
+          ref={grid}
+          className="data-table"
+          role="grid"
+          tabIndex={0}
+          aria-rowcount={total + 1}
+          aria-activedescendant={activeId}
+          aria-label={t('inventory.listLabel', { location: location.nombre })}
+          onKeyDown={onListKeyDown}
+        >
+          <thead>
+            <tr aria-rowindex={1}>
+              {headers.map((header) => {
+                const sorted = header.column.getIsSorted();
+                const numeric = (header.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
+                return (
+                  <th
+                    key={header.id}
+                    scope="col"
+                    aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                    className={`col-${header.id}${numeric ? ' num' : ''}`}
+                  >
+                    <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
+                      {flexRender(header.column.columnDef.header, header.getContext())}
+                      <span aria-hidden="true" className="sort-mark">
+                        {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
+                      </span>
+                    </button>
+                  </th>
+                );
+              })}
+            </tr>
+          </thead>
+          <tbody>
+            {paddingTop > 0 && (
+              <tr aria-hidden="true" className="spacer">
+                <td colSpan={headers.length} style={{ height: paddingTop }} />
+              </tr>
+            )}
+            {items.map((item) => {
+              const data = rowsByIndex.get(item.index);
+              const row = data ? tableRows.get(data.id_inventario) : undefined;
+              const isActive = item.index === active;
+              if (!row) {
+                return (
+                  <tr key={`pending-${item.index}`} className="row row--pending" style={{ height: ROW_HEIGHT }} aria-rowindex={item.index + 2}>
+                    <td colSpan={headers.length}>{t('common.loading')}</td>
+                  </tr>
+                );
+              }
+              return (
+                <tr
+                  key={row.id}
+                  id={`inventory-row-${item.index}`}
+                  className={`row${isActive ? ' row--active' : ''}${row.original.alerta_minimo ? ' row--low' : ''}`}
+                  style={{ height: ROW_HEIGHT }}
+                  aria-rowindex={item.index + 2}
+                  aria-selected={isActive}
+                  onClick={() => {
+                    setActive(item.index);
+                    openRow(item.index);
+                  }}
+                >
+                  {row.getVisibleCells().map((cell) => {
+                    const numeric = (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
+                    return (
+                      <td key={cell.id} className={`col-${cell.column.id}${numeric ? ' num' : ''}`}>
+                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                      </td>
+                    );
+                  })}
+                </tr>
+              );
+            })}
+            {paddingBottom > 0 && (
+              <tr aria-hidden="true" className="spacer">
+                <td colSpan={headers.length} style={{ height: paddingBottom }} />
+              </tr>
+            )}
+          </tbody>
+        </table>
+        {!loading && total === 0 && (
+          <p className="empty">{debouncedSearch ? t('inventory.emptySearch', { search: debouncedSearch }) : lowOnly ? t('inventory.emptyLow') : t('inventory.empty')}</p>
+        )}
+      </div>
+    </section>
+  );
+}
