@@ -135,11 +135,11 @@ pub async fn load_demo(pool: &PgPool, parts: usize, locations: usize) -> Result<
     Ok((started.elapsed(), summary.inventory_rows))
 }
 
-/// Loads the demo network faster, for the big data sets: `demo::load` runs in sessions that
-/// fire no triggers (`session_replication_role = replica`), then the change feed is built
-/// with the migrations' own backfill statement (`sync_append_change(t, 'U', sync_row_image(x))`
-/// for every row of every replicated table). The feed ends up as the triggers would have left
-/// it after the load: one image per row.
+/// Loads the demo network faster, for the big data sets: `demo::load` runs in sessions with
+/// `session_replication_role = replica`, where the documented triggers (ledger, low-stock
+/// alerts, `updated_at`) do not fire and the change feed is captured row by row by the
+/// replica-mode capture of migration 0009. The feed ends up as the statement-level capture
+/// would have left it after the load: one image per row written.
 pub async fn load_demo_fast(url: &str, parts: usize, locations: usize) -> Result<(Duration, i64)> {
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
     use std::str::FromStr;
@@ -150,14 +150,6 @@ pub async fn load_demo_fast(url: &str, parts: usize, locations: usize) -> Result
     let summary = demo::load(&quiet, &demo::DemoSize { parts, locations }).await.map_err(|e| anyhow!("{e}"))?;
     quiet.close().await;
     let pool = taller_server::db::connect(url, 2).await?;
-    let tables: Vec<String> = sqlx::query_scalar("SELECT unnest(sync_replicated_tables())").fetch_all(&pool).await?;
-    for table in tables {
-        sqlx::query(&format!(
-            "DO $$ BEGIN PERFORM sync_append_change('{table}', 'U', sync_row_image(x)) FROM {table} x; END $$"
-        ))
-        .execute(&pool)
-        .await?;
-    }
     sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
     pool.close().await;
     Ok((started.elapsed(), summary.inventory_rows))

@@ -118,6 +118,35 @@ WHERE tg.tgfoid = 'sync_capture_statement'::regproc
     OR (tg.tgname = 'sync_capture_delete' AND tg.tgtype & (1 | 2 | 4 | 8 | 16) = 8
         AND tg.tgnewtable IS NULL AND tg.tgoldtable = 'viejas'));
 
+-- tgtype bit 32: truncate. tgenabled: 'O' origin (the default), 'R' replica only, 'A' always.
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'TRUNCATE capture: BEFORE TRUNCATE FOR EACH STATEMENT, enabled always, on the 22 replicated tables',
+       count(*) = 22, count(*)::text
+FROM pg_trigger tg
+WHERE tg.tgfoid = 'sync_capture_truncate'::regproc
+  AND tg.tgname = 'sync_capture_truncate'
+  AND tg.tgrelid::regclass::text = ANY (sync_replicated_tables())
+  AND tg.tgtype & (1 | 2 | 32) = 2 | 32
+  AND tg.tgenabled = 'A';
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'replica-mode capture: AFTER INSERT, UPDATE and DELETE FOR EACH ROW, enabled in replica mode only, on the 22 replicated tables',
+       count(*) = 22, count(*)::text
+FROM pg_trigger tg
+WHERE tg.tgfoid = 'sync_capture_row'::regproc
+  AND tg.tgrelid::regclass::text = ANY (sync_replicated_tables())
+  AND tg.tgtype & (1 | 2 | 4 | 8 | 16) = 1 | 4 | 8 | 16
+  AND tg.tgenabled = 'R';
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'statement-level capture and the documented triggers fire in origin mode only',
+       bool_and(tg.tgenabled = 'O'), string_agg(tg.tgname || '=' || tg.tgenabled::text, ', ') FILTER (WHERE tg.tgenabled <> 'O')
+FROM pg_trigger tg
+WHERE NOT tg.tgisinternal
+  AND (tg.tgfoid = 'sync_capture_statement'::regproc
+       OR tg.tgname IN ('log_inventory_changes', 'check_low_stock', 'track_request_state', 'update_count_summary',
+                        'set_updated_at'));
+
 INSERT INTO smoke_results (nombre, ok, detalle)
 SELECT 'no capture trigger on sync_* tables', count(*) = 0, string_agg(tg.tgrelid::regclass::text, ', ')
 FROM pg_trigger tg
@@ -802,6 +831,89 @@ INSERT INTO smoke_results (nombre, ok, detalle)
 SELECT 'vista_repuestos_inventario: Sin Stock / Bajo / Normal / Alto thresholds (0,3,5,6,10,11 vs min 5)',
        e = 'Sin Stock,Bajo,Bajo,Normal,Normal,Alto,', e
 FROM pg_temp.estados_vista() e;
+
+-- ===========================================================================
+-- 11. TRUNCATE and replica-mode writers reach the feed
+-- ===========================================================================
+
+SELECT coalesce(max(id), 0) AS antes_truncate FROM sync_changes \gset
+SELECT count(*) AS filas_order_follow FROM order_follow \gset
+TRUNCATE order_follow;
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'TRUNCATE order_follow: one global D per row it had',
+       count(*) = :filas_order_follow AND :filas_order_follow > 0
+   AND bool_and(tabla = 'order_follow' AND op = 'D' AND datos IS NULL AND global),
+       format('%s of %s', count(*), :filas_order_follow)
+FROM sync_changes WHERE id > :antes_truncate;
+
+SELECT coalesce(max(id), 0) AS antes_truncate2 FROM sync_changes \gset
+SELECT count(*) AS filas_logs FROM logs_inventario \gset
+SELECT count(*) AS filas_inventario FROM inventario \gset
+TRUNCATE inventario CASCADE;
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'TRUNCATE inventario CASCADE: D rows for the cascaded ledger too, each with its location',
+       count(*) FILTER (WHERE tabla = 'inventario') = :filas_inventario
+   AND count(*) FILTER (WHERE tabla = 'logs_inventario') = :filas_logs
+   AND bool_and(op = 'D' AND cardinality(locs) = 1),
+       string_agg(DISTINCT tabla || ' ' || cardinality(locs), '; ')
+FROM sync_changes WHERE id > :antes_truncate2;
+
+SELECT coalesce(max(id), 0) AS antes_truncate3 FROM sync_changes \gset
+SELECT count(*) AS asignaciones FROM usuarios_localizacion \gset
+SELECT count(*) AS usuarios_total FROM usuarios \gset
+TRUNCATE usuarios_localizacion;
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'TRUNCATE usuarios_localizacion: a D per assignment, then every user re-imaged with no locations',
+       count(*) FILTER (WHERE tabla = 'usuarios_localizacion' AND op = 'D' AND id_usuario IS NOT NULL) = :asignaciones
+   AND count(*) FILTER (WHERE tabla = 'usuarios' AND op = 'U' AND locs = '{}') = :usuarios_total
+   AND max(id) FILTER (WHERE tabla = 'usuarios_localizacion') < min(id) FILTER (WHERE tabla = 'usuarios'),
+       format('%s D of %s, %s U of %s', count(*) FILTER (WHERE tabla = 'usuarios_localizacion'), :asignaciones,
+              count(*) FILTER (WHERE tabla = 'usuarios'), :usuarios_total)
+FROM sync_changes WHERE id > :antes_truncate3;
+
+SELECT coalesce(max(id), 0) AS antes_replica FROM sync_changes \gset
+SELECT count(*) AS logs_antes_replica FROM logs_inventario \gset
+SET LOCAL session_replication_role = replica;
+INSERT INTO inventario (id_inventario, id_localizacion, id_repuesto, stock_actual)
+VALUES ('40000000-0000-0000-0000-0000000000e1', '10000000-0000-0000-0000-00000000000a', '20000000-0000-0000-0000-000000000001', 3);
+UPDATE inventario SET stock_actual = 9 WHERE id_inventario = '40000000-0000-0000-0000-0000000000e1';
+UPDATE repuestos SET nombre = 'Replicado' WHERE id_repuesto = '20000000-0000-0000-0000-000000000001';
+DELETE FROM inventario WHERE id_inventario = '40000000-0000-0000-0000-0000000000e1';
+SET LOCAL session_replication_role = origin;
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'replica-mode writes are captured once each (U, U, U, D), with no ledger row of their own',
+       string_agg(op || ' ' || tabla, ', ' ORDER BY id) = 'U inventario, U inventario, U repuestos, D inventario'
+   AND (SELECT count(*) FROM logs_inventario) = :logs_antes_replica
+   AND (array_agg(datos ->> 'stock_actual' ORDER BY id))[2] = '9'
+   AND (SELECT c.locs FROM sync_changes c WHERE c.id > :antes_replica ORDER BY c.id LIMIT 1)
+       = '{10000000-0000-0000-0000-00000000000a}',
+       string_agg(op || ' ' || tabla, ', ' ORDER BY id)
+FROM sync_changes WHERE id > :antes_replica;
+
+-- pg_restore --disable-triggers: DISABLE TRIGGER ALL, the load, ENABLE TRIGGER ALL. Every
+-- trigger comes back in origin mode; a write is still captured once, and sync_capture_enable()
+-- puts the capture modes back.
+ALTER TABLE scooter_types DISABLE TRIGGER ALL;
+ALTER TABLE scooter_types ENABLE TRIGGER ALL;
+SELECT coalesce(max(id), 0) AS antes_restore FROM sync_changes \gset
+INSERT INTO scooter_types (id_tipo, nombre, potencia) VALUES ('70000000-0000-0000-0000-0000000000e2', 'Restaurado', '250W');
+SELECT string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname) AS modos_restore FROM pg_trigger
+ WHERE tgrelid = 'scooter_types'::regclass AND tgname IN ('sync_capture_replica', 'sync_capture_truncate') \gset
+SELECT sync_capture_enable() AS capture_enabled \gset
+SELECT string_agg(tgname || '=' || tgenabled::text, ',' ORDER BY tgname) AS modos_enable FROM pg_trigger
+ WHERE tgrelid = 'scooter_types'::regclass AND tgname IN ('sync_capture_replica', 'sync_capture_truncate') \gset
+
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'after ENABLE TRIGGER ALL a write is captured once, and sync_capture_enable() restores the modes',
+       count(*) = 1
+   AND :'modos_restore' = 'sync_capture_replica=O,sync_capture_truncate=O'
+   AND :'modos_enable' = 'sync_capture_replica=R,sync_capture_truncate=A',
+       format('%s captured; %s; then %s', count(*), :'modos_restore', :'modos_enable')
+FROM sync_changes WHERE id > :antes_restore;
 
 -- ===========================================================================
 -- Results

@@ -19,7 +19,7 @@ use super::{
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use taller_domain::stock::{apply_count, check_quantity_or_zero, count_line_difference, CountAnchor, ItemState};
+use taller_domain::stock::{apply_count, check_count_line, count_line_difference, CountAnchor, ItemState};
 use taller_domain::{Rechazo, RejectionCode, TipoOperacion};
 use taller_protocol::mutations::{CountClose, CountLine, CountStart};
 use uuid::Uuid;
@@ -116,8 +116,7 @@ fn refresh_summary(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<()> {
 }
 
 pub(super) fn line(ctx: &LocalCtx<'_>, args: &CountLine) -> LocalResult<Value> {
-    check_quantity_or_zero(args.cantidad_csa)?;
-    check_quantity_or_zero(args.cantidad_pq)?;
+    check_count_line(args.cantidad_csa, args.cantidad_pq)?;
     if let Some(text) = &args.observaciones {
         check_text("observaciones", text)?;
     }
@@ -191,9 +190,16 @@ pub(super) fn close(ctx: &LocalCtx<'_>, args: &CountClose) -> LocalResult<Value>
     let (id_localizacion, fecha_conteo) = open_count(ctx, args.id_conteo)?;
     let fecha_conteo = fecha_conteo.unwrap_or(ctx.at);
     let times = counted_times(ctx, args.id_conteo)?;
+    let lines = count_lines(ctx, args.id_conteo)?;
+    // As the server: a stored line with more loose parts than units is refused at closing too.
+    for &(id_detalle, id_repuesto, csa, pq, _) in &lines {
+        check_count_line(csa, pq).map_err(|rechazo| {
+            rechazo.with("id_detalle_conteo", id_detalle.to_string()).with("id_repuesto", id_repuesto.to_string())
+        })?;
+    }
     let mut adjusted = 0;
     let mut absorbed = 0;
-    for (id_detalle, id_repuesto, csa, pq, _) in count_lines(ctx, args.id_conteo)? {
+    for (id_detalle, id_repuesto, csa, pq, _) in lines {
         let counted_at = times.iter().find(|(part, _)| *part == id_repuesto).map_or(fecha_conteo, |(_, at)| *at);
         let item = ensure_item(ctx, id_localizacion, id_repuesto)?;
         let ledger = ledger_rows(ctx.conn, item.id_inventario)?;

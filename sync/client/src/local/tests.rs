@@ -622,6 +622,15 @@ fn refusals() -> Vec<Refusal> {
             json!({"id_detalle_conteo": new(), "id_conteo": C1, "id_repuesto": P2, "cantidad_csa": -1}),
             C::InvalidQuantity,
         ),
+        // More small loose parts than units counted.
+        case(
+            SUPER,
+            "count.line",
+            json!({"id_detalle_conteo": new(), "id_conteo": C1, "id_repuesto": P2, "cantidad_csa": 0, "cantidad_pq": 3}),
+            C::InvalidArguments,
+        )
+        .with("cantidad_csa", 0)
+        .with("cantidad_pq", 3),
         case(
             TECNICO,
             "warranty.create",
@@ -1571,6 +1580,52 @@ fn count_lines_fix_stock_as_of_when_they_were_counted() {
     );
     assert_eq!(late["absorbido"], json!(true));
     assert_eq!(stock(conn, L1, P1), Some(7));
+}
+
+/// `count line --counted 0 --pq 3` would fix stock at -3 on a shelf that had parts on it: the
+/// local applier refuses it, so it never reaches the outbox (nor the server). A line pulled
+/// from the server that breaks the rule (written before it, or by another application) makes
+/// the closing refuse too, until the line is recounted.
+#[test]
+fn a_count_line_with_more_loose_parts_than_units_never_reaches_the_outbox() {
+    let replica = seeded();
+    let conn = &replica.conn;
+    let outbox_rows = |conn: &Connection| -> i64 {
+        conn.query_row("SELECT count(*) FROM outbox", [], |row| row.get(0)).expect("outbox")
+    };
+    let line = |n: u128, part: Uuid, csa: i32, pq: i32| {
+        json!({"id_detalle_conteo": id(0x7d00 + n), "id_conteo": C1, "id_repuesto": part,
+               "cantidad_csa": csa, "cantidad_pq": pq})
+    };
+    let rechazo = refused(conn, SUPER, 1, "count.line", line(1, P2, 0, 3));
+    assert_eq!(rechazo.code, RejectionCode::InvalidArguments);
+    assert!(rechazo.message(taller_domain::Lang::Es).contains("cantidad_pq"), "{rechazo}");
+    assert_eq!(outbox_rows(conn), 0, "nothing queued");
+    assert!(!row_exists(conn, "detalles_conteo", id(0x7d01)));
+    // As many loose parts as units is accepted (fixed at zero), and queued.
+    done(conn, SUPER, 2, "count.line", line(2, P2, 3, 3));
+    assert_eq!(outbox_rows(conn), 1);
+
+    // C1's line of P1 as another application might have left it on the server.
+    update(
+        conn,
+        "detalles_conteo",
+        &DC1.to_string(),
+        &[("cantidad_csa", json!(1)), ("cantidad_pq", json!(4)), ("diferencia", json!(13))],
+    )
+    .expect("a bad line");
+    let stock_before = stock(conn, L1, P1);
+    let closing = refused(conn, SUPER, 3, "count.close", json!({"id_conteo": C1}));
+    assert_eq!(closing.code, RejectionCode::InvalidArguments);
+    assert_eq!(closing.params.get("id_repuesto"), Some(&json!(P1.to_string())));
+    assert_eq!(outbox_rows(conn), 1, "the refused closing is not queued");
+    assert!(!row_exists(conn, "conteos_cerrados", C1));
+    assert_eq!(stock(conn, L1, P1), stock_before);
+    // Recounted, the count closes.
+    done(conn, SUPER, 4, "count.line", line(3, P1, 4, 1));
+    done(conn, SUPER, 5, "count.close", json!({"id_conteo": C1}));
+    assert_eq!(stock(conn, L1, P1), Some(3));
+    assert_eq!(stock(conn, L1, P2), Some(0));
 }
 
 #[test]

@@ -2,14 +2,16 @@
 //! the count writes `CONTEO_FISICO` ledger rows computed by `taller_domain::stock::apply_count`
 //! so the final stock does not depend on the order counts and movements reach the server.
 
-use super::ledger::{count_anchor, lock_item, write_entry};
+use super::ledger::{count_anchor, lock_item, raise_negative_stock, write_entry, NegativeCause, NegativeStock};
 use super::{
     already_exists, check_text, clean, existing_location, existing_part, not_found, Applied, Ctx, Failure, Outcome,
 };
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use sqlx::PgConnection;
-use taller_domain::stock::{apply_count, check_quantity_or_zero, count_line_difference, CountAnchor, ItemState};
+use taller_domain::stock::{
+    apply_count, check_count_line, count_line_difference, negative_count_reviewers, CountAnchor, ItemState,
+};
 use taller_domain::{Rechazo, RejectionCode, TipoOperacion};
 use taller_protocol::mutations::{CountClose, CountLine, CountStart};
 use uuid::Uuid;
@@ -61,8 +63,7 @@ async fn open_count(conn: &mut PgConnection, ctx: &Ctx<'_>, id_conteo: Uuid) -> 
 }
 
 pub async fn line(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountLine) -> Outcome {
-    check_quantity_or_zero(args.cantidad_csa)?;
-    check_quantity_or_zero(args.cantidad_pq)?;
+    check_count_line(args.cantidad_csa, args.cantidad_pq)?;
     if let Some(text) = &args.observaciones {
         check_text("observaciones", text)?;
     }
@@ -144,6 +145,14 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
     .bind(args.id_conteo)
     .fetch_all(&mut *conn)
     .await?;
+    // A line stored before this rule (or by another application) is refused here too: it would
+    // fix a negative quantity on a shelf that had parts on it. Recounting the line fixes it.
+    for &(id_detalle, id_repuesto, csa, pq, _, _) in &lines {
+        check_count_line(csa, pq).map_err(|rechazo| {
+            rechazo.with("id_detalle_conteo", id_detalle.to_string()).with("id_repuesto", id_repuesto.to_string())
+        })?;
+    }
+    let mut applied = Applied::default();
     let mut adjusted = 0;
     let mut absorbed = 0;
     for (id_detalle, id_repuesto, csa, pq, contado_en, fecha_conteo) in lines {
@@ -163,7 +172,7 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
         let detalles = json!({"id_conteo": args.id_conteo, "id_detalle_conteo": id_detalle, "contado_en": counted_at,
                               "cantidad_csa": csa, "cantidad_pq": pq, "deltas_posteriores": deltas_after,
                               "absorbido": entry.ledger.absorbed, "id_mutacion": ctx.id_mutacion});
-        write_entry(
+        let id_log = write_entry(
             conn,
             ctx,
             item.id_inventario,
@@ -174,6 +183,34 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
             counted_at,
         )
         .await?;
+        if entry.ledger.went_negative && !entry.ledger.absorbed {
+            // Changes dated after the counted moment were accepted before the count arrived and
+            // took more than was counted: the stock stays as computed, and the counter and those
+            // changes' authors review it. Writes by other applications carry the system user.
+            let authors: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT id_usuario FROM logs_inventario \
+                  WHERE id_inventario = $1 AND fecha > $2 AND tipo_operacion <> 'CONTEO_FISICO' AND diferencia <> 0 \
+                    AND id_usuario IS NOT NULL AND id_usuario <> taller_usuario_sistema() \
+                  ORDER BY fecha, id_log",
+            )
+            .bind(item.id_inventario)
+            .bind(counted_at)
+            .fetch_all(&mut *conn)
+            .await?;
+            let reviewers = negative_count_reviewers(&entry, ctx.user.id_usuario, &authors);
+            let negative = NegativeStock {
+                id_inventario: item.id_inventario,
+                id_localizacion,
+                id_repuesto,
+                entry: &entry.ledger,
+                change: entry.ledger.diferencia,
+                id_log,
+                cause: NegativeCause::LateCount { id_conteo: args.id_conteo, contado_en: counted_at },
+            };
+            for conflict in raise_negative_stock(conn, ctx, &reviewers, &negative).await? {
+                applied.conflict(conflict);
+            }
+        }
         if entry.ledger.absorbed {
             absorbed += 1;
         } else {
@@ -190,5 +227,5 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
         .bind(ctx.at)
         .execute(&mut *conn)
         .await?;
-    Ok(Applied::default().with("lineas_ajustadas", adjusted).with("lineas_absorbidas", absorbed))
+    Ok(applied.with("lineas_ajustadas", adjusted).with("lineas_absorbidas", absorbed))
 }

@@ -162,7 +162,6 @@ pub async fn change_stock(
     let id_log =
         write_entry(conn, ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at).await?;
     let mut conflicts = Vec::new();
-    let clave = item.id_inventario.to_string();
     if entry.absorbed {
         let conflict = record_conflict(
             conn,
@@ -170,7 +169,7 @@ pub async fn change_stock(
             ctx.user.id_usuario,
             "absorbido",
             "inventario",
-            &clave,
+            &item.id_inventario.to_string(),
             Some("stock_actual"),
             [None, Some(&json!(entry.cantidad_anterior)), Some(&json!(delta))],
             None,
@@ -180,46 +179,117 @@ pub async fn change_stock(
         conflicts.push(conflict);
     }
     if entry.went_negative {
+        let negative = NegativeStock {
+            id_inventario: item.id_inventario,
+            id_localizacion,
+            id_repuesto,
+            entry: &entry,
+            change: delta,
+            id_log,
+            cause: NegativeCause::Change,
+        };
+        conflicts.extend(raise_negative_stock(conn, ctx, &[ctx.user.id_usuario], &negative).await?);
+    }
+    Ok(StockChange { entry, conflicts })
+}
+
+/// What took an item below zero.
+pub enum NegativeCause {
+    /// A stock change (movement, adjustment, dispatch...) accepted under the `allow` policy.
+    Change,
+    /// A count closed after accepted changes dated after its counted moment.
+    LateCount { id_conteo: Uuid, contado_en: chrono::DateTime<chrono::Utc> },
+}
+
+/// An item left below zero by one ledger row.
+pub struct NegativeStock<'a> {
+    pub id_inventario: Uuid,
+    pub id_localizacion: Uuid,
+    pub id_repuesto: Uuid,
+    pub entry: &'a LedgerEntry,
+    /// The row's change as the person asked for it (for a count, its `diferencia`).
+    pub change: i32,
+    pub id_log: Uuid,
+    pub cause: NegativeCause,
+}
+
+/// A `stock_negativo` conflict and a notification for each reviewer, in order. Returns the
+/// conflicts for the mutation's outcome.
+pub async fn raise_negative_stock(
+    conn: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    reviewers: &[Uuid],
+    negative: &NegativeStock<'_>,
+) -> Result<Vec<Value>, sqlx::Error> {
+    let entry = negative.entry;
+    let mut detalles = json!({"id_log": negative.id_log, "id_localizacion": negative.id_localizacion,
+                              "id_repuesto": negative.id_repuesto});
+    let mut datos = json!({"id_inventario": negative.id_inventario, "stock_actual": entry.cantidad_nueva,
+                           "id_log": negative.id_log});
+    if let NegativeCause::LateCount { id_conteo, contado_en } = negative.cause {
+        for extra in [&mut detalles, &mut datos] {
+            extra["id_conteo"] = json!(id_conteo);
+            extra["contado_en"] = json!(contado_en);
+        }
+    }
+    let referencia: Option<String> = sqlx::query_scalar("SELECT referencia FROM repuestos WHERE id_repuesto = $1")
+        .bind(negative.id_repuesto)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let referencia = referencia.unwrap_or_default();
+    let nueva = entry.cantidad_nueva;
+    let (titulo, mensaje) = match (ctx.lang, &negative.cause) {
+        (taller_domain::Lang::Es, NegativeCause::Change) => {
+            ("Stock negativo", format!("{referencia} quedó en {nueva} unidades tras el movimiento."))
+        }
+        (taller_domain::Lang::En, NegativeCause::Change) => {
+            ("Negative stock", format!("{referencia} is at {nueva} units after the movement."))
+        }
+        (taller_domain::Lang::Es, NegativeCause::LateCount { .. }) => (
+            "Stock negativo",
+            format!(
+                "{referencia} quedó en {nueva} unidades tras el conteo: salieron más unidades de las contadas \
+                 después del momento del conteo."
+            ),
+        ),
+        (taller_domain::Lang::En, NegativeCause::LateCount { .. }) => (
+            "Negative stock",
+            format!(
+                "{referencia} is at {nueva} units after the count: more units left after the moment counted \
+                 than were counted."
+            ),
+        ),
+    };
+    let clave = negative.id_inventario.to_string();
+    let mut conflicts = Vec::with_capacity(reviewers.len());
+    for &reviewer in reviewers {
+        // A reviewer other than the person acting (a count's counter) is told who that was.
+        let otro_usuario = (reviewer != ctx.user.id_usuario).then_some(ctx.user.id_usuario);
         let conflict = record_conflict(
             conn,
             ctx,
-            ctx.user.id_usuario,
+            reviewer,
             "stock_negativo",
             "inventario",
             &clave,
             Some("stock_actual"),
-            [Some(&json!(entry.cantidad_anterior)), Some(&json!(entry.cantidad_nueva)), Some(&json!(delta))],
-            None,
-            json!({"id_log": id_log, "id_localizacion": id_localizacion, "id_repuesto": id_repuesto}),
+            [Some(&json!(entry.cantidad_anterior)), Some(&json!(nueva)), Some(&json!(negative.change))],
+            otro_usuario,
+            detalles.clone(),
         )
         .await?;
         conflicts.push(conflict);
-        let referencia: Option<String> = sqlx::query_scalar("SELECT referencia FROM repuestos WHERE id_repuesto = $1")
-            .bind(id_repuesto)
-            .fetch_optional(&mut *conn)
-            .await?;
-        let referencia = referencia.unwrap_or_default();
-        let (titulo, mensaje) = match ctx.lang {
-            taller_domain::Lang::Es => (
-                "Stock negativo".to_owned(),
-                format!("{referencia} quedó en {} unidades tras el movimiento.", entry.cantidad_nueva),
-            ),
-            taller_domain::Lang::En => (
-                "Negative stock".to_owned(),
-                format!("{referencia} is at {} units after the movement.", entry.cantidad_nueva),
-            ),
-        };
         notify(
             conn,
-            ctx.user.id_usuario,
-            Some(id_localizacion),
-            &titulo,
+            reviewer,
+            Some(negative.id_localizacion),
+            titulo,
             &mensaje,
             "stock_negativo",
             "alta",
-            json!({"id_inventario": item.id_inventario, "stock_actual": entry.cantidad_nueva, "id_log": id_log}),
+            datos.clone(),
         )
         .await?;
     }
-    Ok(StockChange { entry, conflicts })
+    Ok(conflicts)
 }
