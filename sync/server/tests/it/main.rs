@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod batch;
 mod cli;
+mod cursor;
 mod exactly_once;
 mod feed;
 mod mutations;
