@@ -4,6 +4,7 @@
 
 use crate::auth::AuthUser;
 use crate::error::ApiResult;
+use crate::pull::{current_snapshot, cursor_key};
 use crate::scope::load_scope;
 use crate::state::AppState;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::BTreeMap;
 use taller_protocol::checksum::Accumulator;
-use taller_protocol::cursor::{Cursor, Scope, Snapshot};
+use taller_protocol::cursor::{Cursor, Scope};
 use taller_protocol::messages::ChecksumResponse;
 use taller_protocol::tables::TABLES;
 use uuid::Uuid;
@@ -21,13 +22,14 @@ use uuid::Uuid;
 pub async fn checksum(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<ChecksumResponse>> {
     let mut tx = state.pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let snapshot: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text").fetch_one(&mut *tx).await?;
+    let key = cursor_key(&mut tx).await?;
+    let from = current_snapshot(&mut tx).await?;
     let scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
     let tables = scope_checksums(&mut tx, user.id_usuario, &scope).await?;
     tx.commit().await?;
-    let from: Snapshot = snapshot.parse().unwrap_or_else(|_| Snapshot::empty());
-    let cursor = Cursor { from, from_scope: scope, ..Cursor::initial() };
-    Ok(Json(ChecksumResponse { cursor: cursor.encode(), tables }))
+    // The cursor a pull completing at this snapshot issues (the same text).
+    let cursor = Cursor { from, from_scope: scope.digest(), ..Cursor::initial() };
+    Ok(Json(ChecksumResponse { cursor: cursor.seal(&key, user.id_usuario), tables }))
 }
 
 /// Checksums of every replicated table restricted to what `id_usuario` with `scope` may read.

@@ -10,8 +10,13 @@
 //!
 //! When the user's scope is the same at both ends, only keys changed in the delta are
 //! candidates (found through the `txid` index). When it changed (a location gained or lost,
-//! or the first sync), every key is a candidate. Pages follow (table, key) order; the client
-//! applies a delta only when its last page arrives, so it never shows part of a transaction.
+//! or the first sync), every key is a candidate. Pages follow (table, key) order and hold up to
+//! the limit of rows *sent* (keys the user may not read are skipped, not counted), so a page
+//! ends on a row the user was sent; the client applies a delta only when its last page
+//! arrives, so it never shows part of a transaction.
+//!
+//! Cursors are sealed with the key in `sync_cursor_key` and opened (tag checked first) with
+//! the requesting user's id (contract invariant 12, `taller_protocol::cursor`).
 
 use crate::auth::AuthUser;
 use crate::error::{ApiFailure, ApiResult};
@@ -19,7 +24,7 @@ use crate::json::ApiJson;
 use crate::scope::{load_scope, scope_at};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -27,7 +32,7 @@ use serde_json::Value;
 use sqlx::{PgConnection, Row};
 use std::collections::BTreeMap;
 use std::fmt;
-use taller_protocol::cursor::{Cursor, Scope, Snapshot};
+use taller_protocol::cursor::{BadSnapshot, Cursor, CursorKey, Scope, Snapshot, MAX_CURSOR_LEN};
 use taller_protocol::messages::{ErrorCode, PullRequest, PullResponse};
 use taller_protocol::tables::{self, Table};
 
@@ -47,43 +52,47 @@ pub async fn pull(
     user: AuthUser,
     ApiJson(request): ApiJson<PullRequest>,
 ) -> ApiResult<Response> {
-    let mut cursor = match &request.cursor {
-        Some(text) => Cursor::decode(text)
-            .map_err(|_| invalid_cursor("The cursor is not one this server issued; start a full sync."))?,
-        None => Cursor::initial(),
-    };
+    // A cursor too long to be one this server issued is not even looked at.
+    if request.cursor.as_ref().is_some_and(|text| text.len() > MAX_CURSOR_LEN) {
+        return Err(not_issued());
+    }
     let limit = i64::from(request.limit.unwrap_or(state.config.max_page_rows).clamp(1, state.config.max_page_rows));
     let mut tx = state.pool.begin().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
-    let now: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text").fetch_one(&mut *tx).await?;
-    let now: Snapshot = now.parse().map_err(|_| ApiFailure::internal())?;
+    let key = cursor_key(&mut tx).await?;
+    // The tag is checked before anything of the cursor is parsed.
+    let mut cursor = match &request.cursor {
+        Some(text) => Cursor::open(text, &key, user.id_usuario).map_err(|_| not_issued())?,
+        None => Cursor::initial(),
+    };
+    let now = current_snapshot(&mut tx).await?;
     let scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
+    let scope_digest = scope.digest();
     if cursor.from.xmax > now.xmax || cursor.to.as_ref().is_some_and(|to| to.xmax > now.xmax) {
         return Err(invalid_cursor("The cursor is ahead of this server's database; start a full sync."));
     }
-    if cursor.to.as_ref().is_some_and(|to| !follows(&cursor.from, to)) {
+    if cursor.to.as_ref().is_some_and(|to| !to.follows(&cursor.from)) {
         return Err(invalid_cursor("The cursor's delta ends before it starts; start a full sync."));
-    }
-    if !issued_for(&mut tx, &cursor, &user, &scope).await? {
-        return Err(invalid_cursor("The cursor was not issued to this user; start a full sync."));
     }
     let mut reset = false;
     match (&cursor.to, &cursor.to_scope) {
-        (Some(_), Some(to_scope)) if *to_scope == scope => {}
+        (Some(_), Some(to_scope)) if *to_scope == scope_digest => {}
         (Some(_), _) => {
             // The scope changed while this delta was being served: serve it again for the new
             // scope. The client drops what it staged.
             reset = true;
-            start_delta(&mut cursor, now, scope.clone());
+            start_delta(&mut cursor, now, scope_digest.clone());
         }
-        (None, _) => start_delta(&mut cursor, now, scope.clone()),
+        (None, _) => start_delta(&mut cursor, now, scope_digest.clone()),
     }
     let to = cursor.to.clone().ok_or_else(ApiFailure::internal)?;
-    let full = cursor.from_scope != scope || cursor.from == Snapshot::empty();
+    let full = cursor.from_scope != scope_digest || cursor.from == Snapshot::empty();
+    let before = scope_before(&mut tx, &cursor, &user, &scope, &scope_digest).await?;
+    let after = resume_after(&mut tx, &cursor).await?;
     if cursor.sent == 0 && cursor.after.is_none() {
         cursor.total = estimate(&mut tx, &cursor, &to, &user, &scope, full).await?;
     }
-    let page = page(&mut tx, &cursor, &to, &user, &scope, full, limit).await?;
+    let page = page(&mut tx, &cursor, &to, &user, (&scope, &before), &after, full, limit).await?;
     tx.commit().await?;
 
     // The page's rows grouped by table (in name order, as `PullResponse::changes`), each
@@ -112,17 +121,18 @@ pub async fn pull(
         }
         sent += 1;
     }
-    cursor.sent += sent;
+    // An issued cursor counts rows the server sent; saturating keeps a count that cannot be
+    // reached from ever overflowing.
+    cursor.sent = cursor.sent.saturating_add(sent);
     let rows_sent = cursor.sent;
     let rows_total = cursor.total.max(rows_sent);
-    let complete = page.scanned < limit;
-    if complete {
+    let complete = (page.rows.len() as i64) < limit;
+    match page.rows.last() {
+        Some(last) if !complete => cursor.set_after(&last.tabla, &last.clave),
         // The delta is done: the next pull starts a new one from `to`.
-        cursor = Cursor { from: to, from_scope: scope, ..Cursor::initial() };
-    } else {
-        cursor.after = page.last_key;
+        _ => cursor = Cursor { from: to, from_scope: scope_digest, ..Cursor::initial() },
     }
-    let body = encode_response(&changes, &cursor.encode(), complete, reset, rows_sent, rows_total)
+    let body = encode_response(&changes, &cursor.seal(&key, user.id_usuario), complete, reset, rows_sent, rows_total)
         .map_err(|_| ApiFailure::internal())?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
@@ -231,39 +241,89 @@ fn invalid_cursor(message: &str) -> ApiFailure {
     ApiFailure::bad_request(ErrorCode::InvalidCursor, message)
 }
 
-/// Whether snapshot `to` can have been taken after `from`: everything finished in `from` is
-/// finished in `to`.
-fn follows(from: &Snapshot, to: &Snapshot) -> bool {
-    to.xmin >= from.xmin && to.xmax >= from.xmax && !to.xip.iter().any(|&x| from.is_visible(x))
+fn not_issued() -> ApiFailure {
+    invalid_cursor("The cursor is not one this server issued to this user; start a full sync.")
 }
 
-/// Whether the cursor's `from_scope` is the scope this user had at `from`. It decides which
-/// rows the client is told to delete when the scope changed, so a scope the user never had
-/// (another user's cursor, a forged one) would announce keys of rows they may not read. An
-/// issued cursor always matches; the history is only consulted when the scope changed.
-async fn issued_for(
+/// The key of cursor tags. It is in the database, so every server process checks every cursor.
+pub(crate) async fn cursor_key(conn: &mut PgConnection) -> ApiResult<CursorKey> {
+    let secret: Vec<u8> = sqlx::query_scalar("SELECT secret FROM sync_cursor_key WHERE id = 1").fetch_one(conn).await?;
+    CursorKey::from_bytes(&secret).ok_or_else(|| {
+        tracing::error!("sync_cursor_key.secret is not a key");
+        ApiFailure::internal()
+    })
+}
+
+/// The transaction's snapshot, which a cursor may carry.
+pub(crate) async fn current_snapshot(conn: &mut PgConnection) -> ApiResult<Snapshot> {
+    let text: String = sqlx::query_scalar("SELECT pg_current_snapshot()::text").fetch_one(conn).await?;
+    match text.parse() {
+        Ok(snapshot) => Ok(snapshot),
+        // A burst of concurrent writers; it ends when they commit.
+        Err(BadSnapshot::TooManyInProgress) => Err(ApiFailure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "Too many transactions are in progress on the database right now; try again shortly.",
+        )),
+        Err(error) => {
+            tracing::error!(%error, "pg_current_snapshot()");
+            Err(ApiFailure::internal())
+        }
+    }
+}
+
+/// The scope whose rows the replica holds: the user's scope at `from`. The cursor records only
+/// its digest; when it is not the current scope, the scope is rebuilt from the feed's history.
+async fn scope_before(
     conn: &mut PgConnection,
     cursor: &Cursor,
     user: &AuthUser,
     scope: &Scope,
-) -> Result<bool, sqlx::Error> {
+    scope_digest: &str,
+) -> ApiResult<Scope> {
     if cursor.from == Snapshot::empty() {
-        return Ok(cursor.from_scope == Scope::default());
+        return Ok(Scope::default());
     }
-    if cursor.from_scope == *scope {
-        return Ok(true);
+    if cursor.from_scope == scope_digest {
+        return Ok(scope.clone());
     }
-    let mut then = scope_at(conn, user.id_usuario, &cursor.from).await?;
-    let mut claimed = cursor.from_scope.clone();
-    then.locs.sort_unstable();
-    claimed.locs.sort_unstable();
-    Ok(then == claimed)
+    let then = scope_at(conn, user.id_usuario, &cursor.from).await?;
+    if then.digest() != cursor.from_scope {
+        // The cursor was issued with the scope loaded in the transaction of `from`, so the
+        // history gives it back; if it ever does not, a full sync is still correct.
+        tracing::warn!(user = %user.id_usuario, "a cursor's scope is not the one rebuilt from the feed");
+        return Err(invalid_cursor("The cursor's scope no longer matches the feed; start a full sync."));
+    }
+    Ok(then)
 }
 
-fn start_delta(cursor: &mut Cursor, now: Snapshot, scope: Scope) {
+/// The (table, key) the page starts after. A long key travels cut, with its digest; it is
+/// found again in the feed, where the delta's images stay.
+async fn resume_after(conn: &mut PgConnection, cursor: &Cursor) -> ApiResult<(String, String)> {
+    let Some((table, key)) = cursor.after.clone() else { return Ok(Default::default()) };
+    let Some(digest) = &cursor.after_digest else { return Ok((table, key)) };
+    let whole: Option<String> = sqlx::query_scalar(
+        "SELECT clave FROM sync_changes \
+          WHERE tabla = $1 AND clave >= $2 AND starts_with(clave, $2) \
+            AND encode(sha256(convert_to(clave, 'UTF8')), 'hex') = $3 \
+          ORDER BY tabla, clave LIMIT 1",
+    )
+    .bind(&table)
+    .bind(&key)
+    .bind(digest)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match whole {
+        Some(whole) => Ok((table, whole)),
+        None => Err(invalid_cursor("The cursor's position is no longer in the feed; start a full sync.")),
+    }
+}
+
+fn start_delta(cursor: &mut Cursor, now: Snapshot, scope_digest: String) {
     cursor.to = Some(now);
-    cursor.to_scope = Some(scope);
+    cursor.to_scope = Some(scope_digest);
     cursor.after = None;
+    cursor.after_digest = None;
     cursor.sent = 0;
     cursor.total = 0;
 }
@@ -276,22 +336,25 @@ struct PageRow {
 }
 
 struct Page {
+    /// The rows the delta sends, in (table, key) order: at most the limit, fewer only when the
+    /// delta has no more.
     rows: Vec<PageRow>,
-    /// Candidate keys examined (a full page of candidates means there may be more).
-    scanned: i64,
-    last_key: Option<(String, String)>,
 }
 
+/// The next rows of the delta after `after`. The limit counts rows sent, not keys examined, so
+/// the page ends on a row the user was sent and the next cursor names nothing outside the
+/// user's scope (contract invariant 12).
+#[allow(clippy::too_many_arguments)]
 async fn page(
     conn: &mut PgConnection,
     cursor: &Cursor,
     to: &Snapshot,
     user: &AuthUser,
-    scope: &Scope,
+    (scope, before): (&Scope, &Scope),
+    (after_table, after_key): &(String, String),
     full: bool,
     limit: i64,
 ) -> Result<Page, sqlx::Error> {
-    let (after_table, after_key) = cursor.after.clone().unwrap_or_default();
     let from_empty = cursor.from == Snapshot::empty();
     // The latest image visible in `to` of each candidate key, in (table, key) order: every key
     // (full) or the keys changed in the delta.
@@ -301,13 +364,13 @@ async fn page(
         "SELECT DISTINCT ON (tabla, clave) tabla, clave, op, datos, id_usuario, privado, global, locs, txid \
            FROM sync_changes \
           WHERE (tabla, clave) > ($6, $7) AND pg_visible_in_snapshot(txid, $9::pg_snapshot) \
-          ORDER BY tabla, clave, id DESC LIMIT $10"
+          ORDER BY tabla, clave, id DESC"
             .to_owned()
     } else {
         let candidates = "SELECT DISTINCT tabla, clave FROM sync_changes \
           WHERE txid >= pg_snapshot_xmin($8::pg_snapshot) AND NOT pg_visible_in_snapshot(txid, $8::pg_snapshot) \
             AND pg_visible_in_snapshot(txid, $9::pg_snapshot) AND (tabla, clave) > ($6, $7) \
-          ORDER BY tabla, clave LIMIT $10";
+          ORDER BY tabla, clave";
         format!(
             "SELECT k.tabla, k.clave, l.op, l.datos, l.id_usuario, l.privado, l.global, l.locs, l.txid \
                FROM ({candidates}) k \
@@ -324,14 +387,20 @@ async fn page(
           WHERE c.tabla = l.tabla AND c.clave = l.clave AND pg_visible_in_snapshot(c.txid, $8::pg_snapshot) \
           ORDER BY c.id DESC LIMIT 1"
     };
+    // A key is sent as an upsert when its latest image is a row the user may read that changed
+    // in the delta or that they could not read before; as a delete when they could read it
+    // before and cannot now (deleted, or out of scope). Other keys are skipped, not counted.
     // The image travels as text: it is passed through to the answer without being decoded.
     let sql = format!(
-        "SELECT l.tabla, l.clave, l.op, l.datos::text AS datos, {VISIBLE_NOW} AS visible_now, \
-                COALESCE({VISIBLE_BEFORE}, false) AS visible_before, \
-                (NOT pg_visible_in_snapshot(l.txid, $8::pg_snapshot)) AS changed \
-           FROM ({latest}) l \
-           LEFT JOIN LATERAL ({previous}) p ON true \
-          ORDER BY l.tabla, l.clave"
+        "SELECT tabla, clave, sends_upsert AS upsert, CASE WHEN sends_upsert THEN datos::text END AS datos FROM ( \
+           SELECT l.tabla, l.clave, l.datos, \
+                  (l.op = 'U' AND {VISIBLE_NOW} AND (NOT pg_visible_in_snapshot(l.txid, $8::pg_snapshot) \
+                                                     OR NOT COALESCE({VISIBLE_BEFORE}, false))) AS sends_upsert, \
+                  COALESCE({VISIBLE_BEFORE}, false) AND (l.op = 'D' OR NOT {VISIBLE_NOW}) AS sends_delete \
+             FROM ({latest}) l \
+             LEFT JOIN LATERAL ({previous}) p ON true) d \
+          WHERE sends_upsert OR sends_delete \
+          ORDER BY tabla, clave LIMIT $10"
     );
     if full {
         // The planner underestimates the keys past the page's start (row comparison, snapshot
@@ -340,13 +409,12 @@ async fn page(
         // here: the index gives the order. Only this statement remains in the transaction.
         sqlx::query("SET LOCAL enable_sort = off").execute(&mut *conn).await?;
     }
-    let from_scope = &cursor.from_scope;
     let rows = sqlx::query(&sql)
         .bind(user.id_usuario)
         .bind(scope.admin)
         .bind(&scope.locs)
-        .bind(from_scope.admin)
-        .bind(&from_scope.locs)
+        .bind(before.admin)
+        .bind(&before.locs)
         .bind(after_table)
         .bind(after_key)
         .bind(cursor.from.to_string())
@@ -354,25 +422,16 @@ async fn page(
         .bind(limit)
         .fetch_all(&mut *conn)
         .await?;
-    let scanned = rows.len() as i64;
-    let mut last_key = None;
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let tabla: String = row.try_get("tabla")?;
-        let clave: String = row.try_get("clave")?;
-        let op: String = row.try_get("op")?;
-        let visible_now: bool = row.try_get("visible_now")?;
-        let visible_before: bool = row.try_get("visible_before")?;
-        let changed: bool = row.try_get("changed")?;
-        last_key = Some((tabla.clone(), clave.clone()));
-        if op == "U" && visible_now && (changed || !visible_before) {
-            let datos: Option<String> = row.try_get("datos")?;
-            out.push(PageRow { tabla, clave, datos });
-        } else if visible_before && (op == "D" || !visible_now) {
-            out.push(PageRow { tabla, clave, datos: None });
-        }
+        let upsert: bool = row.try_get("upsert")?;
+        out.push(PageRow {
+            tabla: row.try_get("tabla")?,
+            clave: row.try_get("clave")?,
+            datos: if upsert { row.try_get("datos")? } else { None },
+        });
     }
-    Ok(Page { rows: out, scanned, last_key })
+    Ok(Page { rows: out })
 }
 
 /// Rows the delta will send, for progress bars: exact for a delta of changes, an upper bound

@@ -11,6 +11,7 @@ mod bad_input;
 mod batch;
 mod cli;
 mod counts_reject;
+mod cursor;
 mod exactly_once;
 mod feed;
 mod mutations;
