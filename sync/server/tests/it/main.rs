@@ -10,6 +10,8 @@ mod auth;
 mod bad_input;
 mod batch;
 mod cli;
+mod contention;
 mod exactly_once;
 mod feed;
 mod mutations;
+mod poison;
