@@ -44,6 +44,8 @@ pub enum RejectionCode {
     UnknownField,
     /// A request needs at least one line.
     EmptyRequest,
+    /// A text is longer than its field allows (params: `field`, `max`, `length`, in characters).
+    TooLong,
 }
 
 impl RejectionCode {
@@ -66,6 +68,7 @@ impl RejectionCode {
             RejectionCode::AlreadyExists => "already_exists",
             RejectionCode::UnknownField => "unknown_field",
             RejectionCode::EmptyRequest => "empty_request",
+            RejectionCode::TooLong => "too_long",
         }
     }
 
@@ -109,6 +112,8 @@ impl RejectionCode {
             (UnknownField, Lang::En) => "The field \"{field}\" cannot be edited here.",
             (EmptyRequest, Lang::Es) => "La solicitud no tiene líneas.",
             (EmptyRequest, Lang::En) => "The request has no lines.",
+            (TooLong, Lang::Es) => "El campo «{field}» admite como máximo {max} caracteres y tiene {length}.",
+            (TooLong, Lang::En) => "The field \"{field}\" takes at most {max} characters; it has {length}.",
         }
     }
 }
@@ -225,6 +230,7 @@ mod tests {
             RejectionCode::AlreadyExists,
             RejectionCode::UnknownField,
             RejectionCode::EmptyRequest,
+            RejectionCode::TooLong,
         ];
         for code in all {
             assert_eq!(serde_json::to_value(code).ok(), Some(Value::String(code.as_str().to_owned())));

@@ -2,16 +2,47 @@
 //! a mutation, the client before applying it optimistically. One place for each rule.
 
 use crate::checksum::canonical;
-use crate::mutations::PartCreate;
+use crate::mutations::{FieldEdit, Mutation, PartCreate};
 use crate::tables::{ColumnType, Table};
 use chrono::SecondsFormat;
 use serde_json::Value;
 use taller_domain::{Rechazo, RejectionCode};
 
-/// Longest free text accepted in any field.
+/// Longest free text accepted in a text column that [`TEXT_LIMITS`] does not list.
 pub const MAX_TEXT: usize = 2000;
 /// Longest part reference.
 pub const MAX_REFERENCE: usize = 100;
+
+/// The longest text, in characters, of every text column a mutation writes: (table, column,
+/// limit). The reference schema gives every one of them as unbounded `text`, so the limits are
+/// the project's: identifiers and short labels 100, names of people and parts 200, free text
+/// (descriptions, reasons, comments, notes, URLs) 2,000. A column with a btree index
+/// (`repuestos.referencia`, `repuestos.tipo`) stays far below PostgreSQL's index row limit
+/// (2,704 bytes) even when every character takes four bytes in UTF-8 and does not compress.
+/// Every mutation that writes a column checks it against the same limit, and so does the
+/// client's local applier ([`mutation_texts`], [`field_value`]).
+pub const TEXT_LIMITS: &[(&str, &str, usize)] = &[
+    ("repuestos", "referencia", MAX_REFERENCE),
+    ("repuestos", "nombre", 200),
+    ("repuestos", "tipo", 100),
+    ("repuestos", "marca", 100),
+    ("repuestos", "descripcion", MAX_TEXT),
+    ("repuestos", "url_imagen", MAX_TEXT),
+    ("inventario", "posicion", 100),
+    ("logs_inventario", "motivo", MAX_TEXT),
+    ("solicitudes", "guia_transporte", 100),
+    ("solicitudes", "observaciones_generales", MAX_TEXT),
+    ("detalles_solicitud", "observaciones", MAX_TEXT),
+    ("trazabilidad_solicitudes", "comentario", MAX_TEXT),
+    ("registro_conteo", "observaciones", MAX_TEXT),
+    ("detalles_conteo", "observaciones", MAX_TEXT),
+    ("garantias", "motivo_falla", MAX_TEXT),
+    ("garantias", "numero_orden", 100),
+    ("garantias", "solicitante", 200),
+    ("garantias", "url_evidencia_foto", MAX_TEXT),
+    ("garantias", "comentarios_resolucion", MAX_TEXT),
+    ("usuarios", "motivo_rechazo", MAX_TEXT),
+];
 
 /// Fields `part.edit` may change.
 pub const PART_FIELDS: &[&str] =
@@ -33,11 +64,34 @@ pub fn invalid(detail: impl Into<String>) -> Rechazo {
     Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into())
 }
 
-pub fn check_text(field: &str, text: &str) -> Result<(), Rechazo> {
-    if text.chars().count() > MAX_TEXT {
-        return Err(invalid(format!("{field} is longer than {MAX_TEXT} characters")));
+/// The longest text `table.column` takes, in characters.
+pub fn text_limit(table: &str, column: &str) -> usize {
+    TEXT_LIMITS.iter().find(|(t, c, _)| *t == table && *c == column).map_or(MAX_TEXT, |(_, _, limit)| *limit)
+}
+
+fn too_long(field: &str, max: usize, length: usize) -> Rechazo {
+    Rechazo::new(RejectionCode::TooLong).with("field", field).with("max", max).with("length", length)
+}
+
+fn check_limit(field: &str, text: &str, max: usize) -> Result<(), Rechazo> {
+    // Counting stops one past the limit: a megabyte of text is not walked to the end.
+    let length = text.chars().take(max + 1).count();
+    if length > max {
+        return Err(too_long(field, max, text.chars().count()));
     }
     Ok(())
+}
+
+/// A text for `table.column` (as it will be stored: trimmed, references normalised), named
+/// `field` in the rejection.
+pub fn check_column_text(table: &str, column: &str, field: &str, text: &str) -> Result<(), Rechazo> {
+    check_limit(field, text, text_limit(table, column))
+}
+
+/// A free text against [`MAX_TEXT`], trimmed as it is stored (handlers check the texts they
+/// store with it; [`mutation_texts`] has already held them to their columns' limits).
+pub fn check_text(field: &str, text: &str) -> Result<(), Rechazo> {
+    check_limit(field, text.trim(), MAX_TEXT)
 }
 
 /// References are compared without surrounding spaces and in upper case (`mtr-500w-48v` is
@@ -50,9 +104,10 @@ pub fn normalize_reference(referencia: &str) -> String {
 pub fn part_create(args: &PartCreate) -> Result<(String, String), Rechazo> {
     let referencia = normalize_reference(&args.referencia);
     let nombre = args.nombre.trim();
-    if referencia.is_empty() || referencia.chars().count() > MAX_REFERENCE {
+    if referencia.is_empty() {
         return Err(invalid(format!("referencia must have 1 to {MAX_REFERENCE} characters")));
     }
+    check_column_text("repuestos", "referencia", "referencia", &referencia)?;
     if nombre.is_empty() {
         return Err(invalid("nombre cannot be empty"));
     }
@@ -64,10 +119,81 @@ pub fn part_create(args: &PartCreate) -> Result<(String, String), Rechazo> {
         ("url_imagen", args.url_imagen.as_deref()),
     ] {
         if let Some(text) = text {
-            check_text(field, text)?;
+            check_column_text("repuestos", field, field, text.trim())?;
         }
     }
     Ok((referencia, nombre.to_owned()))
+}
+
+/// Every text argument of a mutation against the limit of the column it is stored in, as it
+/// will be stored (trimmed; references normalised). Both sides run it before anything else
+/// than the permission check, so a text too long for its column is refused the same way
+/// offline, on the server, and whichever mutation writes the column. Field edits of allowed
+/// fields are checked here too ([`field_value`] checks them again when it normalises them).
+pub fn mutation_texts(mutation: &Mutation) -> Result<(), Rechazo> {
+    let optional = |table: &str, column: &str, text: &Option<String>| match text {
+        Some(text) => check_column_text(table, column, column, text.trim()),
+        None => Ok(()),
+    };
+    match mutation {
+        Mutation::PartCreate(args) => part_create(args).map(|_| ()),
+        Mutation::PartEdit(args) => edit_texts("repuestos", PART_FIELDS, &args.edits),
+        Mutation::InventorySettings(args) => edit_texts("inventario", INVENTORY_FIELDS, &args.edits),
+        Mutation::InventoryAdjust(args) => check_column_text("logs_inventario", "motivo", "motivo", args.motivo.trim()),
+        Mutation::RequestCreate(args) => {
+            optional("solicitudes", "observaciones_generales", &args.observaciones_generales)?;
+            args.lines.iter().try_for_each(|line| optional("detalles_solicitud", "observaciones", &line.observaciones))
+        }
+        Mutation::RequestPick(args) | Mutation::RequestCancel(args) => {
+            optional("trazabilidad_solicitudes", "comentario", &args.comentario)
+        }
+        Mutation::RequestDispatch(args) => {
+            optional("solicitudes", "guia_transporte", &args.guia_transporte)?;
+            optional("trazabilidad_solicitudes", "comentario", &args.comentario)
+        }
+        Mutation::RequestReceive(args) => optional("trazabilidad_solicitudes", "comentario", &args.comentario),
+        Mutation::CountStart(args) => optional("registro_conteo", "observaciones", &args.observaciones),
+        Mutation::CountLine(args) => optional("detalles_conteo", "observaciones", &args.observaciones),
+        Mutation::WarrantyCreate(args) => {
+            check_column_text("garantias", "motivo_falla", "motivo_falla", args.motivo_falla.trim())?;
+            optional("garantias", "numero_orden", &args.numero_orden)?;
+            optional("garantias", "solicitante", &args.solicitante)?;
+            optional("garantias", "url_evidencia_foto", &args.url_evidencia_foto)
+        }
+        Mutation::WarrantyEdit(args) => edit_texts("garantias", WARRANTY_FIELDS, &args.edits),
+        Mutation::WarrantyApprove(args) | Mutation::WarrantyReject(args) => {
+            optional("garantias", "comentarios_resolucion", &args.comentarios_resolucion)
+        }
+        Mutation::UserReject(args) => {
+            check_column_text("usuarios", "motivo_rechazo", "motivo_rechazo", args.motivo_rechazo.trim())
+        }
+        // No text arguments (ids, quantities, enumerations and flags only).
+        Mutation::PartDiscontinue(_)
+        | Mutation::MovementRecord(_)
+        | Mutation::CartAdd(_)
+        | Mutation::CartSet(_)
+        | Mutation::CartRemove(_)
+        | Mutation::CountClose(_)
+        | Mutation::WarrantySubmit(_)
+        | Mutation::NotificationRead(_)
+        | Mutation::UserApprove(_)
+        | Mutation::UserAssign(_)
+        | Mutation::UserUnassign(_)
+        | Mutation::LocationPolicy(_) => Ok(()),
+    }
+}
+
+/// The new text values of edits to allowed fields. The replaced value (`old`) is not bounded:
+/// it is what the author saw, which another application may have written at any length.
+fn edit_texts(table: &str, fields: &[&str], edits: &[FieldEdit]) -> Result<(), Rechazo> {
+    for edit in edits {
+        let (Some(field), Value::String(text)) = (fields.iter().find(|f| **f == edit.field), &edit.new) else {
+            continue;
+        };
+        let text = if *field == "referencia" { normalize_reference(text) } else { text.trim().to_owned() };
+        check_column_text(table, field, field, &text)?;
+    }
+    Ok(())
 }
 
 /// Checks a field edit's new value against its column and returns it normalised: trimmed
@@ -78,7 +204,7 @@ pub fn field_value(table: &Table, field: &str, value: &Value) -> Result<Value, R
     let value = match value {
         Value::String(text) if column.ty == ColumnType::Text => {
             let trimmed = text.trim();
-            check_text(field, trimmed)?;
+            check_column_text(table.name, field, field, trimmed)?;
             if trimmed.is_empty() {
                 Value::Null
             } else {
@@ -145,7 +271,11 @@ mod tests {
         assert_eq!(ok(inventario, "nuevo_hasta", json!("mañana")), Err(RejectionCode::InvalidArguments));
         assert_eq!(ok(repuestos, "fecha_estimada", json!("2026-04-15")), Ok(json!("2026-04-15")));
         assert_eq!(ok(repuestos, "nombre", json!("")), Err(RejectionCode::InvalidArguments));
-        assert_eq!(ok(repuestos, "nombre", json!("x".repeat(MAX_TEXT + 1))), Err(RejectionCode::InvalidArguments));
+        assert_eq!(ok(repuestos, "nombre", json!("x".repeat(201))), Err(RejectionCode::TooLong));
+        assert_eq!(ok(repuestos, "nombre", json!(format!(" {} ", "x".repeat(200)))), Ok(json!("x".repeat(200))));
+        assert_eq!(ok(repuestos, "referencia", json!("R".repeat(101))), Err(RejectionCode::TooLong));
+        assert_eq!(ok(repuestos, "tipo", json!("t".repeat(101))), Err(RejectionCode::TooLong));
+        assert_eq!(ok(repuestos, "descripcion", json!("d".repeat(MAX_TEXT + 1))), Err(RejectionCode::TooLong));
         assert_eq!(
             ok(garantias, "id_tecnico_asociado", json!("0000000A-0000-0000-0000-00000000000B")),
             Ok(json!("0000000a-0000-0000-0000-00000000000b"))
@@ -168,6 +298,94 @@ mod tests {
         assert_eq!(part_create(&args(" mtr-500w ", " Motor ")).ok(), Some(("MTR-500W".into(), "Motor".into())));
         assert!(part_create(&args("  ", "Motor")).is_err());
         assert!(part_create(&args("X", " ")).is_err());
-        assert!(part_create(&args(&"R".repeat(101), "Motor")).is_err());
+        assert_eq!(part_create(&args(&"R".repeat(101), "Motor")).err().map(|r| r.code), Some(RejectionCode::TooLong));
+        assert!(part_create(&args(&"R".repeat(100), "Motor")).is_ok());
+        // Normalised before it is counted: `ß` upper-cases to `SS`.
+        assert!(part_create(&args(&"ß".repeat(60), "Motor")).is_err());
+    }
+
+    #[test]
+    fn every_limit_names_a_text_column_and_fits_an_index_row() {
+        for (table_name, column, limit) in TEXT_LIMITS {
+            let table = crate::tables::table(table_name).unwrap_or_else(|| panic!("{table_name}"));
+            let column = table.column(column).unwrap_or_else(|| panic!("{table_name}.{column}"));
+            assert_eq!(column.ty, ColumnType::Text, "{table_name}.{}", column.name);
+            assert!(*limit <= MAX_TEXT);
+        }
+        // The btree-indexed columns: four bytes a character, under PostgreSQL's 2,704-byte row.
+        for column in ["referencia", "tipo"] {
+            assert!(text_limit("repuestos", column) * 4 < 2704, "{column}");
+        }
+    }
+
+    #[test]
+    fn every_text_argument_is_checked_against_its_column() {
+        let id = uuid::Uuid::nil();
+        let long = |n: usize| Value::String("x".repeat(n));
+        let edit = |field: &str, n: usize| serde_json::json!([{"field": field, "old": null, "new": long(n)}]);
+        let cases = [
+            (
+                "part.create",
+                serde_json::json!({"id_repuesto": id, "referencia": "R", "nombre": "N", "marca": long(101)}),
+                "marca",
+                100,
+            ),
+            ("part.edit", serde_json::json!({"id_repuesto": id, "edits": edit("referencia", 101)}), "referencia", 100),
+            ("part.edit", serde_json::json!({"id_repuesto": id, "edits": edit("tipo", 101)}), "tipo", 100),
+            (
+                "inventory.settings",
+                serde_json::json!({"id_localizacion": id, "id_repuesto": id, "edits": edit("posicion", 101)}),
+                "posicion",
+                100,
+            ),
+            (
+                "inventory.adjust",
+                serde_json::json!({"id_localizacion": id, "id_repuesto": id, "delta": 1, "motivo": long(2001)}),
+                "motivo",
+                2000,
+            ),
+            (
+                "request.dispatch",
+                serde_json::json!({"id_solicitud": id, "guia_transporte": long(101)}),
+                "guia_transporte",
+                100,
+            ),
+            ("request.cancel", serde_json::json!({"id_solicitud": id, "comentario": long(2001)}), "comentario", 2000),
+            (
+                "count.line",
+                serde_json::json!({"id_detalle_conteo": id, "id_conteo": id, "id_repuesto": id, "cantidad_csa": 1, "observaciones": long(2001)}),
+                "observaciones",
+                2000,
+            ),
+            (
+                "warranty.edit",
+                serde_json::json!({"id_garantia": id, "edits": edit("numero_orden", 101)}),
+                "numero_orden",
+                100,
+            ),
+            (
+                "warranty.reject",
+                serde_json::json!({"id_garantia": id, "comentarios_resolucion": long(2001)}),
+                "comentarios_resolucion",
+                2000,
+            ),
+            (
+                "user.reject",
+                serde_json::json!({"id_usuario": id, "motivo_rechazo": long(2001)}),
+                "motivo_rechazo",
+                2000,
+            ),
+        ];
+        for (name, args, field, max) in cases {
+            let mutation = Mutation::parse(name, &args).unwrap_or_else(|r| panic!("{name}: {r}"));
+            let rechazo = mutation_texts(&mutation).err().unwrap_or_else(|| panic!("{name} {field}: accepted"));
+            assert_eq!(rechazo.code, RejectionCode::TooLong, "{name}");
+            assert_eq!(rechazo.params.get("field"), Some(&serde_json::json!(field)), "{name}");
+            assert_eq!(rechazo.params.get("max"), Some(&serde_json::json!(max)), "{name}");
+            // Unknown fields are left to the handler (`unknown_field`), whatever their length.
+        }
+        let unknown =
+            Mutation::parse("part.edit", &serde_json::json!({"id_repuesto": id, "edits": edit("created_at", 5000)}));
+        assert_eq!(unknown.map(|m| mutation_texts(&m).is_ok()).ok(), Some(true));
     }
 }

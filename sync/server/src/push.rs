@@ -5,6 +5,13 @@
 //! final outcome (contract invariants 2 and 3). A re-sent mutation id returns the recorded
 //! outcome and changes nothing. A transient database failure aborts the chunk being applied
 //! and stops the batch there: nothing after it is applied, and the client retries later.
+//!
+//! Ordinary contention never stops a push (contract invariant 13): a chunk locks the inventory
+//! rows and parts its mutations will change up front, in one global order, so two devices
+//! moving the same items in opposite orders queue instead of deadlocking; and a chunk the
+//! database still aborts for contention (deadlock, serialization failure, a mutation id
+//! recorded meanwhile by another device) is tried again inside the server. Whatever else the
+//! database refuses inside a mutation's savepoint is that mutation's rejection.
 
 use crate::auth::AuthUser;
 use crate::error::{is_transient, ApiFailure, ApiResult};
@@ -17,9 +24,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, NaiveDate, Utc};
+use rand::Rng;
 use serde_json::{json, Value};
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 use taller_domain::stock::movement_effect;
 use taller_domain::tiempo::check_action_time;
 use taller_domain::{Rechazo, RejectionCode};
@@ -64,9 +73,20 @@ pub async fn push(
     let mut outcomes = Vec::with_capacity(request.mutations.len());
     let mut stopped = None;
     for chunk in request.mutations.chunks(state.config.push_chunk.max(1)) {
-        match apply_chunk(&state, &user, request.device_id, chunk).await {
+        let mut attempt = 1;
+        let result = loop {
+            match apply_chunk(&state, &user, request.device_id, chunk).await {
+                Err(ChunkError::Contention(error)) if attempt < CHUNK_ATTEMPTS => {
+                    tracing::debug!(%error, attempt, device = %request.device_id, "chunk tried again after contention");
+                    tokio::time::sleep(contention_backoff(attempt)).await;
+                    attempt += 1;
+                }
+                result => break result,
+            }
+        };
+        match result {
             Ok(mut applied) => outcomes.append(&mut applied),
-            Err(ChunkError::Transient(error)) => {
+            Err(ChunkError::Transient(error) | ChunkError::Contention(error)) => {
                 tracing::warn!(%error, device = %request.device_id, "push stopped by a transient failure");
                 stopped = Some(ApiError {
                     code: ErrorCode::Unavailable,
@@ -112,18 +132,76 @@ fn check_batch_shape(mutations: &[MutationEnvelope]) -> ApiResult<()> {
     Ok(())
 }
 
+/// How many times one chunk is tried when the database aborts it for contention.
+const CHUNK_ATTEMPTS: u32 = 6;
+
+/// The pause before trying a chunk again: doubling from 10 ms, jittered so that the
+/// transactions that collided do not collide again in step.
+fn contention_backoff(attempt: u32) -> Duration {
+    let ceiling = 10u64 << attempt.saturating_sub(1).min(6);
+    Duration::from_millis(rand::thread_rng().gen_range(ceiling / 2..=ceiling))
+}
+
 enum ChunkError {
+    /// The chunk lost to another transaction; trying it again is expected to succeed.
+    Contention(sqlx::Error),
     Transient(sqlx::Error),
     Failure(ApiFailure),
 }
 
 impl From<sqlx::Error> for ChunkError {
     fn from(error: sqlx::Error) -> ChunkError {
-        if is_transient(&error) {
-            ChunkError::Transient(error)
-        } else {
-            ChunkError::Failure(error.into())
+        match fault(&error) {
+            Fault::Contention => ChunkError::Contention(error),
+            Fault::Transient => ChunkError::Transient(error),
+            Fault::Server | Fault::Content => ChunkError::Failure(error.into()),
         }
+    }
+}
+
+/// Whose fault a database error is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    /// Another transaction got in the way (deadlock, serialization failure, a mutation id the
+    /// other device recorded first): the chunk is tried again.
+    Contention,
+    /// The database cannot work right now (connection, resources, shutdown, cancellation, lock
+    /// timeout, I/O or internal errors): the batch stops, the client retries later.
+    Transient,
+    /// The server's own statement is wrong (syntax, undefined objects, privileges, transaction
+    /// state): no content can cause these, since every statement is static and every value is
+    /// bound, so the batch stops rather than reject a mutation the server failed.
+    Server,
+    /// Anything else depends on the values the mutation carries or the rows it meets (data
+    /// exceptions, constraints, program limits such as index row size, trigger errors).
+    Content,
+}
+
+fn fault(error: &sqlx::Error) -> Fault {
+    match error {
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // Two devices pushing one new mutation id at once: the unique index makes the
+            // later wait for the earlier, and fail once it commits. Tried again, the chunk
+            // finds the id recorded for the other device (`sequence_conflict`).
+            if code == "40001" || code == "40P01" || (code == "23505" && db.constraint() == Some("sync_mutations_pkey"))
+            {
+                return Fault::Contention;
+            }
+            match code.get(..2).unwrap_or_default() {
+                "08" | "40" | "53" | "55" | "57" | "58" | "F0" | "XX" => Fault::Transient,
+                "0A" | "25" | "26" | "28" | "2D" | "34" | "3B" | "3D" | "3F" | "42" => Fault::Server,
+                _ => Fault::Content,
+            }
+        }
+        // A value the driver cannot encode, or a row that does not decode as the server
+        // expects (another application may write the tables).
+        sqlx::Error::Encode(_)
+        | sqlx::Error::Decode(_)
+        | sqlx::Error::ColumnDecode { .. }
+        | sqlx::Error::RowNotFound => Fault::Content,
+        other if is_transient(other) => Fault::Transient,
+        _ => Fault::Server,
     }
 }
 
@@ -183,6 +261,7 @@ async fn apply_chunk(
     }
     let mut recorded: HashMap<Uuid, Outcome> = recorded.into_iter().map(|r| (r.0, recorded_outcome(r))).collect();
     let mut scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
+    lock_chunk_rows(&mut tx, chunk, &recorded, &scope).await?;
     let now = Utc::now();
     let mut outcomes = Vec::with_capacity(chunk.len());
     let mut records = Records::default();
@@ -371,7 +450,9 @@ fn movement_run(
             break;
         }
         let Ok(mutation @ Mutation::MovementRecord(_)) = Mutation::parse(&envelope.name, &envelope.args) else { break };
-        if mutation.permission().is_some_and(|permiso| !user.permisos.allows(permiso)) {
+        if mutation.permission().is_some_and(|permiso| !user.permisos.allows(permiso))
+            || taller_protocol::validate::mutation_texts(&mutation).is_err()
+        {
             break;
         }
         let Mutation::MovementRecord(args) = mutation else { break };
@@ -404,7 +485,7 @@ async fn apply_run(
             return Ok(Some(results));
         }
         Ok(_) => Some(Vec::new()),
-        Err(error) if is_transient(&error) => return Err(ChunkError::Transient(error)),
+        Err(error) if matches!(fault(&error), Fault::Contention | Fault::Transient) => return Err(error.into()),
         Err(error) => {
             // One at a time finds (and rejects) the movement the database refused.
             tracing::debug!(%error, "a run of movements goes one at a time");
@@ -451,41 +532,133 @@ async fn apply_one(
             sqlx::query("ROLLBACK TO SAVEPOINT mutation").execute(&mut *tx).await?;
             Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null))
         }
-        Err(Failure::Db(error)) => {
-            if is_transient(&error) {
-                return Err(ChunkError::Transient(error));
+        Err(Failure::Db(error)) => match fault(&error) {
+            Fault::Contention => Err(ChunkError::Contention(error)),
+            Fault::Transient => Err(ChunkError::Transient(error)),
+            Fault::Server => {
+                tracing::error!(%error, mutation = %envelope.id, name = %envelope.name, "mutation failed on the server");
+                Err(ChunkError::Failure(ApiFailure::internal()))
             }
-            match client_caused(&error) {
-                Some(rechazo) => {
-                    sqlx::query("ROLLBACK TO SAVEPOINT mutation").execute(&mut *tx).await?;
-                    Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null))
-                }
-                None => {
-                    tracing::error!(%error, mutation = %envelope.id, name = %envelope.name, "mutation failed on the server");
-                    Err(ChunkError::Failure(ApiFailure::internal()))
-                }
+            Fault::Content => {
+                // The details stay in the log; the rejection says what kind of value it was.
+                tracing::warn!(%error, mutation = %envelope.id, name = %envelope.name, "the database refused a mutation");
+                sqlx::query("ROLLBACK TO SAVEPOINT mutation").execute(&mut *tx).await?;
+                Ok((OutcomeStatus::Rejected, Some(content_rejection(&error)), Value::Null))
             }
-        }
+        },
     }
 }
 
-/// Constraint violations caused by the mutation's data are the client's mistake: a final
-/// rejection with a code, never a 500.
-fn client_caused(error: &sqlx::Error) -> Option<Rechazo> {
-    let sqlx::Error::Database(db) = error else { return None };
+/// The rejection of a mutation the database refused for what it carries or the rows it met,
+/// in words that name no SQL internals (constraint names are the schema's, and the client
+/// words its own local refusals the same way).
+fn content_rejection(error: &sqlx::Error) -> Rechazo {
+    let sqlx::Error::Database(db) = error else {
+        return invalid_detail("a value cannot be stored or read back");
+    };
     let code = db.code().unwrap_or_default().into_owned();
     let constraint = db.constraint().unwrap_or_default().to_owned();
     match code.as_str() {
-        "23503" => Some(Rechazo::new(RejectionCode::NotFound).with("entity", constraint).with("id", "?")),
-        "23505" => Some(Rechazo::new(RejectionCode::AlreadyExists).with("entity", constraint).with("id", "?")),
-        "23514" | "23502" => {
-            Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", format!("violates {constraint}")))
-        }
-        _ if code.starts_with("22") => {
-            Some(Rechazo::new(RejectionCode::InvalidArguments).with("detail", db.message().to_owned()))
-        }
-        _ => None,
+        "23503" => Rechazo::new(RejectionCode::NotFound).with("entity", constraint).with("id", "?"),
+        "23505" => Rechazo::new(RejectionCode::AlreadyExists).with("entity", constraint).with("id", "?"),
+        "23514" | "23502" => invalid_detail(format!("violates {constraint}")),
+        "22001" | "54000" => invalid_detail("a value is too large to be stored"),
+        "22003" => invalid_detail("a number is out of range"),
+        "22007" | "22008" => invalid_detail("a date or time is out of range"),
+        "22021" | "22P05" => invalid_detail("a text holds a character that cannot be stored"),
+        "22P02" => invalid_detail("a value does not have the form its field needs"),
+        _ if code.starts_with("22") => invalid_detail("a value cannot be stored"),
+        _ => invalid_detail("the current data does not allow this action"),
     }
+}
+
+fn invalid_detail(detail: impl Into<String>) -> Rechazo {
+    Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into())
+}
+
+/// Locks, in one global order, the rows the chunk's new mutations will lock one by one in
+/// their own order: inventory rows (key order) for movements, adjustments, settings,
+/// dispatches, receipts, warranty approvals and count closings, then parts (key order) for
+/// part edits. Two chunks moving the same items in opposite orders then wait for each other
+/// at the start instead of deadlocking halfway. Only rows that exist and lie in the user's
+/// scope are locked; the handlers still lock what they change (a no-op when held), and what
+/// cannot be known up front (rows created by the chunk itself) is left to the retry.
+async fn lock_chunk_rows(
+    tx: &mut PgConnection,
+    chunk: &[MutationEnvelope],
+    recorded: &HashMap<Uuid, Outcome>,
+    scope: &taller_protocol::cursor::Scope,
+) -> Result<(), sqlx::Error> {
+    let mut locs = Vec::new();
+    let mut reps = Vec::new();
+    let mut dispatched = Vec::new();
+    let mut received = Vec::new();
+    let mut approved = Vec::new();
+    let mut closed = Vec::new();
+    let mut edited = Vec::new();
+    for envelope in chunk.iter().filter(|envelope| !recorded.contains_key(&envelope.id)) {
+        let Ok(mutation) = Mutation::parse(&envelope.name, &envelope.args) else { continue };
+        match mutation {
+            Mutation::MovementRecord(args) => {
+                locs.push(args.id_localizacion);
+                reps.push(args.id_repuesto);
+            }
+            Mutation::InventoryAdjust(args) => {
+                locs.push(args.id_localizacion);
+                reps.push(args.id_repuesto);
+            }
+            Mutation::InventorySettings(args) => {
+                locs.push(args.id_localizacion);
+                reps.push(args.id_repuesto);
+            }
+            Mutation::RequestDispatch(args) => dispatched.push(args.id_solicitud),
+            Mutation::RequestReceive(args) => received.push(args.id_solicitud),
+            Mutation::WarrantyApprove(args) => approved.push(args.id_garantia),
+            Mutation::CountClose(args) => closed.push(args.id_conteo),
+            Mutation::PartEdit(args) => edited.push(args.id_repuesto),
+            _ => {}
+        }
+    }
+    if !(locs.is_empty() && dispatched.is_empty() && received.is_empty() && approved.is_empty() && closed.is_empty()) {
+        sqlx::query(
+            "WITH wanted (loc, rep) AS ( \
+                 SELECT k.loc, COALESCE(a.id_real, k.rep) FROM unnest($1::uuid[], $2::uuid[]) k(loc, rep) \
+                   LEFT JOIN sync_id_alias a ON a.tabla = 'repuestos' AND a.id_alias = k.rep \
+                 UNION SELECT s.id_localizacion_origen, d.id_repuesto FROM solicitudes s \
+                   JOIN detalles_solicitud d ON d.id_solicitud = s.id_solicitud WHERE s.id_solicitud = ANY($3) \
+                 UNION SELECT s.id_localizacion_destino, d.id_repuesto FROM solicitudes s \
+                   JOIN detalles_solicitud d ON d.id_solicitud = s.id_solicitud WHERE s.id_solicitud = ANY($4) \
+                 UNION SELECT g.id_localizacion, g.id_repuesto FROM garantias g WHERE g.id_garantia = ANY($5) \
+                 UNION SELECT r.id_localizacion, d.id_repuesto FROM registro_conteo r \
+                   JOIN detalles_conteo d ON d.id_conteo = r.id_conteo WHERE r.id_conteo = ANY($6)) \
+             SELECT i.id_inventario FROM inventario i JOIN wanted w ON i.id_localizacion = w.loc AND i.id_repuesto = w.rep \
+              WHERE $7 OR i.id_localizacion = ANY($8) \
+              ORDER BY i.id_inventario FOR UPDATE OF i",
+        )
+        .bind(&locs)
+        .bind(&reps)
+        .bind(&dispatched)
+        .bind(&received)
+        .bind(&approved)
+        .bind(&closed)
+        .bind(scope.admin)
+        .bind(&scope.locs)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !edited.is_empty() {
+        // The lock `part.edit` takes (a reference is a key other tables could point to).
+        sqlx::query(
+            "SELECT 1 FROM repuestos WHERE id_repuesto IN ( \
+                 SELECT COALESCE(a.id_real, k.id) FROM unnest($1::uuid[]) k(id) \
+                   LEFT JOIN sync_id_alias a ON a.tabla = 'repuestos' AND a.id_alias = k.id) \
+              ORDER BY id_repuesto FOR UPDATE",
+        )
+        .bind(&edited)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 /// Whether a JSON value holds U+0000 in any string or key.

@@ -184,6 +184,8 @@ pub fn apply(ctx: &LocalCtx<'_>, mutation: &Mutation) -> Result<Value, LocalFail
             return Err(forbidden(permiso));
         }
     }
+    // The server's bound on every text (shared), so an over-long text is refused at once.
+    taller_protocol::validate::mutation_texts(mutation)?;
     ctx.conn.prepare_cached("SAVEPOINT taller_local_apply")?.execute([])?;
     let outcome = dispatch(ctx, mutation);
     if outcome.is_ok() {

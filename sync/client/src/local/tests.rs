@@ -961,6 +961,66 @@ fn field_owner(field: &str) -> &'static str {
 // Parts.
 // ---------------------------------------------------------------------------------------------
 
+/// The server's bound on every text, offline: an over-long text is refused at once with
+/// `too_long` naming the field and its limit, the same limit whichever mutation writes the
+/// field (`part.edit` of `referencia` included), and nothing is written.
+#[test]
+fn over_long_texts_are_refused_offline_with_the_servers_limits() {
+    let pristine = checksums(&seeded().conn);
+    let long = |n: usize| "x".repeat(n);
+    let edit = |field: &str, n: usize| json!([{"field": field, "old": null, "new": long(n)}]);
+    let cases = [
+        (SUPER, "part.edit", json!({"id_repuesto": P1, "edits": edit("referencia", 101)}), "referencia", 100),
+        (SUPER, "part.edit", json!({"id_repuesto": P1, "edits": edit("referencia", 1500)}), "referencia", 100),
+        (SUPER, "part.edit", json!({"id_repuesto": P1, "edits": edit("tipo", 101)}), "tipo", 100),
+        (
+            SUPER,
+            "part.create",
+            json!({"id_repuesto": Uuid::new_v4(), "referencia": "R-1", "nombre": "n", "tipo": long(101)}),
+            "tipo",
+            100,
+        ),
+        (SUPER, "part.edit", json!({"id_repuesto": P1, "edits": edit("nombre", 201)}), "nombre", 200),
+        (
+            SUPER,
+            "inventory.settings",
+            json!({"id_localizacion": L1, "id_repuesto": P1, "edits": edit("posicion", 101)}),
+            "posicion",
+            100,
+        ),
+        (SUPER, "request.pick", json!({"id_solicitud": R1, "comentario": long(2001)}), "comentario", 2000),
+        (
+            TECNICO,
+            "request.create",
+            json!({"id_solicitud": Uuid::new_v4(), "id_localizacion_origen": L2, "id_localizacion_destino": L1,
+                   "lines": [{"id_detalle": Uuid::new_v4(), "id_repuesto": P1, "cantidad": 1, "observaciones": long(2001)}]}),
+            "observaciones",
+            2000,
+        ),
+        (TECNICO, "warranty.edit", json!({"id_garantia": W1, "edits": edit("solicitante", 201)}), "solicitante", 200),
+        (
+            TECNICO,
+            "warranty.create",
+            json!({"id_garantia": Uuid::new_v4(), "id_localizacion": L1, "id_repuesto": P1, "cantidad": 1,
+                   "motivo_falla": "no gira", "numero_orden": long(101)}),
+            "numero_orden",
+            100,
+        ),
+    ];
+    for (who, name, args, field, max) in cases {
+        let replica = seeded();
+        let conn = &replica.conn;
+        let rechazo = refused(conn, who, 0, name, args);
+        assert_eq!(rechazo.code.as_str(), "too_long", "{name} {field}: {rechazo}");
+        assert_eq!(rechazo.params.get("field"), Some(&json!(field)), "{name}: {rechazo:?}");
+        assert_eq!(rechazo.params.get("max"), Some(&json!(max)), "{name}: {rechazo:?}");
+        assert_eq!(checksums(conn), pristine, "{name} {field}: nothing written");
+    }
+    // Exactly the limit applies.
+    let replica = seeded();
+    done(&replica.conn, SUPER, 0, "part.edit", json!({"id_repuesto": P1, "edits": edit("referencia", 100)}));
+}
+
 #[test]
 fn part_create_normalizes_the_reference_and_merges_a_local_duplicate() {
     let replica = seeded();

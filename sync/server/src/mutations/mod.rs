@@ -116,6 +116,10 @@ pub async fn apply(conn: &mut PgConnection, ctx: &Ctx<'_>, mutation: &Mutation) 
             return Err(forbidden(permiso.as_str()));
         }
     }
+    // Every text against its column's limit, as the client checked it offline: the same field
+    // has the same bound whichever mutation writes it, and no text reaches an index it
+    // cannot fit.
+    taller_protocol::validate::mutation_texts(mutation)?;
     match mutation {
         Mutation::PartCreate(args) => parts::create(conn, ctx, args).await,
         Mutation::PartEdit(args) => parts::edit(conn, ctx, args).await,

@@ -306,7 +306,7 @@ async fn oversized_pushes_are_refused_whole_and_the_limits_are_exact() {
     )
     .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    assert_eq!(reply.body["outcomes"][0]["code"], "invalid_arguments", "{}", reply.text);
+    assert_eq!(reply.body["outcomes"][0]["code"], "too_long", "{}", reply.text);
     assert_eq!(reply.body["outcomes"][1]["status"], "applied", "{}", reply.text);
 }
 

@@ -71,7 +71,7 @@ async fn part_create_normalises_the_reference_and_refuses_a_reused_id() {
         (
             "reference too long",
             json!({"id_repuesto": Uuid::new_v4(), "referencia": "R".repeat(101), "nombre": "X"}),
-            "invalid_arguments",
+            "too_long",
         ),
     ];
     for (case, args, code) in cases {
