@@ -210,6 +210,51 @@ async fn a_sync_that_succeeds_has_every_change_committed_before_it_started() {
     }
 }
 
+/// A sync that finds the delta an interrupted sync left staged finishes it (its end was fixed
+/// before), and then pulls a fresh one: its success still means it has every change committed
+/// before it started.
+#[tokio::test]
+async fn a_sync_after_an_interrupted_one_has_what_was_committed_in_between() {
+    let net = Net::new().await;
+    let norte_loc = net.locs[1];
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    norte.sync().await;
+    admin.sync().await;
+    sqlx::query("UPDATE inventario SET posicion = 'P1' WHERE id_localizacion = $1")
+        .bind(norte_loc)
+        .execute(&net.db.pool)
+        .await
+        .expect("bulk update");
+    // What an interrupted pull leaves: the first page of a delta, staged with its cursor.
+    {
+        let api = norte.client.api().expect("api");
+        let shared = norte.client.shared().expect("replica");
+        let (token, cursor) = {
+            let replica = lock(shared);
+            (sync::access_token(&replica.conn).expect("token"), replica.state("cursor").expect("state"))
+        };
+        let page = api
+            .pull_page(&token, &taller_protocol::messages::PullRequest { cursor, limit: Some(2) })
+            .await
+            .expect("first page");
+        assert!(!page.complete, "a delta of several pages");
+        let mut replica = lock(shared);
+        sync::stage_raw(&mut replica.conn, Some(page.changes.get()), &page.cursor, page.reset).expect("stage");
+    }
+    let part = net.parts[4].0;
+    admin.act(adjust(norte_loc, part, 6));
+    admin.sync().await;
+    let report = norte.sync().await;
+    assert_eq!(
+        norte.stock(norte_loc, part),
+        i64::from(net.server_stock(norte_loc, part).await),
+        "the sync reported success without the adjustment: {report:?}"
+    );
+    assert_eq!(report.deltas, 2, "the staged delta, then a fresh one: {report:?}");
+    norte.assert_converged("after the resumed sync").await;
+}
+
 /// A device whose pushes keep failing (its device id belongs to another user: every push is
 /// refused with `device_mismatch`) still receives the others' changes, with its pending
 /// mutation re-applied on top, and the sync reports the push failure.
