@@ -14,6 +14,8 @@ export default defineConfig({
     outDir: 'dist',
     target: 'es2022',
     sourcemap: false,
+    // Loaded from the app's own files, not over a network: one bundle is fine.
+    chunkSizeWarningLimit: 1024,
   },
   test: {
     environment: 'jsdom',

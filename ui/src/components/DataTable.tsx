@@ -31,6 +31,7 @@ export function DataTable<Row>({ data, columns, getRowId, label, maxHeight }: Da
     state: { sorting },
     onSortingChange: setSorting,
     getRowId,
+    autoResetAll: false,
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel(),
   });

@@ -2,7 +2,7 @@ import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InventoryQuery } from '../api';
-import { MOTOR, inventoryRow, installShell, renderApp } from '../test/shell';
+import { MOTOR, inventoryRow, installShell, renderApp, settle } from '../test/shell';
 import { PAGE_SIZE, SEARCH_DEBOUNCE_MS, pagesFor } from './Inventory';
 
 /** A location of `total` parts; every request gets its window. */
@@ -32,6 +32,24 @@ describe('inventory', () => {
     const rows = within(grid).getAllByRole('row');
     expect(rows.length).toBeLessThan(80);
     expect(within(grid).getByText('BAT-000000')).toBeInTheDocument();
+  });
+
+  it('comes to rest once its rows are shown, and after moving through them (no endless re-render)', async () => {
+    installShell({ inventory_page: catalogue(5_000) });
+    const { commits } = renderApp('/inventory');
+    await screen.findByText('BAT-000000');
+    await act(() => settle());
+    const before = commits();
+    await act(() => settle());
+    expect(commits() - before).toBe(0);
+    const grid = screen.getByRole('grid');
+    grid.focus();
+    fireEvent.keyDown(grid, { key: 'ArrowDown' });
+    fireEvent.keyDown(grid, { key: 'PageDown' });
+    await act(() => settle());
+    const moved = commits();
+    await act(() => settle());
+    expect(commits() - moved).toBe(0);
   });
 
   it('shows estado_stock badges and the minimum alert', async () => {

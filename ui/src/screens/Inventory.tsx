@@ -2,7 +2,7 @@
 // column, and a window of rows at a time (the command returns offset/limit + total, and the
 // virtualizer asks only for the pages on screen), so 100,000 parts never cross IPC at once.
 
-import { keepPreviousData, useQueries } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, type UseQueryResult } from '@tanstack/react-query';
 import {
   createColumnHelper,
   flexRender,
@@ -14,7 +14,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
-import { api, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
+import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
 import { useDebounced } from '../hooks/useDebounced';
@@ -25,9 +25,22 @@ import { useSession } from '../session/session';
 
 export const PAGE_SIZE = 100;
 export const ROW_HEIGHT = 52;
+/** The sticky header row above the rows, inside the same scroll box. */
+const HEADER_HEIGHT = 50;
 export const SEARCH_DEBOUNCE_MS = 250;
 
 const column = createColumnHelper<InventoryRow>();
+
+/** The loaded pages of the window, structurally shared by TanStack Query: the same objects
+ * (and array) until a page changes. Module-level, so it is not re-run every render. */
+function combinePages(results: Array<UseQueryResult<InventoryPage, TallerError>>) {
+  return {
+    pages: results.map((result) => result.data),
+    total: results[0]?.data?.total ?? null,
+    pending: results[0]?.isPending ?? true,
+    error: results.find((result) => result.error)?.error ?? null,
+  };
+}
 
 /** The pages (of PAGE_SIZE rows) that hold rows `first`..`last`. */
 export function pagesFor(first: number, last: number): number[] {
@@ -81,6 +94,9 @@ function Inventory({ location }: { location: Localizacion }) {
     count: total,
     getScrollElement: () => scroller.current,
     estimateSize: () => ROW_HEIGHT,
+    // Rows start below the header, and the sticky header must not cover a row scrolled to.
+    paddingStart: HEADER_HEIGHT,
+    scrollPaddingStart: HEADER_HEIGHT,
     overscan: 12,
     initialRect: { width: 1000, height: 600 },
   });
@@ -92,28 +108,31 @@ function Inventory({ location }: { location: Localizacion }) {
     return [...wanted].sort((a, b) => a - b);
   }, [first, last]);
 
-  const results = useQueries({
-    queries: pages.map((page) => ({
-      queryKey: queryKeys.inventoryPage(filter, page, PAGE_SIZE),
-      queryFn: () => api.inventoryPage({ ...filter, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
-      placeholderData: page === 0 ? keepPreviousData : undefined,
-    })),
-  });
-  const firstPage = results[0];
+  const pageQueries = useMemo(
+    () =>
+      pages.map((page) => ({
+        queryKey: queryKeys.inventoryPage(filter, page, PAGE_SIZE),
+        queryFn: () => api.inventoryPage({ ...filter, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
+        placeholderData: page === 0 ? keepPreviousData : undefined,
+      })),
+    [pages, filter],
+  );
+  const windowed = useQueries({ queries: pageQueries, combine: combinePages });
   useEffect(() => {
-    if (firstPage?.data) setTotal(firstPage.data.total);
-  }, [firstPage?.data]);
+    if (windowed.total !== null) setTotal(windowed.total);
+  }, [windowed.total]);
 
+  // Keyed on the pages themselves (stable until a page is refetched): the table below resets
+  // its state when its data changes, so a new map each render would re-render forever.
   const rowsByIndex = useMemo(() => {
     const map = new Map<number, InventoryRow>();
-    for (const result of results) {
-      const page = result.data;
+    for (const page of windowed.pages) {
       if (!page) continue;
       page.rows.forEach((row, offset) => map.set(page.offset + offset, row));
     }
     return map;
-  }, [results]);
-  const error = (results.find((result) => result.error)?.error ?? null) as TallerError | null;
+  }, [windowed.pages]);
+  const error = windowed.error;
 
   // Back to the top when what is listed changes.
   useEffect(() => {
@@ -129,7 +148,7 @@ function Inventory({ location }: { location: Localizacion }) {
   const columns = useMemo(
     () => [
       column.accessor('referencia', { header: () => t('columns.referencia'), cell: (info) => <strong className="mono">{info.getValue()}</strong> }),
-      column.accessor('nombre', { header: () => t('columns.nombre') }),
+      column.accessor('nombre', { header: () => t('columns.nombre'), cell: (info) => <span title={info.getValue()}>{info.getValue()}</span> }),
       column.accessor('marca', { header: () => t('columns.marca'), cell: (info) => info.getValue() ?? '—' }),
       column.accessor('tipo', { header: () => t('columns.tipo'), cell: (info) => info.getValue() ?? '—' }),
       column.accessor('stock_actual', {
@@ -155,6 +174,9 @@ function Inventory({ location }: { location: Localizacion }) {
     state: { sorting },
     onSortingChange: setSorting,
     manualSorting: true,
+    // Rows come and go as the window moves: nothing of the table's own state (pages,
+    // expansion) follows the data.
+    autoResetAll: false,
     enableSortingRemoval: false,
     enableMultiSort: false,
     getRowId: (row) => row.id_inventario,
@@ -234,9 +256,9 @@ function Inventory({ location }: { location: Localizacion }) {
 
   const headers = table.getHeaderGroups()[0]?.headers ?? [];
   const activeId = rowsByIndex.has(active) ? `inventory-row-${active}` : undefined;
-  const paddingTop = items[0]?.start ?? 0;
+  const paddingTop = (items[0]?.start ?? HEADER_HEIGHT) - HEADER_HEIGHT;
   const paddingBottom = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0);
-  const loading = firstPage?.isPending ?? true;
+  const loading = windowed.pending;
 
   return (
     <section className="screen screen--fill" aria-labelledby="inventory-title">
@@ -289,7 +311,7 @@ function Inventory({ location }: { location: Localizacion }) {
       <div ref={scroller} className="virtual-scroll" data-testid="inventory-scroll">
         <table
           ref={grid}
-          className="data-table"
+          className="data-table data-table--fixed"
           role="grid"
           tabIndex={0}
           aria-rowcount={total + 1}

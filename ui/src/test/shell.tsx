@@ -5,6 +5,7 @@
 import { emit } from '@tauri-apps/api/event';
 import { mockIPC } from '@tauri-apps/api/mocks';
 import { render } from '@testing-library/react';
+import { Profiler } from 'react';
 import type {
   AppInfo,
   CommandError,
@@ -185,11 +186,24 @@ export function installShell(handlers: Handlers = {}): Shell {
   };
 }
 
-/** Renders the whole app at `path` (a hash route), with a fresh cache and language. */
+/** Renders the whole app at `path` (a hash route), with a fresh cache and language.
+ * `commits()` counts React commits of the whole tree so far. */
 export function renderApp(path = '/inventory', lang: Lang = 'es') {
   window.location.hash = `#${path}`;
   const queryClient = createQueryClient();
   const i18n = createI18n(lang);
-  const view = render(<App queryClient={queryClient} i18n={i18n} />);
-  return { ...view, queryClient, i18n };
+  let commits = 0;
+  const view = render(
+    <Profiler id="app" onRender={() => (commits += 1)}>
+      <App queryClient={queryClient} i18n={i18n} />
+    </Profiler>,
+  );
+  return { ...view, queryClient, i18n, commits: () => commits };
+}
+
+/** Lets pending microtasks and timers of the app run (several turns of the event loop). */
+export async function settle(turns = 10): Promise<void> {
+  for (let turn = 0; turn < turns; turn += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
 }
