@@ -25,9 +25,9 @@ pub async fn load_scope(conn: &mut PgConnection, id_usuario: Uuid, is_admin: boo
 
 /// The scope `id_usuario` had in the transaction snapshot `at`, rebuilt from the change feed,
 /// which holds every write of `usuarios`, `roles`, `localizacion` and `usuarios_localizacion`
-/// in the writing transaction. A cursor's `from_scope` is the scope loaded in the snapshot
-/// `from` was taken in, so an issued cursor always matches it; a cursor claiming another scope
-/// (someone else's cursor, or a forged one) does not.
+/// in the writing transaction. A cursor records only the digest of the scope loaded in the
+/// snapshot `from` was taken in; when the user's scope has changed since, a pull rebuilds that
+/// scope here to know which rows the replica holds (and checks it against the digest).
 pub async fn scope_at(conn: &mut PgConnection, id_usuario: Uuid, at: &Snapshot) -> Result<Scope, sqlx::Error> {
     let at = at.to_string();
     let admin: bool = sqlx::query_scalar(
