@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use taller_protocol::cursor::{Cursor, Scope, Snapshot};
@@ -43,7 +43,14 @@ async fn no_committed_change_is_skipped_under_concurrent_writers() {
     let start_stock = replica_stock(&reader);
     let start_logs: HashSet<String> = keys(&reader, "logs_inventario");
 
-    let deadline = Instant::now() + Duration::from_millis(3000);
+    // The writers run until there was enough concurrency to prove something (counted below),
+    // for at least 3 s and at most 90 s: how long that takes depends on the machine's load,
+    // what the test proves does not.
+    let stop = Arc::new(AtomicBool::new(false));
+    let applied_so_far = Arc::new(AtomicUsize::new(0));
+    let commits_so_far = Arc::new(AtomicUsize::new(0));
+    let deltas_so_far = Arc::new(AtomicUsize::new(0));
+    let in_flight_so_far = Arc::new(AtomicUsize::new(0));
     // (who, location index or None for "any", may adjust)
     let plans: Vec<(Api, Option<usize>, bool)> = vec![
         (world.norte.clone(), Some(1), false),
@@ -60,12 +67,13 @@ async fn no_committed_change_is_skipped_under_concurrent_writers() {
     for (i, (api, loc, may_adjust)) in plans.into_iter().enumerate() {
         let locs = world.locs;
         let hot = hot.clone();
+        let (stop, applied_so_far) = (stop.clone(), applied_so_far.clone());
         writers.push(tokio::spawn(async move {
             let device = Device::new();
             let mut rng = StdRng::seed_from_u64(i as u64);
             let me = api.user_id();
             let (mut applied, mut batches) = (0usize, 0usize);
-            while Instant::now() < deadline && batches < 400 {
+            while !stop.load(Ordering::SeqCst) && batches < 4000 {
                 // Sorted by (location, part): batches lock inventory rows in one global order,
                 // so concurrent batches never deadlock.
                 let mut targets: Vec<(usize, usize)> = (0..rng.gen_range(1..=3))
@@ -88,7 +96,9 @@ async fn no_committed_change_is_skipped_under_concurrent_writers() {
                     })
                     .collect();
                 let outcomes = push_all(&api, &device, &batch).await;
-                applied += outcomes.iter().filter(|o| o.status == OutcomeStatus::Applied).count();
+                let now_applied = outcomes.iter().filter(|o| o.status == OutcomeStatus::Applied).count();
+                applied += now_applied;
+                applied_so_far.fetch_add(now_applied, Ordering::SeqCst);
                 batches += 1;
             }
             (applied, batches)
@@ -98,10 +108,11 @@ async fn no_committed_change_is_skipped_under_concurrent_writers() {
     for i in 0..3u64 {
         let pool = world.db.pool.clone();
         let (locs, hot) = (world.locs, hot.clone());
+        let (stop, commits_so_far) = (stop.clone(), commits_so_far.clone());
         external.push(tokio::spawn(async move {
             let mut rng = StdRng::seed_from_u64(100 + i);
             let mut commits = 0usize;
-            while Instant::now() < deadline {
+            while !stop.load(Ordering::SeqCst) {
                 let mut tx = pool.begin().await.expect("begin");
                 sqlx::query("UPDATE inventario SET stock_actual = stock_actual + $3 WHERE id_localizacion = $1 AND id_repuesto = $2")
                     .bind(locs[rng.gen_range(0..3)])
@@ -113,12 +124,32 @@ async fn no_committed_change_is_skipped_under_concurrent_writers() {
                 tokio::time::sleep(Duration::from_millis(rng.gen_range(2..12))).await;
                 tx.commit().await.expect("commit");
                 commits += 1;
+                commits_so_far.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(rng.gen_range(0..4))).await;
             }
             commits
         }));
     }
 
+    let enough = {
+        let (stop, applied_so_far, commits_so_far) = (stop.clone(), applied_so_far.clone(), commits_so_far.clone());
+        let (deltas_so_far, in_flight_so_far) = (deltas_so_far.clone(), in_flight_so_far.clone());
+        let started = Instant::now();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let elapsed = started.elapsed();
+                let proven = applied_so_far.load(Ordering::SeqCst) > 100
+                    && commits_so_far.load(Ordering::SeqCst) > 50
+                    && deltas_so_far.load(Ordering::SeqCst) >= 5
+                    && in_flight_so_far.load(Ordering::SeqCst) > 0;
+                if (proven && elapsed >= Duration::from_secs(3)) || elapsed >= Duration::from_secs(90) {
+                    stop.store(true, Ordering::SeqCst);
+                    return;
+                }
+            }
+        })
+    };
     let done = Arc::new(AtomicBool::new(false));
     let finish = {
         let done = done.clone();
@@ -141,14 +172,17 @@ async fn no_committed_change_is_skipped_under_concurrent_writers() {
         while !done.load(Ordering::SeqCst) {
             pages += reader.sync(&world.admin, Some(7)).await;
             deltas += 1;
+            deltas_so_far.fetch_add(1, Ordering::SeqCst);
             if !cursor_of(&reader).from.xip.is_empty() {
                 in_flight += 1;
+                in_flight_so_far.fetch_add(1, Ordering::SeqCst);
             }
             assert_stock_explained_by_ledger(&reader, &start_stock, &start_logs, "during the writes");
         }
         (deltas, pages, in_flight)
     };
     let ((applied, batches, commits), (deltas, pages, in_flight)) = tokio::join!(finish, read);
+    enough.await.expect("the controller of the writers");
     reader.sync(&world.admin, Some(7)).await;
     assert_stock_explained_by_ledger(&reader, &start_stock, &start_logs, "after the writes");
 
