@@ -12,4 +12,6 @@ mod batch;
 mod cli;
 mod exactly_once;
 mod feed;
+mod http;
 mod mutations;
+mod openapi;
