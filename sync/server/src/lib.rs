@@ -84,15 +84,15 @@ pub async fn serve(
     app: Router,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioExecutor, TokioIo};
-    use hyper_util::server::conn::auto::Builder;
+    use hyper_util::rt::TokioIo;
     use hyper_util::server::graceful::GracefulShutdown;
     use hyper_util::service::TowerToHyperService;
     use std::net::SocketAddr;
     use tower::ServiceExt;
 
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder.http1().max_headers(HYPER_MAX_HEADERS);
+    // HTTP/1 only, as axum::serve with axum's default features serves.
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.max_headers(HYPER_MAX_HEADERS);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -113,10 +113,8 @@ pub async fn serve(
             request.extensions_mut().insert(axum::extract::ConnectInfo::<SocketAddr>(remote));
             request.map(axum::body::Body::new)
         });
-        let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service))
-            .into_owned();
-        let connection = graceful.watch(connection);
+        let connection =
+            graceful.watch(builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)));
         tokio::spawn(async move {
             if let Err(error) = connection.await {
                 tracing::debug!(%error, %remote, "connection ended with an error");
