@@ -208,9 +208,12 @@ pub struct PullRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct TableChanges {
     pub table: String,
+    /// Rows, each an array with one value per column of the table, in the catalogue's order:
+    /// strings, numbers, booleans and nulls, and a `jsonb` column's JSON value as stored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schema(value_type = Vec<Vec<Object>>)]
+    #[schema(value_type = Vec<Vec<Value>>)]
     pub upserts: Vec<Vec<Value>>,
+    /// Primary keys (as text) of rows that left the user's scope or were deleted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deletes: Vec<String>,
 }

@@ -10,7 +10,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::Json;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -22,7 +22,7 @@ use std::net::{IpAddr, SocketAddr};
 use taller_domain::permisos::ADMIN_ROLE;
 use taller_domain::{Lang, Permisos};
 use taller_protocol::messages::{
-    ChangePasswordRequest, ErrorCode, LoginRequest, RefreshRequest, RegisterRequest, Session, UserProfile,
+    ApiError, ChangePasswordRequest, ErrorCode, LoginRequest, RefreshRequest, RegisterRequest, Session, UserProfile,
 };
 use uuid::Uuid;
 
@@ -96,14 +96,7 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiFailure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header_value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .ok_or_else(|| ApiFailure::unauthorized("Sign in first: no bearer token was sent."))?;
-        let token = header_value
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiFailure::unauthorized("The Authorization header must be `Bearer <token>`."))?;
+        let token = bearer_token(parts.headers.get(header::AUTHORIZATION))?;
         let lang = request_lang(parts);
         let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.id_sesion, s.id_usuario, s.expira_en, s.revocada_en, u.aprobado, \
@@ -150,6 +143,25 @@ impl FromRequestParts<AppState> for AuthUser {
             lang,
         })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header. The scheme is case-insensitive and
+/// one or more spaces separate it from the token (RFC 9110 §11.1 and §11.4), so `bearer x`
+/// and `BEARER  x` are the same credentials as `Bearer x`.
+fn bearer_token(value: Option<&HeaderValue>) -> Result<&str, ApiFailure> {
+    let value = value.ok_or_else(|| ApiFailure::unauthorized("Sign in first: no bearer token was sent."))?;
+    let text = value.to_str().map_err(|_| {
+        ApiFailure::unauthorized(
+            "The Authorization header has characters other than visible ASCII; send `Bearer <token>` as the server issued it.",
+        )
+    })?;
+    let malformed = || ApiFailure::unauthorized("The Authorization header must be `Bearer <token>`.");
+    let (scheme, token) = text.trim().split_once(' ').ok_or_else(malformed)?;
+    let token = token.trim_start_matches(' ');
+    if !scheme.eq_ignore_ascii_case("bearer") || token.is_empty() {
+        return Err(malformed());
+    }
+    Ok(token)
 }
 
 /// The language of the request's person: `Accept-Language`, Spanish by default.
@@ -226,24 +238,33 @@ async fn new_session(pool: &PgPool, state: &AppState, id_usuario: Uuid) -> ApiRe
     Ok(Session { access_token, refresh_token, expires_at, refresh_expires_at, user })
 }
 
-/// Counts one sign-in attempt for `key` and returns the attempts within the window, this one
-/// included. Counting *before* the password is checked, in one atomic upsert, is what makes the
-/// limit hold when many attempts arrive at once (or through many server processes): a check
-/// followed later by a separate write would let every concurrent attempt through.
-async fn count_attempt(pool: &PgPool, key: &str, window: chrono::Duration) -> Result<i32, sqlx::Error> {
-    sqlx::query_scalar(
+/// A key's attempts within the window, this one included, and the seconds until the window
+/// lets go.
+struct Attempts {
+    count: i32,
+    retry_after: u64,
+}
+
+/// Counts one attempt at a password for `key` (an account or an address). Counting *before*
+/// the password is checked, in one atomic upsert, is what makes the limit hold when many
+/// attempts arrive at once (or through many server processes): a check followed later by a
+/// separate write would let every concurrent attempt through.
+async fn count_attempt(pool: &PgPool, key: &str, window: chrono::Duration) -> Result<Attempts, sqlx::Error> {
+    let (count, retry_after): (i32, i64) = sqlx::query_as(
         "INSERT INTO sync_login_intentos (clave, ventana_inicio, intentos) VALUES ($1, now(), 1) \
          ON CONFLICT (clave) DO UPDATE SET \
            intentos = CASE WHEN sync_login_intentos.ventana_inicio > now() - $2::interval \
                            THEN sync_login_intentos.intentos + 1 ELSE 1 END, \
            ventana_inicio = CASE WHEN sync_login_intentos.ventana_inicio > now() - $2::interval \
                            THEN sync_login_intentos.ventana_inicio ELSE now() END \
-         RETURNING intentos",
+         RETURNING intentos, \
+                   greatest(ceil(extract(epoch FROM ventana_inicio + $2::interval - now())), 1)::bigint",
     )
     .bind(key)
     .bind(format!("{} seconds", window.num_seconds()))
     .fetch_one(pool)
-    .await
+    .await?;
+    Ok(Attempts { count, retry_after: u64::try_from(retry_after).unwrap_or(1) })
 }
 
 /// Takes back an attempt that turned out not to be a failure (the password was right).
@@ -255,12 +276,70 @@ async fn forgive_attempt(pool: &PgPool, key: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-fn rate_limited() -> ApiFailure {
+fn rate_limited(retry_after: u64) -> ApiFailure {
     ApiFailure::new(
         StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::RateLimited,
-        "Too many failed sign-in attempts; wait a few minutes and try again.",
+        "Too many wrong passwords; wait a few minutes (Retry-After says how long) and try again.",
     )
+    .with_retry_after(retry_after)
+}
+
+/// The keys one password check counts against: the address it came from and the account
+/// whose password it tries. Sign-in and password change share them, so a stolen access token
+/// gives no more guesses than the sign-in form.
+struct PasswordLimits {
+    address_key: Option<String>,
+    account_key: Option<String>,
+}
+
+impl PasswordLimits {
+    fn new(addr: Option<IpAddr>, email: Option<&str>) -> PasswordLimits {
+        PasswordLimits {
+            address_key: addr.map(|ip| format!("ip:{ip}")),
+            account_key: email.map(|email| format!("email:{email}")),
+        }
+    }
+
+    /// Counts this attempt, before the password is checked (see `count_attempt`); refuses it
+    /// when the address or the account is over its limit.
+    async fn count(&self, state: &AppState) -> ApiResult<()> {
+        let window = state.config.login_window;
+        if let Some(key) = &self.address_key {
+            let attempts = count_attempt(&state.pool, key, window).await?;
+            if attempts.count > state.config.login_attempts_per_address {
+                return Err(rate_limited(attempts.retry_after));
+            }
+        }
+        if let Some(key) = &self.account_key {
+            let attempts = count_attempt(&state.pool, key, window).await?;
+            if attempts.count > state.config.login_attempts_per_account {
+                return Err(rate_limited(attempts.retry_after));
+            }
+        }
+        Ok(())
+    }
+
+    /// The password was right: this attempt was not a failure, and the account's earlier
+    /// failures are forgotten.
+    async fn succeeded(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        if let Some(key) = &self.address_key {
+            forgive_attempt(pool, key).await?;
+        }
+        if let Some(key) = &self.account_key {
+            sqlx::query("DELETE FROM sync_login_intentos WHERE clave = $1").bind(key).execute(pool).await?;
+        }
+        Ok(())
+    }
+
+    /// The password was right but the request goes no further (a blocked or unapproved
+    /// account): not a failure either, but nothing is forgotten.
+    async fn forgive(&self, pool: &PgPool) -> Result<(), sqlx::Error> {
+        for key in [&self.address_key, &self.account_key].into_iter().flatten() {
+            forgive_attempt(pool, key).await?;
+        }
+        Ok(())
+    }
 }
 
 /// A fixed argon2id hash to verify against when the email is unknown, so that the answer
@@ -269,8 +348,11 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$4GmRgqI3pP1v6gpE2r2+1n0jV3b7s0qJmK1Y9X0r6yI";
 
 #[utoipa::path(post, path = "/v1/auth/login", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = taller_protocol::messages::ApiError),
-              (status = 403, body = taller_protocol::messages::ApiError), (status = 429, body = taller_protocol::messages::ApiError)))]
+    responses((status = 200, body = Session),
+              (status = 401, body = ApiError, description = "`invalid_credentials`: email or password wrong (one answer for both)."),
+              (status = 403, body = ApiError, description = "`user_blocked` or `user_not_approved` (only with the right password)."),
+              (status = 429, body = ApiError, description = "`rate_limited`: too many wrong passwords for the account or from the address.",
+               headers(("Retry-After" = u64, description = "Seconds until the limit lets go.")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -281,20 +363,9 @@ pub async fn login(
     // database refuses in text) is answered like an unknown one, without touching the
     // database with it.
     let plausible = plausible_email(&email);
-    let account_key = plausible.then(|| format!("email:{email}"));
-    let address_key = addr.map(|ip| format!("ip:{ip}"));
-    let window = state.config.login_window;
+    let limits = PasswordLimits::new(addr, plausible.then_some(email.as_str()));
     // Every attempt counts until the password proves right (see `count_attempt`).
-    if let Some(key) = &address_key {
-        if count_attempt(&state.pool, key, window).await? > state.config.login_attempts_per_address {
-            return Err(rate_limited());
-        }
-    }
-    if let Some(key) = &account_key {
-        if count_attempt(&state.pool, key, window).await? > state.config.login_attempts_per_account {
-            return Err(rate_limited());
-        }
-    }
+    limits.count(&state).await?;
     let row: Option<(Uuid, bool, Option<String>, Option<bool>)> = if plausible {
         sqlx::query_as(
             "SELECT u.id_usuario, u.aprobado, c.password_hash, c.bloqueado \
@@ -321,14 +392,11 @@ pub async fn login(
             ));
         }
     };
-    // The right password is not a failure, whatever the account's state.
-    if let Some(key) = &address_key {
-        forgive_attempt(&state.pool, key).await?;
-    }
-    if let Some(key) = &account_key {
-        forgive_attempt(&state.pool, key).await?;
-    }
     let (id_usuario, aprobado, bloqueado) = user;
+    if bloqueado || !aprobado {
+        // The right password is not a failure, whatever the account's state.
+        limits.forgive(&state.pool).await?;
+    }
     if bloqueado {
         return Err(ApiFailure::new(
             StatusCode::FORBIDDEN,
@@ -343,10 +411,7 @@ pub async fn login(
             "The account is waiting for an administrator's approval.",
         ));
     }
-    sqlx::query("DELETE FROM sync_login_intentos WHERE clave = $1")
-        .bind(account_key.as_deref())
-        .execute(&state.pool)
-        .await?;
+    limits.succeeded(&state.pool).await?;
     Ok(Json(new_session(&state.pool, &state, id_usuario).await?))
 }
 
@@ -418,31 +483,83 @@ pub async fn revoke_sessions(conn: &mut PgConnection, id_usuario: Uuid) -> Resul
 }
 
 #[utoipa::path(post, path = "/v1/auth/password", request_body = ChangePasswordRequest,
-    responses((status = 200, body = Session), (status = 401, body = taller_protocol::messages::ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = Session),
+              (status = 401, body = ApiError, description = "`invalid_credentials`: the current password is wrong; \
+                 `unauthorized`: the session is closed (the server closes it after 10 failed changes by default)."),
+              (status = 422, body = ApiError, description = "`invalid_request`: the new password is too short."),
+              (status = 429, body = ApiError, description = "`rate_limited`: too many wrong passwords for the account or from the address.",
+               headers(("Retry-After" = u64, description = "Seconds until the limit lets go.")))),
+    security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
     user: AuthUser,
     ApiJson(request): ApiJson<ChangePasswordRequest>,
 ) -> ApiResult<Json<Session>> {
     check_new_password(&request.new_password)?;
-    let current: Option<String> =
-        sqlx::query_scalar("SELECT password_hash FROM sync_credenciales WHERE id_usuario = $1")
-            .bind(user.id_usuario)
-            .fetch_optional(&state.pool)
-            .await?;
-    let current = current.unwrap_or_else(|| DUMMY_HASH.to_owned());
-    if !verify_password_blocking(request.current_password, current).await {
-        return Err(ApiFailure::new(
-            StatusCode::UNAUTHORIZED,
-            ErrorCode::InvalidCredentials,
-            "The current password is wrong.",
-        ));
+    // Counted before anything is checked, in one statement, for the reason `count_attempt`
+    // gives: concurrent guesses through one session cannot slip past the count.
+    let failures: Option<i32> = sqlx::query_scalar(
+        "UPDATE sync_sesiones SET intentos_fallidos = intentos_fallidos + 1 \
+          WHERE id_sesion = $1 AND revocada_en IS NULL RETURNING intentos_fallidos",
+    )
+    .bind(user.id_sesion)
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some(failures) = failures else {
+        return Err(ApiFailure::unauthorized("The session was closed; sign in again."));
+    };
+    let account: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT lower(u.email), c.password_hash FROM usuarios u \
+           LEFT JOIN sync_credenciales c ON c.id_usuario = u.id_usuario WHERE u.id_usuario = $1",
+    )
+    .bind(user.id_usuario)
+    .fetch_optional(&state.pool)
+    .await?;
+    let (email, current) = account.unwrap_or_default();
+    let limits = PasswordLimits::new(addr, Some(email.as_str()).filter(|email| !email.is_empty()));
+    let verified = match limits.count(&state).await {
+        Ok(()) if failures <= state.config.password_attempts_per_session => {
+            let current = current.unwrap_or_else(|| DUMMY_HASH.to_owned());
+            verify_password_blocking(request.current_password, current).await
+        }
+        Ok(()) => false,
+        Err(limited) if limited.code == ErrorCode::RateLimited => {
+            return Err(session_failure(&state, &user, failures, limited).await?);
+        }
+        Err(other) => return Err(other),
+    };
+    if !verified {
+        let wrong =
+            ApiFailure::new(StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials, "The current password is wrong.");
+        return Err(session_failure(&state, &user, failures, wrong).await?);
     }
+    limits.succeeded(&state.pool).await?;
     let hash = hash_password_blocking(request.new_password).await?;
     let mut tx = state.pool.begin().await?;
     set_password(&mut tx, user.id_usuario, &hash).await?;
     tx.commit().await?;
     Ok(Json(new_session(&state.pool, &state, user.id_usuario).await?))
+}
+
+/// The answer to a failed password change: `failure` itself, or, once the session has failed
+/// `password_attempts_per_session` times, the session revoked (access and refresh token) so
+/// that whoever holds the token must sign in again, where the limits hold too.
+async fn session_failure(
+    state: &AppState,
+    user: &AuthUser,
+    failures: i32,
+    failure: ApiFailure,
+) -> Result<ApiFailure, sqlx::Error> {
+    if failures < state.config.password_attempts_per_session {
+        return Ok(failure);
+    }
+    sqlx::query("UPDATE sync_sesiones SET revocada_en = now() WHERE id_sesion = $1 AND revocada_en IS NULL")
+        .bind(user.id_sesion)
+        .execute(&state.pool)
+        .await?;
+    tracing::warn!(session = %user.id_sesion, failures, "session revoked after repeated wrong current passwords");
+    Ok(ApiFailure::unauthorized(format!("{failures} failed password changes: this session was closed; sign in again.")))
 }
 
 /// Creates an unapproved account; an administrator approves it (`user.approve`).
@@ -560,6 +677,22 @@ mod tests {
         assert!(!plausible_email("nu\0la@taller.test"));
         assert!(!plausible_email("tab\t@taller.test"));
         assert!(!plausible_email(&format!("{}@taller.test", "a".repeat(250))));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let parse = |text: &[u8]| {
+            let value = HeaderValue::from_bytes(text).expect("header value");
+            bearer_token(Some(&value)).map(str::to_owned).map_err(|failure| failure.message)
+        };
+        for text in [&b"Bearer abc"[..], b"bearer abc", b"BEARER abc", b"bEaReR   abc", b"Bearer abc "] {
+            assert_eq!(parse(text).as_deref(), Ok("abc"), "{}", String::from_utf8_lossy(text));
+        }
+        for text in [&b"Basic abc"[..], b"Bearer", b"Bearer ", b"abc", b"Bearerabc", b"Bearer\tabc"] {
+            assert!(parse(text).is_err_and(|m| m.contains("`Bearer <token>`")), "{}", String::from_utf8_lossy(text));
+        }
+        assert!(parse(b"Bearer \xff\xfe").is_err_and(|m| m.contains("visible ASCII")));
+        assert!(bearer_token(None).is_err_and(|f| f.message.contains("no bearer token")));
     }
 
     #[test]

@@ -10,10 +10,14 @@ pub struct Config {
     pub refresh_ttl: Duration,
     /// How far back a person's action may be dated (contract invariant 10).
     pub backdate_window: Duration,
-    /// Failed logins allowed per account and per address within `login_window`.
+    /// Wrong passwords allowed per account and per address within `login_window`, at sign-in
+    /// and at a password change alike.
     pub login_attempts_per_account: i32,
     pub login_attempts_per_address: i32,
     pub login_window: Duration,
+    /// Failed password changes (wrong or refused by the limits) after which the session that
+    /// made them is revoked.
+    pub password_attempts_per_session: i32,
     /// Most rows in one pull page.
     pub max_page_rows: u32,
     /// Mutations applied per database transaction within a push.
@@ -34,6 +38,7 @@ impl Default for Config {
             login_attempts_per_account: 5,
             login_attempts_per_address: 30,
             login_window: Duration::minutes(15),
+            password_attempts_per_session: 10,
             max_page_rows: 5000,
             push_chunk: 200,
             batch_movements: true,

@@ -1,7 +1,7 @@
 //! The HTTP error of the API: a status, a stable code and a human message. Database internals
 //! never reach the body; they go to the log.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use taller_protocol::messages::{ApiError, ErrorCode};
@@ -12,11 +12,18 @@ pub struct ApiFailure {
     pub status: StatusCode,
     pub code: ErrorCode,
     pub message: String,
+    /// Seconds after which the same request may succeed (`Retry-After`), for limits.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiFailure {
     pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiFailure {
-        ApiFailure { status, code, message: message.into() }
+        ApiFailure { status, code, message: message.into(), retry_after: None }
+    }
+
+    /// Tells the client when to try again (`Retry-After`, in seconds).
+    pub fn with_retry_after(self, seconds: u64) -> ApiFailure {
+        ApiFailure { retry_after: Some(seconds), ..self }
     }
 
     pub fn bad_request(code: ErrorCode, message: impl Into<String>) -> ApiFailure {
@@ -107,7 +114,11 @@ impl From<sqlx::Error> for ApiFailure {
 impl IntoResponse for ApiFailure {
     fn into_response(self) -> Response {
         let body = ApiError { code: self.code, message: self.message };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -16,7 +16,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
 #[utoipa::path(get, path = "/v1/events",
-    responses((status = 200, description = "text/event-stream: `changes` events, and a `hello` event on connect")),
+    responses((status = 200, content_type = "text/event-stream", body = String,
+               description = "Server-sent events: `hello` on connect, then `changes` whenever replicated data changed \
+                              (data `{}`), and a keep-alive comment every 15 s.")),
     security(("bearer" = [])))]
 pub async fn events(
     State(state): State<AppState>,

@@ -285,9 +285,7 @@ async fn serve(args: &ServeArgs, url: &str) -> anyhow::Result<()> {
     tracing::info!(%address, "taller-server listening");
     // A line on stdout that scripts and tests wait for.
     println!("listening on http://{address}");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    taller_server::serve(listener, app, shutdown_signal()).await?;
     listener_task.abort();
     pool.close().await;
     tracing::info!("taller-server stopped");

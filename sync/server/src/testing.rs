@@ -6,7 +6,6 @@ use crate::config::Config;
 use crate::state::AppState;
 use crate::{db, events, router};
 use sqlx::PgPool;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use taller_pgcluster::{Cluster, Options};
 use uuid::Uuid;
@@ -103,7 +102,7 @@ impl TestServer {
         let address = listener.local_addr().expect("address");
         let app = router(state.clone());
         let task = tokio::spawn(async move {
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.expect("serve");
+            crate::serve(listener, app, std::future::pending()).await.expect("serve");
         });
         TestServer { base: format!("http://{address}"), state, task, listener_task }
     }

@@ -522,6 +522,123 @@ async fn the_openapi_document_is_served_without_the_protocol_header() {
     assert_eq!(health["protocol"], 1);
 }
 
+/// Issue 9.6: a stolen access token must not be a way to guess the password. Wrong current
+/// passwords share the account's and the address's sign-in limits; after the limit the answer
+/// is 429 with `Retry-After`, even for the right password; after
+/// `password_attempts_per_session` failures the session itself is closed.
+#[tokio::test]
+async fn guessing_the_current_password_is_limited_and_closes_the_session() {
+    let world = World::new().await;
+    let base = &world.server.base;
+    let config = Config::default();
+    let thief = Api::login(base, NORTE, DEMO_PASSWORD).await;
+    let thief_session = thief.session.clone().expect("session");
+    let limit = config.login_attempts_per_account;
+    let closes_after = config.password_attempts_per_session;
+    assert!(closes_after > limit + 1, "the test needs limited attempts before the session closes");
+    for attempt in 1..=limit {
+        let reply = change_password(&thief, &format!("guess-{attempt}"), "nueva-clave-2026").await;
+        assert_eq!(
+            (reply.status, reply.body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("invalid_credentials")),
+            "attempt {attempt}: {}",
+            reply.body
+        );
+    }
+    let mut attempt = limit + 1;
+    let reply = change_password(&thief, "guess-again", "nueva-clave-2026").await;
+    assert_rate_limited(&reply, config.login_window.num_seconds(), "a wrong password over the limit");
+    attempt += 1;
+    // The right password is refused too while the limit holds, and changes nothing.
+    let reply = change_password(&thief, DEMO_PASSWORD, "nueva-clave-2026").await;
+    assert_rate_limited(&reply, config.login_window.num_seconds(), "the right password while limited");
+    attempt += 1;
+    assert!(current_password_is(&world, DEMO_PASSWORD).await, "the password did not change");
+    // Signing in is limited by the same count: the guesses were at the same password.
+    let (status, body) = login(base, NORTE, DEMO_PASSWORD).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{body}");
+    assert_eq!(thief.get("/v1/me").await.0, StatusCode::OK, "not closed yet");
+    while attempt < closes_after {
+        let reply = change_password(&thief, "guess-more", "nueva-clave-2026").await;
+        assert_rate_limited(&reply, config.login_window.num_seconds(), "still limited");
+        attempt += 1;
+    }
+    // The last allowed failure closes the session: its access and refresh tokens stop working.
+    let reply = change_password(&thief, "guess-last", "nueva-clave-2026").await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "failure {closes_after} closes the session: {}",
+        reply.body
+    );
+    assert!(reply.body["message"].as_str().is_some_and(|m| m.contains("sign in again")), "{}", reply.body);
+    let (status, body) = thief.get("/v1/me").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")), "{body}");
+    let reply = change_password(&thief, DEMO_PASSWORD, "nueva-clave-2026").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    let (status, body) =
+        Api::anonymous(base).post("/v1/auth/refresh", json!({"refresh_token": thief_session.refresh_token})).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the refresh token of the closed session: {body}");
+    assert!(current_password_is(&world, DEMO_PASSWORD).await);
+    // The account's other sessions and other accounts are not closed.
+    assert_eq!(world.norte.get("/v1/me").await.0, StatusCode::OK);
+    assert_eq!(world.sur.get("/v1/me").await.0, StatusCode::OK);
+    let reply = change_password(&world.sur, DEMO_PASSWORD, "nueva-clave-2026").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+}
+
+/// Wrong current passwords count against the address too, whichever account they are for.
+#[tokio::test]
+async fn guessing_current_passwords_is_limited_per_address() {
+    let world = World::with_config(Config { login_attempts_per_address: 3, ..Config::default() }).await;
+    for api in [&world.norte, &world.sur, &world.bodega] {
+        let reply = change_password(api, "not-it", "nueva-clave-2026").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.body);
+    }
+    let reply = change_password(&world.admin, DEMO_PASSWORD, "nueva-clave-2026").await;
+    assert_rate_limited(&reply, Config::default().login_window.num_seconds(), "a fourth account, same address");
+    let (status, body) = login(&world.server.base, "admin@taller.test", DEMO_PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "sign-in shares the address's count: {body}");
+}
+
+/// The counts live in PostgreSQL: a second server process on the same database sees the
+/// attempts made through the first, and closes the session at the same count.
+#[tokio::test]
+async fn a_second_server_process_sees_the_same_password_limits() {
+    let world = World::new().await;
+    let other = OtherProcess::start(&world.db.url);
+    let config = Config::default();
+    let here = Api::login(&world.server.base, NORTE, DEMO_PASSWORD).await;
+    let there = Api { base: other.base.clone(), ..here.clone() };
+    assert_eq!(there.get("/v1/me").await.0, StatusCode::OK, "the session works on both processes");
+    for attempt in 1..=config.login_attempts_per_account {
+        let api = if attempt % 2 == 0 { &here } else { &there };
+        let reply = change_password(api, "not-it", "nueva-clave-2026").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "attempt {attempt}: {}", reply.body);
+    }
+    for api in [&here, &there] {
+        let reply = change_password(api, DEMO_PASSWORD, "nueva-clave-2026").await;
+        assert_rate_limited(&reply, config.login_window.num_seconds(), &api.base);
+        let (status, body) = login(&api.base, NORTE, DEMO_PASSWORD).await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{}: {body}", api.base);
+    }
+    let mut failures = config.login_attempts_per_account + 2;
+    while failures < config.password_attempts_per_session - 1 {
+        let api = if failures % 2 == 0 { &here } else { &there };
+        assert_eq!(change_password(api, "not-it", "nueva-clave-2026").await.status, StatusCode::TOO_MANY_REQUESTS);
+        failures += 1;
+    }
+    let reply = change_password(&there, "not-it", "nueva-clave-2026").await;
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{}",
+        reply.body
+    );
+    assert_eq!(here.get("/v1/me").await.0, StatusCode::UNAUTHORIZED, "closed for every process");
+    assert!(current_password_is(&world, DEMO_PASSWORD).await);
+}
+
 // ------------------------------------------------------------------------------------ helpers
 
 async fn login(base: &str, email: &str, password: &str) -> (StatusCode, Value) {
@@ -530,4 +647,92 @@ async fn login(base: &str, email: &str, password: &str) -> (StatusCode, Value) {
 
 fn as_user(base: &str, token: &str) -> Api {
     Api { token: Some(token.to_owned()), ..Api::anonymous(base) }
+}
+
+/// An answer with its `Retry-After` header.
+struct Reply {
+    status: StatusCode,
+    body: Value,
+    retry_after: Option<String>,
+}
+
+async fn change_password(api: &Api, current: &str, new: &str) -> Reply {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/v1/auth/password", api.base))
+        .header("taller-protocol", "1")
+        .json(&json!({"current_password": current, "new_password": new}));
+    if let Some(token) = &api.token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status();
+    let retry_after =
+        response.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    Reply { status, body, retry_after }
+}
+
+#[track_caller]
+fn assert_rate_limited(reply: &Reply, window_seconds: i64, label: &str) {
+    assert_eq!(
+        (reply.status, reply.body["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")),
+        "{label}: {}",
+        reply.body
+    );
+    assert!(reply.body["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}: {}", reply.body);
+    let seconds: i64 = reply
+        .retry_after
+        .as_deref()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or_else(|| panic!("{label}: Retry-After in seconds, got {:?}", reply.retry_after));
+    assert!((1..=window_seconds).contains(&seconds), "{label}: Retry-After {seconds} within the window");
+}
+
+/// Whether the stored hash of Norte's technician is of this password.
+async fn current_password_is(world: &World, password: &str) -> bool {
+    let hash: String = sqlx::query_scalar(
+        "SELECT c.password_hash FROM sync_credenciales c JOIN usuarios u USING (id_usuario) WHERE u.email = $1",
+    )
+    .bind(NORTE)
+    .fetch_one(&world.db.pool)
+    .await
+    .expect("hash");
+    taller_server::auth::verify_password(password, &hash)
+}
+
+/// A `taller-server serve` process of its own on the test's database.
+struct OtherProcess {
+    child: std::process::Child,
+    base: String,
+}
+
+impl OtherProcess {
+    fn start(database_url: &str) -> OtherProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_taller-server"))
+            .env("RUST_LOG", "warn")
+            .args(["--database-url", database_url, "serve", "--listen", "127.0.0.1:0", "--migrate", "false"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn taller-server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let base = loop {
+            let line = lines.next().expect("the server prints its address").expect("line");
+            if let Some(address) = line.strip_prefix("listening on ") {
+                break address.to_owned();
+            }
+        };
+        OtherProcess { child, base }
+    }
+}
+
+impl Drop for OtherProcess {
+    fn drop(&mut self) {
+        // Only this test's own child process.
+        let _killed = self.child.kill();
+        let _waited = self.child.wait();
+    }
 }

@@ -15,6 +15,8 @@ mod counts_reject;
 mod cursor;
 mod exactly_once;
 mod feed;
+mod http;
 mod mutations;
+mod openapi;
 mod poison;
 mod truncate;
