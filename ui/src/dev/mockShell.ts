@@ -448,7 +448,12 @@ function recordMovement(input: MovementInput) {
   return { id: `mut-${Date.now()}`, seq: status.pending, name: 'movement.record', result: { stock_actual: item.stock_actual, absorbido: false }, pending: status.pending };
 }
 
+/** Written into the page when the mock runs; `npm run build` fails if a production bundle
+ * contains it (scripts/check-dist.mjs). */
+export const MOCK_SHELL_MARKER = 'taller-ui-dev-mock-shell';
+
 export function installMockShell(): void {
+  document.documentElement.dataset.shell = MOCK_SHELL_MARKER;
   mockIPC(
     async (command, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;
