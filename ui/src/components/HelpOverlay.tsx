@@ -41,7 +41,7 @@ export function HelpOverlay({ onClose }: { onClose: () => void }) {
                     <dt>
                       {shortcut.keys.map((key, index) => (
                         <span key={key}>
-                          {index > 0 && shortcut.keys.length === 2 && shortcut.keys[0] === 'Alt' ? ' + ' : index > 0 ? ' ' : ''}
+                          {index > 0 && shortcut.keys[0] === 'Alt' ? '+ ' : ''}
                           <kbd>{key === '⌁' ? t('help.scanner') : key}</kbd>
                         </span>
                       ))}

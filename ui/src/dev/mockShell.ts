@@ -114,7 +114,7 @@ interface Part {
   marca: string;
   tipo: string;
   descontinuado: boolean;
-  haystack: string;
+  tokens: string[];
 }
 
 const partCount = Math.max(1, Number(params.get('parts') ?? 100_000) || 100_000);
@@ -136,7 +136,7 @@ const parts: Part[] = [];
       marca,
       tipo,
       descontinuado: next() < 0.01,
-      haystack: fold(`${referencia} ${nombre} ${marca} ${tipo}`),
+      tokens: fold(`${referencia} ${nombre} ${marca} ${tipo}`).split(/[^\p{L}\p{N}]+/u).filter(Boolean),
     });
   }
 }
@@ -350,7 +350,7 @@ function inventoryRows(query: InventoryQuery): InventoryRow[] {
     const item = stock.get(`${query.id_localizacion}|${part.id_repuesto}`);
     if (!item) continue;
     if (query.low_only && item.stock_actual > item.cantidad_minima) continue;
-    if (words.length > 0 && !words.every((word) => part.haystack.split(/[^\p{L}\p{N}]+/u).some((token) => token.startsWith(word)))) continue;
+    if (words.length > 0 && !words.every((word) => part.tokens.some((token) => token.startsWith(word)))) continue;
     rows.push({
       id_inventario: `${query.id_localizacion}|${part.id_repuesto}`,
       id_localizacion: query.id_localizacion,
@@ -448,7 +448,12 @@ function recordMovement(input: MovementInput) {
   return { id: `mut-${Date.now()}`, seq: status.pending, name: 'movement.record', result: { stock_actual: item.stock_actual, absorbido: false }, pending: status.pending };
 }
 
+/** Written into the page when the mock runs; `npm run build` fails if a production bundle
+ * contains it (scripts/check-dist.mjs). */
+export const MOCK_SHELL_MARKER = 'taller-ui-dev-mock-shell';
+
 export function installMockShell(): void {
+  document.documentElement.dataset.shell = MOCK_SHELL_MARKER;
   mockIPC(
     async (command, payload) => {
       const args = (payload ?? {}) as Record<string, unknown>;

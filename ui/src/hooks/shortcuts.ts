@@ -23,8 +23,7 @@ export const SHORTCUT_GROUPS: Array<{ title: string; shortcuts: Shortcut[] }> = 
     shortcuts: [
       ...NAVIGATION.map((item) => ({ keys: ['Alt', item.key], label: item.label })),
       { keys: ['F9'], label: 'help.syncNow' },
-      { keys: ['F1'], label: 'help.open' },
-      { keys: ['?'], label: 'help.open' },
+      { keys: ['F1', '?'], label: 'help.open' },
       { keys: ['Esc'], label: 'help.close' },
     ],
   },

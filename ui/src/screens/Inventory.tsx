@@ -2,7 +2,7 @@
 // column, and a window of rows at a time (the command returns offset/limit + total, and the
 // virtualizer asks only for the pages on screen), so 100,000 parts never cross IPC at once.
 
-import { keepPreviousData, useQueries, type UseQueryResult } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query';
 import {
   createColumnHelper,
   flexRender,
@@ -18,6 +18,7 @@ import { api, type InventoryPage, type InventoryRow, type InventorySort, type In
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
 import { useDebounced } from '../hooks/useDebounced';
+import { useMediaQuery } from '../hooks/useMediaQuery';
 import { useScanAnywhere } from '../hooks/useScanner';
 import { isTyping } from '../hooks/shortcuts';
 import { useFormat } from '../i18n';
@@ -31,13 +32,11 @@ export const SEARCH_DEBOUNCE_MS = 250;
 
 const column = createColumnHelper<InventoryRow>();
 
-/** The loaded pages of the window, structurally shared by TanStack Query: the same objects
+/** The loaded pages of the window after the first, structurally shared by TanStack Query: the same objects
  * (and array) until a page changes. Module-level, so it is not re-run every render. */
 function combinePages(results: Array<UseQueryResult<InventoryPage, TallerError>>) {
   return {
     pages: results.map((result) => result.data),
-    total: results[0]?.data?.total ?? null,
-    pending: results[0]?.isPending ?? true,
     error: results.find((result) => result.error)?.error ?? null,
   };
 }
@@ -75,6 +74,7 @@ function Inventory({ location }: { location: Localizacion }) {
   const [scanProblem, setScanProblem] = useState<string | null>(null);
   const debouncedSearch = useDebounced(search.trim(), SEARCH_DEBOUNCE_MS);
   const searchInput = useRef<HTMLInputElement>(null);
+  const wide = useMediaQuery('(min-width: 1500px)');
   const scroller = useRef<HTMLDivElement>(null);
   const grid = useRef<HTMLTableElement>(null);
 
@@ -108,31 +108,39 @@ function Inventory({ location }: { location: Localizacion }) {
     return [...wanted].sort((a, b) => a - b);
   }, [first, last]);
 
+  // The first page on its own: it gives the total, and it keeps showing the last answer
+  // while the next search runs (one observer whose key changes; useQueries would start over).
+  const firstPage = useQuery({
+    queryKey: queryKeys.inventoryPage(filter, 0, PAGE_SIZE),
+    queryFn: () => api.inventoryPage({ ...filter, offset: 0, limit: PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+  });
   const pageQueries = useMemo(
     () =>
-      pages.map((page) => ({
-        queryKey: queryKeys.inventoryPage(filter, page, PAGE_SIZE),
-        queryFn: () => api.inventoryPage({ ...filter, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
-        placeholderData: page === 0 ? keepPreviousData : undefined,
-      })),
+      pages
+        .filter((page) => page > 0)
+        .map((page) => ({
+          queryKey: queryKeys.inventoryPage(filter, page, PAGE_SIZE),
+          queryFn: () => api.inventoryPage({ ...filter, offset: page * PAGE_SIZE, limit: PAGE_SIZE }),
+        })),
     [pages, filter],
   );
-  const windowed = useQueries({ queries: pageQueries, combine: combinePages });
+  const laterPages = useQueries({ queries: pageQueries, combine: combinePages });
   useEffect(() => {
-    if (windowed.total !== null) setTotal(windowed.total);
-  }, [windowed.total]);
+    if (firstPage.data) setTotal(firstPage.data.total);
+  }, [firstPage.data]);
 
   // Keyed on the pages themselves (stable until a page is refetched): the table below resets
   // its state when its data changes, so a new map each render would re-render forever.
   const rowsByIndex = useMemo(() => {
     const map = new Map<number, InventoryRow>();
-    for (const page of windowed.pages) {
+    for (const page of [firstPage.data, ...laterPages.pages]) {
       if (!page) continue;
       page.rows.forEach((row, offset) => map.set(page.offset + offset, row));
     }
     return map;
-  }, [windowed.pages]);
-  const error = windowed.error;
+  }, [firstPage.data, laterPages.pages]);
+  const error = firstPage.error ?? laterPages.error;
 
   // Back to the top when what is listed changes.
   useEffect(() => {
@@ -171,7 +179,8 @@ function Inventory({ location }: { location: Localizacion }) {
   const table = useReactTable({
     data: visibleRows,
     columns,
-    state: { sorting },
+    // On a laptop-sized window the type gives way to the name (it is still searched).
+    state: { sorting, columnVisibility: { tipo: wide } },
     onSortingChange: setSorting,
     manualSorting: true,
     // Rows come and go as the window moves: nothing of the table's own state (pages,
@@ -255,10 +264,11 @@ function Inventory({ location }: { location: Localizacion }) {
   });
 
   const headers = table.getHeaderGroups()[0]?.headers ?? [];
+  const columnCount = table.getVisibleLeafColumns().length;
   const activeId = rowsByIndex.has(active) ? `inventory-row-${active}` : undefined;
   const paddingTop = (items[0]?.start ?? HEADER_HEIGHT) - HEADER_HEIGHT;
   const paddingBottom = virtualizer.getTotalSize() - (items[items.length - 1]?.end ?? 0);
-  const loading = windowed.pending;
+  const loading = firstPage.isPending;
 
   return (
     <section className="screen screen--fill" aria-labelledby="inventory-title">
@@ -345,7 +355,7 @@ function Inventory({ location }: { location: Localizacion }) {
           <tbody>
             {paddingTop > 0 && (
               <tr aria-hidden="true" className="spacer">
-                <td colSpan={headers.length} style={{ height: paddingTop }} />
+                <td colSpan={columnCount} style={{ height: paddingTop }} />
               </tr>
             )}
             {items.map((item) => {
@@ -355,7 +365,7 @@ function Inventory({ location }: { location: Localizacion }) {
               if (!row) {
                 return (
                   <tr key={`pending-${item.index}`} className="row row--pending" style={{ height: ROW_HEIGHT }} aria-rowindex={item.index + 2}>
-                    <td colSpan={headers.length}>{t('common.loading')}</td>
+                    <td colSpan={columnCount}>{t('common.loading')}</td>
                   </tr>
                 );
               }
@@ -385,7 +395,7 @@ function Inventory({ location }: { location: Localizacion }) {
             })}
             {paddingBottom > 0 && (
               <tr aria-hidden="true" className="spacer">
-                <td colSpan={headers.length} style={{ height: paddingBottom }} />
+                <td colSpan={columnCount} style={{ height: paddingBottom }} />
               </tr>
             )}
           </tbody>

@@ -290,7 +290,7 @@ export function MovementScreen() {
       </form>
       {recorded && (
         <div className="notice notice--success" role="status">
-          <p className="notice__title">{t('movement.recorded', { pending: recorded.queued.pending })}</p>
+          <p className="notice__title">{t('movement.recorded', { count: recorded.queued.pending })}</p>
           <p>
             {t('movement.recordedWhat', {
               cantidad: format.number(recorded.input.cantidad),

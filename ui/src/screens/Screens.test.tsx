@@ -1,6 +1,6 @@
 // Notifications, settings, part detail, the sync panel and the help overlay.
 
-import { fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Channel } from '@tauri-apps/api/core';
 import { describe, expect, it } from 'vitest';
@@ -166,10 +166,10 @@ describe('sync panel', () => {
     renderApp('/sync');
     await userEvent.click(await screen.findByRole('button', { name: /Sincronizar ahora/ }));
     await waitFor(() => expect(send).not.toBeNull());
-    send!({ rows_sent: 25_000, rows_total: 100_000 });
+    act(() => send!({ rows_sent: 25_000, rows_total: 100_000 }));
     expect(await screen.findByText('25.000 de 100.000 filas (25 %)')).toBeInTheDocument();
     expect(screen.getByRole('progressbar', { name: 'Datos recibidos' })).toHaveAttribute('value', '25');
-    finish!();
+    await act(async () => finish!());
     expect(await screen.findByText('Listo: 3 enviados, 2 aplicados, 1 rechazados, 100.000 filas recibidas.')).toBeInTheDocument();
     expect(shell.callsOf('sync_now')).toHaveLength(1);
   });

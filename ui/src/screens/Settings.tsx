@@ -32,7 +32,7 @@ export function settingsProblems(draft: SettingsDraft): { server_url?: FieldProb
 }
 
 export function SettingsScreen() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const client = useQueryClient();
   const settings = useSettings();
   const [draft, setDraft] = useState<SettingsDraft | null>(null);
@@ -50,8 +50,8 @@ export function SettingsScreen() {
   const save = useMutation<Settings, TallerError, Settings>({
     mutationFn: (next) => api.saveSettings(next),
     onSuccess: (next) => {
+      // The app follows the settings' language (App.tsx): the UI switches at once.
       client.setQueryData(queryKeys.settings, next);
-      void i18n.changeLanguage(next.lang);
       setSaved(true);
     },
   });
