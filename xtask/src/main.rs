@@ -3,7 +3,8 @@
 //! - `cargo xtask setup`: checks (and installs) what the project needs on this machine.
 //! - `cargo xtask test [-- NEXTEST_ARGS]`: the whole test suite against a throwaway PostgreSQL
 //!   cluster; what `.ci/run` runs.
-//! - `cargo xtask demo`: the sync server with demo data on <http://127.0.0.1:8080>.
+//! - `cargo xtask demo`: the sync server with demo data on <http://127.0.0.1:8080> and the
+//!   desktop app connected to it.
 //! - `cargo xtask bench [--quick]`: the benchmarks; writes bench/results.json and bench/RESULTS.md.
 
 mod bench;
@@ -37,7 +38,8 @@ enum Command {
         #[arg(last = true)]
         nextest_args: Vec<String>,
     },
-    /// Build the sync server, load demo data into .taller/demo and serve it on 127.0.0.1:8080.
+    /// Serve demo data on 127.0.0.1:8080 (data in .taller/demo) and open the desktop app on it,
+    /// with the demo accounts on its sign-in screen.
     Demo,
     /// Run the benchmarks (release build) against a throwaway PostgreSQL cluster; print the
     /// table and write bench/results.json and bench/RESULTS.md.

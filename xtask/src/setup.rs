@@ -55,7 +55,26 @@ pub const CHECKS: &[Check] = &[
         ),
     },
     Check { what: "UI npm packages (ui/)", probe: probe_ui_packages, install: Install::NpmCi("ui") },
+    Check {
+        what: "Tauri's system libraries",
+        probe: || probe_debian_packages(TAURI_PACKAGES),
+        install: Install::Apt(TAURI_PACKAGES),
+    },
+    Check {
+        what: "end-to-end test tools",
+        probe: probe_e2e_tools,
+        install: Install::Apt(&["webkit2gtk-driver", "xvfb", "dbus", "dbus-x11", "xauth"]),
+    },
+    Check {
+        what: "tauri-driver",
+        probe: || which("tauri-driver").map_or_else(|| probe_in_cargo_bin("tauri-driver"), Ok),
+        install: Install::Cargo { package: "tauri-driver", args: &["--locked"] },
+    },
 ];
+
+/// What Tauri 2 needs to build and run on Debian/Ubuntu (its WebKitGTK web view and friends).
+const TAURI_PACKAGES: &[&str] =
+    &["libwebkit2gtk-4.1-dev", "librsvg2-dev", "libayatana-appindicator3-dev", "libxdo-dev", "libssl-dev"];
 
 /// The oldest Node.js the UI's tools run on (Vite 8 and Vitest 4 need 20.19).
 const NODE_MINIMUM: (u32, u32) = (20, 19);
@@ -151,6 +170,59 @@ fn probe_postgres() -> Result<String, String> {
         }
     }
     Ok(bin_dir.display().to_string())
+}
+
+/// Every package of `packages` installed (`dpkg-query`).
+fn probe_debian_packages(packages: &[&str]) -> Result<String, String> {
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|package| {
+            Command::new("dpkg-query")
+                .args(["-W", "-f=${Status}", package])
+                .output()
+                .map(|out| !String::from_utf8_lossy(&out.stdout).contains("install ok installed"))
+                .unwrap_or(true)
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(packages.join(" "))
+    } else {
+        Err(format!("not installed: {}", missing.join(" ")))
+    }
+}
+
+/// WebKitWebDriver (which tauri-driver drives), Xvfb (the tests' display) and a session bus.
+fn probe_e2e_tools() -> Result<String, String> {
+    let mut found = Vec::new();
+    for program in ["WebKitWebDriver", "Xvfb", "dbus-daemon"] {
+        let path = which(program).ok_or_else(|| format!("{program} is not on the PATH"))?;
+        found.push(path);
+    }
+    Ok(found.join(", "))
+}
+
+fn which(program: &str) -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file()).map(|p| p.display().to_string())
+}
+
+/// A program `cargo install` put in `$CARGO_HOME/bin` (or `~/.cargo/bin`), not on the PATH.
+fn probe_in_cargo_bin(program: &str) -> Result<String, String> {
+    let path = cargo_bin_dir().join(program);
+    if path.is_file() {
+        Ok(path.display().to_string())
+    } else {
+        Err(format!("{program} is not installed"))
+    }
+}
+
+/// Where `cargo install` puts programs.
+pub fn cargo_bin_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_HOME") {
+        Some(home) => std::path::PathBuf::from(home).join("bin"),
+        None => std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo/bin"),
+    }
 }
 
 fn probe_nextest() -> Result<String, String> {

@@ -1,7 +1,10 @@
 //! `cargo xtask test`: the workspace's tests against one throwaway PostgreSQL cluster.
 //!
-//! After nextest, the UI's tests and build (`ui/`: `npm test`, `npm run build`), then the
-//! benchmarks in quick mode.
+//! In order: the UI's tests and production build (`ui/`: `npm test`, `npm run build`; the
+//! desktop crate embeds `ui/dist`), `cargo fmt --check`, `cargo clippy --workspace
+//! --all-targets -- -D warnings`, the workspace's programs, nextest (the desktop app's
+//! end-to-end tests among them, in the real window under Xvfb), then the benchmarks in quick
+//! mode.
 //!
 //! Tests that need a database read `TALLER_TEST_DATABASE_URL` (the cluster's `postgres`
 //! database, as superuser: create a database of your own per test) and may use the binaries
@@ -22,6 +25,15 @@ pub const DATABASE_URL_ENV: &str = "TALLER_TEST_DATABASE_URL";
 pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     setup::setup()?;
     let root = cmd::workspace_root();
+    ui(&root)?;
+    if nextest_args.is_empty() {
+        cmd::run(cmd::cargo().args(["fmt", "--all", "--check"]).current_dir(&root))?;
+        cmd::run(
+            cmd::cargo()
+                .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+                .current_dir(&root),
+        )?;
+    }
     // Tests that spawn the workspace's programs need them built.
     cmd::run(cmd::cargo().args(["build", "--workspace", "--bins"]).current_dir(&root))?;
 
@@ -55,7 +67,6 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     if !status.success() || caught.any() || !nextest_args.is_empty() {
         return Ok(cmd::exit_code(status));
     }
-    ui(&root)?;
     if skip_bench() {
         return Ok(ExitCode::SUCCESS);
     }
@@ -72,6 +83,15 @@ fn ui(root: &Path) -> Result<()> {
     let dir = root.join("ui");
     cmd::run(Command::new("npm").arg("test").current_dir(&dir))?;
     cmd::run(Command::new("npm").args(["run", "build"]).current_dir(&dir))
+}
+
+/// `PATH` with `dir` appended (when it is not there already).
+fn path_with(dir: &Path) -> std::ffi::OsString {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default();
+    if !dirs.iter().any(|existing| existing == dir) {
+        dirs.push(dir.to_owned());
+    }
+    std::env::join_paths(dirs).unwrap_or_default()
 }
 
 /// `TALLER_SKIP_BENCH=1` leaves the quick benchmark run out (it is also left out when nextest
@@ -91,7 +111,9 @@ fn run_nextest(
         .args(["nextest", "run", "--workspace", "--no-fail-fast"])
         .current_dir(root)
         .env(DATABASE_URL_ENV, cluster.url("postgres"))
-        .env(BIN_DIR_ENV, cluster.bin_dir());
+        .env(BIN_DIR_ENV, cluster.bin_dir())
+        // tauri-driver, for the desktop app's end-to-end tests, where `cargo install` put it.
+        .env("PATH", path_with(&setup::cargo_bin_dir()));
     if std::env::var_os("CI").is_some_and(|ci| !ci.is_empty()) {
         command.args(["--profile", "ci"]);
     }

@@ -4,6 +4,8 @@
 //! channel reconnects) syncs at once.
 
 use crate::client::Client;
+use crate::error::ClientError;
+use crate::sync::SyncReport;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,8 +39,17 @@ pub fn backoff(config: &EngineConfig, attempt: u32, rng: &mut impl Rng) -> Durat
     Duration::from_millis(rng.gen_range(millis / 2..=millis))
 }
 
+/// Told the outcome of every sync the engine runs (the desktop shell turns them into events:
+/// the tables a pull changed, the last errors).
+pub type Observer = Arc<dyn Fn(&Result<SyncReport, ClientError>) + Send + Sync>;
+
 /// Runs until `stop` is notified.
 pub async fn run(client: Arc<Client>, config: EngineConfig, stop: Arc<Notify>) {
+    run_observed(client, config, stop, Arc::new(|_| {})).await;
+}
+
+/// [`run`], telling `observer` the outcome of each sync.
+pub async fn run_observed(client: Arc<Client>, config: EngineConfig, stop: Arc<Notify>, observer: Observer) {
     let changed = Arc::new(Notify::new());
     let live = tokio::spawn(live_channel(client.clone(), changed.clone()));
     let mut failures: u32 = 0;
@@ -51,7 +62,9 @@ pub async fn run(client: Arc<Client>, config: EngineConfig, stop: Arc<Notify>) {
             () = changed.notified() => {}
             () = client.written.notified() => tokio::time::sleep(config.debounce).await,
         }
-        match client.sync(None, &|_| {}).await {
+        let outcome = client.sync(None, &|_| {}).await;
+        observer(&outcome);
+        match outcome {
             Ok(_) => failures = 0,
             Err(error) => {
                 failures = failures.saturating_add(1);

@@ -55,6 +55,9 @@ enum Command {
         #[arg(long)]
         location: String,
     },
+    /// Prints the demo accounts as JSON (email, password, nombre_completo, nombre_rol), for the
+    /// desktop app's sign-in screen in `cargo xtask demo`. Needs no database.
+    DemoAccounts,
     /// Loads a demo workshop network (or a large data set for benchmarks).
     DemoData {
         #[arg(long, default_value_t = 300)]
@@ -175,6 +178,21 @@ fn init_logging(format: &str) {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(&cli.log_format);
+    if let Command::DemoAccounts = cli.command {
+        let accounts: Vec<serde_json::Value> = demo::DEMO_ACCOUNTS
+            .iter()
+            .map(|account| {
+                serde_json::json!({
+                    "email": account.email,
+                    "password": demo::DEMO_PASSWORD,
+                    "nombre_completo": account.nombre,
+                    "nombre_rol": account.role,
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&accounts)?);
+        return Ok(());
+    }
     let database = Database::open(&cli)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = runtime.block_on(run(&cli, &database.url));
@@ -229,6 +247,8 @@ async fn run(cli: &Cli, url: &str) -> anyhow::Result<()> {
                 println!("{email} was not assigned to {location}");
             }
         }
+        // Answered in `main`, before a database is opened.
+        Command::DemoAccounts => {}
         Command::DemoData { parts, locations } => {
             let pool = ready_pool(url).await?;
             let summary = demo::load(&pool, &demo::DemoSize { parts: *parts, locations: *locations }).await?;

@@ -1,0 +1,28 @@
+/// Every command of the shell, by name: the app manifest of `build.rs` makes a permission of
+/// each (`allow-<name>`), and `capabilities/main.json` grants exactly these.
+pub const COMMANDS: &[&str] = &[
+    "app_info",
+    "status",
+    "settings",
+    "save_settings",
+    "workstation_users",
+    "current_user",
+    "sign_in",
+    "unlock",
+    "sign_out",
+    "sync_now",
+    "recent_sync_errors",
+    "locations",
+    "technicians",
+    "movement_concepts",
+    "inventory_page",
+    "find_part",
+    "search_parts",
+    "part_detail",
+    "record_movement",
+    "edit_inventory_settings",
+    "notifications",
+    "mark_notification_read",
+    "inbox",
+    "dismiss_inbox_entry",
+];

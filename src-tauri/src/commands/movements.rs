@@ -1,0 +1,15 @@
+//! A technician's movement: committed in the replica with its outbox entry, offline or not.
+
+use crate::desk::Desk;
+use crate::error::CommandResult;
+use taller_client::app::MovementInput;
+use taller_client::Queued;
+use tauri::State;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn record_movement(desk: State<'_, Desk>, input: MovementInput) -> CommandResult<Queued> {
+    let queued = desk.with(|client| client.record_movement(&input))?;
+    desk.local_change(taller_client::app::tables_written(&queued.name));
+    Ok(queued)
+}

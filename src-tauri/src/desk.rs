@@ -1,0 +1,237 @@
+//! The shell's managed state: the workstation's client, the sync engine that runs for the
+//! signed-in user, and the few facts the shell keeps itself (the last sync errors, the demo
+//! accounts). Commands reach the library only through [`Desk::client`] (per-user session,
+//! `&self`) or [`Desk::switch`] (workstation changes: sign in, unlock, sign out, settings).
+
+use crate::error::{CommandError, CommandResult};
+use crate::events::{ChangeSource, SyncStatusEvent, TablesChanged};
+use crate::notify::Notifier;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use taller_client::app::SyncError;
+use taller_client::engine::{self, EngineConfig, Observer};
+use taller_client::{Client, ClientError};
+use tauri::async_runtime::JoinHandle;
+use tauri::AppHandle;
+use tauri_specta::Event;
+use tokio::sync::Notify;
+
+/// How many failed sync attempts the sync panel lists.
+const RECENT_ERRORS: usize = 20;
+
+/// A demo account the sign-in screen offers (only when the shell runs against the demo server).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, specta::Type)]
+pub struct DemoAccount {
+    pub email: String,
+    pub password: String,
+    pub nombre_completo: String,
+    pub nombre_rol: String,
+}
+
+pub struct Desk {
+    data_dir: PathBuf,
+    app: AppHandle,
+    client: RwLock<Arc<Client>>,
+    /// One workstation change at a time (a sign-in while another runs waits).
+    switching: tokio::sync::Mutex<()>,
+    engine: Mutex<Option<Running>>,
+    errors: Arc<Mutex<VecDeque<SyncError>>>,
+    notifier: Arc<Notifier>,
+    pub demo: Option<Vec<DemoAccount>>,
+}
+
+/// The engine and the status forwarder of the signed-in user.
+struct Running {
+    stop: Arc<Notify>,
+    engine: JoinHandle<()>,
+    status: JoinHandle<()>,
+}
+
+impl Desk {
+    /// Opens the workstation in `data_dir`; `server` is used when the workstation has none yet.
+    pub fn open(app: AppHandle, data_dir: PathBuf, server: Option<&str>, demo: Option<Vec<DemoAccount>>) -> anyhow::Result<Desk> {
+        let mut client = Client::open(&data_dir)?;
+        if let Some(server) = server {
+            if client.settings().server_url.is_none() {
+                client.connect(server)?;
+            }
+        }
+        let notifier = Arc::new(Notifier::new(app.clone()));
+        Ok(Desk {
+            data_dir,
+            app,
+            client: RwLock::new(Arc::new(client)),
+            switching: tokio::sync::Mutex::new(()),
+            engine: Mutex::new(None),
+            errors: Arc::new(Mutex::new(VecDeque::new())),
+            notifier,
+            demo,
+        })
+    }
+
+    /// The current client (the signed-in user's session, or the bare workstation).
+    pub fn client(&self) -> Arc<Client> {
+        match self.client.read() {
+            Ok(client) => client.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Runs `f` over the current client, its error in the workstation's language.
+    pub fn with<T>(&self, f: impl FnOnce(&Client) -> Result<T, ClientError>) -> CommandResult<T> {
+        let client = self.client();
+        f(&client).map_err(|error| CommandError::from_client(&error, client.lang()))
+    }
+
+    /// A workstation change: the engine stops, `f` works on a freshly opened client (what is on
+    /// disk now), which then becomes the current one, and the engine starts again for whoever is
+    /// signed in. Every screen refetches (the user may have changed).
+    pub async fn switch<T, F>(&self, f: F) -> CommandResult<T>
+    where
+        F: AsyncFnOnce(&mut Client) -> Result<T, ClientError>,
+    {
+        let _one = self.switching.lock().await;
+        self.stop_engine();
+        let mut client = Client::open(&self.data_dir).map_err(|error| CommandError::from_client(&error, Default::default()))?;
+        let outcome = f(&mut client).await;
+        let lang = client.lang();
+        self.install(client);
+        self.start_engine();
+        self.emit_status();
+        let _ = TablesChanged::everything().emit(&self.app);
+        outcome.map_err(|error| CommandError::from_client(&error, lang))
+    }
+
+    fn install(&self, client: Client) {
+        let client = Arc::new(client);
+        match self.client.write() {
+            Ok(mut current) => *current = client,
+            Err(poisoned) => *poisoned.into_inner() = client,
+        }
+    }
+
+    /// Sends the current status to the UI.
+    pub fn emit_status(&self) {
+        if let Ok(status) = self.client().sync_status() {
+            let _ = SyncStatusEvent(status).emit(&self.app);
+        }
+    }
+
+    /// Tells the UI what a local action wrote.
+    pub fn local_change(&self, mutation_tables: &[&str]) {
+        let mut tables: Vec<String> = mutation_tables.iter().map(|table| (*table).to_owned()).collect();
+        tables.push("outbox".to_owned());
+        let _ = TablesChanged { tables, source: ChangeSource::Local }.emit(&self.app);
+    }
+
+    /// A sync the shell ran (the UI's "sync now"): the same events as the engine's.
+    pub fn synced(&self, outcome: &Result<taller_client::sync::SyncReport, ClientError>) {
+        observe(&self.app, &self.client(), &self.errors, &self.notifier, outcome);
+    }
+
+    pub fn recent_errors(&self) -> Vec<SyncError> {
+        match self.errors.lock() {
+            Ok(errors) => errors.iter().cloned().collect(),
+            Err(poisoned) => poisoned.into_inner().iter().cloned().collect(),
+        }
+    }
+
+    /// Starts the engine for the signed-in user (nothing when nobody is).
+    pub fn start_engine(&self) {
+        let client = self.client();
+        if client.user_id().is_err() {
+            return;
+        }
+        self.notifier.prime(&client);
+        let config = EngineConfig {
+            interval: Duration::from_secs(u64::from(client.settings().sync_interval_seconds)),
+            ..EngineConfig::default()
+        };
+        let stop = Arc::new(Notify::new());
+        let observer: Observer = {
+            let (app, client, errors, notifier) =
+                (self.app.clone(), client.clone(), self.errors.clone(), self.notifier.clone());
+            Arc::new(move |outcome| observe(&app, &client, &errors, &notifier, outcome))
+        };
+        let engine = tauri::async_runtime::spawn(engine::run_observed(client.clone(), config, stop.clone(), observer));
+        let app = self.app.clone();
+        let status = tauri::async_runtime::spawn(async move {
+            let mut changes = client.subscribe();
+            loop {
+                if let Ok(status) = client.sync_status() {
+                    let _ = SyncStatusEvent(status).emit(&app);
+                }
+                if changes.changed().await.is_err() {
+                    break;
+                }
+            }
+        });
+        let running = Running { stop, engine, status };
+        if let Some(previous) = self.replace_engine(Some(running)) {
+            previous.halt();
+        }
+    }
+
+    pub fn stop_engine(&self) {
+        if let Some(running) = self.replace_engine(None) {
+            running.halt();
+        }
+    }
+
+    fn replace_engine(&self, running: Option<Running>) -> Option<Running> {
+        match self.engine.lock() {
+            Ok(mut current) => std::mem::replace(&mut *current, running),
+            Err(poisoned) => std::mem::replace(&mut *poisoned.into_inner(), running),
+        }
+    }
+}
+
+impl Running {
+    fn halt(self) {
+        self.stop.notify_one();
+        self.status.abort();
+        // The engine ends at its next wait; a sync it is running finishes first (the replica's
+        // sync lock keeps the next user's engine from overlapping it on the same replica).
+        drop(self.engine);
+    }
+}
+
+/// What the shell does after any sync: the tables a pull changed, the error kept for the
+/// panel, desktop notifications for new stock alerts, and the status.
+fn observe(
+    app: &AppHandle,
+    client: &Client,
+    errors: &Mutex<VecDeque<SyncError>>,
+    notifier: &Notifier,
+    outcome: &Result<taller_client::sync::SyncReport, ClientError>,
+) {
+    match outcome {
+        Ok(report) => {
+            if !report.tables.is_empty() {
+                let tables = report.tables.iter().cloned().collect::<Vec<_>>();
+                if tables.iter().any(|table| table == "notificaciones") {
+                    notifier.announce(client);
+                }
+                let _ = TablesChanged { tables, source: ChangeSource::Pull }.emit(app);
+            }
+        }
+        Err(error) => {
+            let entry = SyncError {
+                at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                code: error.code().to_owned(),
+                message: error.message(client.lang()),
+            };
+            let mut errors = match errors.lock() {
+                Ok(errors) => errors,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            errors.push_front(entry);
+            errors.truncate(RECENT_ERRORS);
+        }
+    }
+    if let Ok(status) = client.sync_status() {
+        let _ = SyncStatusEvent(status).emit(app);
+    }
+}
