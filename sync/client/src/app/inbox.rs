@@ -93,8 +93,11 @@ fn localizacion(conn: &Connection, id_localizacion: &str) -> Result<Option<Strin
         .optional()?)
 }
 
+/// id, name, args, at, code, message, params, reviewed.
+type RejectionRow = (String, String, String, String, String, String, Option<String>, bool);
+
 fn rejections(conn: &Connection, lang: Lang) -> Result<Vec<InboxEntry>> {
-    let rows: Vec<(String, String, String, String, String, String, Option<String>, bool)> = {
+    let rows: Vec<RejectionRow> = {
         let mut statement = conn.prepare_cached(
             "SELECT id, name, args, at, code, message, params, reviewed FROM rejected_mutations \
               ORDER BY at DESC LIMIT ?1",

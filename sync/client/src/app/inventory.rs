@@ -53,8 +53,11 @@ pub(crate) fn inventory_sql(column: InventorySortColumn, direction: SortDirectio
     let low = format!("(?3 = 0 OR {ALERTA_MINIMO})");
     let (from, filter) = if search {
         (
-            "repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid JOIN inventario i ON i.id_repuesto = r.id_repuesto",
-            format!("repuestos_fts MATCH ?2 AND i.id_localizacion = ?1 AND {low}"),
+            // The matches first, each part's row at the location by key: left to itself the
+            // planner may walk the location's rows and ask the full-text index for each.
+            "repuestos_fts f CROSS JOIN repuestos r ON r.rowid = f.rowid \
+             CROSS JOIN inventario i ON i.id_localizacion = ?1 AND i.id_repuesto = r.id_repuesto",
+            format!("repuestos_fts MATCH ?2 AND {low}"),
         )
     } else if column == InventorySortColumn::Referencia {
         // Walks the parts in reference order (idx_repuestos_referencia) and stops after the
@@ -68,7 +71,9 @@ pub(crate) fn inventory_sql(column: InventorySortColumn, direction: SortDirectio
         other => format!("{} {dir}, r.referencia {dir}, r.id_repuesto {dir}", sort_expression(other)),
     };
     let rows = format!("SELECT {ROW_COLUMNS} FROM {from} WHERE {filter} ORDER BY {order} LIMIT ?4 OFFSET ?5");
-    let count_from = if search { from } else { "inventario i JOIN repuestos r ON r.id_repuesto = i.id_repuesto" };
+    // Without a search the count reads the location's rows alone: every inventory row has
+    // its part (the server's foreign key; a delta arrives whole).
+    let count_from = if search { from } else { "inventario i" };
     let count_filter = if search { filter } else { format!("i.id_localizacion = ?1 AND {low}") };
     let count = format!("SELECT count(*) FROM {count_from} WHERE {count_filter}");
     (rows, count)

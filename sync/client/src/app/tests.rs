@@ -383,6 +383,16 @@ fn the_default_inventory_window_walks_an_index() {
         let count = query_plan(&replica.conn, &count_sql);
         assert!(count.contains("SEARCH i USING") && count.contains("idx_inventario_localizacion"), "{count}");
     }
+    // With a search, the full-text matches drive: one lookup per match, not one full-text
+    // query per row of the location.
+    for column in InventorySortColumn::ALL {
+        let (rows_sql, count_sql) = inventory_sql(column, SortDirection::Asc, true);
+        for sql in [rows_sql, count_sql] {
+            let plan = query_plan(&replica.conn, &sql);
+            assert!(plan.lines().next().is_some_and(|line| line.contains("VIRTUAL TABLE")), "{column:?}: {plan}");
+            assert!(plan.contains("SEARCH i USING INDEX idx_inventario_localizacion"), "{column:?}: {plan}");
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------ parts
