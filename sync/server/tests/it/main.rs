@@ -10,6 +10,7 @@ mod auth;
 mod bad_input;
 mod batch;
 mod cli;
+mod constraints;
 mod contention;
 mod counts_reject;
 mod cursor;
