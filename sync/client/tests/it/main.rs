@@ -8,4 +8,5 @@ mod convergence;
 mod crash;
 mod faults;
 mod offline;
+mod request_names;
 mod sync_loop;
