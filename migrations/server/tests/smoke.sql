@@ -258,6 +258,18 @@ INSERT INTO inventario (id_inventario, id_localizacion, id_repuesto, stock_actua
 -- 4. Ledger for writes that bypass the server
 -- ===========================================================================
 
+-- The insert above, with stock 10 and no context, was logged from 0 (0012).
+INSERT INTO smoke_results (nombre, ok, detalle)
+SELECT 'external stock insert writes one AJUSTE_MANUAL row from 0 (system user, now())',
+       count(*) = 1
+       AND bool_and(tipo_operacion = 'AJUSTE_MANUAL' AND cantidad_anterior = 0 AND cantidad_nueva = 10
+                    AND diferencia = 10 AND motivo = 'Cambio externo'
+                    AND detalles = '{"origen":"externo"}'
+                    AND id_usuario = '00000000-0000-0000-0000-000000000000'
+                    AND fecha = now()),
+       count(*)::text
+FROM logs_inventario WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
+
 UPDATE inventario SET stock_actual = 7 WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
 
 INSERT INTO smoke_results (nombre, ok, detalle)
@@ -269,7 +281,7 @@ SELECT 'external stock update writes one AJUSTE_MANUAL row (system user, now())'
                     AND id_usuario = '00000000-0000-0000-0000-000000000000'
                     AND fecha = now()),
        count(*)::text
-FROM logs_inventario WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
+FROM logs_inventario WHERE id_inventario = '40000000-0000-0000-0000-000000000001' AND cantidad_anterior <> 0;
 
 SELECT set_config('taller.id_usuario', '30000000-0000-0000-0000-000000000002', true),
        set_config('taller.fecha', '2024-05-01T10:00:00-05:00', true) \g /dev/null
@@ -287,7 +299,7 @@ SELECT set_config('taller.ledger', 'app', true) \g /dev/null
 UPDATE inventario SET stock_actual = 4 WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
 
 INSERT INTO smoke_results (nombre, ok, detalle)
-SELECT 'with taller.ledger = app no ledger row is written', count(*) = 2, count(*)::text
+SELECT 'with taller.ledger = app no ledger row is written', count(*) = 3, count(*)::text
 FROM logs_inventario WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
 
 SELECT pg_temp.sin_contexto() \g /dev/null
@@ -295,7 +307,7 @@ UPDATE inventario SET stock_actual = stock_actual, posicion = 'A-1'
 WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
 
 INSERT INTO smoke_results (nombre, ok, detalle)
-SELECT 'unchanged stock writes no ledger row', count(*) = 2, count(*)::text
+SELECT 'unchanged stock writes no ledger row', count(*) = 3, count(*)::text
 FROM logs_inventario WHERE id_inventario = '40000000-0000-0000-0000-000000000001';
 
 -- ===========================================================================
@@ -522,7 +534,8 @@ INSERT INTO smoke_scope VALUES
     ('repuestos',                '20000000-0000-0000-0000-000000000001', '', NULL, false, true),
     ('scooter_types',            '70000000-0000-0000-0000-000000000001', '', NULL, false, true),
     ('order_follow',             '70000000-0000-0000-0000-000000000002', '', NULL, false, true),
-    ('usuarios',                 '30000000-0000-0000-0000-000000000001', 'lA', '30000000-0000-0000-0000-000000000001', false, false),
+    -- Assigned to A, and the requester of B -> A (0012).
+    ('usuarios',                 '30000000-0000-0000-0000-000000000001', 'lA,lB', '30000000-0000-0000-0000-000000000001', false, false),
     ('usuarios',                 '30000000-0000-0000-0000-000000000005', '', '30000000-0000-0000-0000-000000000005', false, false),
     ('usuarios_localizacion',    '30000000-0000-0000-0000-000000000001|10000000-0000-0000-0000-00000000000a', 'lA', '30000000-0000-0000-0000-000000000001', false, false),
     ('admin_notifications',      '30000000-0000-0000-0000-000000000004|alerta_stock', '', '30000000-0000-0000-0000-000000000004', true, false),
@@ -657,9 +670,11 @@ SELECT 'assignment delete/insert/key-update: junction D/U rows then usuarios ima
                              '10000000-0000-0000-0000-00000000000a', 'lA'),
                              '10000000-0000-0000-0000-00000000000b', 'lB'),
                              '10000000-0000-0000-0000-00000000000c', 'lC')), '; ' ORDER BY id)
-         = 'D usuarios_localizacion u2/la lA; U usuarios u2 ; '
-           'U usuarios_localizacion u1/lc lC; U usuarios u1 lA,lC; '
-           'D usuarios_localizacion u3/lb lB; U usuarios_localizacion u3/lc lC; U usuarios u3 lC',
+         -- A user's image also keeps both ends of the requests they made or acted on (0012):
+         -- u1 requested B -> A, u2 is in its history, u3 requested A -> C.
+         = 'D usuarios_localizacion u2/la lA; U usuarios u2 lA,lB; '
+           'U usuarios_localizacion u1/lc lC; U usuarios u1 lA,lB,lC; '
+           'D usuarios_localizacion u3/lb lB; U usuarios_localizacion u3/lc lC; U usuarios u3 lA,lC',
        string_agg(format('%s %s %s %s', op, tabla,
                          replace(replace(replace(replace(clave,
                              '10000000-0000-0000-0000-00000000000', 'l'),
@@ -707,11 +722,14 @@ SELECT coalesce(max(id), 0) AS antes_cascada FROM sync_changes \gset
 DELETE FROM solicitudes WHERE id_solicitud = '50000000-0000-0000-0000-000000000002';
 
 INSERT INTO smoke_results (nombre, ok, detalle)
-SELECT 'cascaded delete of a request: parent D with its locs, children D with empty locs, no error',
+SELECT 'cascaded delete of a request: parent D with its locs, children D with empty locs, no error, '
+       'the users it named re-imaged with their narrower scope',
        count(*) FILTER (WHERE tabla = 'solicitudes' AND locs = '{10000000-0000-0000-0000-00000000000a,10000000-0000-0000-0000-00000000000c}') = 1
    AND count(*) FILTER (WHERE tabla = 'detalles_solicitud' AND locs = '{}') = 1
    AND count(*) FILTER (WHERE tabla = 'trazabilidad_solicitudes' AND locs = '{}') = 2
-   AND bool_and(op = 'D' AND datos IS NULL),
+   AND bool_and(op = 'D' AND datos IS NULL) FILTER (WHERE tabla <> 'usuarios')
+   AND bool_and(op = 'U' AND locs = (SELECT s.locs FROM sync_row_scope('usuarios', datos) s)) FILTER (WHERE tabla = 'usuarios')
+   AND count(*) FILTER (WHERE tabla = 'usuarios') > 0,
        string_agg(op || ' ' || tabla || ' ' || cardinality(locs), '; ' ORDER BY id)
 FROM sync_changes WHERE id > :antes_cascada;
 
@@ -866,9 +884,15 @@ SELECT count(*) AS usuarios_total FROM usuarios \gset
 TRUNCATE usuarios_localizacion;
 
 INSERT INTO smoke_results (nombre, ok, detalle)
-SELECT 'TRUNCATE usuarios_localizacion: a D per assignment, then every user re-imaged with no locations',
+SELECT 'TRUNCATE usuarios_localizacion: a D per assignment, then every user re-imaged with no own locations',
        count(*) FILTER (WHERE tabla = 'usuarios_localizacion' AND op = 'D' AND id_usuario IS NOT NULL) = :asignaciones
-   AND count(*) FILTER (WHERE tabla = 'usuarios' AND op = 'U' AND locs = '{}') = :usuarios_total
+   -- What is left of a user's scope is their requests' locations (0012).
+   AND count(*) FILTER (WHERE tabla = 'usuarios' AND op = 'U'
+                          AND locs = (SELECT s.locs FROM sync_row_scope('usuarios', datos) s)
+                          AND NOT locs && (SELECT coalesce(array_agg(id_localizacion), '{}') FROM localizacion
+                                            WHERE id_localizacion NOT IN (
+                                                SELECT unnest(ARRAY[id_localizacion_origen, id_localizacion_destino])
+                                                  FROM solicitudes))) = :usuarios_total
    AND max(id) FILTER (WHERE tabla = 'usuarios_localizacion') < min(id) FILTER (WHERE tabla = 'usuarios'),
        format('%s D of %s, %s U of %s', count(*) FILTER (WHERE tabla = 'usuarios_localizacion'), :asignaciones,
               count(*) FILTER (WHERE tabla = 'usuarios'), :usuarios_total)

@@ -47,6 +47,9 @@ pub enum RejectionCode {
     EmptyRequest,
     /// A text is longer than its field allows (params: `field`, `max`, `length`, in characters).
     TooLong,
+    /// The database refused a field's value by a rule of the schema (a check or a required
+    /// field; params: `field`).
+    ValueNotAllowed,
 }
 
 impl RejectionCode {
@@ -70,6 +73,7 @@ impl RejectionCode {
             RejectionCode::UnknownField => "unknown_field",
             RejectionCode::EmptyRequest => "empty_request",
             RejectionCode::TooLong => "too_long",
+            RejectionCode::ValueNotAllowed => "value_not_allowed",
         }
     }
 
@@ -115,6 +119,8 @@ impl RejectionCode {
             (EmptyRequest, Lang::En) => "The request has no lines.",
             (TooLong, Lang::Es) => "El campo «{field}» admite como máximo {max} caracteres y tiene {length}.",
             (TooLong, Lang::En) => "The field \"{field}\" takes at most {max} characters; it has {length}.",
+            (ValueNotAllowed, Lang::Es) => "El valor del campo «{field}» no está permitido.",
+            (ValueNotAllowed, Lang::En) => "The value of the field \"{field}\" is not allowed.",
         }
     }
 }
@@ -232,6 +238,7 @@ mod tests {
             RejectionCode::UnknownField,
             RejectionCode::EmptyRequest,
             RejectionCode::TooLong,
+            RejectionCode::ValueNotAllowed,
         ];
         for code in all {
             assert_eq!(serde_json::to_value(code).ok(), Some(Value::String(code.as_str().to_owned())));

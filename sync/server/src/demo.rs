@@ -123,18 +123,33 @@ pub async fn load(pool: &PgPool, size: &DemoSize) -> Result<DemoSummary, AdminEr
         .execute(pool)
         .await?;
     }
-    // Stock: deterministic pseudo-random quantities from the reference and the location.
+    // Stock: deterministic pseudo-random quantities from the reference and the location. Stock
+    // changes only with a ledger row: each initial quantity gets its row from 0, written here
+    // (set-based) rather than by the trigger for other applications' inserts, which
+    // `taller.ledger = 'app'` turns off (decision 0010). The rows are dated a year back, before
+    // any action a device may still send (the backdate window is 30 days by default), so that
+    // the stock at any moment a person acted is read from the ledger as it was then.
     for id in &location_ids {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT set_config('taller.ledger', 'app', true)").execute(&mut *tx).await?;
         sqlx::query(
-            "INSERT INTO inventario (id_localizacion, id_repuesto, stock_actual, cantidad_minima, posicion) \
-             SELECT $1, r.id_repuesto, abs(hashtext(r.referencia || $1::text)) % 40, \
-                    2 + abs(hashtext($1::text || r.referencia)) % 6, \
-                    'E' || (1 + abs(hashtext(r.referencia)) % 20) || '-N' || (1 + abs(hashtext(r.nombre)) % 5) \
-               FROM repuestos r",
+            "WITH creado AS ( \
+                 INSERT INTO inventario (id_localizacion, id_repuesto, stock_actual, cantidad_minima, posicion) \
+                 SELECT $1, r.id_repuesto, abs(hashtext(r.referencia || $1::text)) % 40, \
+                        2 + abs(hashtext($1::text || r.referencia)) % 6, \
+                        'E' || (1 + abs(hashtext(r.referencia)) % 20) || '-N' || (1 + abs(hashtext(r.nombre)) % 5) \
+                   FROM repuestos r \
+                 RETURNING id_inventario, stock_actual) \
+             INSERT INTO logs_inventario (id_inventario, id_usuario, tipo_operacion, cantidad_anterior, cantidad_nueva, \
+                                          diferencia, motivo, detalles, fecha) \
+             SELECT c.id_inventario, taller_usuario_sistema(), 'AJUSTE_MANUAL', 0, c.stock_actual, c.stock_actual, \
+                    'Stock inicial', '{\"origen\":\"demo\"}'::jsonb, now() - interval '1 year' \
+               FROM creado c WHERE c.stock_actual <> 0",
         )
         .bind(id)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
     }
     for account in DEMO_ACCOUNTS {
         let id = admin::add_user(pool, account.nombre, account.email, account.role, DEMO_PASSWORD, true).await?;

@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use taller_protocol::messages::{ApiError, ErrorCode};
 
+/// The `Retry-After` of a 503 while the database is unavailable, in seconds.
+pub const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 #[derive(Debug, thiserror::Error)]
 #[error("{status} {code:?}: {message}")]
 pub struct ApiFailure {
@@ -46,12 +49,16 @@ impl ApiFailure {
         )
     }
 
+    /// The database cannot serve the request now (refused connections, pool timeout, shutdown):
+    /// 503 `unavailable` with `Retry-After`, so that clients back off and try the same request
+    /// again rather than report a server fault.
     pub fn unavailable() -> ApiFailure {
         ApiFailure::new(
             StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Unavailable,
             "The database is unavailable right now; try again later.",
         )
+        .with_retry_after(UNAVAILABLE_RETRY_AFTER_SECS)
     }
 }
 

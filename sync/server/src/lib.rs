@@ -6,6 +6,7 @@ pub mod admin;
 pub mod auth;
 pub mod checksum;
 pub mod config;
+mod constraints;
 pub mod db;
 pub mod demo;
 pub mod error;

@@ -14,6 +14,7 @@
 //! database refuses inside a mutation's savepoint is that mutation's rejection.
 
 use crate::auth::AuthUser;
+use crate::constraints::content_rejection;
 use crate::error::{is_transient, ApiFailure, ApiResult};
 use crate::json::ApiJson;
 use crate::mutations::batch::RunMovement;
@@ -543,37 +544,10 @@ async fn apply_one(
                 // The details stay in the log; the rejection says what kind of value it was.
                 tracing::warn!(%error, mutation = %envelope.id, name = %envelope.name, "the database refused a mutation");
                 sqlx::query("ROLLBACK TO SAVEPOINT mutation").execute(&mut *tx).await?;
-                Ok((OutcomeStatus::Rejected, Some(content_rejection(&error)), Value::Null))
+                Ok((OutcomeStatus::Rejected, Some(content_rejection(&error, &envelope.args)), Value::Null))
             }
         },
     }
-}
-
-/// The rejection of a mutation the database refused for what it carries or the rows it met,
-/// in words that name no SQL internals (constraint names are the schema's, and the client
-/// words its own local refusals the same way).
-fn content_rejection(error: &sqlx::Error) -> Rechazo {
-    let sqlx::Error::Database(db) = error else {
-        return invalid_detail("a value cannot be stored or read back");
-    };
-    let code = db.code().unwrap_or_default().into_owned();
-    let constraint = db.constraint().unwrap_or_default().to_owned();
-    match code.as_str() {
-        "23503" => Rechazo::new(RejectionCode::NotFound).with("entity", constraint).with("id", "?"),
-        "23505" => Rechazo::new(RejectionCode::AlreadyExists).with("entity", constraint).with("id", "?"),
-        "23514" | "23502" => invalid_detail(format!("violates {constraint}")),
-        "22001" | "54000" => invalid_detail("a value is too large to be stored"),
-        "22003" => invalid_detail("a number is out of range"),
-        "22007" | "22008" => invalid_detail("a date or time is out of range"),
-        "22021" | "22P05" => invalid_detail("a text holds a character that cannot be stored"),
-        "22P02" => invalid_detail("a value does not have the form its field needs"),
-        _ if code.starts_with("22") => invalid_detail("a value cannot be stored"),
-        _ => invalid_detail("the current data does not allow this action"),
-    }
-}
-
-fn invalid_detail(detail: impl Into<String>) -> Rechazo {
-    Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into())
 }
 
 /// Locks, in one global order, the rows the chunk's new mutations will lock one by one in

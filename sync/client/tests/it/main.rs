@@ -9,4 +9,5 @@ mod convergence;
 mod crash;
 mod faults;
 mod offline;
+mod request_names;
 mod sync_loop;

@@ -1323,7 +1323,17 @@ impl Layout {
             pairs("SELECT id_inventario::text, id_localizacion FROM inventario").await.into_iter().collect();
         let conteos = pairs("SELECT id_conteo::text, id_localizacion FROM registro_conteo").await.into_iter().collect();
         let mut user_locs: HashMap<String, Vec<Uuid>> = HashMap::new();
-        for (user, loc) in pairs("SELECT id_usuario::text, id_localizacion FROM usuarios_localizacion").await {
+        // A user is read where they are assigned, and at both ends of every request they made
+        // or whose history names them (issue 8.12).
+        for (user, loc) in pairs(
+            "SELECT id_usuario::text, id_localizacion FROM usuarios_localizacion \
+             UNION SELECT s.id_usuario_solicitante::text, l FROM solicitudes s, \
+                          unnest(ARRAY[s.id_localizacion_origen, s.id_localizacion_destino]) AS l \
+             UNION SELECT t.id_usuario::text, l FROM trazabilidad_solicitudes t JOIN solicitudes s USING (id_solicitud), \
+                          unnest(ARRAY[s.id_localizacion_origen, s.id_localizacion_destino]) AS l",
+        )
+        .await
+        {
             user_locs.entry(user).or_default().push(loc);
         }
         let requests: Vec<(String, Uuid, Uuid)> = sqlx::query_as(
