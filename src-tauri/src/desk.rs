@@ -50,7 +50,12 @@ struct Running {
 
 impl Desk {
     /// Opens the workstation in `data_dir`; `server` is used when the workstation has none yet.
-    pub fn open(app: AppHandle, data_dir: PathBuf, server: Option<&str>, demo: Option<Vec<DemoAccount>>) -> anyhow::Result<Desk> {
+    pub fn open(
+        app: AppHandle,
+        data_dir: PathBuf,
+        server: Option<&str>,
+        demo: Option<Vec<DemoAccount>>,
+    ) -> anyhow::Result<Desk> {
         let mut client = Client::open(&data_dir)?;
         if let Some(server) = server {
             if client.settings().server_url.is_none() {
@@ -93,13 +98,14 @@ impl Desk {
     {
         let _one = self.switching.lock().await;
         self.stop_engine();
-        let mut client = Client::open(&self.data_dir).map_err(|error| CommandError::from_client(&error, Default::default()))?;
+        let mut client =
+            Client::open(&self.data_dir).map_err(|error| CommandError::from_client(&error, Default::default()))?;
         let outcome = f(&mut client).await;
         let lang = client.lang();
         self.install(client);
         self.start_engine();
         self.emit_status();
-        let _ = TablesChanged::everything().emit(&self.app);
+        emitted(TablesChanged::everything().emit(&self.app));
         outcome.map_err(|error| CommandError::from_client(&error, lang))
     }
 
@@ -114,7 +120,7 @@ impl Desk {
     /// Sends the current status to the UI.
     pub fn emit_status(&self) {
         if let Ok(status) = self.client().sync_status() {
-            let _ = SyncStatusEvent(status).emit(&self.app);
+            emitted(SyncStatusEvent(status).emit(&self.app));
         }
     }
 
@@ -122,7 +128,7 @@ impl Desk {
     pub fn local_change(&self, mutation_tables: &[&str]) {
         let mut tables: Vec<String> = mutation_tables.iter().map(|table| (*table).to_owned()).collect();
         tables.push("outbox".to_owned());
-        let _ = TablesChanged { tables, source: ChangeSource::Local }.emit(&self.app);
+        emitted(TablesChanged { tables, source: ChangeSource::Local }.emit(&self.app));
     }
 
     /// A sync the shell ran (the UI's "sync now"): the same events as the engine's.
@@ -157,7 +163,7 @@ impl Desk {
             let mut changes = client.subscribe();
             loop {
                 if let Ok(status) = client.sync_status() {
-                    let _ = SyncStatusEvent(status).emit(&app);
+                    emitted(SyncStatusEvent(status).emit(&app));
                 }
                 if changes.changed().await.is_err() {
                     break;
@@ -210,7 +216,7 @@ fn observe(
                 if tables.iter().any(|table| table == "notificaciones") {
                     notifier.announce(client);
                 }
-                let _ = TablesChanged { tables, source: ChangeSource::Pull }.emit(app);
+                emitted(TablesChanged { tables, source: ChangeSource::Pull }.emit(app));
             }
         }
         Err(error) => {
@@ -228,6 +234,14 @@ fn observe(
         }
     }
     if let Ok(status) = client.sync_status() {
-        let _ = SyncStatusEvent(status).emit(app);
+        emitted(SyncStatusEvent(status).emit(app));
+    }
+}
+
+/// An event that could not be sent (the window is closing) is only logged: the next one, or
+/// the next query, brings the UI up to date.
+fn emitted(outcome: tauri::Result<()>) {
+    if let Err(error) = outcome {
+        tracing::debug!(%error, "event not delivered");
     }
 }

@@ -34,7 +34,12 @@ pub fn run(options: Options) -> anyhow::Result<()> {
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
-            let desk = Desk::open(app.handle().clone(), options.data_dir.clone(), options.server.as_deref(), options.demo.clone())?;
+            let desk = Desk::open(
+                app.handle().clone(),
+                options.data_dir.clone(),
+                options.server.as_deref(),
+                options.demo.clone(),
+            )?;
             desk.start_engine();
             app.manage(desk);
             Ok(())

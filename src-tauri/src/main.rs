@@ -23,9 +23,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TALLER_LOG").unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("TALLER_LOG").unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
     let args = Args::parse();
@@ -48,6 +46,7 @@ fn default_data_dir() -> PathBuf {
 
 fn read_demo_accounts(path: &std::path::Path) -> anyhow::Result<Vec<DemoAccount>> {
     use anyhow::Context;
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading demo accounts from {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading demo accounts from {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a JSON list of demo accounts", path.display()))
 }

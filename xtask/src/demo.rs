@@ -37,7 +37,8 @@ pub fn demo() -> Result<ExitCode> {
     cmd::announce(&format!("serving the demo on http://{LISTEN}"));
     let mut server = server_command().args(["serve", "--listen", LISTEN]).spawn().context("starting the server")?;
     let up = wait_for(LISTEN, Duration::from_secs(60));
-    let has_display = ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
+    let has_display =
+        ["DISPLAY", "WAYLAND_DISPLAY"].iter().any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()));
     let outcome = if let Err(error) = up {
         Err(error)
     } else if !has_display {
@@ -61,8 +62,12 @@ pub fn demo() -> Result<ExitCode> {
     // The app closed (or could not start): the server stops with it, gracefully (SIGTERM), so
     // that it stops its PostgreSQL cluster too.
     if server.try_wait().ok().flatten().is_none() {
-        let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
-        let _ = server.wait();
+        if let Err(error) = Command::new("kill").args(["-TERM", &server.id().to_string()]).status() {
+            cmd::note(&format!("could not stop the demo server: {error}"));
+        }
+        if let Err(error) = server.wait() {
+            cmd::note(&format!("waiting for the demo server: {error}"));
+        }
     }
     outcome
 }

@@ -204,7 +204,10 @@ fn probe_e2e_tools() -> Result<String, String> {
 
 fn which(program: &str) -> Option<String> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join(program)).find(|candidate| candidate.is_file()).map(|p| p.display().to_string())
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .map(|p| p.display().to_string())
 }
 
 /// A program `cargo install` put in `$CARGO_HOME/bin` (or `~/.cargo/bin`), not on the PATH.

@@ -29,9 +29,7 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
     if nextest_args.is_empty() {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--check"]).current_dir(&root))?;
         cmd::run(
-            cmd::cargo()
-                .args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
-                .current_dir(&root),
+            cmd::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(&root),
         )?;
     }
     // Tests that spawn the workspace's programs need them built.
@@ -87,7 +85,8 @@ fn ui(root: &Path) -> Result<()> {
 
 /// `PATH` with `dir` appended (when it is not there already).
 fn path_with(dir: &Path) -> std::ffi::OsString {
-    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default();
+    let mut dirs: Vec<PathBuf> =
+        std::env::var_os("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default();
     if !dirs.iter().any(|existing| existing == dir) {
         dirs.push(dir.to_owned());
     }

@@ -3,6 +3,9 @@
 //!
 //! A command takes no argument or one named `input` (see `ui/COMMANDS.md`).
 
+// `#[tauri::command]`'s expansion discards a `Result` with `let _`.
+#![allow(clippy::let_underscore_must_use)]
+
 pub mod app;
 pub mod inbox;
 pub mod inventory;

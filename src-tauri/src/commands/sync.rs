@@ -22,7 +22,9 @@ pub async fn sync_now(desk: State<'_, Desk>, progress: Channel<Progress>) -> Com
     let client = desk.client();
     let outcome = client
         .sync(None, &|step| {
-            let _ = progress.send(step);
+            if progress.send(step).is_err() {
+                tracing::debug!("the window stopped listening to the progress");
+            }
         })
         .await;
     desk.synced(&outcome);

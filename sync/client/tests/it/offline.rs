@@ -342,5 +342,9 @@ async fn wrong_offline_passwords_pause_the_unlock() {
     assert_eq!(paused.code(), "rate_limited", "{paused}");
     let seconds = paused.params()["retry_after_seconds"].as_u64().expect("retry after");
     assert!((1..=30).contains(&seconds), "{seconds}");
-    assert!(paused.message(taller_domain::Lang::Es).contains("vuelva a intentarlo"), "{}", paused.message(taller_domain::Lang::Es));
+    assert!(
+        paused.message(taller_domain::Lang::Es).contains("vuelva a intentarlo"),
+        "{}",
+        paused.message(taller_domain::Lang::Es)
+    );
 }
