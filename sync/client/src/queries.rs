@@ -3,7 +3,7 @@
 
 use crate::error::{ClientError, Result};
 use rusqlite::types::ValueRef;
-use rusqlite::{params_from_iter, Connection, ToSql};
+use rusqlite::{params_from_iter, Connection, OptionalExtension, ToSql};
 use serde_json::{Map, Value};
 use taller_domain::stock::{alerta_minimo, estado_stock};
 use uuid::Uuid;
@@ -209,6 +209,16 @@ pub fn request_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>>
           WHERE t.id_solicitud = ?1 ORDER BY t.fecha_cambio",
         &[&id],
     )?;
+    // Who asked, by name: the replica holds the user row of everyone a request it reads names.
+    let solicitante: Option<String> = conn
+        .query_row(
+            "SELECT u.nombre_completo FROM solicitudes s JOIN usuarios u ON u.id_usuario = s.id_usuario_solicitante \
+              WHERE s.id_solicitud = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    detail.insert("solicitante".into(), solicitante.map_or(Value::Null, Value::String));
     detail.insert("lineas".into(), Value::Array(lines.into_iter().map(Value::Object).collect()));
     detail.insert("trazabilidad".into(), Value::Array(timeline.into_iter().map(Value::Object).collect()));
     Ok(detail)
@@ -230,6 +240,16 @@ pub fn count_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>> {
            FROM detalles_conteo d JOIN repuestos r ON r.id_repuesto = d.id_repuesto WHERE d.id_conteo = ?1 ORDER BY r.referencia",
         &[&id],
     )?;
+    // Who asked, by name: the replica holds the user row of everyone a request it reads names.
+    let solicitante: Option<String> = conn
+        .query_row(
+            "SELECT u.nombre_completo FROM solicitudes s JOIN usuarios u ON u.id_usuario = s.id_usuario_solicitante \
+              WHERE s.id_solicitud = ?1",
+            [id],
+            |row| row.get(0),
+        )
+        .optional()?;
+    detail.insert("solicitante".into(), solicitante.map_or(Value::Null, Value::String));
     detail.insert("lineas".into(), Value::Array(lines.into_iter().map(Value::Object).collect()));
     Ok(detail)
 }
