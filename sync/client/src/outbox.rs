@@ -8,7 +8,7 @@ use taller_protocol::mutations::MutationEnvelope;
 use uuid::Uuid;
 
 /// Adds a mutation; returns its envelope with the device sequence number it got.
-pub fn enqueue(
+pub(crate) fn enqueue(
     conn: &Connection,
     id: Uuid,
     name: &str,
