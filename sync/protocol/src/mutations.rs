@@ -331,6 +331,32 @@ pub enum Mutation {
 }
 
 /// The wire names, in catalogue order.
+/// What the push engine must know of a mutation before it runs it: properties of the
+/// catalogue, so that the engine never matches mutation names itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PushTraits {
+    /// Its handler reads outcomes recorded earlier in the same push (a warranty reads who set
+    /// a claim's state), so those are written before it runs.
+    pub reads_recorded_outcomes: bool,
+    /// Once applied it may change the pushing user's own scope (an assignment), so the scope
+    /// is loaded again before the next mutation.
+    pub may_change_own_scope: bool,
+    /// It may be written set-based together with its neighbours of the same name (runs of
+    /// movements, decision 0007).
+    pub runs_set_based: bool,
+}
+
+/// The [`PushTraits`] of the mutation named `name` (an unknown name has none: it is refused
+/// when parsed).
+pub fn push_traits(name: &str) -> PushTraits {
+    let area = name.split_once('.').map_or(name, |(area, _)| area);
+    PushTraits {
+        reads_recorded_outcomes: area == "warranty",
+        may_change_own_scope: area == "user",
+        runs_set_based: name == "movement.record",
+    }
+}
+
 pub const MUTATION_NAMES: &[&str] = &[
     "part.create",
     "part.edit",
@@ -560,6 +586,22 @@ impl Mutation {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Each push trait belongs to mutations of the catalogue, and exactly the ones the push
+    /// engine relies on: warranty handlers read recorded outcomes, user administration may
+    /// change the pusher's scope, and only movements run set-based.
+    #[test]
+    fn push_traits_are_properties_of_the_catalogue() {
+        let with = |pick: fn(PushTraits) -> bool| -> Vec<&str> {
+            MUTATION_NAMES.iter().copied().filter(|name| pick(push_traits(name))).collect()
+        };
+        let reads = with(|traits| traits.reads_recorded_outcomes);
+        assert!(!reads.is_empty() && reads.iter().all(|name| name.starts_with("warranty.")), "{reads:?}");
+        let scope = with(|traits| traits.may_change_own_scope);
+        assert!(scope.contains(&"user.assign") && scope.contains(&"user.unassign"), "{scope:?}");
+        assert_eq!(with(|traits| traits.runs_set_based), ["movement.record"]);
+        assert_eq!(push_traits("nonsense"), PushTraits::default());
+    }
 
     #[test]
     fn every_name_parses_and_round_trips() {

@@ -315,7 +315,8 @@ async fn apply_chunk(
                 }
             }
         }
-        if envelope.name.starts_with("warranty.") {
+        let traits = taller_protocol::mutations::push_traits(&envelope.name);
+        if traits.reads_recorded_outcomes {
             // Warranty handlers read earlier outcomes (who set a claim's state).
             records.flush(&mut tx, device, user.id_usuario).await?;
         }
@@ -333,7 +334,7 @@ async fn apply_chunk(
         let estado = if status == OutcomeStatus::Applied { "applied" } else { "rejected" };
         records.add(envelope, seq, estado, &code, &message, &result);
         last_seq = seq;
-        if status == OutcomeStatus::Applied && envelope.name.starts_with("user.") {
+        if status == OutcomeStatus::Applied && traits.may_change_own_scope {
             // An assignment may have changed this user's own scope for the next mutations.
             scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
         }
@@ -443,7 +444,7 @@ fn movement_run(
 ) -> Vec<RunMovement> {
     let mut run = Vec::new();
     for envelope in envelopes {
-        if envelope.name != "movement.record"
+        if !taller_protocol::mutations::push_traits(&envelope.name).runs_set_based
             || recorded.contains_key(&envelope.id)
             || check_action_time(envelope.at, now, state.config.backdate_window).is_err()
             || has_nul(&envelope.args)
