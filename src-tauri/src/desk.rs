@@ -146,7 +146,9 @@ impl Desk {
     /// Starts the engine for the signed-in user (nothing when nobody is).
     pub fn start_engine(&self) {
         let client = self.client();
-        if client.user_id().is_err() {
+        // Nobody signed in, or a user unlocked offline after signing out: there is no session
+        // to sync with (the status says so; an online sign-in starts the engine).
+        if !client.status().is_ok_and(|status| status.signed_in) {
             return;
         }
         self.notifier.prime(&client);

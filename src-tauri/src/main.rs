@@ -19,6 +19,9 @@ struct Args {
     /// demo-accounts` prints it (`cargo xtask demo` passes it).
     #[arg(long, value_name = "FILE")]
     demo_accounts: Option<PathBuf>,
+    /// Given by WebKitWebDriver when it starts the app for an end-to-end test; nothing to do.
+    #[arg(long, hide = true)]
+    automation: bool,
 }
 
 fn main() -> anyhow::Result<()> {

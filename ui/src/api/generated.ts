@@ -78,6 +78,11 @@ export type AppStatus = {
 	server_url: string | null,
 	/**  The server refused this app's protocol version (the last failure was `update_required`). */
 	update_required: boolean,
+	/**
+	 *  The user has a session with the server here. False after signing out and unlocking
+	 *  offline: nothing syncs, and pending work waits for an online sign-in.
+	 */
+	signed_in: boolean,
 };
 
 /**  Who changed the tables. */

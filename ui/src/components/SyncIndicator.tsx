@@ -6,6 +6,7 @@ import { useFormat } from '../i18n';
 
 const ICON: Record<SyncState, string> = {
   update_required: '⬆',
+  signed_out: '⏻',
   offline: '✕',
   syncing: '⟳',
   error: '!',

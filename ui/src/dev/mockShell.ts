@@ -207,6 +207,7 @@ let status: SyncStatus = {
   conflicts: 5,
   server_url: settings.server_url,
   update_required: flag('update'),
+  signed_in: !flag('signedout'),
 };
 
 const notifications: Notificacion[] = [

@@ -26,12 +26,19 @@ describe('sync indicator states', () => {
       'alert',
     ],
     ['update required', { update_required: true, online: false }, 'update_required', 'Actualización necesaria', 'alert'],
+    ['signed out, unlocked offline', { signed_in: false, pending: 1 }, 'signed_out', 'Sesión cerrada', 'alert'],
   ])('%s', (_name, status, state, label, role) => {
     const result = view(status);
     expect(result.state).toBe(state);
     expect(result.label).toBe(label);
     expect(result.role).toBe(role);
     expect(result.ariaLabel.startsWith(`Sincronización: ${label}.`)).toBe(true);
+  });
+
+  it('signed out, the detail says how to send what is pending, in both languages', () => {
+    expect(view({ signed_in: false, pending: 1 }).detail.startsWith('inicie sesión en línea para enviar · 1 pendiente')).toBe(true);
+    expect(view({ signed_in: false, pending: 1 }, en).label).toBe('Signed out');
+    expect(view({ signed_in: false, user: null }).state).toBe('synced');
   });
 
   it('the detail says what is pending while offline, the last sync, and open conflicts', () => {

@@ -5,7 +5,7 @@ import type { TFunction } from 'i18next';
 import type { SyncStatus } from '../api';
 import type { Formatter } from '../i18n/format';
 
-export type SyncState = 'update_required' | 'offline' | 'syncing' | 'error' | 'pending' | 'synced';
+export type SyncState = 'update_required' | 'signed_out' | 'offline' | 'syncing' | 'error' | 'pending' | 'synced';
 
 export interface SyncIndicatorView {
   state: SyncState;
@@ -21,6 +21,8 @@ export interface SyncIndicatorView {
 
 export function syncState(status: SyncStatus): SyncState {
   if (status.update_required) return 'update_required';
+  // Unlocked offline after signing out: nothing syncs until an online sign-in.
+  if (status.user !== null && !status.signed_in) return 'signed_out';
   if (status.syncing) return 'syncing';
   if (!status.online) return 'offline';
   if (status.last_error) return 'error';
@@ -32,6 +34,7 @@ export function describeSyncStatus(status: SyncStatus, t: TFunction, format: For
   const state = syncState(status);
   const label = t(`sync.state.${state}`, { count: status.pending, formatted: format.number(status.pending) });
   const parts: string[] = [];
+  if (state === 'signed_out') parts.push(t('sync.signInToSend'));
   if (status.pending > 0 && state !== 'pending') {
     parts.push(t('sync.pending', { count: status.pending, formatted: format.number(status.pending) }));
   }
@@ -49,7 +52,7 @@ export function describeSyncStatus(status: SyncStatus, t: TFunction, format: For
     state,
     label,
     detail,
-    role: state === 'update_required' || state === 'error' ? 'alert' : 'status',
+    role: state === 'update_required' || state === 'error' || state === 'signed_out' ? 'alert' : 'status',
     ariaLabel: `${t('sync.ariaPrefix')} ${label}.${errorText} ${detail}.`,
   };
 }

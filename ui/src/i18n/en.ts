@@ -62,6 +62,7 @@ export const en: Catalog = {
     openPanel: 'Open the sync panel.',
     state: {
       update_required: 'Update required',
+      signed_out: 'Signed out',
       offline: 'Offline',
       syncing: 'Syncing…',
       error: 'Sync failed',
@@ -70,6 +71,7 @@ export const en: Catalog = {
       pending_other: '{{formatted}} changes pending',
       synced: 'Up to date',
     },
+    signInToSend: 'sign in online to send',
     pending_one: '{{formatted}} pending',
     pending_many: '{{formatted}} pending',
     pending_other: '{{formatted}} pending',

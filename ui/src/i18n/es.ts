@@ -61,6 +61,7 @@ export const es = {
     openPanel: 'Abrir el panel de sincronización.',
     state: {
       update_required: 'Actualización necesaria',
+      signed_out: 'Sesión cerrada',
       offline: 'Sin conexión',
       syncing: 'Sincronizando…',
       error: 'Error al sincronizar',
@@ -69,6 +70,7 @@ export const es = {
       pending_other: '{{formatted}} cambios pendientes',
       synced: 'Sincronizado',
     },
+    signInToSend: 'inicie sesión en línea para enviar',
     pending_one: '{{formatted}} pendiente',
     pending_many: '{{formatted}} pendientes',
     pending_other: '{{formatted}} pendientes',

@@ -73,6 +73,7 @@ export const STATUS: SyncStatus = {
   conflicts: 0,
   server_url: 'http://127.0.0.1:8080',
   update_required: false,
+  signed_in: true,
 };
 
 export const APP_INFO: AppInfo = { version: '0.1.0', protocol_version: 1, max_quantity: 100_000, demo: null };

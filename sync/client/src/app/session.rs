@@ -113,6 +113,7 @@ impl Client {
             conflicts: status.conflicts,
             server_url: status.server_url,
             update_required,
+            signed_in: status.signed_in,
         })
     }
 

@@ -57,6 +57,9 @@ pub struct AppStatus {
     pub server_url: Option<String>,
     /// The server refused this app's protocol version (the last failure was `update_required`).
     pub update_required: bool,
+    /// The user has a session with the server here. False after signing out and unlocking
+    /// offline: nothing syncs, and pending work waits for an online sign-in.
+    pub signed_in: bool,
 }
 
 // ------------------------------------------------------------------------------ catalogue
