@@ -7,7 +7,7 @@ use crate::http::ServerApi;
 use crate::local::{self, LocalCtx, LocalFailure, LocalUser};
 use crate::outbox;
 use crate::replica::Replica;
-use crate::sync::{self, lock, Progress, Shared, SyncReport};
+use crate::sync::{self, lock, Progress, Shared, SyncError, SyncReport};
 use crate::sync_lock::SyncLock;
 use crate::workstation::Workstation;
 use chrono::Utc;
@@ -34,7 +34,11 @@ pub struct Status {
     pub syncing: bool,
     pub pending: i64,
     pub last_success: Option<String>,
+    /// The last failed attempt as one line, `"<at> <code>: <message>"`.
     pub last_error: Option<String>,
+    /// The same failure, structured (the app's status shows it).
+    #[serde(skip)]
+    pub last_error_detail: Option<SyncError>,
     /// When and why the replica was last pulled again in full (the server refused its cursor).
     pub last_full_sync: Option<String>,
     pub conflicts: i64,
@@ -77,17 +81,20 @@ impl SignOut {
 
 /// A local action's result: committed locally and queued.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Queued {
     pub id: Uuid,
     pub seq: u64,
     pub name: String,
     pub result: serde_json::Value,
+    /// The outbox's size after this action (pending mutations).
+    pub pending: i64,
 }
 
 pub struct Client {
-    data_dir: PathBuf,
-    workstation: Workstation,
-    user: Option<Uuid>,
+    pub(crate) data_dir: PathBuf,
+    pub(crate) workstation: Workstation,
+    pub(crate) user: Option<Uuid>,
     replica: Option<Shared>,
     /// Copies the replica's WAL into its database file off the action path (decision 0003).
     checkpointer: Option<Checkpointer>,
@@ -313,12 +320,13 @@ impl Client {
             Err(LocalFailure::Db(error)) => return Err(error),
         };
         let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
+        let pending = outbox::pending_count(&tx)?;
         tx.commit()?;
         drop(replica);
         self.wrote();
         self.written.notify_one();
         self.publish();
-        Ok(Queued { id, seq: envelope.seq, name: envelope.name, result })
+        Ok(Queued { id, seq: envelope.seq, name: envelope.name, result, pending })
     }
 
     /// One sync: push, then pull until caught up. One sync of a replica runs at a time (the
@@ -363,7 +371,7 @@ impl Client {
         self.status_tx.subscribe()
     }
 
-    fn publish(&self) {
+    pub(crate) fn publish(&self) {
         if let Ok(status) = self.status() {
             self.status_tx.send_if_modified(|current| {
                 let changed = *current != status;
@@ -390,7 +398,7 @@ impl Client {
                     row.get::<_, Option<String>>(0)?,
                     row.get::<_, Option<i64>>(1)?,
                     row.get(2)?,
-                    row.get(3)?,
+                    row.get::<_, Option<String>>(3)?,
                     row.get::<_, i64>(4)?,
                     row.get::<_, bool>(5)?,
                     row.get::<_, Option<String>>(6)?,
@@ -404,7 +412,9 @@ impl Client {
         status.observed_at = observed_at;
         status.pending = pending.unwrap_or_default();
         status.last_success = last_success;
-        status.last_error = last_error;
+        let last_error = last_error.as_deref().map(SyncError::from_stored);
+        status.last_error = last_error.as_ref().map(SyncError::line);
+        status.last_error_detail = last_error;
         status.last_full_sync = full;
         status.conflicts = conflicts;
         Ok(status)
@@ -435,7 +445,8 @@ pub(crate) const STATUS: &str = "SELECT \
        (SELECT value FROM sync_state WHERE key = 'last_success'), \
        (SELECT value FROM sync_state WHERE key = 'last_error'), \
        (SELECT count(*) FROM rejected_mutations WHERE reviewed = 0) \
-         + (SELECT count(*) FROM conflictos WHERE revisado = 0 AND id_usuario = ?1), \
+         + (SELECT count(*) FROM conflictos c WHERE c.revisado = 0 AND c.id_usuario = ?1 \
+              AND NOT EXISTS (SELECT 1 FROM reviewed_conflicts r WHERE r.id_conflicto = c.id_conflicto)), \
        EXISTS (SELECT 1 FROM sync_state WHERE key = 'access_token'), \
        (SELECT value FROM sync_state WHERE key = 'observed_online'), \
        (SELECT value FROM sync_state WHERE key = 'observed_at'), \
@@ -495,5 +506,7 @@ mod tests {
         assert!(!plan.contains("outbox "), "{plan}");
         assert!(plan.contains("INDEX idx_rejected_mutations_open"), "{plan}");
         assert!(plan.contains("INDEX idx_conflictos_abiertos"), "{plan}");
+        // The conflicts reviewed here (a local overlay) are left out by key.
+        assert!(plan.contains("SEARCH r USING PRIMARY KEY (id_conflicto=?)"), "{plan}");
     }
 }

@@ -64,6 +64,15 @@ impl ClientError {
         }
     }
 
+    /// The facts behind a refusal (a rejection's params); empty for every other error.
+    pub fn params(&self) -> serde_json::Map<String, serde_json::Value> {
+        match self {
+            ClientError::Rejected(rechazo) => rechazo.params.clone(),
+            ClientError::PushFailed(error) => error.params(),
+            _ => serde_json::Map::new(),
+        }
+    }
+
     /// The message for a person in `lang`.
     pub fn message(&self, lang: Lang) -> String {
         match self {

@@ -3,6 +3,7 @@
 //! server (`taller-domain`), and the sync engine. Nothing here depends on Tauri: the desktop
 //! app and the `taller` CLI are thin shells over it.
 
+pub mod app;
 pub mod checkpoint;
 pub mod checksum;
 pub mod client;

@@ -16,6 +16,7 @@ use std::path::Path;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/client/0001_replica.sql"),
     include_str!("../../../migrations/client/0002_act_path.sql"),
+    include_str!("../../../migrations/client/0003_app.sql"),
 ];
 
 /// WAL frames (pages) after which a commit on a replica connection checkpoints by itself

@@ -27,6 +27,7 @@ use rusqlite::{params, Connection};
 use serde_json::value::RawValue;
 use serde_json::Value;
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
 use taller_protocol::cursor::Cursor;
 use taller_protocol::messages::{OutcomeStatus, PullRequest, PushRequest, PushResponse, TableChanges};
@@ -57,6 +58,7 @@ pub fn write_transaction(conn: &mut Connection) -> Result<rusqlite::Transaction<
 pub const PUSH_BATCH: usize = 500;
 
 #[derive(Debug, Default, Clone, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SyncReport {
     pub pushed: usize,
     pub applied: usize,
@@ -66,6 +68,11 @@ pub struct SyncReport {
     pub deltas: u64,
     /// The server refused the stored cursor and the replica was pulled again in full.
     pub full_sync: bool,
+    /// The replica's tables this sync changed: those a pulled delta applied rows to (every
+    /// replicated table for a delta from nothing), `outbox` when a delta settled or replayed
+    /// pending mutations, and `rejected_mutations` (with `outbox`) when the push recorded
+    /// rejections. Names are those of `taller_protocol::tables::TABLES` plus the replica's own.
+    pub tables: BTreeSet<String>,
 }
 
 impl SyncReport {
@@ -78,11 +85,13 @@ impl SyncReport {
         self.rows += other.rows;
         self.deltas += other.deltas;
         self.full_sync |= other.full_sync;
+        self.tables.extend(other.tables.iter().cloned());
     }
 }
 
 /// Progress of a pull, for progress bars.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Progress {
     pub rows_sent: u64,
     pub rows_total: u64,
@@ -191,6 +200,8 @@ pub fn record_outcomes(conn: &mut Connection, response: &PushResponse, report: &
             }
             OutcomeStatus::Rejected => {
                 report.rejected += 1;
+                report.tables.insert("rejected_mutations".to_owned());
+                report.tables.insert("outbox".to_owned());
                 let row: Option<(String, String, String)> = {
                     use rusqlite::OptionalExtension;
                     tx.query_row("SELECT name, args, at FROM outbox WHERE id = ?1", [outcome.id.to_string()], |row| {
@@ -321,7 +332,7 @@ async fn pull_delta(
         match next {
             Some(next) => fetch = next,
             None => {
-                apply_staged(&mut replica.conn)?;
+                apply_staged_into(&mut replica.conn, &mut report.tables)?;
                 report.deltas += 1;
                 return Ok(());
             }
@@ -463,10 +474,16 @@ pub const APPLY_CACHE_KIB: i64 = 128 * 1024;
 
 /// Applies the staged delta whole and rebases the pending mutations on it.
 pub fn apply_staged(conn: &mut Connection) -> Result<()> {
+    apply_staged_into(conn, &mut BTreeSet::new())
+}
+
+/// [`apply_staged`], adding to `tables` the names of the tables it changed (see
+/// [`SyncReport::tables`]). They are added only when the delta is applied.
+pub fn apply_staged_into(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<()> {
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |row| row.get(0))?;
     // PRAGMA takes no bound parameters; the values are our own integers.
     conn.execute_batch(&format!("PRAGMA cache_size = -{APPLY_CACHE_KIB}"))?;
-    let applied = apply_staged_whole(conn);
+    let applied = apply_staged_whole(conn, tables);
     conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
     applied
 }
@@ -474,10 +491,21 @@ pub fn apply_staged(conn: &mut Connection) -> Result<()> {
 /// The `sync_state` key set while the delta being staged starts from nothing.
 const FULL_DELTA: &str = "staged_full_delta";
 
-fn apply_staged_whole(conn: &mut Connection) -> Result<()> {
+fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<()> {
     let tx = write_transaction(conn)?;
+    let mut changed: BTreeSet<String> = BTreeSet::new();
+    // Rows changed locally go back to their server image and the pending mutations are
+    // replayed on top: their tables may end up different (a replay that no longer applies).
+    {
+        let mut statement = tx.prepare("SELECT DISTINCT tabla FROM shadow_rows")?;
+        let names = statement.query_map([], |row| row.get::<_, String>(0))?;
+        for name in names {
+            changed.insert(name?);
+        }
+    }
     rows::restore_shadows(&tx)?;
     if state(&tx, FULL_DELTA)?.is_some() {
+        changed.extend(TABLES.iter().map(|table| table.name.to_owned()));
         // Rows the server no longer has, or that left the scope, are in no full delta: the
         // delta replaces everything (the pending changes are replayed on top below).
         for table in TABLES {
@@ -500,6 +528,9 @@ fn apply_staged_whole(conn: &mut Connection) -> Result<()> {
         let changes: Vec<RawChanges<'_>> = serde_json::from_str(&payload)?;
         for change in &changes {
             let (_, table) = checked_table(change)?;
+            if !change.upserts.is_empty() || !change.deletes.is_empty() {
+                changed.insert(table.name.to_owned());
+            }
             if !change.upserts.is_empty() {
                 let mut statement = tx.prepare_cached(&rows::upsert_sql(table))?;
                 for row in &change.upserts {
@@ -520,6 +551,8 @@ fn apply_staged_whole(conn: &mut Connection) -> Result<()> {
     tx.execute("DELETE FROM staged_pages", [])?;
     rebase(&tx, &cursor)?;
     tx.commit()?;
+    changed.insert("outbox".to_owned());
+    tables.extend(changed);
     Ok(())
 }
 
@@ -574,7 +607,10 @@ pub fn record_result(shared: &Shared, result: &Result<SyncReport>) -> Result<()>
             Replica::set_state(&replica.conn, "last_success", &now)?;
             replica.conn.execute("DELETE FROM sync_state WHERE key = 'last_error'", [])?;
         }
-        Err(error) => Replica::set_state(&replica.conn, "last_error", &format!("{now} {}: {error}", error.code()))?,
+        Err(error) => {
+            let stored = SyncError { at: now.clone(), code: error.code().to_owned(), message: error.to_string() };
+            Replica::set_state(&replica.conn, "last_error", &serde_json::to_string(&stored)?)?
+        }
     }
     let online = match result {
         Ok(_) => true,
@@ -583,6 +619,39 @@ pub fn record_result(shared: &Shared, result: &Result<SyncReport>) -> Result<()>
         Err(error) => !error.is_transient(),
     };
     record_observation(&replica.conn, online, &now)
+}
+
+/// A failed sync attempt as `sync_state.last_error` keeps it (JSON) and screens show it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SyncError {
+    /// When it failed (RFC 3339, UTC).
+    pub at: String,
+    /// `ClientError::code()`: `offline`, `update_required`, a server error code, ...
+    pub code: String,
+    pub message: String,
+}
+
+impl SyncError {
+    /// Reads a stored `last_error`: the JSON written since structured errors, or the older
+    /// one-line `"<at> <code>: <message>"`.
+    pub fn from_stored(text: &str) -> SyncError {
+        if let Ok(error) = serde_json::from_str::<SyncError>(text) {
+            return error;
+        }
+        let (at, rest) = text.split_once(' ').unwrap_or(("", text));
+        match rest.split_once(": ") {
+            Some((code, message)) if !code.is_empty() && !code.contains(' ') => {
+                SyncError { at: at.to_owned(), code: code.to_owned(), message: message.to_owned() }
+            }
+            _ => SyncError { at: at.to_owned(), code: "unknown".to_owned(), message: rest.to_owned() },
+        }
+    }
+
+    /// The one-line form (`"<at> <code>: <message>"`) the status and the CLI show.
+    pub fn line(&self) -> String {
+        format!("{} {}: {}", self.at, self.code, self.message)
+    }
 }
 
 /// What was last observed of the server: online (it answered) or not, and when.

@@ -18,9 +18,23 @@ pub struct Workstation {
     /// Language of the interface: "es" (default) or "en".
     #[serde(default)]
     pub lang: Option<String>,
+    /// Seconds between the engine's periodic syncs; `None`: [`DEFAULT_SYNC_INTERVAL_SECONDS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_interval_seconds: Option<u32>,
 }
 
+/// The engine's interval when the workstation sets none (`EngineConfig::default`).
+pub const DEFAULT_SYNC_INTERVAL_SECONDS: u32 = 30;
+
+/// The intervals a workstation may set, in seconds.
+pub const SYNC_INTERVAL_SECONDS: std::ops::RangeInclusive<u32> = 5..=3600;
+
 impl Workstation {
+    /// The engine's interval between periodic syncs.
+    pub fn sync_interval_seconds(&self) -> u32 {
+        self.sync_interval_seconds.unwrap_or(DEFAULT_SYNC_INTERVAL_SECONDS)
+    }
+
     fn file(data_dir: &Path) -> PathBuf {
         data_dir.join("workstation.json")
     }

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user-facing language. Spanish is the default everywhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]

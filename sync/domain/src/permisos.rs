@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct InventoryPermisos {
     pub view: bool,
@@ -12,6 +13,7 @@ pub struct InventoryPermisos {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct RequestPermisos {
     pub view: bool,
@@ -20,6 +22,7 @@ pub struct RequestPermisos {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct GuaranteePermisos {
     pub view: bool,
@@ -28,6 +31,7 @@ pub struct GuaranteePermisos {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct UserPermisos {
     pub view: bool,
@@ -36,6 +40,7 @@ pub struct UserPermisos {
 
 /// `roles.permisos`. Missing keys mean "not allowed", so a partial JSON never grants more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct Permisos {
     pub inventory: InventoryPermisos,

@@ -8,6 +8,7 @@ use std::fmt;
 
 /// Stable rejection codes. They are part of the wire protocol: never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RejectionCode {
     /// The arguments do not have the shape the mutation needs.

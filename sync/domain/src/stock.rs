@@ -17,6 +17,7 @@ pub const MAX_QUANTITY: i32 = 100_000;
 
 /// `logs_inventario.tipo_operacion`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TipoOperacion {
     AjusteManual,
@@ -51,6 +52,7 @@ impl TipoOperacion {
 
 /// `movimientos_tecnicos.concepto`: why a technician moved a part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum Concepto {
     Salida,
@@ -100,6 +102,7 @@ impl Concepto {
 
 /// `movimientos_tecnicos.tipo`: the direction of the movement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "lowercase")]
 pub enum TipoMovimiento {
     Ingreso,

@@ -120,6 +120,7 @@ pub struct ChangePasswordRequest {
 
 /// Who the token belongs to, with what the client needs to mirror permission checks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UserProfile {
     pub id_usuario: Uuid,
     pub nombre_completo: String,
@@ -127,6 +128,7 @@ pub struct UserProfile {
     pub id_rol: Uuid,
     pub nombre_rol: String,
     #[schema(value_type = Object)]
+    #[cfg_attr(feature = "specta", specta(type = taller_domain::Permisos))]
     pub permisos: Value,
     pub is_admin: bool,
     pub localizaciones: Vec<Uuid>,

@@ -28,6 +28,7 @@ pub struct MutationEnvelope {
 
 /// One field edit: the field, the value the author saw and replaced, and the new value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct FieldEdit {
     pub field: String,
@@ -495,6 +496,64 @@ impl Mutation {
             | Mutation::LocationPolicy(_) => Permiso::UsersManage,
         })
     }
+
+    /// The replicated tables (names of [`crate::tables::TABLES`]) the mutation may write, on
+    /// the device (its optimistic application) or on the server (ledger rows, notifications,
+    /// conflicts the answer brings back). A screen that reads none of them need not refetch
+    /// after it; the list errs on the broad side.
+    pub fn tables(&self) -> &'static [&'static str] {
+        const LEDGER: &[&str] = &["inventario", "logs_inventario", "notificaciones", "conflictos"];
+        match self {
+            Mutation::PartCreate(_) => &["repuestos", "inventario", "conflictos"],
+            Mutation::PartEdit(_) | Mutation::PartDiscontinue(_) => &["repuestos", "conflictos"],
+            Mutation::InventorySettings(_) => &["inventario", "conflictos"],
+            Mutation::InventoryAdjust(_) => LEDGER,
+            Mutation::MovementRecord(_) => {
+                &["movimientos_tecnicos", "inventario", "logs_inventario", "notificaciones", "conflictos"]
+            }
+            Mutation::CartAdd(_) | Mutation::CartSet(_) | Mutation::CartRemove(_) => &["carrito_solicitudes"],
+            Mutation::RequestCreate(_) => &[
+                "solicitudes",
+                "detalles_solicitud",
+                "trazabilidad_solicitudes",
+                "carrito_solicitudes",
+                "notificaciones",
+            ],
+            Mutation::RequestPick(_)
+            | Mutation::RequestDispatch(_)
+            | Mutation::RequestReceive(_)
+            | Mutation::RequestCancel(_) => &[
+                "solicitudes",
+                "detalles_solicitud",
+                "trazabilidad_solicitudes",
+                "inventario",
+                "logs_inventario",
+                "notificaciones",
+                "conflictos",
+            ],
+            Mutation::CountStart(_) => &["registro_conteo"],
+            Mutation::CountLine(_) => &["registro_conteo", "detalles_conteo"],
+            Mutation::CountClose(_) => &[
+                "registro_conteo",
+                "detalles_conteo",
+                "conteos_cerrados",
+                "inventario",
+                "logs_inventario",
+                "notificaciones",
+                "conflictos",
+            ],
+            Mutation::WarrantyCreate(_) | Mutation::WarrantyEdit(_) | Mutation::WarrantySubmit(_) => {
+                &["garantias", "notificaciones", "conflictos"]
+            }
+            Mutation::WarrantyApprove(_) | Mutation::WarrantyReject(_) => {
+                &["garantias", "inventario", "logs_inventario", "notificaciones", "conflictos"]
+            }
+            Mutation::NotificationRead(_) => &["notificaciones"],
+            Mutation::UserApprove(_) | Mutation::UserReject(_) => &["usuarios", "notificaciones"],
+            Mutation::UserAssign(_) | Mutation::UserUnassign(_) => &["usuarios_localizacion"],
+            Mutation::LocationPolicy(_) => &["localizacion_politicas"],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -554,6 +613,11 @@ mod tests {
             assert_eq!(mutation.name(), *name);
             let again = Mutation::parse(name, &mutation.args()).expect("round trip");
             assert_eq!(again, mutation);
+            // The tables it writes are replicated tables of the catalogue.
+            assert!(!mutation.tables().is_empty(), "{name}");
+            for table in mutation.tables() {
+                assert!(crate::tables::TABLES.iter().any(|t| t.name == *table), "{name}: {table}");
+            }
         }
     }
 

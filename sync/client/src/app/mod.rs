@@ -1,0 +1,89 @@
+//! The use-case API of the desktop app's screens: every operation the shell's commands
+//! forward (`ui/COMMANDS.md`), as methods on [`Client`], with typed inputs and outputs that
+//! serialise to the shapes of `ui/src/api/bindings.ts`. Reads go to the open replica; local
+//! actions go through [`Client::act`] (one transaction with their outbox entry), so they work
+//! offline and refusals come back as [`crate::ClientError::Rejected`] with their params.
+//!
+//! Behind the crate's `specta` feature every type here derives `specta::Type`, for the
+//! shell's generated TypeScript bindings.
+
+mod inbox;
+mod inventory;
+mod session;
+mod texts;
+pub mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use crate::client::{Client, Queued};
+pub use crate::sync::{Progress, SyncReport};
+pub use taller_domain::{Concepto, Lang, Permisos, TipoMovimiento, TipoOperacion};
+pub use taller_protocol::messages::UserProfile;
+pub use taller_protocol::mutations::FieldEdit;
+pub use types::*;
+
+use crate::error::Result;
+use crate::sync::lock;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::types::Type;
+use rusqlite::Connection;
+use serde_json::Value;
+use taller_protocol::mutations::Mutation;
+use uuid::Uuid;
+
+/// The most rows one inventory window returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// The most suggestions `search_parts` returns.
+pub const MAX_SUGGESTIONS: u32 = 50;
+
+/// The newest ledger rows a part's view shows.
+pub const LEDGER_ROWS: i64 = 500;
+
+/// The newest inbox entries of each half (rejections, conflicts) the inbox lists.
+pub const INBOX_ROWS: i64 = 500;
+
+/// The tables a local action wrote, for the shell's `tables-changed {source: "local"}`: the
+/// mutation's tables ([`Mutation::tables`]) plus the replica's own `outbox`.
+pub fn tables_changed_by(mutation: &Mutation) -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = mutation.tables().to_vec();
+    tables.push("outbox");
+    tables
+}
+
+impl Client {
+    /// Runs a read on the open replica.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let replica = lock(self.shared()?);
+        f(&replica.conn)
+    }
+}
+
+/// A uuid column (TEXT in the replica).
+fn uuid_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
+    let text: String = row.get(index)?;
+    text.parse().map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(error)))
+}
+
+/// A nullable uuid column.
+fn opt_uuid_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Uuid>> {
+    let text: Option<String> = row.get(index)?;
+    text.map(|text| text.parse())
+        .transpose()
+        .map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(error)))
+}
+
+/// A stored timestamp as RFC 3339 in UTC (`2026-12-01T10:00:00Z`); a text that is not one
+/// is passed on as it is.
+fn utc(text: String) -> String {
+    match DateTime::parse_from_rfc3339(&text) {
+        Ok(at) => at.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        Err(_) => text,
+    }
+}
+
+/// A JSON column (jsonb arrives as JSON text); NULL is `null`.
+fn json_value(text: Option<String>) -> Value {
+    text.map(|text| serde_json::from_str(&text).unwrap_or(Value::String(text))).unwrap_or(Value::Null)
+}

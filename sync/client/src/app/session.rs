@@ -1,0 +1,144 @@
+//! Settings, the workstation's users, the signed-in profile and the sync status.
+
+use super::types::{AppStatus, Settings, WorkstationUser};
+use crate::client::Client;
+use crate::engine::EngineConfig;
+use crate::error::{ClientError, Result};
+use crate::sync::lock;
+use crate::workstation::{Workstation, SYNC_INTERVAL_SECONDS};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use taller_protocol::messages::UserProfile;
+use uuid::Uuid;
+
+impl Client {
+    /// The workstation's settings.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            server_url: self.workstation.server_url.clone(),
+            lang: self.lang(),
+            sync_interval_seconds: self.workstation.sync_interval_seconds(),
+        }
+    }
+
+    /// Saves the settings: the server (a URL that is not http(s) is `invalid_input`; `None`
+    /// keeps the one set), the language, and the engine's interval (5 to 3600 seconds, else
+    /// `invalid_input`). Nothing is saved when any of them is refused.
+    pub fn save_settings(&mut self, input: &Settings) -> Result<Settings> {
+        if !SYNC_INTERVAL_SECONDS.contains(&input.sync_interval_seconds) {
+            return Err(ClientError::Invalid(format!(
+                "the sync interval must be between {} and {} seconds, not {}",
+                SYNC_INTERVAL_SECONDS.start(),
+                SYNC_INTERVAL_SECONDS.end(),
+                input.sync_interval_seconds
+            )));
+        }
+        if let Some(url) = &input.server_url {
+            self.connect(url)?;
+        }
+        self.workstation.sync_interval_seconds = Some(input.sync_interval_seconds);
+        self.set_lang(input.lang.as_str())?;
+        Ok(self.settings())
+    }
+
+    /// The engine's interval between periodic syncs, as the workstation sets it.
+    pub fn sync_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.workstation.sync_interval_seconds()))
+    }
+
+    /// The engine's configuration for this workstation (its interval; the rest by default).
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig { interval: self.sync_interval(), ..EngineConfig::default() }
+    }
+
+    /// Everyone who signed in on this workstation, by email, with the size of their own
+    /// outbox. Other users' replicas are opened read-only and closed again.
+    pub fn workstation_users(&self) -> Result<Vec<WorkstationUser>> {
+        // The same user is listed under each email they signed in with.
+        let mut users: BTreeMap<Uuid, String> = BTreeMap::new();
+        for (email, id) in &self.workstation.users {
+            users.entry(*id).or_insert_with(|| email.clone());
+        }
+        let mut out = Vec::with_capacity(users.len());
+        for (id, email) in users {
+            let current = self.user == Some(id) && self.shared().is_ok();
+            let facts = if current {
+                let replica = lock(self.shared()?);
+                replica_facts(&replica.conn)?
+            } else {
+                let path = Workstation::replica_path(&self.data_dir, id);
+                if !path.exists() {
+                    continue;
+                }
+                let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                conn.busy_timeout(Duration::from_secs(10))?;
+                replica_facts(&conn)?
+            };
+            out.push(WorkstationUser {
+                id_usuario: id,
+                email: facts.profile.as_ref().map(|p| p.email.clone()).unwrap_or(email),
+                nombre_completo: facts.profile.map(|p| p.nombre_completo),
+                pending: facts.pending,
+                current,
+                can_unlock: facts.can_unlock,
+            });
+        }
+        out.sort_by(|a, b| a.email.cmp(&b.email));
+        Ok(out)
+    }
+
+    /// The open replica's profile (`sync_state.profile`); `None` when nobody is signed in.
+    pub fn current_profile(&self) -> Result<Option<UserProfile>> {
+        let Some(shared) = &self.replica_if_open() else { return Ok(None) };
+        let replica = lock(shared);
+        match replica.state("profile")? {
+            Some(text) => Ok(Some(serde_json::from_str(&text)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// [`Client::status`] as the app shows it: the last error structured, and whether the
+    /// server asks for a newer app.
+    pub fn sync_status(&self) -> Result<AppStatus> {
+        let status = self.status()?;
+        let update_required = status.last_error_detail.as_ref().is_some_and(|error| error.code == "update_required");
+        Ok(AppStatus {
+            user: status.user,
+            online: status.online,
+            syncing: status.syncing,
+            pending: status.pending,
+            last_success: status.last_success,
+            last_error: status.last_error_detail,
+            conflicts: status.conflicts,
+            server_url: status.server_url,
+            update_required,
+        })
+    }
+
+    fn replica_if_open(&self) -> Option<crate::sync::Shared> {
+        self.shared().ok().cloned()
+    }
+}
+
+/// What the user list shows of one replica.
+struct ReplicaFacts {
+    profile: Option<UserProfile>,
+    pending: i64,
+    can_unlock: bool,
+}
+
+fn replica_facts(conn: &Connection) -> Result<ReplicaFacts> {
+    let state = |key: &str| -> Result<Option<String>> {
+        Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |row| row.get(0)).optional()?)
+    };
+    let profile = state("profile")?.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok());
+    // A replica not yet opened by this version (no counter row) is counted.
+    let pending = match conn.query_row(crate::outbox::PENDING_COUNT, [], |row| row.get::<_, i64>(0)).optional() {
+        Ok(Some(n)) => n,
+        Ok(None) | Err(_) => {
+            conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |row| row.get(0))?
+        }
+    };
+    Ok(ReplicaFacts { profile, pending, can_unlock: state("offline_hash")?.is_some() })
+}
