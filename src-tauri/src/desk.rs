@@ -9,9 +9,8 @@ use crate::notify::Notifier;
 use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration;
 use taller_client::app::SyncError;
-use taller_client::engine::{self, EngineConfig, Observer};
+use taller_client::engine::{self, Observer};
 use taller_client::{Client, ClientError};
 use tauri::async_runtime::JoinHandle;
 use tauri::AppHandle;
@@ -145,10 +144,7 @@ impl Desk {
             return;
         }
         self.notifier.prime(&client);
-        let config = EngineConfig {
-            interval: Duration::from_secs(u64::from(client.settings().sync_interval_seconds)),
-            ..EngineConfig::default()
-        };
+        let config = client.engine_config();
         let stop = Arc::new(Notify::new());
         let observer: Observer = {
             let (app, client, errors, notifier) =

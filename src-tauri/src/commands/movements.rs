@@ -10,6 +10,6 @@ use tauri::State;
 #[specta::specta]
 pub async fn record_movement(desk: State<'_, Desk>, input: MovementInput) -> CommandResult<Queued> {
     let queued = desk.with(|client| client.record_movement(&input))?;
-    desk.local_change(taller_client::app::tables_written(&queued.name));
+    desk.local_change(queued.tables);
     Ok(queued)
 }

@@ -17,6 +17,6 @@ pub async fn notifications(desk: State<'_, Desk>) -> CommandResult<Vec<Notificac
 #[specta::specta]
 pub async fn mark_notification_read(desk: State<'_, Desk>, input: NotificationRef) -> CommandResult<Queued> {
     let queued = desk.with(|client| client.mark_notification_read(input.id_notificacion))?;
-    desk.local_change(taller_client::app::tables_written(&queued.name));
+    desk.local_change(queued.tables);
     Ok(queued)
 }

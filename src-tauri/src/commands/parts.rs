@@ -30,6 +30,6 @@ pub async fn part_detail(desk: State<'_, Desk>, input: PartRef) -> CommandResult
 #[specta::specta]
 pub async fn edit_inventory_settings(desk: State<'_, Desk>, input: InventorySettingsInput) -> CommandResult<Queued> {
     let queued = desk.with(|client| client.edit_inventory_settings(&input))?;
-    desk.local_change(taller_client::app::tables_written(&queued.name));
+    desk.local_change(queued.tables);
     Ok(queued)
 }

@@ -89,6 +89,10 @@ pub struct Queued {
     pub result: serde_json::Value,
     /// The outbox's size after this action (pending mutations).
     pub pending: i64,
+    /// The replicated tables the action may have written (the catalogue's
+    /// [`Mutation::tables`]), for a UI that refetches only what reads them. Not serialised.
+    #[serde(skip)]
+    pub tables: &'static [&'static str],
 }
 
 pub struct Client {
@@ -267,8 +271,29 @@ impl Client {
         let user = self.workstation.user_by_email(email)?;
         let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
         let hash = replica.state("offline_hash")?.ok_or(ClientError::WrongPassword)?;
+        let now = Utc::now();
+        let failures: u32 = replica.state(UNLOCK_FAILURES)?.and_then(|n| n.parse().ok()).unwrap_or(0);
+        let paused_until = replica
+            .state(UNLOCK_PAUSED_UNTIL)?
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| at.with_timezone(&Utc));
+        if let Some(until) = paused_until.filter(|until| *until > now) {
+            let seconds = (until - now).num_seconds().max(1);
+            return Err(ClientError::UnlockPaused { retry_after_seconds: u64::try_from(seconds).unwrap_or(1) });
+        }
         if !verify_password(password, &hash) {
+            let failures = failures.saturating_add(1);
+            Replica::set_state(&replica.conn, UNLOCK_FAILURES, &failures.to_string())?;
+            if let Some(pause) = unlock_pause(failures) {
+                let until = now + pause;
+                Replica::set_state(&replica.conn, UNLOCK_PAUSED_UNTIL, &until.to_rfc3339())?;
+            }
             return Err(ClientError::WrongPassword);
+        }
+        if failures > 0 {
+            replica
+                .conn
+                .execute("DELETE FROM sync_state WHERE key IN (?1, ?2)", [UNLOCK_FAILURES, UNLOCK_PAUSED_UNTIL])?;
         }
         self.use_replica(user, replica);
         self.workstation.current = Some(user);
@@ -326,7 +351,7 @@ impl Client {
         self.wrote();
         self.written.notify_one();
         self.publish();
-        Ok(Queued { id, seq: envelope.seq, name: envelope.name, result, pending })
+        Ok(Queued { id, seq: envelope.seq, name: envelope.name, result, pending, tables: mutation.tables() })
     }
 
     /// One sync: push, then pull until caught up. One sync of a replica runs at a time (the
@@ -438,6 +463,22 @@ impl Client {
     }
 }
 
+/// Wrong offline passwords in a row for this replica's user (`sync_state`).
+const UNLOCK_FAILURES: &str = "unlock_failures";
+/// Until when an offline unlock is refused without checking the password (RFC 3339).
+const UNLOCK_PAUSED_UNTIL: &str = "unlock_paused_until";
+/// Wrong offline passwords allowed before the first pause.
+const UNLOCK_FREE_ATTEMPTS: u32 = 5;
+
+/// The pause after the `failures`-th wrong offline password in a row: none for the first
+/// five, then 30 s doubling per further failure, at most 15 minutes. A person who mistyped
+/// is barely slowed; guessing a password offline takes years.
+fn unlock_pause(failures: u32) -> Option<chrono::Duration> {
+    let over = failures.checked_sub(UNLOCK_FREE_ATTEMPTS + 1)?;
+    let seconds = 30i64.saturating_mul(1i64 << over.min(20)).min(15 * 60);
+    Some(chrono::Duration::seconds(seconds))
+}
+
 /// What [`Client::status`] reads from the replica.
 pub(crate) const STATUS: &str = "SELECT \
        (SELECT value FROM sync_state WHERE key = 'profile'), \
@@ -491,7 +532,18 @@ fn verify_password(password: &str, hash: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::STATUS;
+    use super::{unlock_pause, STATUS};
+
+    #[test]
+    fn offline_unlock_pauses_grow_after_five_wrong_passwords_and_are_capped() {
+        for failures in 0..=5 {
+            assert_eq!(unlock_pause(failures), None, "{failures} wrong passwords");
+        }
+        assert_eq!(unlock_pause(6), Some(chrono::Duration::seconds(30)));
+        assert_eq!(unlock_pause(7), Some(chrono::Duration::seconds(60)));
+        assert_eq!(unlock_pause(40), Some(chrono::Duration::minutes(15)));
+        assert_eq!(unlock_pause(u32::MAX), Some(chrono::Duration::minutes(15)));
+    }
     use crate::replica::{query_plan, Replica};
 
     /// The status every local action ends with reads rows by key and indexes of open items:

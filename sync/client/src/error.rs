@@ -38,6 +38,10 @@ pub enum ClientError {
     /// The offline unlock failed: wrong password.
     #[error("wrong password")]
     WrongPassword,
+    /// Too many wrong passwords for an offline unlock on this workstation: the next attempt
+    /// is allowed after a pause (every password check is rate limited, offline too).
+    #[error("too many wrong passwords: try again in {retry_after_seconds} s")]
+    UnlockPaused { retry_after_seconds: u64 },
     /// File system.
     #[error("{0}")]
     Io(#[from] std::io::Error),
@@ -60,6 +64,7 @@ impl ClientError {
             ClientError::Server { code, .. } => code,
             ClientError::UpdateRequired(_) => "update_required",
             ClientError::WrongPassword => "invalid_credentials",
+            ClientError::UnlockPaused { .. } => "rate_limited",
             ClientError::PushFailed(error) => error.code(),
         }
     }
@@ -69,15 +74,61 @@ impl ClientError {
         match self {
             ClientError::Rejected(rechazo) => rechazo.params.clone(),
             ClientError::PushFailed(error) => error.params(),
+            ClientError::UnlockPaused { retry_after_seconds } => {
+                let mut params = serde_json::Map::new();
+                params.insert("retry_after_seconds".to_owned(), (*retry_after_seconds).into());
+                params
+            }
+            ClientError::SignedOut { email, pending } => {
+                let mut params = serde_json::Map::new();
+                params.insert("email".to_owned(), email.clone().into());
+                params.insert("pending".to_owned(), (*pending).into());
+                params
+            }
             _ => serde_json::Map::new(),
         }
     }
 
-    /// The message for a person in `lang`.
+    /// The message for a person in `lang`. The server's own messages already come in the
+    /// workstation's language (the client sends it with every request); a detail the
+    /// library cannot translate (a database error's text) follows the translated sentence.
     pub fn message(&self, lang: Lang) -> String {
-        match self {
-            ClientError::Rejected(rechazo) => rechazo.message(lang),
-            other => other.to_string(),
+        match (self, lang) {
+            (ClientError::Rejected(rechazo), _) => rechazo.message(lang),
+            (ClientError::Server { message, .. }, _) => message.clone(),
+            (ClientError::PushFailed(error), Lang::Es) => format!(
+                "No se pudieron enviar los cambios pendientes ({}); los cambios del servidor sí se recibieron y los pendientes siguen en cola.",
+                error.message(lang)
+            ),
+            (ClientError::Offline(_), Lang::Es) => {
+                "No se puede conectar con el servidor. Puede seguir trabajando: los cambios se enviarán al volver la conexión.".to_owned()
+            }
+            (ClientError::Offline(_), Lang::En) => {
+                "The server cannot be reached. You can keep working: changes are sent when the connection is back.".to_owned()
+            }
+            (ClientError::NotSignedIn, Lang::Es) => "No hay nadie con la sesión iniciada en este equipo.".to_owned(),
+            (ClientError::NotSignedIn, Lang::En) => "Nobody is signed in on this workstation.".to_owned(),
+            (ClientError::SignedOut { email, pending }, Lang::Es) => format!(
+                "{email} cerró la sesión del servidor en este equipo: {pending} cambio(s) pendiente(s) esperan el próximo inicio de sesión en línea."
+            ),
+            (ClientError::SignedOut { email, pending }, Lang::En) => format!(
+                "{email} signed out of the server on this workstation: {pending} pending change(s) wait for the next online sign-in."
+            ),
+            (ClientError::WrongPassword, Lang::Es) => "Contraseña incorrecta.".to_owned(),
+            (ClientError::WrongPassword, Lang::En) => "Wrong password.".to_owned(),
+            (ClientError::UnlockPaused { retry_after_seconds }, Lang::Es) => format!(
+                "Demasiadas contraseñas incorrectas en este equipo: vuelva a intentarlo dentro de {retry_after_seconds} s."
+            ),
+            (ClientError::UnlockPaused { retry_after_seconds }, Lang::En) => {
+                format!("Too many wrong passwords on this workstation: try again in {retry_after_seconds} s.")
+            }
+            (ClientError::ReplicaTooNew { .. }, Lang::Es) => {
+                "Los datos de este equipo son de una versión más nueva de Taller: actualice Taller.".to_owned()
+            }
+            (ClientError::Db(error), Lang::Es) => format!("Error de la base de datos local: {error}"),
+            (ClientError::Json(error), Lang::Es) => format!("Dato local ilegible: {error}"),
+            (ClientError::Io(error), Lang::Es) => format!("Error de archivos: {error}"),
+            (other, _) => other.to_string(),
         }
     }
 }

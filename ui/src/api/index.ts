@@ -40,7 +40,7 @@ export const ErrorCode = {
 /** A failed command, as an Error (TanStack Query and `catch` expect one) carrying {code, message, params}. */
 export class TallerError extends Error implements CommandError {
   readonly code: string;
-  readonly params: Record<string, unknown>;
+  readonly params: CommandError['params'];
 
   constructor(error: CommandError) {
     super(error.message);

@@ -344,7 +344,7 @@ let listCache: { key: string; rows: InventoryRow[] } | null = null;
 function inventoryRows(query: InventoryQuery): InventoryRow[] {
   const key = JSON.stringify([query.id_localizacion, query.search, query.low_only, query.sort]);
   if (listCache?.key === key) return listCache.rows;
-  const words = fold(query.search).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const words = fold(query.search ?? '').split(/[^\p{L}\p{N}]+/u).filter(Boolean);
   const rows: InventoryRow[] = [];
   for (const part of parts) {
     const item = stock.get(`${query.id_localizacion}|${part.id_repuesto}`);
@@ -367,7 +367,7 @@ function inventoryRows(query: InventoryQuery): InventoryRow[] {
       descontinuado: part.descontinuado,
     });
   }
-  const { column, direction } = query.sort;
+  const { column, direction } = query.sort ?? { column: 'referencia', direction: 'asc' };
   const sign = direction === 'asc' ? 1 : -1;
   rows.sort((a, b) => {
     const left = column === 'estado_stock' ? ESTADO_ORDER[a.estado_stock] : a[column];
@@ -515,7 +515,8 @@ export function installMockShell(): void {
         case 'inventory_page': {
           const query = input as InventoryQuery;
           const rows = inventoryRows(query);
-          return { rows: rows.slice(query.offset, query.offset + query.limit), offset: query.offset, total: rows.length };
+          const offset = query.offset ?? 0;
+          return { rows: rows.slice(offset, offset + query.limit), offset, total: rows.length };
         }
         case 'find_part': {
           const { code, id_localizacion } = input as { code: string; id_localizacion: string | null };

@@ -25,14 +25,14 @@ describe('languages', () => {
   });
 
   it('starts in the workstation language the library has', async () => {
-    installShell({ settings: () => ({ ...SETTINGS, lang: 'en' }), inventory_page: (query) => ({ rows: [inventoryRow(0, { stock_actual: 12345 })], offset: query.offset, total: 1 }) });
+    installShell({ settings: () => ({ ...SETTINGS, lang: 'en' }), inventory_page: (query) => ({ rows: [inventoryRow(0, { stock_actual: 12345 })], offset: query.offset ?? 0, total: 1 }) });
     renderApp('/inventory');
     expect(await screen.findByRole('heading', { name: /Inventory/ })).toBeInTheDocument();
     expect(await screen.findByText('12,345')).toBeInTheDocument();
   });
 
   it('numbers and dates go through Intl in the user locale', async () => {
-    installShell({ inventory_page: (query) => ({ rows: [inventoryRow(0, { stock_actual: 12345 })], offset: query.offset, total: 1 }) });
+    installShell({ inventory_page: (query) => ({ rows: [inventoryRow(0, { stock_actual: 12345 })], offset: query.offset ?? 0, total: 1 }) });
     renderApp('/inventory');
     expect(await screen.findByText('12.345')).toBeInTheDocument();
   });

@@ -1,10 +1,10 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { MovementInput, Queued } from '../api';
+import type { MovementInput, Queued, Value } from '../api';
 import { MOTOR, Refusal, STATUS, installShell, renderApp } from '../test/shell';
 
-const queued = (result: Record<string, unknown>, pending = 1): Queued => ({ id: 'm-1', seq: 1, name: 'movement.record', result, pending });
+const queued = (result: { [key: string]: Value }, pending = 1): Queued => ({ id: 'm-1', seq: 1, name: 'movement.record', result, pending });
 
 async function openForm() {
   renderApp('/movement');

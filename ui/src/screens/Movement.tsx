@@ -5,7 +5,7 @@
 import { useMutation } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { api, type Concepto, type MovementInput, type PartMatch, type Queued, type TallerError, type TipoMovimiento } from '../api';
+import { api, type Concepto, type MovementInput, type PartMatch, type Queued, type TallerError, type TipoMovimiento, type Value } from '../api';
 import { useAppInfo, useMovementConcepts, useStatus, useTechnicians } from '../api/hooks';
 import { PartPicker } from '../components/PartPicker';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
@@ -298,12 +298,12 @@ export function MovementScreen() {
               concepto: t(`conceptos.${recorded.input.concepto}`),
             })}
           </p>
-          {typeof recorded.queued.result.stock_actual === 'number' && (
+          {stockLeft(recorded.queued.result) !== null && (
             <p>
               {t('movement.stockNow', { location: allowed.find((location) => location.id_localizacion === recorded.input.id_localizacion)?.nombre ?? '' })}{' '}
               <strong className="big-number">
                 {recorded.part.stock ? `${format.number(recorded.part.stock.stock_actual)} → ` : ''}
-                {format.number(recorded.queued.result.stock_actual)}
+                {format.number(stockLeft(recorded.queued.result) ?? 0)}
               </strong>
             </p>
           )}
@@ -311,4 +311,11 @@ export function MovementScreen() {
       )}
     </section>
   );
+}
+
+/** The stock a recorded movement left (`result.stock_actual` of `movement.record`), if it says. */
+function stockLeft(result: Value): number | null {
+  if (result === null || typeof result !== 'object' || Array.isArray(result)) return null;
+  const stock = result.stock_actual;
+  return typeof stock === 'number' ? stock : null;
 }

@@ -45,8 +45,9 @@ export function SessionProvider({ user, children }: { user: UserProfile; childre
       locations,
       location,
       setLocation: setChosen,
-      canEditAt: (id) => user.permisos.inventory.edit && inScope(user, id),
-      canMoveAt: (id) => user.permisos.inventory.create && inScope(user, id),
+      // A permission the role's JSON leaves out is not granted (`roles.permisos`).
+      canEditAt: (id) => user.permisos.inventory?.edit === true && inScope(user, id),
+      canMoveAt: (id) => user.permisos.inventory?.create === true && inScope(user, id),
     }),
     [user, locations, location],
   );

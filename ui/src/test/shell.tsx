@@ -140,7 +140,7 @@ function defaults(): Handlers {
     locations: () => [NORTE, SUR],
     technicians: () => [{ id_usuario: CARLA.id_usuario, nombre_completo: CARLA.nombre_completo, email: CARLA.email }],
     movement_concepts: () => CONCEPTS,
-    inventory_page: (query) => ({ rows: [], offset: query.offset, total: 0 }),
+    inventory_page: (query) => ({ rows: [], offset: query.offset ?? 0, total: 0 }),
     find_part: () => null,
     search_parts: () => [],
     notifications: () => [],

@@ -316,3 +316,31 @@ async fn an_expired_token_is_refreshed_during_sync() {
             .expect("token");
     assert_ne!(token_before, token_after, "a new access token was stored");
 }
+
+/// The offline unlock is a password check like the server's, and as rate limited: after five
+/// wrong passwords in a row the sixth pauses unlocking, and during the pause even the right
+/// password is refused with `rate_limited` (so guessing cannot go faster than the pause).
+/// A right password outside a pause unlocks and forgets the failures.
+#[tokio::test]
+async fn wrong_offline_passwords_pause_the_unlock() {
+    let net = Net::new().await;
+    let device = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let mut client = device.client;
+    let email = "tecnico.norte@taller.test";
+    client.logout().expect("logout");
+    for attempt in 1..=5 {
+        let error = client.unlock(email, "wrong password").expect_err("wrong password");
+        assert_eq!(error.code(), "invalid_credentials", "attempt {attempt}");
+    }
+    client.unlock(email, taller_server::demo::DEMO_PASSWORD).expect("the right password within five tries unlocks");
+    client.logout().expect("logout");
+    for attempt in 1..=6 {
+        let error = client.unlock(email, "wrong password").expect_err("wrong password");
+        assert_eq!(error.code(), "invalid_credentials", "attempt {attempt}: failures were forgotten after the unlock");
+    }
+    let paused = client.unlock(email, taller_server::demo::DEMO_PASSWORD).expect_err("paused");
+    assert_eq!(paused.code(), "rate_limited", "{paused}");
+    let seconds = paused.params()["retry_after_seconds"].as_u64().expect("retry after");
+    assert!((1..=30).contains(&seconds), "{seconds}");
+    assert!(paused.message(taller_domain::Lang::Es).contains("vuelva a intentarlo"), "{}", paused.message(taller_domain::Lang::Es));
+}
