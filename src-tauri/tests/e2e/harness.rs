@@ -75,11 +75,7 @@ impl Proc {
 impl Drop for Proc {
     fn drop(&mut self) {
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &group])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stdout(Stdio::null()).stderr(Stdio::null()).status();
         let _ = self.child.kill();
         if self.child.wait().is_err() {
             eprintln!("could not reap {}", self.name);
@@ -350,7 +346,10 @@ impl Cli {
     pub fn stock(&self, location: &str, referencia: &str) -> i64 {
         let rows = self.ok(&["stock", "list", "--location", location], None);
         let rows = rows.as_array().expect("stock list prints an array");
-        let row = rows.iter().find(|row| row["referencia"] == referencia).unwrap_or_else(|| panic!("{referencia} not listed"));
+        let row = rows
+            .iter()
+            .find(|row| row["referencia"] == referencia)
+            .unwrap_or_else(|| panic!("{referencia} not listed"));
         row["stock_actual"].as_i64().expect("stock_actual")
     }
 }
@@ -393,7 +392,7 @@ pub async fn movements_of_order(db: &TestDb, numero_orden: i32) -> Vec<(uuid::Uu
 /// The app, through tauri-driver; the session is deleted by [`Env::finish`].
 pub struct App {
     pub client: Client,
-    pub data_dir: tempfile::TempDir,
+    _data_dir: tempfile::TempDir,
     _driver: Proc,
 }
 
@@ -476,18 +475,21 @@ impl App {
             match ClientBuilder::rustls().expect("rustls").capabilities(capabilities.clone()).connect(&url).await {
                 Ok(client) => break client,
                 Err(error) => {
-                    assert!(Instant::now() < deadline, "no WebDriver session from tauri-driver: {error}; see {}", logs.display());
+                    assert!(
+                        Instant::now() < deadline,
+                        "no WebDriver session from tauri-driver: {error}; see {}",
+                        logs.display()
+                    );
                     tokio::time::sleep(Duration::from_millis(250)).await;
                 }
             }
         };
-        App { client, data_dir, _driver: driver }
+        App { client, _data_dir: data_dir, _driver: driver }
     }
 }
 
 /// Everything one test uses.
 pub struct Env {
-    pub name: String,
     pub db: TestDb,
     pub server: Server,
     pub net: Forwarder,
@@ -502,6 +504,8 @@ pub struct Env {
 impl Env {
     pub async fn start(name: &str) -> Env {
         let one = ONE_AT_A_TIME.lock().await;
+        // Both rustls providers are linked in: choose one for the process (once).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let logs = target_dir().join("e2e-logs").join(name);
         let _ = std::fs::remove_dir_all(&logs);
         std::fs::create_dir_all(&logs).expect("log dir");
@@ -512,31 +516,29 @@ impl Env {
         let display = Display::start();
         let bus = Bus::start();
         let app = App::start(&display, &bus, &net.url, &logs).await;
-        Env { name: name.to_owned(), db, server, net, app, logs, shots: 0, _display: display, _bus: bus, _one: one }
+        Env { db, server, net, app, logs, shots: 0, _display: display, _bus: bus, _one: one }
     }
 
     /// Ends the test: on a failure a screenshot of the window is kept; the WebDriver session is
     /// deleted (which closes the app) either way; then the failure goes on.
     pub async fn finish(self, outcome: std::thread::Result<()>) {
+        let limit = Duration::from_secs(10);
         if outcome.is_err() {
-            if let Ok(png) = self.app.client.screenshot().await {
+            if let Ok(Ok(png)) = tokio::time::timeout(limit, self.app.client.screenshot()).await {
                 let path = self.logs.join("failure.png");
                 let _ = std::fs::write(&path, png);
                 eprintln!("the window at the failure: {}", path.display());
             }
-            if let Ok(Value::String(text)) = self.app.client.execute("return document.body.innerText", vec![]).await {
+            let text = self.app.client.execute("return document.body.innerText", vec![]);
+            if let Ok(Ok(Value::String(text))) = tokio::time::timeout(limit, text).await {
                 eprintln!("the window's text at the failure:\n{text}");
             }
         }
-        let _ = self.app.client.clone().close().await;
+        let _ = tokio::time::timeout(limit, self.app.client.clone().close()).await;
         drop(self);
         if let Err(panic) = outcome {
             std::panic::resume_unwind(panic);
         }
-    }
-
-    pub fn client(&self) -> &Client {
-        &self.app.client
     }
 
     /// Runs `script` (a function body) in the window.
@@ -553,7 +555,19 @@ impl Env {
     pub async fn wait_for_within(&self, what: &str, script: &str, timeout: Duration) -> Value {
         let deadline = Instant::now() + timeout;
         loop {
-            let value = self.app.client.execute(script, vec![]).await.unwrap_or(Value::Null);
+            let value = match self.app.client.execute(script, vec![]).await {
+                Ok(value) => value,
+                Err(error) => json!({ "webdriver_error": error.to_string() }),
+            };
+            let value = if value.get("webdriver_error").is_some() {
+                if Instant::now() >= deadline {
+                    panic!("waited {timeout:?} for: {what} (WebDriver: {value})");
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            } else {
+                value
+            };
             let truthy = match &value {
                 Value::Null => false,
                 Value::Bool(flag) => *flag,
@@ -609,18 +623,34 @@ impl Env {
         self.find(Locator::XPath(&xpath)).await.click().await.unwrap_or_else(|error| panic!("click «{text}»: {error}"));
     }
 
-    /// Types into the field matching `css` (real key events), after emptying it.
+    /// Types into the field matching `css` (real key events), after emptying it. Tried again
+    /// when the field was re-rendered meanwhile (a stale element).
     pub async fn type_into(&self, css: &str, text: &str) {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.try_type_into(css, text).await {
+                Ok(()) => break,
+                Err(error) if attempt < 5 => {
+                    eprintln!("typing into {css} again ({error})");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(error) => panic!("type into {css}: {error}"),
+            }
+        }
+        let value = self.find(Locator::Css(css)).await.prop("value").await.ok().flatten().unwrap_or_default();
+        assert_eq!(value, text, "the field {css} holds what was typed");
+    }
+
+    async fn try_type_into(&self, css: &str, text: &str) -> Result<(), fantoccini::error::CmdError> {
         let field = self.find(Locator::Css(css)).await;
-        let current = field.prop("value").await.ok().flatten().unwrap_or_default();
+        let current = field.prop("value").await?.unwrap_or_default();
         if !current.is_empty() {
             let erase: String = std::iter::repeat_n(char::from(Key::Backspace), current.chars().count()).collect();
-            field.click().await.expect("focus the field");
-            field.send_keys(&format!("{}{erase}", char::from(Key::End))).await.expect("erase");
+            field.click().await?;
+            field.send_keys(&format!("{}{erase}", char::from(Key::End))).await?;
         }
-        field.send_keys(text).await.unwrap_or_else(|error| panic!("type into {css}: {error}"));
-        let value = field.prop("value").await.ok().flatten().unwrap_or_default();
-        assert_eq!(value, text, "the field {css} holds what was typed");
+        field.send_keys(text).await
     }
 
     /// Presses a key on whatever has the focus.
@@ -634,7 +664,11 @@ impl Env {
     /// Opens a screen through the navigation bar (`#/inventory`, ...).
     pub async fn go(&self, path: &str) {
         self.click(&format!("nav a[href='#{path}']")).await;
-        self.wait_for(&format!("the route {path}"), &format!("return location.hash === {};", json!(format!("#{path}")))).await;
+        self.wait_for(
+            &format!("the route {path}"),
+            &format!("return location.hash === {};", json!(format!("#{path}"))),
+        )
+        .await;
     }
 
     /// The sync indicator's state (`data-state`) and the sentence screen readers hear.
@@ -643,10 +677,9 @@ impl Env {
             .js("const el = document.querySelector('.sync-indicator-wrap [data-state][role]'); return el ? [el.dataset.state, el.textContent] : null;")
             .await;
         match value {
-            Value::Array(parts) => (
-                parts[0].as_str().unwrap_or_default().to_owned(),
-                parts[1].as_str().unwrap_or_default().to_owned(),
-            ),
+            Value::Array(parts) => {
+                (parts[0].as_str().unwrap_or_default().to_owned(), parts[1].as_str().unwrap_or_default().to_owned())
+            }
             _ => (String::new(), String::new()),
         }
     }
@@ -657,7 +690,11 @@ impl Env {
             "const el = document.querySelector('.sync-indicator-wrap [data-state][role]'); return el && el.dataset.state === {} ? el.textContent : null;",
             json!(state)
         );
-        self.wait_for(&format!("the sync indicator in state {state}"), &script).await.as_str().unwrap_or_default().to_owned()
+        self.wait_for(&format!("the sync indicator in state {state}"), &script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Waits until the indicator says `pending` changes are waiting (in any state).
@@ -669,12 +706,17 @@ impl Env {
                 "const el = document.querySelector('.sync-indicator-wrap [data-state][role]'); if (!el) return null; const t = el.textContent; return (t.includes('{pending} pendiente') || t.includes('{pending} cambio pendiente') || t.includes('{pending} cambios pendientes')) ? t : null;"
             )
         };
-        self.wait_for(&format!("the sync indicator saying {pending} pending"), &script).await.as_str().unwrap_or_default().to_owned()
+        self.wait_for(&format!("the sync indicator saying {pending} pending"), &script)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Signs in online with the sign-in form on screen; waits until the person's first sync
     /// is over and the inventory is open.
     pub async fn sign_in_online(&self, email: &str) {
+        self.wait_text("#credentials-title", "Iniciar sesión").await;
         self.type_into("#sign-in-email", email).await;
         self.type_into("#sign-in-password", PASSWORD).await;
         self.click("form button[type=submit]").await;
@@ -684,7 +726,8 @@ impl Env {
     /// Unlocks (offline) with the form on screen in unlock mode, for `email` chosen already.
     pub async fn unlock(&self, email: &str) {
         self.wait_text("#credentials-title", "Desbloquear sin conexión").await;
-        let shown = self.find(Locator::Css("#sign-in-email")).await.prop("value").await.ok().flatten().unwrap_or_default();
+        let shown =
+            self.find(Locator::Css("#sign-in-email")).await.prop("value").await.ok().flatten().unwrap_or_default();
         assert_eq!(shown, email, "the chosen person's email is filled in");
         self.type_into("#sign-in-password", PASSWORD).await;
         self.click_button("Desbloquear").await;
@@ -773,24 +816,25 @@ impl Env {
         self.find(Locator::Css("#movement-concepto")).await.select_by_value(concepto).await.expect("concepto");
         self.type_into("#movement-cantidad", &cantidad.to_string()).await;
         self.type_into("#movement-orden", &numero_orden.to_string()).await;
-        self.wait_for("a technician chosen", "const s = document.querySelector('#movement-tecnico'); return s && s.value !== '';").await;
+        self.wait_for(
+            "a technician chosen",
+            "const s = document.querySelector('#movement-tecnico'); return s && s.value !== '';",
+        )
+        .await;
         self.click("form.form--movement button[type=submit]").await;
-        self.wait_for("the movement recorded", "const n = document.querySelector('.notice--success[role=status]'); return n ? n.textContent : null;")
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.wait_for(
+            "the movement recorded",
+            "const n = document.querySelector('.notice--success[role=status]'); return n ? n.textContent : null;",
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     /// A screenshot of the window into `target/screenshots/NAME.png`, and into
     /// `docs/screenshots/` when `TALLER_UPDATE_SCREENSHOTS=1`.
     pub async fn screenshot(&mut self, name: &str) {
-        // Let the last render settle (fonts, the virtualizer's measure): two frames.
-        let _ = self
-            .app
-            .client
-            .execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", vec![])
-            .await;
         let png = self.app.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
         self.shots += 1;

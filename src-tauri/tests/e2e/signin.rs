@@ -24,7 +24,9 @@ async fn signs_in_online_and_searches_with_and_without_accents() {
             assert_eq!(count, "300 repuestos");
             let rows = env.inventory_rows().await;
             assert!(rows.len() >= 5, "rows on screen: {rows:?}");
-            assert!(rows.iter().all(|(referencia, nombre, stock)| !referencia.is_empty() && !nombre.is_empty() && !stock.is_empty()));
+            assert!(rows
+                .iter()
+                .all(|(referencia, nombre, stock)| !referencia.is_empty() && !nombre.is_empty() && !stock.is_empty()));
             env.wait_indicator("synced").await;
             env.screenshot("inventory").await;
 
@@ -46,7 +48,7 @@ async fn signs_in_online_and_searches_with_and_without_accents() {
 
             // The part detail of the first match.
             let (referencia, nombre, _) = accented_rows[0].clone();
-            env.click("table[role=grid] tbody tr.row:not(.row--pending)").await;
+            env.click("table[role=grid] tbody tr.row:not(.row--pending) td.col-nombre").await;
             env.wait_text("#part-title", &referencia).await;
             let detail = env.text(".screen").await;
             assert!(detail.contains(&nombre), "the detail shows the name: {detail}");
@@ -56,12 +58,17 @@ async fn signs_in_online_and_searches_with_and_without_accents() {
 
             env.go("/notifications").await;
             env.wait_text("#notifications-title", "Notificaciones").await;
-            env.wait_for("the notifications loaded", "return !document.querySelector('.screen')?.textContent.includes('Cargando');").await;
+            env.wait_for(
+                "the notifications loaded",
+                "return !document.querySelector('.screen')?.textContent.includes('Cargando');",
+            )
+            .await;
             env.screenshot("notifications").await;
 
             env.go("/settings").await;
             env.wait_text("#settings-title", "Ajustes").await;
-            let server = env.find(fantoccini::Locator::Css("#settings-server")).await.prop("value").await.ok().flatten();
+            let server =
+                env.find(fantoccini::Locator::Css("#settings-server")).await.prop("value").await.ok().flatten();
             assert_eq!(server.as_deref(), Some(env.net.url.as_str()), "settings show the server");
             env.screenshot("settings").await;
 
