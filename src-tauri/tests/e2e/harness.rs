@@ -406,34 +406,10 @@ fn tauri_driver() -> PathBuf {
     })
 }
 
-/// The program WebKitWebDriver launches. It starts the browser as `BINARY --automation ARGS`:
-/// when the app refuses that argument (clap: "unexpected argument"), a wrapper script that drops
-/// it stands in, and the test says so on its output (the shell should accept the argument).
-fn application(dir: &Path) -> PathBuf {
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_taller-desktop"));
-    let accepts = Command::new(&app)
-        .args(["--automation", "--version"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if accepts {
-        return app;
-    }
-    eprintln!(
-        "NOTE: `taller-desktop --automation` fails (WebKitWebDriver passes that argument to the app it starts): \
-         launching it through a wrapper that drops the argument"
-    );
-    let wrapper = dir.join("taller-desktop-under-webdriver");
-    let script = format!(
-        "#!/bin/sh\n# Drops WebKitWebDriver's --automation argument.\nfor arg do shift; [ \"$arg\" = --automation ] || set -- \"$@\" \"$arg\"; done\nexec '{}' \"$@\"\n",
-        app.display()
-    );
-    std::fs::write(&wrapper, script).expect("write the wrapper");
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).expect("chmod the wrapper");
-    wrapper
+/// The program WebKitWebDriver launches, as `BINARY --automation ARGS` (the app accepts and
+/// ignores `--automation`).
+fn application() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_taller-desktop"))
 }
 
 impl App {
@@ -465,7 +441,7 @@ impl App {
         capabilities.insert(
             "tauri:options".to_owned(),
             json!({
-                "application": application(data_dir.path()),
+                "application": application(),
                 "args": ["--data-dir", workstation, "--server", server_url],
             }),
         );
@@ -617,6 +593,17 @@ impl Env {
         self.find(Locator::Css(css)).await.click().await.unwrap_or_else(|error| panic!("click {css}: {error}"));
     }
 
+    /// Clicks `css` from inside the page (a DOM click). For what changes the route: WebKitWebDriver
+    /// waits for a page load after a WebDriver click that navigates, and a hash route never
+    /// loads a page, so that click returns only when its page-load wait (about 30 s) runs out.
+    pub async fn click_in_page(&self, css: &str) {
+        let script = format!(
+            "const el = document.querySelector({}); if (!el) return false; el.click(); return true;",
+            json!(css)
+        );
+        self.wait_for(&format!("{css} to click"), &script).await;
+    }
+
     /// Clicks the button whose text contains `text`.
     pub async fn click_button(&self, text: &str) {
         let xpath = format!("//button[contains(normalize-space(.), {})]", xpath_literal(text));
@@ -663,25 +650,12 @@ impl Env {
 
     /// Opens a screen through the navigation bar (`#/inventory`, ...).
     pub async fn go(&self, path: &str) {
-        self.click(&format!("nav a[href='#{path}']")).await;
+        self.click_in_page(&format!("nav a[href='#{path}']")).await;
         self.wait_for(
             &format!("the route {path}"),
             &format!("return location.hash === {};", json!(format!("#{path}"))),
         )
         .await;
-    }
-
-    /// The sync indicator's state (`data-state`) and the sentence screen readers hear.
-    pub async fn indicator(&self) -> (String, String) {
-        let value = self
-            .js("const el = document.querySelector('.sync-indicator-wrap [data-state][role]'); return el ? [el.dataset.state, el.textContent] : null;")
-            .await;
-        match value {
-            Value::Array(parts) => {
-                (parts[0].as_str().unwrap_or_default().to_owned(), parts[1].as_str().unwrap_or_default().to_owned())
-            }
-            _ => (String::new(), String::new()),
-        }
     }
 
     /// Waits until the indicator is in `state`.
@@ -835,6 +809,12 @@ impl Env {
     /// A screenshot of the window into `target/screenshots/NAME.png`, and into
     /// `docs/screenshots/` when `TALLER_UPDATE_SCREENSHOTS=1`.
     pub async fn screenshot(&mut self, name: &str) {
+        // WebKitWebDriver's snapshot waits for the next paint (up to ~30 s when the page is at
+        // rest): a 1-pixel element added for two frames gives it one.
+        self.js(
+            "const dot = document.createElement('div'); dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; document.body.appendChild(dot); requestAnimationFrame(() => requestAnimationFrame(() => dot.remove())); return true;",
+        )
+        .await;
         let png = self.app.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
         self.shots += 1;

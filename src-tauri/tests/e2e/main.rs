@@ -9,6 +9,9 @@
 //! dbus-daemon, WebKitWebDriver and tauri-driver (`cargo xtask setup`). Run with
 //! `cargo nextest run -p taller-desktop --test e2e` (one at a time: the `desktop-e2e` group).
 
+// Tearing down (killing processes that may already be gone) ignores the outcome on purpose.
+#![allow(clippy::let_underscore_must_use)]
+
 mod harness;
 mod inbox;
 mod movement;

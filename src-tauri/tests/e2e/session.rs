@@ -101,11 +101,10 @@ async fn unlocks_offline_with_the_password() {
             env.unlock(TECH).await;
             let count = env.wait_text(".screen__head .count", "300 repuestos").await;
             assert_eq!(count, "300 repuestos");
-            // The library syncs again only after an online sign-in once the person signed out
-            // (its engine logs "signed out of the server on this workstation"); what the
-            // indicator says meanwhile is reported, not asserted (see the e2e notes).
-            eprintln!("after an offline unlock the indicator is {:?}", env.indicator().await);
             env.wait_inventory_rows().await;
+            // Signed out, then unlocked offline: nothing syncs until an online sign-in, and the
+            // indicator says so (not "synced").
+            env.wait_indicator("signed_out").await;
         })
     })
     .await;

@@ -48,7 +48,7 @@ async fn signs_in_online_and_searches_with_and_without_accents() {
 
             // The part detail of the first match.
             let (referencia, nombre, _) = accented_rows[0].clone();
-            env.click("table[role=grid] tbody tr.row:not(.row--pending) td.col-nombre").await;
+            env.click_in_page("table[role=grid] tbody tr.row:not(.row--pending) td.col-nombre").await;
             env.wait_text("#part-title", &referencia).await;
             let detail = env.text(".screen").await;
             assert!(detail.contains(&nombre), "the detail shows the name: {detail}");
