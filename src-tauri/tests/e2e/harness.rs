@@ -784,17 +784,19 @@ impl Env {
     pub async fn record_movement(&self, referencia: &str, concepto: &str, cantidad: i32, numero_orden: i32) -> String {
         self.go("/movement").await;
         self.wait_for("the movement form", "return document.querySelector('#movement-cantidad') !== null && document.querySelectorAll('#movement-concepto option').length > 0;").await;
+        // The form is whole (its technicians loaded) before the scan: keys typed while it is
+        // still filling in can be lost (noted on the issue).
+        self.wait_for(
+            "a technician chosen",
+            "const s = document.querySelector('#movement-tecnico'); return s && s.value !== '';",
+        )
+        .await;
         let part = self.find(Locator::Css(".part-picker input[role=combobox]")).await;
         part.send_keys(&format!("{referencia}{}", char::from(Key::Enter))).await.expect("type the reference");
         self.wait_text(".part-summary", referencia).await;
         self.find(Locator::Css("#movement-concepto")).await.select_by_value(concepto).await.expect("concepto");
         self.type_into("#movement-cantidad", &cantidad.to_string()).await;
         self.type_into("#movement-orden", &numero_orden.to_string()).await;
-        self.wait_for(
-            "a technician chosen",
-            "const s = document.querySelector('#movement-tecnico'); return s && s.value !== '';",
-        )
-        .await;
         self.click("form.form--movement button[type=submit]").await;
         self.wait_for(
             "the movement recorded",

@@ -11,13 +11,20 @@ async fn choose_user(env: &Env, email: &str) {
     env.find(Locator::XPath(&xpath)).await.click().await.expect("choose a known user");
 }
 
-/// The pending count shown beside `email` in the list of people of this workstation.
-async fn pending_shown(env: &Env, email: &str) -> String {
+/// The pending count shown beside `email` in the list of people of this workstation, once it
+/// reads `expected` (the list may first show what it had cached, then its refetch); the wait
+/// fails, with the last text seen, if it never does.
+async fn pending_shown(env: &Env, email: &str, expected: &str) -> String {
     let script = format!(
-        "for (const b of document.querySelectorAll('.user-button')) {{ if (b.querySelector('.user-button__email')?.textContent === {e}) return b.querySelector('.user-button__pending').textContent; }} return null;",
-        e = serde_json::json!(email)
+        "for (const b of document.querySelectorAll('.user-button')) {{ if (b.querySelector('.user-button__email')?.textContent === {e}) {{ const text = b.querySelector('.user-button__pending').textContent; return text === {x} ? text : null; }} }} return null;",
+        e = serde_json::json!(email),
+        x = serde_json::json!(expected)
     );
-    env.wait_for(&format!("{email} in the list of people"), &script).await.as_str().unwrap_or_default().to_owned()
+    env.wait_for(&format!("{email} shown with «{expected}» in the list of people"), &script)
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Scenario 5.
@@ -41,7 +48,7 @@ async fn switching_user_keeps_each_persons_pending_work_and_authority() {
 
             // Switch to the warehouse keeper (unlock: still offline).
             env.go("/switch-user").await;
-            assert_eq!(pending_shown(env, TECH).await, "1 pendiente");
+            assert_eq!(pending_shown(env, TECH, "1 pendiente").await, "1 pendiente");
             choose_user(env, BODEGA).await;
             env.unlock(BODEGA).await;
             assert!(env.text(".user-box__name").await.contains("Bruno"), "now the warehouse keeper");
@@ -55,8 +62,8 @@ async fn switching_user_keeps_each_persons_pending_work_and_authority() {
                 "her movement was not pushed under his account"
             );
             env.go("/switch-user").await;
-            assert_eq!(pending_shown(env, TECH).await, "1 pendiente", "hers is kept");
-            assert_eq!(pending_shown(env, BODEGA).await, "0 pendientes");
+            assert_eq!(pending_shown(env, TECH, "1 pendiente").await, "1 pendiente", "hers is kept");
+            assert_eq!(pending_shown(env, BODEGA, "0 pendientes").await, "0 pendientes");
             env.screenshot("switch-user").await;
 
             // Back to the technician: her movement goes with her authority.
@@ -72,7 +79,7 @@ async fn switching_user_keeps_each_persons_pending_work_and_authority() {
                 "pushed once, by the technician"
             );
             env.go("/switch-user").await;
-            assert_eq!(pending_shown(env, TECH).await, "0 pendientes");
+            assert_eq!(pending_shown(env, TECH, "0 pendientes").await, "0 pendientes");
         })
     })
     .await;
