@@ -2,6 +2,7 @@
 //! run. Run through `cargo xtask bench`, which starts a throwaway PostgreSQL cluster, builds
 //! the release binaries and passes them here. Speed is reported, never asserted.
 
+mod desktop;
 mod harness;
 mod procfs;
 mod report;
@@ -31,6 +32,9 @@ struct Cli {
     /// The `taller` CLI binary.
     #[arg(long)]
     taller_bin: PathBuf,
+    /// The `taller-desktop` app binary (for the `desktop` scenario).
+    #[arg(long)]
+    desktop_bin: Option<PathBuf>,
     /// Where results.json and RESULTS.md go.
     #[arg(long)]
     out_dir: PathBuf,
@@ -180,14 +184,24 @@ pub struct Ctx {
     pub pg: Pg,
     pub server_bin: PathBuf,
     pub taller_bin: PathBuf,
+    pub desktop_bin: Option<PathBuf>,
     pub work: PathBuf,
     pub sizes: Sizes,
     pub quick: bool,
 }
 
 /// The scenarios, in the order they run.
-const SCENARIOS: &[&str] =
-    &["local_action", "push_backlog", "freshness", "slow_link", "initial_sync", "search", "memory", "fan_out"];
+const SCENARIOS: &[&str] = &[
+    "local_action",
+    "push_backlog",
+    "freshness",
+    "slow_link",
+    "initial_sync",
+    "search",
+    "memory",
+    "fan_out",
+    "desktop",
+];
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -243,6 +257,7 @@ async fn run(cli: Cli) -> Result<bool> {
         pg: Pg::new(cli.database_url.clone(), cli.pg_dir.clone()),
         server_bin: cli.server_bin.clone(),
         taller_bin: cli.taller_bin.clone(),
+        desktop_bin: cli.desktop_bin.clone(),
         work,
         sizes,
         quick: cli.quick,

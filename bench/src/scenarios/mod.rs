@@ -1,5 +1,6 @@
 //! The scenarios, and the data sets they share.
 
+mod desktop;
 mod fan_out;
 mod freshness;
 mod initial_sync;
@@ -62,6 +63,7 @@ pub async fn run(name: &str, ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioR
         "search" => search::run(ctx, shared).await,
         "memory" => memory::run(ctx, shared).await,
         "fan_out" => fan_out::run(ctx, shared).await,
+        "desktop" => desktop::run(ctx, shared).await,
         other => bail!("no scenario {other}"),
     }
 }
