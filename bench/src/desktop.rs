@@ -29,10 +29,18 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // The group first (WebKitWebDriver and the app under tauri-driver); it may be gone.
         let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stdout(Stdio::null()).stderr(Stdio::null()).status();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let killed =
+            Command::new("kill").args(["-KILL", "--", &group]).stdout(Stdio::null()).stderr(Stdio::null()).status();
+        if self.child.try_wait().ok().flatten().is_none() {
+            if let Err(error) = self.child.kill() {
+                crate::note(&format!("could not kill process {} ({error}; group kill: {killed:?})", self.child.id()));
+            }
+        }
+        if let Err(error) = self.child.wait() {
+            crate::note(&format!("could not reap process {}: {error}", self.child.id()));
+        }
     }
 }
 
@@ -179,10 +187,8 @@ impl Launcher {
         let session = loop {
             match Session::new(&url, &caps).await {
                 Ok(session) => break session,
-                Err(error) if Instant::now() < deadline => {
-                    let _ = error;
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
+                // tauri-driver may not listen yet.
+                Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
                 Err(error) => return Err(error).context("no WebDriver session from tauri-driver"),
             }
         };
@@ -197,7 +203,11 @@ impl Launcher {
 impl App {
     /// Deletes the session (which closes the app), then kills the driver's process group.
     pub async fn close(self) {
-        let _ = tokio::time::timeout(Duration::from_secs(10), self.session.delete()).await;
+        match tokio::time::timeout(Duration::from_secs(10), self.session.delete()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => crate::note(&format!("desktop: deleting the WebDriver session: {error:#}")),
+            Err(_) => crate::note("desktop: deleting the WebDriver session took over 10 s"),
+        }
     }
 }
 
