@@ -4,7 +4,8 @@
 //! `taller-server`, `taller`, `taller-desktop` and `taller-bench` (release; debug with
 //! `--quick`), starts a throwaway PostgreSQL cluster with `pg_stat_statements` preloaded (for
 //! the profiles), runs `taller-bench` against it, and tears the cluster down. `taller-bench` prints the table and
-//! writes `bench/results.json` and `bench/RESULTS.md`.
+//! writes `bench/results.json` and `bench/RESULTS.md`; `-- --only NAME --merge` re-runs some
+//! scenarios into the figures already there (the others stay as measured).
 
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};

@@ -165,6 +165,10 @@ pub fn preamble(ctx: &Ctx) -> String {
     ));
     out.push_str(&format!("- Freshness: {} changes; search: {} queries.\n", s.freshness_samples, s.search_queries));
     out.push_str(
+        "- Desktop: the real `taller-desktop` app under Xvfb (software rendering), through tauri-driver, on a \
+         technician's replica of one location of the big data set (and, for memory, on the admin replica).\n",
+    );
+    out.push_str(
         "\n## Peer for scale (quoted, not re-measured)\n\n\
          PouchDB 9 with express-pouchdb on LevelDB, loopback, measured on this machine by the project's CEO: \
          synced 100,000 rows to a fresh replica at about 6,400 rows/s, and pushed 10,000 offline documents at \
