@@ -200,6 +200,9 @@ async fn cold_start(app: &App) -> Result<Start> {
 
 /// One keystroke's timings, in ms from the `input` event.
 struct Keystroke {
+    /// The field's text after the key.
+    typed: String,
+    total: i64,
     painted: f64,
     invoked: Option<f64>,
     answered: Option<f64>,
@@ -230,6 +233,8 @@ async fn type_word(
             let result = wait_result(app, typed).await?;
             let at = |name: &str| result[name].as_f64();
             samples.push(Keystroke {
+                typed: typed.clone(),
+                total: expect.total,
                 painted: at("painted").unwrap_or(f64::NAN),
                 invoked: at("invoked"),
                 answered: at("answered"),
@@ -330,16 +335,20 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     };
     let mut plan: Vec<Vec<(String, Expect)>> = Vec::new();
     let mut library_search = Vec::new();
+    let mut library_by_prefix = std::collections::BTreeMap::new();
     for word in words {
         let mut steps = Vec::new();
         for end in word.char_indices().map(|(at, c)| at + c.len_utf8()) {
             let typed = &word[..end];
             let mut page = None;
+            let mut runs = Vec::new();
             for _ in 0..5 {
                 let started = Instant::now();
                 page = Some(client.inventory_page(&query(location, typed))?);
-                library_search.push(ms(started.elapsed()));
+                runs.push(ms(started.elapsed()));
             }
+            library_by_prefix.insert(typed.to_owned(), median(&runs));
+            library_search.extend(runs);
             let page = page.context("no page")?;
             steps.push((
                 typed.to_owned(),
@@ -510,6 +519,23 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         percentile(&painted, 99.0),
         percentile(&painted, 50.0) - DEBOUNCE_MS,
         percentile(&painted, 99.0) - DEBOUNCE_MS,
+    ));
+    let mut slowest: Vec<&Keystroke> = samples.iter().collect();
+    slowest.sort_by(|a, b| b.painted.total_cmp(&a.painted));
+    result.breakdown.push(format!(
+        "slowest keystrokes (keystroke to rows; the library's `inventory_page` alone, median; rows matching): {}",
+        slowest
+            .iter()
+            .take(6)
+            .map(|k| format!(
+                "«{}» {:.0} ms ({:.1} ms; {})",
+                k.typed,
+                k.painted,
+                library_by_prefix.get(&k.typed).copied().unwrap_or(f64::NAN),
+                k.total
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     result.notes.push(
         "The app runs under Xvfb (software rendering) through tauri-driver and WebKitWebDriver. A cold start is timed \
