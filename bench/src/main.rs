@@ -2,6 +2,7 @@
 //! run. Run through `cargo xtask bench`, which starts a throwaway PostgreSQL cluster, builds
 //! the release binaries and passes them here. Speed is reported, never asserted.
 
+mod desktop;
 mod harness;
 mod procfs;
 mod report;
@@ -31,6 +32,9 @@ struct Cli {
     /// The `taller` CLI binary.
     #[arg(long)]
     taller_bin: PathBuf,
+    /// The `taller-desktop` app binary (for the `desktop` scenario).
+    #[arg(long)]
+    desktop_bin: Option<PathBuf>,
     /// Where results.json and RESULTS.md go.
     #[arg(long)]
     out_dir: PathBuf,
@@ -46,6 +50,10 @@ struct Cli {
     /// Only these scenarios (comma-separated names).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Keep the other scenarios of the results.json already in --out-dir: this run's scenarios
+    /// replace theirs (or are added), the rest stays as that run measured it (same mode only).
+    #[arg(long)]
+    merge: bool,
     #[command(flatten)]
     overrides: Overrides,
 }
@@ -180,14 +188,24 @@ pub struct Ctx {
     pub pg: Pg,
     pub server_bin: PathBuf,
     pub taller_bin: PathBuf,
+    pub desktop_bin: Option<PathBuf>,
     pub work: PathBuf,
     pub sizes: Sizes,
     pub quick: bool,
 }
 
 /// The scenarios, in the order they run.
-const SCENARIOS: &[&str] =
-    &["local_action", "push_backlog", "freshness", "slow_link", "initial_sync", "search", "memory", "fan_out"];
+const SCENARIOS: &[&str] = &[
+    "local_action",
+    "push_backlog",
+    "freshness",
+    "slow_link",
+    "initial_sync",
+    "search",
+    "memory",
+    "fan_out",
+    "desktop",
+];
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
@@ -243,6 +261,7 @@ async fn run(cli: Cli) -> Result<bool> {
         pg: Pg::new(cli.database_url.clone(), cli.pg_dir.clone()),
         server_bin: cli.server_bin.clone(),
         taller_bin: cli.taller_bin.clone(),
+        desktop_bin: cli.desktop_bin.clone(),
         work,
         sizes,
         quick: cli.quick,
@@ -288,8 +307,41 @@ async fn run(cli: Cli) -> Result<bool> {
         scenarios: results,
         failures,
     };
+    let ok = report.failures.is_empty();
+    let report = if cli.merge { merge(&cli.out_dir.join("results.json"), report)? } else { report };
     write(&cli, &ctx, &report)?;
-    Ok(report.failures.is_empty())
+    Ok(ok)
+}
+
+/// `report`'s scenarios put into the earlier report at `path` (replacing those of the same
+/// name, the others in [`SCENARIOS`] order); its header stays, with a line saying what was
+/// re-run when.
+fn merge(path: &std::path::Path, report: Report) -> Result<Report> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("--merge: reading {}", path.display()))?;
+    let mut earlier: Report =
+        serde_json::from_str(&text).with_context(|| format!("--merge: {} is not a report", path.display()))?;
+    if earlier.mode != report.mode {
+        anyhow::bail!("--merge: {} holds a {} run, this one is {}", path.display(), earlier.mode, report.mode);
+    }
+    let names: Vec<String> = report.scenarios.iter().map(|s| s.name.clone()).collect();
+    earlier.scenarios.retain(|s| !names.contains(&s.name));
+    earlier.failures.retain(|f| !names.iter().any(|name| f.starts_with(&format!("{name}:"))));
+    earlier.scenarios.extend(report.scenarios);
+    let order = |name: &str| SCENARIOS.iter().position(|s| *s == name).unwrap_or(usize::MAX);
+    earlier.scenarios.sort_by_key(|s| order(&s.name));
+    earlier.failures.extend(report.failures);
+    earlier.setup.push(format!(
+        "Scenario(s) {} re-run on {} ({} build, load average before `{}`, after `{}`, {:.0} s) and merged into this \
+         report; the rest is from the run above.",
+        names.join(", "),
+        report.started_at,
+        report.build_profile,
+        report.loadavg_before,
+        report.loadavg_after,
+        report.wall_seconds
+    ));
+    earlier.setup.extend(report.setup);
+    Ok(earlier)
 }
 
 fn write(cli: &Cli, ctx: &Ctx, report: &Report) -> Result<()> {
@@ -315,4 +367,46 @@ fn write(cli: &Cli, ctx: &Ctx, report: &Report) -> Result<()> {
 
 pub fn note(what: &str) {
     eprintln!("taller-bench: {what}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed full run, merged with a run of one scenario: that one is added (or
+    /// replaced) in its place, the others stay as they were.
+    #[test]
+    fn a_run_of_some_scenarios_merges_into_the_last_full_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("results.json");
+        std::fs::write(&path, include_str!("../results.json")).expect("write");
+        let earlier: Report =
+            serde_json::from_str(include_str!("../results.json")).expect("the committed report reads back");
+        let before: Vec<String> = earlier.scenarios.iter().map(|s| s.name.clone()).collect();
+        assert!(!before.is_empty(), "the committed report has scenarios");
+
+        let mut run = earlier.clone();
+        run.started_at = "later".into();
+        let mut desktop = ScenarioResult::new("desktop", "Desktop app", "tiny".into());
+        desktop.figures.push(report::Figure::new("cold start", "ms", vec![900.0]));
+        let mut replaced = earlier.scenarios[0].clone();
+        replaced.sizes = "re-run".into();
+        run.scenarios = vec![desktop, replaced];
+        run.failures = vec![format!("{}: an old failure", before[0])];
+        run.setup = vec!["the re-run's setup".into()];
+
+        let merged = merge(&path, run.clone()).expect("merge");
+        let names: Vec<&str> = merged.scenarios.iter().map(|s| s.name.as_str()).collect();
+        let mut want: Vec<&str> = before.iter().map(String::as_str).filter(|n| *n != "desktop").collect();
+        want.push("desktop");
+        assert_eq!(names, want, "every scenario once, in the run order, desktop last");
+        assert_eq!(merged.scenarios[0].sizes, "re-run", "a re-run scenario replaces the earlier one");
+        assert_eq!(merged.started_at, earlier.started_at, "the header stays the earlier run's");
+        assert!(merged.setup.iter().any(|line| line.contains("re-run on later")), "says what was re-run when");
+        assert_eq!(merged.failures, run.failures);
+
+        let mut quick = run;
+        quick.mode = "quick".into();
+        assert!(merge(&path, quick).is_err(), "a quick run never merges into a full one");
+    }
 }

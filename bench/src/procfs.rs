@@ -2,11 +2,11 @@
 //! phase between the bench's client code, the `taller-server` process and PostgreSQL) and
 //! resident memory.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Machine {
     pub cores: usize,
     pub memory_mb: u64,

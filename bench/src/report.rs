@@ -3,7 +3,7 @@
 
 use crate::procfs::Machine;
 use crate::stats::median;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Appends a formatted line.
 macro_rules! push_line {
@@ -21,7 +21,7 @@ macro_rules! push_text {
 }
 
 /// A target a figure should meet.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "bound", rename_all = "snake_case")]
 pub enum Target {
     /// value <= bound
@@ -55,7 +55,7 @@ impl Target {
 }
 
 /// One measured quantity: the median of its runs, and the median of its raw limit's runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Figure {
     pub what: String,
     pub unit: String,
@@ -115,7 +115,7 @@ impl Figure {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
     pub name: String,
     pub title: String,
@@ -142,7 +142,7 @@ impl ScenarioResult {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub mode: String,
     pub build_profile: String,

@@ -1,9 +1,11 @@
 //! `cargo xtask bench [--quick] [-- TALLER_BENCH_ARGS]`: the benchmarks.
 //!
-//! Builds `taller-server`, `taller` and `taller-bench` (release; debug with `--quick`), starts
-//! a throwaway PostgreSQL cluster with `pg_stat_statements` preloaded (for the profiles), runs
-//! `taller-bench` against it, and tears the cluster down. `taller-bench` prints the table and
-//! writes `bench/results.json` and `bench/RESULTS.md`.
+//! Builds the UI (`npm run build` in `ui/`: the desktop app embeds `ui/dist`), then
+//! `taller-server`, `taller`, `taller-desktop` and `taller-bench` (release; debug with
+//! `--quick`), starts a throwaway PostgreSQL cluster with `pg_stat_statements` preloaded (for
+//! the profiles), runs `taller-bench` against it, and tears the cluster down. `taller-bench` prints the table and
+//! writes `bench/results.json` and `bench/RESULTS.md`; `-- --only NAME --merge` re-runs some
+//! scenarios into the figures already there (the others stay as measured).
 
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
@@ -19,7 +21,11 @@ pub fn bench(quick: bool, bench_args: &[String]) -> Result<ExitCode> {
     let root = cmd::workspace_root();
     let profile = if quick { "debug" } else { "release" };
     let mut build = cmd::cargo();
-    build.args(["build", "-p", "taller-server", "-p", "taller-client", "-p", "taller-bench"]).current_dir(&root);
+    // The desktop app embeds ui/dist: the UI's production build first, as `cargo xtask test` does.
+    cmd::run(Command::new("npm").args(["run", "build"]).current_dir(root.join("ui")))?;
+    build
+        .args(["build", "-p", "taller-server", "-p", "taller-client", "-p", "taller-bench", "-p", "taller-desktop"])
+        .current_dir(&root);
     if !quick {
         build.arg("--release");
     }
@@ -54,10 +60,14 @@ pub fn bench(quick: bool, bench_args: &[String]) -> Result<ExitCode> {
         .arg(bin.join("taller-server"))
         .arg("--taller-bin")
         .arg(bin.join("taller"))
+        .arg("--desktop-bin")
+        .arg(bin.join("taller-desktop"))
         .args(["--profile", profile])
         .args(quick.then_some("--quick"))
         .args(bench_args)
-        .current_dir(&root);
+        .current_dir(&root)
+        // tauri-driver, for the desktop scenario, where `cargo install` put it.
+        .env("PATH", crate::test::path_with(&setup::cargo_bin_dir()));
     // bench/results.json and bench/RESULTS.md, unless told otherwise (e.g. for a one-off run).
     if !bench_args.iter().any(|arg| arg == "--out-dir" || arg.starts_with("--out-dir=")) {
         command.arg("--out-dir").arg(root.join("bench"));

@@ -84,7 +84,7 @@ fn ui(root: &Path) -> Result<()> {
 }
 
 /// `PATH` with `dir` appended (when it is not there already).
-fn path_with(dir: &Path) -> std::ffi::OsString {
+pub(crate) fn path_with(dir: &Path) -> std::ffi::OsString {
     let mut dirs: Vec<PathBuf> =
         std::env::var_os("PATH").map(|path| std::env::split_paths(&path).collect()).unwrap_or_default();
     if !dirs.iter().any(|existing| existing == dir) {

@@ -1,5 +1,6 @@
 //! The scenarios, and the data sets they share.
 
+mod desktop;
 mod fan_out;
 mod freshness;
 mod initial_sync;
@@ -62,6 +63,7 @@ pub async fn run(name: &str, ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioR
         "search" => search::run(ctx, shared).await,
         "memory" => memory::run(ctx, shared).await,
         "fan_out" => fan_out::run(ctx, shared).await,
+        "desktop" => desktop::run(ctx, shared).await,
         other => bail!("no scenario {other}"),
     }
 }
@@ -162,6 +164,10 @@ pub fn preamble(ctx: &Ctx) -> String {
         s.bandwidth_bytes_per_sec
     ));
     out.push_str(&format!("- Freshness: {} changes; search: {} queries.\n", s.freshness_samples, s.search_queries));
+    out.push_str(
+        "- Desktop: the real `taller-desktop` app under Xvfb (software rendering), through tauri-driver, on a \
+         technician's replica of one location of the big data set (and, for memory, on the admin replica).\n",
+    );
     out.push_str(
         "\n## Peer for scale (quoted, not re-measured)\n\n\
          PouchDB 9 with express-pouchdb on LevelDB, loopback, measured on this machine by the project's CEO: \
