@@ -109,20 +109,6 @@ pub fn tauri_driver() -> Result<PathBuf> {
     })
 }
 
-/// WebKitWebDriver starts the browser as `BINARY --automation ARGS`, which the app's argument
-/// parser refuses: a script that drops that argument and `exec`s the app (same pid).
-pub fn automation_wrapper(app: &Path, dir: &Path) -> Result<PathBuf> {
-    let wrapper = dir.join("taller-desktop-under-webdriver");
-    let script = format!(
-        "#!/bin/sh\n# Drops WebKitWebDriver's --automation argument.\nfor arg do shift; [ \"$arg\" = --automation ] || set -- \"$@\" \"$arg\"; done\nexec '{}' \"$@\"\n",
-        app.display()
-    );
-    std::fs::write(&wrapper, script)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755))?;
-    Ok(wrapper)
-}
-
 fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }

@@ -5,7 +5,7 @@
 //! from the keystroke to the rendered rows, each timed inside the page.
 
 use super::{ensure_big, ensure_big_replica, Shared, BIG};
-use crate::desktop::{automation_wrapper, comm, descendants, tauri_driver, App, Launcher, Screen};
+use crate::desktop::{comm, descendants, tauri_driver, App, Launcher, Screen};
 use crate::harness::{clear, Device, ServerProc};
 use crate::procfs::status_kb;
 use crate::report::{Figure, ScenarioResult, Target};
@@ -376,7 +376,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
 
     let screen = Screen::start()?;
     let launcher = Launcher {
-        wrapper: automation_wrapper(&app_bin, &ctx.work)?,
+        // The app accepts (and ignores) the `--automation` argument WebKitWebDriver gives it.
+        wrapper: app_bin.clone(),
         app_bin,
         driver_bin,
         screen,
