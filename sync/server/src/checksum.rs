@@ -20,8 +20,7 @@ use uuid::Uuid;
 
 #[utoipa::path(get, path = "/v1/checksum", responses((status = 200, body = ChecksumResponse)), security(("bearer" = [])))]
 pub async fn checksum(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<ChecksumResponse>> {
-    let mut tx = state.pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_read_snapshot(&state.pool).await?;
     let key = cursor_key(&mut tx).await?;
     let from = current_snapshot(&mut tx).await?;
     let scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;

@@ -21,3 +21,24 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, sqlx::Er
 pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
     MIGRATOR.run(pool).await
 }
+
+/// A read-only REPEATABLE READ transaction: one snapshot for everything a pull or a checksum
+/// reads. A pooled connection can come back still inside a transaction that a cancelled request
+/// left (a client that disconnected mid-request): the isolation level is then refused
+/// (SQLSTATE 25001). Dropping that transaction rolls the connection back to a clean state, so
+/// the snapshot is asked for once more before the error is reported.
+pub async fn begin_read_snapshot(pool: &PgPool) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+    const SNAPSHOT: &str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+    let mut tx = pool.begin().await?;
+    match sqlx::query(SNAPSHOT).execute(&mut *tx).await {
+        Ok(_) => Ok(tx),
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("25001") => {
+            tracing::warn!(%error, "a connection came back inside a transaction; rolled back, trying again");
+            tx.rollback().await?;
+            let mut tx = pool.begin().await?;
+            sqlx::query(SNAPSHOT).execute(&mut *tx).await?;
+            Ok(tx)
+        }
+        Err(error) => Err(error),
+    }
+}

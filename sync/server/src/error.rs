@@ -74,9 +74,14 @@ pub fn is_transient(error: &sqlx::Error) -> bool {
         | sqlx::Error::Protocol(_) => true,
         sqlx::Error::Database(db) => {
             // 08: connection exception; 40: transaction rollback (serialization, deadlock);
-            // 53: insufficient resources; 57P: operator intervention (shutdown).
+            // 53: insufficient resources; 57P: operator intervention (shutdown);
             let code = db.code().unwrap_or_default();
-            code.starts_with("08") || code.starts_with("40") || code.starts_with("53") || code.starts_with("57P")
+            // 25001: a pooled connection still inside a transaction a cancelled request left.
+            code.starts_with("08")
+                || code.starts_with("40")
+                || code.starts_with("53")
+                || code.starts_with("57P")
+                || code == "25001"
         }
         _ => false,
     }

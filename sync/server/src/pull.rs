@@ -57,8 +57,7 @@ pub async fn pull(
         return Err(not_issued());
     }
     let limit = i64::from(request.limit.unwrap_or(state.config.max_page_rows).clamp(1, state.config.max_page_rows));
-    let mut tx = state.pool.begin().await?;
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut *tx).await?;
+    let mut tx = crate::db::begin_read_snapshot(&state.pool).await?;
     let key = cursor_key(&mut tx).await?;
     // The tag is checked before anything of the cursor is parsed.
     let mut cursor = match &request.cursor {

@@ -84,3 +84,22 @@ async fn a_stopped_database_gives_503_unavailable_with_retry_after() {
     server.abort();
     listener_task.abort();
 }
+
+/// A pooled connection can come back still inside a transaction (a request cancelled when its
+/// client went away, seen in the crash test as a 500 on the next pull): the read snapshot of a
+/// pull or a checksum rolls it back and starts clean instead of failing.
+#[tokio::test]
+async fn a_connection_left_inside_a_transaction_still_gives_a_read_snapshot() {
+    let db = taller_server::testing::TestDb::new().await;
+    let pool = PgPoolOptions::new().max_connections(1).connect(&db.url).await.expect("pool of one");
+    {
+        let mut conn = pool.acquire().await.expect("connection");
+        sqlx::raw_sql("BEGIN; SELECT 1").execute(&mut *conn).await.expect("a transaction the pool does not know about");
+    }
+    let mut tx = taller_server::db::begin_read_snapshot(&pool).await.expect("a clean snapshot");
+    let isolation: String =
+        sqlx::query_scalar("SHOW transaction_isolation").fetch_one(&mut *tx).await.expect("isolation");
+    assert_eq!(isolation, "repeatable read");
+    let read_only: String = sqlx::query_scalar("SHOW transaction_read_only").fetch_one(&mut *tx).await.expect("ro");
+    assert_eq!(read_only, "on");
+}
