@@ -4,6 +4,7 @@
 use super::inventory::{inventory_sql, ESTADO_RANK};
 use super::*;
 use crate::error::ClientError;
+use crate::local::fixtures::{seed, seed_item, BASE};
 use crate::replica::{query_plan, Replica};
 use crate::rows;
 use crate::sync::{self, record_result};
@@ -13,8 +14,6 @@ use std::collections::BTreeSet;
 use taller_protocol::cursor::Cursor;
 use taller_protocol::messages::TableChanges;
 use taller_protocol::mutations::MovementRecord;
-
-const BASE: &str = "2026-11-22T09:00:00+00:00";
 
 const fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
@@ -42,15 +41,6 @@ const PERMISOS: &str = r#"{"inventory": {"view": true, "create": true, "edit": t
     "guarantees": {"view": true, "create": true, "resolve": false},
     "users": {"view": false, "manage": false}}"#;
 
-fn seed(conn: &Connection, table_name: &str, values: &[(&str, Value)]) {
-    let table = rows::table(table_name).expect("table");
-    let mut row = vec![Value::Null; table.columns.len()];
-    for (column, value) in values {
-        row[table.column_index(column).expect("column")] = value.clone();
-    }
-    rows::upsert_server(conn, table, &row).expect("seed");
-}
-
 fn seed_part(conn: &Connection, part: Uuid, referencia: &str, nombre: &str, marca: Option<&str>, tipo: &str) {
     seed(
         conn,
@@ -63,24 +53,6 @@ fn seed_part(conn: &Connection, part: Uuid, referencia: &str, nombre: &str, marc
             ("tipo", json!(tipo)),
             ("descontinuado", json!(false)),
             ("created_at", json!(BASE)),
-        ],
-    );
-}
-
-fn seed_item(conn: &Connection, item: Uuid, loc: Uuid, part: Uuid, stock: i32, minimo: i32, posicion: Option<&str>) {
-    seed(
-        conn,
-        "inventario",
-        &[
-            ("id_inventario", json!(item)),
-            ("id_localizacion", json!(loc)),
-            ("id_repuesto", json!(part)),
-            ("stock_actual", json!(stock)),
-            ("cantidad_minima", json!(minimo)),
-            ("posicion", json!(posicion)),
-            ("veces_contado", json!(0)),
-            ("created_at", json!(BASE)),
-            ("updated_at", json!(BASE)),
         ],
     );
 }

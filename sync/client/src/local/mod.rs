@@ -22,6 +22,8 @@ mod requests;
 mod warranties;
 
 #[cfg(test)]
+pub(crate) mod fixtures;
+#[cfg(test)]
 mod tests;
 
 use crate::error::ClientError;

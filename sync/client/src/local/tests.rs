@@ -2,6 +2,7 @@
 //! it: effects (rows, stock, ledger), rejections (same codes and parameters as the server),
 //! all-or-nothing application, and undoing local writes through the shadow rows.
 
+use super::fixtures::{seed, seed_item, BASE};
 use super::*;
 use crate::checksum::replica_checksums;
 use crate::outbox;
@@ -15,8 +16,6 @@ use taller_protocol::mutations::MUTATION_NAMES;
 // ---------------------------------------------------------------------------------------------
 // The seeded replica.
 // ---------------------------------------------------------------------------------------------
-
-const BASE: &str = "2026-11-22T09:00:00+00:00";
 
 const fn id(n: u128) -> Uuid {
     Uuid::from_u128(n)
@@ -79,12 +78,6 @@ const TECNICO_PERMISOS: &str = r#"{"inventory":  {"view": true, "create": true, 
       "requests":   {"view": true, "create": true, "approve": false},
       "guarantees": {"view": true, "create": true, "resolve": false},
       "users":      {"view": false, "manage": false}}"#;
-
-fn seed(conn: &Connection, table_name: &str, values: &[(&str, Value)]) {
-    let table = rows::table(table_name).expect("table");
-    let row = new_row(table, values).expect("row");
-    rows::upsert_server(conn, table, &row).expect("seed row");
-}
 
 fn permisos(text: &str) -> Value {
     serde_json::from_str(text).expect("permisos json")
@@ -165,23 +158,6 @@ fn seed_claim(conn: &Connection, id_garantia: Uuid, loc: Uuid, part: Uuid, canti
     );
 }
 
-fn seed_item(conn: &Connection, id_inventario: Uuid, loc: Uuid, part: Uuid, stock: i32, minimo: i32) {
-    seed(
-        conn,
-        "inventario",
-        &[
-            ("id_inventario", json!(id_inventario)),
-            ("id_localizacion", json!(loc)),
-            ("id_repuesto", json!(part)),
-            ("stock_actual", json!(stock)),
-            ("cantidad_minima", json!(minimo)),
-            ("veces_contado", json!(0)),
-            ("created_at", json!(BASE)),
-            ("updated_at", json!(BASE)),
-        ],
-    );
-}
-
 /// A replica as a pull would leave it: three roles, three locations, users of each role,
 /// parts, stock, a cart, requests, claims, counts and notifications.
 fn seeded() -> Replica {
@@ -244,9 +220,9 @@ fn seeded() -> Replica {
             ],
         );
     }
-    seed_item(conn, I11, L1, P1, 10, 2);
-    seed_item(conn, I12, L1, P2, 1, 0);
-    seed_item(conn, I21, L2, P1, 5, 0);
+    seed_item(conn, I11, L1, P1, 10, 2, None);
+    seed_item(conn, I12, L1, P2, 1, 0, None);
+    seed_item(conn, I21, L2, P1, 5, 0, None);
     for (line, user, part, cantidad) in [(K1, TECNICO, P3, 4), (K2, SUPER, P2, 1)] {
         seed(
             conn,
