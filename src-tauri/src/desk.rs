@@ -203,7 +203,7 @@ impl Running {
 }
 
 /// What the shell does after any sync: the tables a pull changed, the error kept for the
-/// panel, desktop notifications for new stock alerts, and the status.
+/// panel, and desktop notifications for new stock alerts.
 fn observe(
     app: &AppHandle,
     client: &Client,
@@ -235,9 +235,8 @@ fn observe(
             errors.truncate(RECENT_ERRORS);
         }
     }
-    if let Ok(status) = client.sync_status() {
-        emitted(SyncStatusEvent(status).emit(app));
-    }
+    // The status is not sent here: every sync publishes it at its start and end, and the
+    // engine's status forwarder sends each change.
 }
 
 /// An event that could not be sent (the window is closing) is only logged: the next one, or
