@@ -2,7 +2,7 @@
 // keystrokes ending in Enter are a scan (the scanner is a keyboard wedge); a typed
 // reference is looked up on Enter; typing also offers matches to pick with the arrows.
 
-import { forwardRef, useId, useState } from 'react';
+import { forwardRef, useEffect, useId, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, type PartMatch, type TallerError, type Uuid } from '../api';
 import { useSearchParts } from '../api/hooks';
@@ -63,9 +63,19 @@ export const PartPicker = forwardRef<HTMLInputElement, PartPickerProps>(function
     }
   };
 
-  const onScanKey = useScanField((code) => {
-    onText(code);
-    void lookUp(code);
+  // A scan replaces what the field showed when it began: nothing, or the part picked before
+  // (the next part of the same order). After a person's own typing it does not: the field
+  // then holds their keys and the scanned ones (or keys a busy machine delayed), and all of
+  // it is looked up, so no key typed is lost.
+  const picked = useRef<string | null>(null);
+  useEffect(() => {
+    if (part) picked.current = text;
+  }, [part, text]);
+  const onScanKey = useScanField((code, field) => {
+    const fresh = field.before.trim() === '' || field.before === picked.current;
+    const lookFor = fresh ? code : field.value;
+    onText(lookFor);
+    void lookUp(lookFor);
   });
 
   const pick = (match: PartMatch) => {

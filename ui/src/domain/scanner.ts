@@ -42,6 +42,11 @@ export class ScanDetector {
     return null;
   }
 
+  /** Characters in the burst so far (1 right after a burst's first key). */
+  get burstLength(): number {
+    return this.buffer.length;
+  }
+
   reset(): void {
     this.buffer = '';
     this.last = Number.NEGATIVE_INFINITY;

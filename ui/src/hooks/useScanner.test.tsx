@@ -59,7 +59,7 @@ describe('scanner hooks (fake timers)', () => {
     render(<Field onScan={onScan} onSubmit={onSubmit} />);
     const input = screen.getByLabelText('Repuesto');
     const notCancelled = type(input, 'MTR-500W-48V', 8);
-    expect(onScan).toHaveBeenCalledExactlyOnceWith('MTR-500W-48V');
+    expect(onScan).toHaveBeenCalledExactlyOnceWith('MTR-500W-48V', { before: '', value: 'MTR-500W-48V' });
     expect(notCancelled).toBe(false);
     expect(onSubmit).not.toHaveBeenCalled();
   });

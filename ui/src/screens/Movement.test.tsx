@@ -85,6 +85,44 @@ describe('technician movement', () => {
     expect(screen.getByLabelText(/Número de orden/)).toHaveValue('4512');
   });
 
+  it('keys typed slowly then fast (a busy machine) are all kept and looked up, not only the fast ones', async () => {
+    const shell = installShell({ find_part: (input) => (input.code === MOTOR.referencia ? MOTOR : null) });
+    const part = (await openForm()) as HTMLInputElement;
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    part.focus();
+    const typeKey = (key: string, gap: number) => {
+      fireEvent.keyDown(part, { key });
+      fireEvent.change(part, { target: { value: part.value + key } });
+      vi.advanceTimersByTime(gap);
+    };
+    // "MTR-5" at a person's pace, then "00W-48V" and Enter as fast as a scanner.
+    for (const key of 'MTR-5') typeKey(key, 120);
+    for (const key of '00W-48V') typeKey(key, 5);
+    fireEvent.keyDown(part, { key: 'Enter' });
+    vi.useRealTimers();
+    expect(await screen.findByText(/Stock en Taller Norte:/)).toBeInTheDocument();
+    expect(shell.callsOf('find_part')).toEqual([{ code: 'MTR-500W-48V', id_localizacion: 'loc-norte' }]);
+    expect(part).toHaveValue('MTR-500W-48V');
+  });
+
+  it('a scan over the part picked before replaces it (the next part of the order)', async () => {
+    const shell = installShell({ find_part: (input) => (input.code === MOTOR.referencia ? MOTOR : input.code === 'BAT-48V-13AH' ? { ...MOTOR, id_repuesto: 'rep-bat', referencia: 'BAT-48V-13AH' } : null) });
+    const part = (await openForm()) as HTMLInputElement;
+    await userEvent.type(part, `${MOTOR.referencia}{Enter}`);
+    expect(await screen.findByText(/Stock en Taller Norte:/)).toBeInTheDocument();
+    expect(part).toHaveValue(MOTOR.referencia);
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    for (const key of 'BAT-48V-13AH') {
+      fireEvent.keyDown(part, { key });
+      fireEvent.change(part, { target: { value: part.value + key } });
+      vi.advanceTimersByTime(5);
+    }
+    fireEvent.keyDown(part, { key: 'Enter' });
+    vi.useRealTimers();
+    await waitFor(() => expect(part).toHaveValue('BAT-48V-13AH'));
+    expect(shell.callsOf('find_part').map((call) => (call as { code: string }).code)).toEqual([MOTOR.referencia, 'BAT-48V-13AH']);
+  });
+
   it('a refusal from the library shows its message at the field, and nothing typed is lost', async () => {
     installShell({
       search_parts: () => [MOTOR],
