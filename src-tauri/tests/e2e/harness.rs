@@ -784,8 +784,8 @@ impl Env {
     pub async fn record_movement(&self, referencia: &str, concepto: &str, cantidad: i32, numero_orden: i32) -> String {
         self.go("/movement").await;
         self.wait_for("the movement form", "return document.querySelector('#movement-cantidad') !== null && document.querySelectorAll('#movement-concepto option').length > 0;").await;
-        // The form is whole (its technicians loaded) before the scan: keys typed while it is
-        // still filling in can be lost (noted on the issue).
+        // The form is whole (its technicians loaded, the default one chosen) before anything
+        // is typed, so the movement is recorded with the technician the form defaults to.
         self.wait_for(
             "a technician chosen",
             "const s = document.querySelector('#movement-tecnico'); return s && s.value !== '';",
