@@ -33,6 +33,23 @@ const STATEMENT_CACHE: usize = 128;
 
 pub struct Replica {
     pub conn: Connection,
+    /// The last [`LocationCensus`] taken, valid while the replica has not changed.
+    pub(crate) census: std::cell::RefCell<Option<LocationCensus>>,
+}
+
+/// How a location's inventory rows cover the parts, as of one state of the replica: the
+/// inventory window counts a broad search's matches from the full-text index alone when the
+/// location holds exactly one row for every part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LocationCensus {
+    /// `PRAGMA data_version` (another connection's commits) and this connection's
+    /// `total_changes` when the census was taken: either moving makes it stale.
+    pub(crate) version: (i64, u64),
+    pub(crate) location: uuid::Uuid,
+    /// Rows in `repuestos`.
+    pub(crate) parts: i64,
+    /// The location has one row for every part, and no part twice.
+    pub(crate) one_row_per_part: bool,
 }
 
 impl Replica {
@@ -65,7 +82,7 @@ impl Replica {
         let _limit: i64 =
             conn.query_row(&format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"), [], |row| row.get(0))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut replica = Replica { conn };
+        let mut replica = Replica { conn, census: std::cell::RefCell::new(None) };
         replica.migrate(migrations)?;
         Ok(replica)
     }

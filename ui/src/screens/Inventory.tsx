@@ -17,7 +17,7 @@ import { useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
-import { useDebounced } from '../hooks/useDebounced';
+import { useLatestWhenIdle } from '../hooks/useLatestWhenIdle';
 import { useMediaQuery } from '../hooks/useMediaQuery';
 import { useScanAnywhere } from '../hooks/useScanner';
 import { isTyping } from '../hooks/shortcuts';
@@ -28,7 +28,6 @@ export const PAGE_SIZE = 100;
 export const ROW_HEIGHT = 52;
 /** The sticky header row above the rows, inside the same scroll box. */
 const HEADER_HEIGHT = 50;
-export const SEARCH_DEBOUNCE_MS = 250;
 
 const column = createColumnHelper<InventoryRow>();
 
@@ -72,7 +71,10 @@ function Inventory({ location }: { location: Localizacion }) {
   const [sorting, setSorting] = useState<SortingState>([{ id: 'referencia', desc: false }]);
   const [active, setActive] = useState(0);
   const [scanProblem, setScanProblem] = useState<string | null>(null);
-  const debouncedSearch = useDebounced(search.trim(), SEARCH_DEBOUNCE_MS);
+  // The search asked for: what the field holds, taken whenever the first page is not
+  // being read (one question in flight at a time, always ending on the latest text).
+  const [searchBusy, setSearchBusy] = useState(false);
+  const askedSearch = useLatestWhenIdle(search.trim(), searchBusy);
   const searchInput = useRef<HTMLInputElement>(null);
   const wide = useMediaQuery('(min-width: 1500px)');
   const scroller = useRef<HTMLDivElement>(null);
@@ -83,9 +85,9 @@ function Inventory({ location }: { location: Localizacion }) {
     direction: sorting[0]?.desc ? 'desc' : 'asc',
   };
   const filter: InventoryFilter = useMemo(
-    () => ({ id_localizacion: location.id_localizacion, search: debouncedSearch, low_only: lowOnly, sort }),
+    () => ({ id_localizacion: location.id_localizacion, search: askedSearch, low_only: lowOnly, sort }),
     // `sort` is derived from `sorting`.
-    [location.id_localizacion, debouncedSearch, lowOnly, sorting],
+    [location.id_localizacion, askedSearch, lowOnly, sorting],
   );
 
   // The first page always: it says how many rows there are.
@@ -129,6 +131,7 @@ function Inventory({ location }: { location: Localizacion }) {
   useEffect(() => {
     if (firstPage.data) setTotal(firstPage.data.total);
   }, [firstPage.data]);
+  useEffect(() => setSearchBusy(firstPage.isFetching), [firstPage.isFetching]);
 
   // Keyed on the pages themselves (stable until a page is refetched): the table below resets
   // its state when its data changes, so a new map each render would re-render forever.
@@ -401,7 +404,7 @@ function Inventory({ location }: { location: Localizacion }) {
           </tbody>
         </table>
         {!loading && total === 0 && (
-          <p className="empty">{debouncedSearch ? t('inventory.emptySearch', { search: debouncedSearch }) : lowOnly ? t('inventory.emptyLow') : t('inventory.empty')}</p>
+          <p className="empty">{askedSearch ? t('inventory.emptySearch', { search: askedSearch }) : lowOnly ? t('inventory.emptyLow') : t('inventory.empty')}</p>
         )}
       </div>
     </section>

@@ -10,6 +10,8 @@ use super::{json_value, opt_uuid_at, utc, uuid_at, LEDGER_ROWS, MAX_PAGE, MAX_SU
 use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries::fts_query;
+use crate::replica::{LocationCensus, Replica};
+use crate::sync::lock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use taller_domain::stock::alerta_minimo;
 use taller_domain::{Concepto, TipoOperacion};
@@ -43,40 +45,104 @@ fn sort_expression(column: InventorySortColumn) -> &'static str {
     }
 }
 
-/// The two statements of one inventory window: the rows (`?1` location, `?2` FTS query,
-/// `?3` low only, `?4` limit, `?5` offset) and the count (`?1` to `?3`).
-pub(crate) fn inventory_sql(column: InventorySortColumn, direction: SortDirection, search: bool) -> (String, String) {
+/// How one inventory window is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// No search: the location's rows (walking the reference index when sorted by it).
+    Location,
+    /// A search: the full-text matches first, each part's row at the location by key, then
+    /// sorted. Cheap while the matches are few.
+    Matches,
+    /// A broad search sorted by reference: the parts in reference order, each kept when it
+    /// is among the matches (a set built once from the full-text index), stopping after the
+    /// window. Cheap while the matches are many: a window of 100 rows among 16,000 matches
+    /// of 100,000 parts reads some 600 parts instead of joining and sorting 16,000.
+    ReferenceOrder,
+}
+
+/// A search with at least this many full-text matches is broad: the window may walk the
+/// parts in reference order and the count may come from the full-text index alone. Below
+/// it, the join of the matches is a few milliseconds at most.
+pub(crate) const BROAD_SEARCH: i64 = 1_000;
+
+/// The full-text matches of a search (`?1`), from the index alone.
+const MATCH_COUNT: &str = "SELECT count(*) FROM repuestos_fts WHERE repuestos_fts MATCH ?1";
+
+/// The rows of one inventory window (`?1` location, `?2` FTS query, `?3` low only, `?4`
+/// limit, `?5` offset).
+pub(crate) fn inventory_sql(column: InventorySortColumn, direction: SortDirection, access: Access) -> String {
     let dir = match direction {
         SortDirection::Asc => "ASC",
         SortDirection::Desc => "DESC",
     };
-    let low = format!("(?3 = 0 OR {ALERTA_MINIMO})");
-    let (from, filter) = if search {
-        (
-            // The matches first, each part's row at the location by key: left to itself the
-            // planner may walk the location's rows and ask the full-text index for each.
-            "repuestos_fts f CROSS JOIN repuestos r ON r.rowid = f.rowid \
+    let low = low_filter();
+    let (from, filter) = match access {
+        // The matches first, each part's row at the location by key: left to itself the
+        // planner may walk the location's rows and ask the full-text index for each.
+        Access::Matches => (MATCHES_FROM, format!("repuestos_fts MATCH ?2 AND {low}")),
+        // INDEXED BY keeps the walk in reference order: the planner would rather drive from
+        // the set of matching rowids and sort them all.
+        Access::ReferenceOrder => (
+            "repuestos r INDEXED BY idx_repuestos_referencia \
              CROSS JOIN inventario i ON i.id_localizacion = ?1 AND i.id_repuesto = r.id_repuesto",
-            format!("repuestos_fts MATCH ?2 AND {low}"),
-        )
-    } else if column == InventorySortColumn::Referencia {
+            format!("r.rowid IN (SELECT rowid FROM repuestos_fts WHERE repuestos_fts MATCH ?2) AND {low}"),
+        ),
         // Walks the parts in reference order (idx_repuestos_referencia) and stops after the
         // window: each part's row at the location is one index lookup.
-        ("repuestos r CROSS JOIN inventario i ON i.id_localizacion = ?1 AND i.id_repuesto = r.id_repuesto", low.clone())
-    } else {
-        ("inventario i JOIN repuestos r ON r.id_repuesto = i.id_repuesto", format!("i.id_localizacion = ?1 AND {low}"))
+        Access::Location if column == InventorySortColumn::Referencia => {
+            ("repuestos r CROSS JOIN inventario i ON i.id_localizacion = ?1 AND i.id_repuesto = r.id_repuesto", low)
+        }
+        Access::Location => (
+            "inventario i JOIN repuestos r ON r.id_repuesto = i.id_repuesto",
+            format!("i.id_localizacion = ?1 AND {low}"),
+        ),
     };
     let order = match column {
         InventorySortColumn::Referencia => format!("r.referencia {dir}, r.id_repuesto {dir}"),
         other => format!("{} {dir}, r.referencia {dir}, r.id_repuesto {dir}", sort_expression(other)),
     };
-    let rows = format!("SELECT {ROW_COLUMNS} FROM {from} WHERE {filter} ORDER BY {order} LIMIT ?4 OFFSET ?5");
-    // Without a search the count reads the location's rows alone: every inventory row has
-    // its part (the server's foreign key; a delta arrives whole).
-    let count_from = if search { from } else { "inventario i" };
-    let count_filter = if search { filter } else { format!("i.id_localizacion = ?1 AND {low}") };
-    let count = format!("SELECT count(*) FROM {count_from} WHERE {count_filter}");
-    (rows, count)
+    format!("SELECT {ROW_COLUMNS} FROM {from} WHERE {filter} ORDER BY {order} LIMIT ?4 OFFSET ?5")
+}
+
+const MATCHES_FROM: &str = "repuestos_fts f CROSS JOIN repuestos r ON r.rowid = f.rowid \
+     CROSS JOIN inventario i ON i.id_localizacion = ?1 AND i.id_repuesto = r.id_repuesto";
+
+/// `?3` is `low_only`.
+fn low_filter() -> String {
+    format!("(?3 = 0 OR {ALERTA_MINIMO})")
+}
+
+/// The number of rows of a window's list (`?1` location, `?2` FTS query, `?3` low only),
+/// with or without a search. Without one it reads the location's rows alone: every
+/// inventory row has its part (the server's foreign key; a delta arrives whole).
+pub(crate) fn count_sql(search: bool) -> String {
+    let low = low_filter();
+    if search {
+        format!("SELECT count(*) FROM {MATCHES_FROM} WHERE repuestos_fts MATCH ?2 AND {low}")
+    } else {
+        format!("SELECT count(*) FROM inventario i WHERE i.id_localizacion = ?1 AND {low}")
+    }
+}
+
+/// The location's census, taken again when the replica changed since the last one.
+fn census(replica: &Replica, location: Uuid) -> Result<LocationCensus> {
+    let conn = &replica.conn;
+    let data_version: i64 = conn.query_row("PRAGMA data_version", [], |row| row.get(0))?;
+    let version = (data_version, conn.total_changes());
+    if let Some(known) = *replica.census.borrow() {
+        if known.version == version && known.location == location {
+            return Ok(known);
+        }
+    }
+    let parts: i64 = conn.prepare_cached("SELECT count(*) FROM repuestos")?.query_row([], |row| row.get(0))?;
+    let (rows, distinct): (i64, i64) = conn
+        .prepare_cached("SELECT count(*), count(DISTINCT id_repuesto) FROM inventario WHERE id_localizacion = ?1")?
+        .query_row([location.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    // A row whose part is missing would break the equality's meaning; the replica has none
+    // (the server's foreign key, a delta applied whole), as the location's count relies on.
+    let taken = LocationCensus { version, location, parts, one_row_per_part: rows == parts && distinct == parts };
+    *replica.census.borrow_mut() = Some(taken);
+    Ok(taken)
 }
 
 fn inventory_row(row: &Row<'_>) -> rusqlite::Result<InventoryRow> {
@@ -195,24 +261,50 @@ impl Client {
             return Err(ClientError::Invalid(format!("a page holds at most {MAX_PAGE} rows, not {}", input.limit)));
         }
         let search = fts_query(&input.search);
-        let (rows_sql, count_sql) = inventory_sql(input.sort.column, input.sort.direction, search.is_some());
         let location = input.id_localizacion.to_string();
         let low = i64::from(input.low_only);
-        self.read(|conn| {
-            let total: i64 =
-                conn.prepare_cached(&count_sql)?.query_row(params![location, search, low], |row| row.get(0))?;
-            let rows = if input.limit == 0 {
-                Vec::new()
-            } else {
-                let mut statement = conn.prepare_cached(&rows_sql)?;
-                let rows = statement.query_map(
-                    params![location, search, low, i64::from(input.limit), i64::from(input.offset)],
-                    inventory_row,
-                )?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
-            Ok(InventoryPage { rows, offset: input.offset, total })
-        })
+        let column = input.sort.column;
+        let replica = lock(self.shared()?);
+        let conn = &replica.conn;
+        let (access, total) = match &search {
+            None => {
+                let total = conn
+                    .prepare_cached(&count_sql(false))?
+                    .query_row(params![location, search, low], |row| row.get(0))?;
+                (Access::Location, total)
+            }
+            Some(text) => {
+                let matches: i64 = conn.prepare_cached(MATCH_COUNT)?.query_row([text], |row| row.get(0))?;
+                let census =
+                    if matches >= BROAD_SEARCH { Some(census(&replica, input.id_localizacion)?) } else { None };
+                let total = match census {
+                    Some(census) if census.one_row_per_part && !input.low_only => matches,
+                    _ => conn
+                        .prepare_cached(&count_sql(true))?
+                        .query_row(params![location, search, low], |row| row.get(0))?,
+                };
+                // The walk reads about (offset + limit) * parts / matches parts; the join
+                // reads every match and sorts them.
+                let window = i64::from(input.offset) + i64::from(input.limit);
+                let walk = census.is_some_and(|census| {
+                    column == InventorySortColumn::Referencia
+                        && !input.low_only
+                        && window.saturating_mul(census.parts) <= matches.saturating_mul(matches)
+                });
+                (if walk { Access::ReferenceOrder } else { Access::Matches }, total)
+            }
+        };
+        let rows = if input.limit == 0 {
+            Vec::new()
+        } else {
+            let mut statement = conn.prepare_cached(&inventory_sql(column, input.sort.direction, access))?;
+            let rows = statement.query_map(
+                params![location, search, low, i64::from(input.limit), i64::from(input.offset)],
+                inventory_row,
+            )?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        Ok(InventoryPage { rows, offset: input.offset, total })
     }
 
     /// A part by a scanned or typed reference (trimmed, case-insensitive) or by its id, with

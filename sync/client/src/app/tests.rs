@@ -1,7 +1,7 @@
 //! The app module on a workstation with a real SQLite replica file, seeded as a pull would
 //! leave it.
 
-use super::inventory::{inventory_sql, ESTADO_RANK};
+use super::inventory::{count_sql, inventory_sql, Access, BROAD_SEARCH, ESTADO_RANK};
 use super::*;
 use crate::error::ClientError;
 use crate::local::fixtures::{seed, seed_item, BASE};
@@ -336,35 +336,140 @@ fn the_sql_stock_state_ranks_as_the_domain_rule() {
     );
 }
 
-/// The default window (by reference, no search) walks the reference index and looks each
-/// part's row up by key: no scan of the inventory, no sort of every row. The count reads
-/// the location's index.
+/// The default window (by reference, no search) and a broad search's window walk the
+/// reference index and look each part's row up by key: no scan of the inventory, no sort of
+/// every row. The count reads the location's index.
 #[test]
 fn the_default_inventory_window_walks_an_index() {
     let replica = Replica::in_memory().expect("replica");
     for direction in [SortDirection::Asc, SortDirection::Desc] {
-        let (rows_sql, count_sql) = inventory_sql(InventorySortColumn::Referencia, direction, false);
-        let plan = query_plan(&replica.conn, &rows_sql);
-        assert!(
-            plan.contains("USING COVERING INDEX idx_repuestos_referencia")
-                || plan.contains("USING INDEX idx_repuestos_referencia"),
-            "{plan}"
-        );
-        assert!(!plan.contains("TEMP B-TREE"), "no sort of the whole list: {plan}");
-        assert!(plan.contains("SEARCH i USING INDEX idx_inventario_localizacion"), "{plan}");
-        let count = query_plan(&replica.conn, &count_sql);
+        for access in [Access::Location, Access::ReferenceOrder] {
+            let rows_sql = inventory_sql(InventorySortColumn::Referencia, direction, access);
+            let plan = query_plan(&replica.conn, &rows_sql);
+            assert!(
+                plan.contains("USING COVERING INDEX idx_repuestos_referencia")
+                    || plan.contains("USING INDEX idx_repuestos_referencia"),
+                "{access:?} {direction:?}: {plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "no sort of the whole list: {access:?} {direction:?}: {plan}");
+            assert!(plan.contains("SEARCH i USING INDEX idx_inventario_localizacion"), "{plan}");
+        }
+        let count = query_plan(&replica.conn, &count_sql(false));
         assert!(count.contains("SEARCH i USING") && count.contains("idx_inventario_localizacion"), "{count}");
     }
-    // With a search, the full-text matches drive: one lookup per match, not one full-text
-    // query per row of the location.
+    // With a narrow search, the full-text matches drive: one lookup per match, not one
+    // full-text query per row of the location.
     for column in InventorySortColumn::ALL {
-        let (rows_sql, count_sql) = inventory_sql(column, SortDirection::Asc, true);
-        for sql in [rows_sql, count_sql] {
+        for sql in [inventory_sql(column, SortDirection::Asc, Access::Matches), count_sql(true)] {
             let plan = query_plan(&replica.conn, &sql);
             assert!(plan.lines().next().is_some_and(|line| line.contains("VIRTUAL TABLE")), "{column:?}: {plan}");
-            assert!(plan.contains("SEARCH i USING INDEX idx_inventario_localizacion"), "{column:?}: {plan}");
+            assert!(
+                plan.contains("SEARCH i USING") && plan.contains("idx_inventario_localizacion"),
+                "{column:?}: {plan}"
+            );
         }
     }
+}
+
+/// `BROAD_SEARCH` + 500 parts of type «Filtro» (FLT-0000...), each with a row at L1.
+const FILTERS: usize = BROAD_SEARCH as usize + 500;
+
+fn filter_part(n: usize) -> Uuid {
+    id(0x50_0000 + n as u128)
+}
+
+fn seed_filters(conn: &Connection) {
+    conn.execute_batch("BEGIN").expect("begin");
+    for n in 0..FILTERS {
+        seed_part(conn, filter_part(n), &format!("FLT-{n:04}"), &format!("Filtro {n}"), Some("Bosch"), "Filtro");
+        seed_item(conn, id(0x60_0000 + n as u128), L1, filter_part(n), (n % 7) as i32, 2, None);
+    }
+    conn.execute_batch("COMMIT").expect("commit");
+}
+
+/// A broad search (at least `BROAD_SEARCH` matches) answers exactly as the join of every
+/// match would: the same rows in the same order at any offset, both ways, whether its window
+/// walks the reference order or joins, and whichever way its total is counted.
+#[test]
+fn a_broad_search_answers_as_the_join_of_every_match() {
+    let (_dir, client) = workstation();
+    seed_filters(&conn_of(&client).conn);
+    let join_of_every_match = |search: &str, direction: SortDirection, low_only: bool| -> Vec<String> {
+        let replica = conn_of(&client);
+        let fts = crate::queries::fts_query(search).expect("a search");
+        let sql = inventory_sql(InventorySortColumn::Referencia, direction, Access::Matches);
+        let mut statement = replica.conn.prepare(&sql).expect("prepare");
+        let rows = statement
+            .query_map(rusqlite::params![L1.to_string(), fts, i64::from(low_only), 10_000, 0], |row| row.get(3))
+            .expect("query");
+        rows.collect::<rusqlite::Result<_>>().expect("rows")
+    };
+    // «f»: every filter and FRN-01 (Freno, no row at L1); «bosch filtro»: every filter.
+    for search in ["f", "filtro", "bosch filtro"] {
+        for direction in [SortDirection::Asc, SortDirection::Desc] {
+            for low_only in [false, true] {
+                let want = join_of_every_match(search, direction, low_only);
+                assert!(want.len() as i64 >= BROAD_SEARCH / 2, "{search}: a broad search");
+                for offset in [0_u32, 1, 700, 1_400, FILTERS as u32 - 50] {
+                    let mut input = query(search, low_only, InventorySortColumn::Referencia, direction);
+                    input.offset = offset;
+                    let page = client.inventory_page(&input).expect("page");
+                    let at = (offset as usize).min(want.len());
+                    let expected = &want[at..(at + 100).min(want.len())];
+                    let case = format!("{search:?} {direction:?} low {low_only} at {offset}");
+                    assert_eq!(references(&page), expected, "{case}");
+                    assert_eq!(page.total, want.len() as i64, "{case}");
+                }
+            }
+        }
+    }
+}
+
+/// A broad search's total comes from the full-text index alone only while the location
+/// holds exactly one row of every part; the census that says so is taken again after any
+/// change, this connection's or another's.
+#[test]
+fn a_broad_search_counts_the_location_s_rows_as_the_replica_changes() {
+    let (dir, client) = workstation();
+    seed_filters(&conn_of(&client).conn);
+    let total = || {
+        client
+            .inventory_page(&query("f", false, InventorySortColumn::Referencia, SortDirection::Asc))
+            .expect("page")
+            .total
+    };
+    let filters = FILTERS as i64;
+    let delete = |id_inventario: Uuid| {
+        let replica = conn_of(&client);
+        replica
+            .conn
+            .execute("DELETE FROM inventario WHERE id_inventario = ?1", [id_inventario.to_string()])
+            .expect("delete");
+    };
+    // «f» matches every filter and P4 (Freno), and now every part has one row at L1: the
+    // first census finds it so.
+    seed_item(&conn_of(&client).conn, id(0x4014), L1, P4, 1, 0, None);
+    assert_eq!(total(), filters + 1);
+    // Another location's census is its own: L2 holds BAT-48V alone.
+    let mut at_l2 = query("f", false, InventorySortColumn::Referencia, SortDirection::Asc);
+    at_l2.id_localizacion = L2;
+    assert_eq!(client.inventory_page(&at_l2).expect("page").total, 0);
+    // A filter's row goes (this connection).
+    delete(id(0x60_0000));
+    assert_eq!(total(), filters);
+    // As many rows at L1 as parts again, but MTR-500W twice and P4 (which matches) not at all.
+    delete(id(0x4014));
+    seed_item(&conn_of(&client).conn, id(0x4016), L1, filter_part(0), 1, 0, None);
+    seed_item(&conn_of(&client).conn, id(0x4015), L1, P2, 1, 0, None);
+    assert_eq!(total(), filters, "every filter's row, none of P4");
+    // One row of every part again.
+    delete(id(0x4015));
+    seed_item(&conn_of(&client).conn, id(0x4017), L1, P4, 1, 0, None);
+    assert_eq!(total(), filters + 1);
+    // Another connection (the CLI on the same replica) removes a filter's row.
+    let other = Connection::open(Workstation::replica_path(dir.path(), ME)).expect("second connection");
+    other.execute("DELETE FROM inventario WHERE id_inventario = ?1", [id(0x60_0002).to_string()]).expect("delete");
+    assert_eq!(total(), filters);
 }
 
 // ------------------------------------------------------------------------------ parts
