@@ -5,7 +5,7 @@
 //! from the keystroke to the rendered rows, each timed inside the page.
 
 use super::{ensure_big, ensure_big_replica, Shared, BIG};
-use crate::desktop::{comm, descendants, tauri_driver, App, Launcher, Screen};
+use crate::desktop::{comm, descendants, App, Launcher};
 use crate::harness::{clear, Device, ServerProc};
 use crate::procfs::status_kb;
 use crate::report::{Figure, ScenarioResult, Target};
@@ -17,6 +17,9 @@ use std::path::Path;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 use taller_client::app::{InventoryQuery, InventorySort};
 use taller_client::Client;
+use taller_webview::fantoccini::elements::Element;
+use taller_webview::fantoccini::Locator;
+use taller_webview::Screen;
 
 /// The technician whose replica holds one location.
 const TECHNICIAN: &str = "tecnico.norte@taller.test";
@@ -212,7 +215,7 @@ struct Keystroke {
 /// one before it; then erases it and waits for the whole inventory again.
 async fn type_word(
     app: &App,
-    field: &str,
+    field: &Element,
     expectations: &[(String, Expect)],
     everything: &Expect,
     samples: &mut Vec<Keystroke>,
@@ -228,7 +231,7 @@ async fn type_word(
                 vec![if measure { expect_json } else { Value::Null }],
             )
             .await?;
-        app.session.send_keys(field, &key).await?;
+        field.send_keys(&key).await?;
         if measure {
             let result = wait_result(app, typed).await?;
             let at = |name: &str| result[name].as_f64();
@@ -255,7 +258,7 @@ async fn type_word(
             vec![expect_json],
         )
         .await?;
-    app.session.send_keys(field, &erase).await?;
+    field.send_keys(&erase).await?;
     if changes_back {
         wait_result(app, "(erased)").await?;
     } else {
@@ -304,7 +307,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     if !app_bin.is_file() {
         bail!("{} is missing: build taller-desktop first", app_bin.display());
     }
-    let driver_bin = tauri_driver()?;
+    // Missing tools say so before the data is loaded.
+    taller_webview::tauri_driver()?;
     let starts = ctx.sizes.runs.max(3);
     let words: &[&str] = if ctx.quick { &WORDS[..3] } else { WORDS };
     ensure_big(ctx, shared).await?;
@@ -375,14 +379,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     );
 
     let screen = Screen::start()?;
-    let launcher = Launcher {
-        // The app accepts (and ignores) the `--automation` argument WebKitWebDriver gives it.
-        wrapper: app_bin.clone(),
-        app_bin,
-        driver_bin,
-        screen,
-        work: ctx.work.clone(),
-    };
+    // The app accepts (and ignores) the `--automation` argument WebKitWebDriver gives it.
+    let launcher = Launcher { app_bin, screen, work: ctx.work.clone() };
 
     // Cold starts; the last app stays open for memory and search.
     let mut colds = Vec::new();
@@ -574,7 +572,13 @@ async fn shown_and_searched(
         Some("not hooked") => false,
         _ => bail!("the search probe could not be installed: {probe}"),
     };
-    let field = app.session.find("input[type=\"search\"]", STEP).await?;
+    let field = app
+        .session
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("input[type=\"search\"]"))
+        .await
+        .context("the inventory's search field")?;
     let mut samples = Vec::new();
     for steps in plan {
         type_word(app, &field, steps, everything, &mut samples).await?;

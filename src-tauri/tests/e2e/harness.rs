@@ -6,15 +6,17 @@
 //! on a panic; [`Env::finish`] also deletes the WebDriver session.
 
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
+use std::ffi::OsString;
 use std::future::Future;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use taller_server::demo::DemoSize;
 use taller_server::testing::TestDb;
+use taller_webview::{Driver, DriverOptions, Proc, Screen};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 
@@ -49,106 +51,13 @@ fn sibling(name: &str) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("address").port()
-}
-
-/// A process, with its whole process group (tauri-driver's WebKitWebDriver and the app it
-/// launched), killed on drop.
-pub struct Proc {
-    name: String,
-    child: Child,
-}
-
-impl Proc {
-    fn spawn(name: &str, command: &mut Command) -> Proc {
-        use std::os::unix::process::CommandExt;
-        command.process_group(0);
-        let child = command.spawn().unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
-        Proc { name: name.to_owned(), child }
-    }
-
-    fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().ok().flatten()
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stdout(Stdio::null()).stderr(Stdio::null()).status();
-        let _ = self.child.kill();
-        if self.child.wait().is_err() {
-            eprintln!("could not reap {}", self.name);
-        }
-    }
+    taller_webview::free_port().expect("a free port")
 }
 
 /// A log file in the test's log directory, for a process's output.
 fn log_file(logs: &Path, name: &str) -> Stdio {
     let file = std::fs::File::create(logs.join(format!("{name}.log"))).expect("create a log file");
     Stdio::from(file)
-}
-
-/// A private X server (`Xvfb :N`) on a display number nobody uses.
-pub struct Display {
-    pub name: String,
-    _proc: Proc,
-}
-
-impl Display {
-    pub fn start() -> Display {
-        for number in 90..400 {
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
-            if socket.exists() || Path::new(&format!("/tmp/.X{number}-lock")).exists() {
-                continue;
-            }
-            let mut proc = Proc::spawn(
-                "Xvfb",
-                Command::new("Xvfb")
-                    .args([&format!(":{number}"), "-screen", "0", "1366x900x24", "-nolisten", "tcp"])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null()),
-            );
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if proc.exited().is_some() {
-                    break;
-                }
-                if socket.exists() {
-                    return Display { name: format!(":{number}"), _proc: proc };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            // Taken meanwhile, or it failed: the next number.
-        }
-        panic!("no free X display between :90 and :399 (is Xvfb installed?)");
-    }
-}
-
-/// A session bus of our own (`dbus-daemon --session`).
-pub struct Bus {
-    pub address: String,
-    _proc: Proc,
-}
-
-impl Bus {
-    pub fn start() -> Bus {
-        let mut proc = Proc::spawn(
-            "dbus-daemon",
-            Command::new("dbus-daemon")
-                .args(["--session", "--nofork", "--print-address=1"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let stdout = proc.child.stdout.take().expect("dbus-daemon's stdout");
-        let mut address = String::new();
-        BufReader::new(stdout).read_line(&mut address).expect("read the bus address");
-        let address = address.trim().to_owned();
-        assert!(!address.is_empty(), "dbus-daemon printed no address");
-        Bus { address, _proc: proc }
-    }
 }
 
 /// The real server as a process, on a port of its own that survives a restart.
@@ -183,7 +92,7 @@ impl Server {
     pub async fn resume(&mut self) {
         assert!(self.proc.is_none(), "the server is already running");
         self.starts += 1;
-        let mut proc = Proc::spawn(
+        let proc = Proc::spawn(
             "taller-server",
             Command::new(sibling("taller-server"))
                 .arg("--database-url")
@@ -194,7 +103,9 @@ impl Server {
                 .stdin(Stdio::null())
                 .stdout(log_file(&self.logs, &format!("server-{}", self.starts)))
                 .stderr(log_file(&self.logs, &format!("server-{}.err", self.starts))),
-        );
+        )
+        .expect("start taller-server");
+        let mut proc = proc;
         let http = reqwest::Client::new();
         let deadline = Instant::now() + STEP;
         loop {
@@ -393,17 +304,7 @@ pub async fn movements_of_order(db: &TestDb, numero_orden: i32) -> Vec<(uuid::Uu
 pub struct App {
     pub client: Client,
     _data_dir: tempfile::TempDir,
-    _driver: Proc,
-}
-
-fn tauri_driver() -> PathBuf {
-    let on_path = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("tauri-driver")).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let home = std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo/bin/tauri-driver"));
-    on_path.into_iter().chain(home).find(|path| path.is_file()).unwrap_or_else(|| {
-        panic!("tauri-driver is missing: `cargo install tauri-driver --locked` (or `cargo xtask setup`)")
-    })
+    _driver: Driver,
 }
 
 /// The program WebKitWebDriver launches, as `BINARY --automation ARGS` (the app accepts and
@@ -413,53 +314,23 @@ fn application() -> PathBuf {
 }
 
 impl App {
-    async fn start(display: &Display, bus: &Bus, server_url: &str, logs: &Path) -> App {
+    async fn start(screen: &Screen, server_url: &str, logs: &Path) -> App {
         let data_dir = tempfile::Builder::new().prefix("taller-e2e-app-").tempdir().expect("temp dir");
-        // The web view's own storage (WebKit's caches, local storage) in the test's directory.
-        let home = data_dir.path().join("home");
-        std::fs::create_dir_all(&home).expect("home dir");
         let workstation = data_dir.path().join("workstation");
-        let (port, native_port) = (free_port(), free_port());
-        let driver = Proc::spawn(
-            "tauri-driver",
-            Command::new(tauri_driver())
-                .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-                .env("DISPLAY", &display.name)
-                .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
-                .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-                .env("WEBKIT_DISABLE_COMPOSITING_MODE", "1")
-                .env("LIBGL_ALWAYS_SOFTWARE", "1")
-                .env("XDG_DATA_HOME", home.join("data"))
-                .env("XDG_CACHE_HOME", home.join("cache"))
-                .env("XDG_CONFIG_HOME", home.join("config"))
-                .env("TALLER_LOG", "info")
-                .stdin(Stdio::null())
-                .stdout(log_file(logs, "tauri-driver"))
-                .stderr(log_file(logs, "app")),
-        );
-        let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "tauri:options".to_owned(),
-            json!({
-                "application": application(),
-                "args": ["--data-dir", workstation, "--server", server_url],
-            }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let client = loop {
-            match ClientBuilder::rustls().expect("rustls").capabilities(capabilities.clone()).connect(&url).await {
-                Ok(client) => break client,
-                Err(error) => {
-                    assert!(
-                        Instant::now() < deadline,
-                        "no WebDriver session from tauri-driver: {error}; see {}",
-                        logs.display()
-                    );
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
-            }
-        };
+        let driver = Driver::start(DriverOptions {
+            screen,
+            // The web view's own storage (WebKit's caches, local storage) in the test's directory.
+            home: &data_dir.path().join("home"),
+            log_level: "info",
+            stdout: log_file(logs, "tauri-driver"),
+            stderr: log_file(logs, "app"),
+        })
+        .expect("start tauri-driver");
+        let args = [OsString::from("--data-dir"), workstation.into_os_string(), "--server".into(), server_url.into()];
+        let client = driver
+            .session(&application(), &args, Duration::from_secs(20))
+            .await
+            .unwrap_or_else(|error| panic!("{error:#}; see {}", logs.display()));
         App { client, _data_dir: data_dir, _driver: driver }
     }
 }
@@ -472,8 +343,7 @@ pub struct Env {
     pub app: App,
     pub logs: PathBuf,
     shots: u32,
-    _display: Display,
-    _bus: Bus,
+    _screen: Screen,
     _one: tokio::sync::MutexGuard<'static, ()>,
 }
 
@@ -489,10 +359,9 @@ impl Env {
         taller_server::demo::load(&db.pool, &DemoSize { parts: 300, locations: 3 }).await.expect("demo data");
         let server = Server::start(&db.url, &logs).await;
         let net = Forwarder::start(server.port);
-        let display = Display::start();
-        let bus = Bus::start();
-        let app = App::start(&display, &bus, &net.url, &logs).await;
-        Env { db, server, net, app, logs, shots: 0, _display: display, _bus: bus, _one: one }
+        let screen = Screen::start().expect("a private X display and session bus");
+        let app = App::start(&screen, &net.url, &logs).await;
+        Env { db, server, net, app, logs, shots: 0, _screen: screen, _one: one }
     }
 
     /// Ends the test: on a failure a screenshot of the window is kept; the WebDriver session is

@@ -8,10 +8,11 @@ import {
   flexRender,
   getCoreRowModel,
   useReactTable,
+  type Row,
   type SortingState,
 } from '@tanstack/react-table';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useVirtualizer, type VirtualItem } from '@tanstack/react-virtual';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
@@ -99,7 +100,7 @@ function Inventory({ location }: { location: Localizacion }) {
     // Rows start below the header, and the sticky header must not cover a row scrolled to.
     paddingStart: HEADER_HEIGHT,
     scrollPaddingStart: HEADER_HEIGHT,
-    overscan: 12,
+    overscan: 8,
     initialRect: { width: 1000, height: 600 },
   });
   const items = virtualizer.getVirtualItems();
@@ -131,7 +132,8 @@ function Inventory({ location }: { location: Localizacion }) {
   useEffect(() => {
     if (firstPage.data) setTotal(firstPage.data.total);
   }, [firstPage.data]);
-  useEffect(() => setSearchBusy(firstPage.isFetching), [firstPage.isFetching]);
+  // Known in this render, not after an effect: the next search is asked without a commit between.
+  if (searchBusy !== firstPage.isFetching) setSearchBusy(firstPage.isFetching);
 
   // Keyed on the pages themselves (stable until a page is refetched): the table below resets
   // its state when its data changes, so a new map each render would re-render forever.
@@ -194,7 +196,8 @@ function Inventory({ location }: { location: Localizacion }) {
     getRowId: (row) => row.id_inventario,
     getCoreRowModel: getCoreRowModel(),
   });
-  const tableRows = new Map(table.getRowModel().rows.map((row) => [row.original.id_inventario, row]));
+  const rowModel = table.getRowModel();
+  const tableRows = useMemo(() => new Map(rowModel.rows.map((row) => [row.original.id_inventario, row])), [rowModel]);
 
   const openRow = useCallback(
     (index: number) => {
@@ -202,6 +205,14 @@ function Inventory({ location }: { location: Localizacion }) {
       if (row) void navigate(`/parts/${row.id_repuesto}`);
     },
     [rowsByIndex, navigate],
+  );
+
+  const onRowClick = useCallback(
+    (index: number) => {
+      setActive(index);
+      openRow(index);
+    },
+    [openRow],
   );
 
   const moveTo = (index: number) => {
@@ -355,53 +366,18 @@ function Inventory({ location }: { location: Localizacion }) {
               })}
             </tr>
           </thead>
-          <tbody>
-            {paddingTop > 0 && (
-              <tr aria-hidden="true" className="spacer">
-                <td colSpan={columnCount} style={{ height: paddingTop }} />
-              </tr>
-            )}
-            {items.map((item) => {
-              const data = rowsByIndex.get(item.index);
-              const row = data ? tableRows.get(data.id_inventario) : undefined;
-              const isActive = item.index === active;
-              if (!row) {
-                return (
-                  <tr key={`pending-${item.index}`} className="row row--pending" style={{ height: ROW_HEIGHT }} aria-rowindex={item.index + 2}>
-                    <td colSpan={columnCount}>{t('common.loading')}</td>
-                  </tr>
-                );
-              }
-              return (
-                <tr
-                  key={row.id}
-                  id={`inventory-row-${item.index}`}
-                  className={`row${isActive ? ' row--active' : ''}${row.original.alerta_minimo ? ' row--low' : ''}`}
-                  style={{ height: ROW_HEIGHT }}
-                  aria-rowindex={item.index + 2}
-                  aria-selected={isActive}
-                  onClick={() => {
-                    setActive(item.index);
-                    openRow(item.index);
-                  }}
-                >
-                  {row.getVisibleCells().map((cell) => {
-                    const numeric = (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
-                    return (
-                      <td key={cell.id} className={`col-${cell.column.id}${numeric ? ' num' : ''}`}>
-                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                      </td>
-                    );
-                  })}
-                </tr>
-              );
-            })}
-            {paddingBottom > 0 && (
-              <tr aria-hidden="true" className="spacer">
-                <td colSpan={columnCount} style={{ height: paddingBottom }} />
-              </tr>
-            )}
-          </tbody>
+          <InventoryRows
+            items={items}
+            rowsByIndex={rowsByIndex}
+            tableRows={tableRows}
+            columns={columns}
+            active={active}
+            columnCount={columnCount}
+            paddingTop={paddingTop}
+            paddingBottom={paddingBottom}
+            loadingText={t('common.loading')}
+            onRowClick={onRowClick}
+          />
         </table>
         {!loading && total === 0 && (
           <p className="empty">{askedSearch ? t('inventory.emptySearch', { search: askedSearch }) : lowOnly ? t('inventory.emptyLow') : t('inventory.empty')}</p>
@@ -410,3 +386,78 @@ function Inventory({ location }: { location: Localizacion }) {
     </section>
   );
 }
+
+type RowsProps = {
+  items: VirtualItem[];
+  rowsByIndex: Map<number, InventoryRow>;
+  tableRows: Map<string, Row<InventoryRow>>;
+  /** The column definitions: their cells change with the language. */
+  columns: unknown;
+  active: number;
+  columnCount: number;
+  paddingTop: number;
+  paddingBottom: number;
+  loadingText: string;
+  onRowClick: (index: number) => void;
+};
+
+/** The rows on screen. Memoized: a key typed in the search re-renders the field, not every
+ * row, until the answer changes what is listed. */
+const InventoryRows = memo(function InventoryRows({
+  items,
+  rowsByIndex,
+  tableRows,
+  active,
+  columnCount,
+  paddingTop,
+  paddingBottom,
+  loadingText,
+  onRowClick,
+}: RowsProps) {
+  return (
+    <tbody>
+      {paddingTop > 0 && (
+        <tr aria-hidden="true" className="spacer">
+          <td colSpan={columnCount} style={{ height: paddingTop }} />
+        </tr>
+      )}
+      {items.map((item) => {
+        const data = rowsByIndex.get(item.index);
+        const row = data ? tableRows.get(data.id_inventario) : undefined;
+        const isActive = item.index === active;
+        if (!row) {
+          return (
+            <tr key={`pending-${item.index}`} className="row row--pending" style={{ height: ROW_HEIGHT }} aria-rowindex={item.index + 2}>
+              <td colSpan={columnCount}>{loadingText}</td>
+            </tr>
+          );
+        }
+        return (
+          <tr
+            key={row.id}
+            id={`inventory-row-${item.index}`}
+            className={`row${isActive ? ' row--active' : ''}${row.original.alerta_minimo ? ' row--low' : ''}`}
+            style={{ height: ROW_HEIGHT }}
+            aria-rowindex={item.index + 2}
+            aria-selected={isActive}
+            onClick={() => onRowClick(item.index)}
+          >
+            {row.getVisibleCells().map((cell) => {
+              const numeric = (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
+              return (
+                <td key={cell.id} className={`col-${cell.column.id}${numeric ? ' num' : ''}`}>
+                  {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                </td>
+              );
+            })}
+          </tr>
+        );
+      })}
+      {paddingBottom > 0 && (
+        <tr aria-hidden="true" className="spacer">
+          <td colSpan={columnCount} style={{ height: paddingBottom }} />
+        </tr>
+      )}
+    </tbody>
+  );
+});
