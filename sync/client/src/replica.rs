@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/client/0001_replica.sql"),
     include_str!("../../../migrations/client/0002_act_path.sql"),
     include_str!("../../../migrations/client/0003_app.sql"),
+    include_str!("../../../migrations/client/0004_outbox_subject.sql"),
 ];
 
 /// WAL frames (pages) after which a commit on a replica connection checkpoints by itself

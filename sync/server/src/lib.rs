@@ -18,6 +18,7 @@ pub mod pull;
 pub mod push;
 pub mod scope;
 pub mod state;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use crate::error::ApiFailure;

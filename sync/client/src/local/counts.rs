@@ -172,7 +172,7 @@ pub(super) fn line(ctx: &LocalCtx<'_>, args: &CountLine) -> LocalResult<Value> {
 /// documentation).
 fn counted_times(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<Vec<(Uuid, DateTime<Utc>)>> {
     let mut times: Vec<(Uuid, DateTime<Utc>)> = Vec::new();
-    for (args, at) in earlier_in_outbox(ctx, "count.line")? {
+    for (args, at) in earlier_in_outbox(ctx, "count.line", id_conteo)? {
         let Ok(line) = serde_json::from_value::<CountLine>(args) else { continue };
         let Some(at) = at else { continue };
         if line.id_conteo != id_conteo {

@@ -386,22 +386,30 @@ fn part_with_reference(conn: &Connection, referencia: &str) -> LocalResult<Optio
     Ok(id.and_then(|text| text.parse().ok()))
 }
 
-/// The outbox entries named `name` that come before the mutation being applied (all of them
-/// when it is not in the outbox yet), oldest first, with their time. Rejected ones are left out:
-/// their effect is gone.
-fn earlier_in_outbox(ctx: &LocalCtx<'_>, name: &str) -> LocalResult<Vec<(Value, Option<DateTime<Utc>>)>> {
+/// The earlier entries of one mutation about one subject (`?1` name, `?2` subject, `?3` the
+/// mutation being applied, `?4` its place in the outbox), through `idx_outbox_subject`
+/// (migration 0004): what an action reads does not grow with the outbox.
+pub(super) const EARLIER_IN_OUTBOX: &str = "SELECT args, at FROM outbox \
+     WHERE name = ?1 AND subject = ?2 AND status IN ('pending', 'applied') AND id <> ?3 AND seq < ?4 ORDER BY seq";
+
+/// The outbox entries named `name` about `subject` (the outbox's generated `subject` column:
+/// a count.line's count, a warranty mutation's claim, a part.create's part) that come before
+/// the mutation being applied (all of them when it is not in the outbox yet), oldest first,
+/// with their time. Rejected ones are left out: their effect is gone.
+fn earlier_in_outbox(
+    ctx: &LocalCtx<'_>,
+    name: &str,
+    subject: Uuid,
+) -> LocalResult<Vec<(Value, Option<DateTime<Utc>>)>> {
     let own_seq: Option<i64> = ctx
         .conn
         .query_row("SELECT seq FROM outbox WHERE id = ?1", [ctx.id_mutacion.to_string()], |row| row.get(0))
         .optional()?;
-    let mut statement = ctx.conn.prepare(
-        "SELECT args, at FROM outbox WHERE name = ?1 AND status IN ('pending', 'applied') AND id <> ?2 \
-            AND seq < ?3 ORDER BY seq",
+    let mut statement = ctx.conn.prepare_cached(EARLIER_IN_OUTBOX)?;
+    let entries = statement.query_map(
+        params![name, subject.to_string(), ctx.id_mutacion.to_string(), own_seq.unwrap_or(i64::MAX)],
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
     )?;
-    let entries = statement
-        .query_map(params![name, ctx.id_mutacion.to_string(), own_seq.unwrap_or(i64::MAX)], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-        })?;
     let mut out = Vec::new();
     for entry in entries {
         let (args, at) = entry?;
@@ -420,7 +428,7 @@ fn resolve_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Uuid> {
     if exists(ctx.conn, "repuestos", &id_repuesto.to_string())? {
         return Ok(id_repuesto);
     }
-    for (args, _) in earlier_in_outbox(ctx, "part.create")?.into_iter().rev() {
+    for (args, _) in earlier_in_outbox(ctx, "part.create", id_repuesto)?.into_iter().rev() {
         let Ok(created) = serde_json::from_value::<PartCreate>(args) else { continue };
         if created.id_repuesto == id_repuesto {
             if let Some(survivor) = part_with_reference(ctx.conn, &normalize_reference(&created.referencia))? {

@@ -2034,3 +2034,44 @@ fn restoring_the_shadows_returns_the_replica_to_its_seeded_state() {
     }
     assert_eq!(stock(conn, L1, id(0x3500)), Some(6));
 }
+
+/// What a local action reads of the outbox does not grow with it: earlier entries are read
+/// by (name, subject) through their index, and the subject is the one thing each reader
+/// asks about.
+#[test]
+fn earlier_outbox_entries_are_read_by_subject_through_an_index() {
+    let replica = Replica::in_memory().expect("replica");
+    let plan = crate::replica::query_plan(&replica.conn, EARLIER_IN_OUTBOX);
+    assert!(plan.contains("USING INDEX idx_outbox_subject (name=? AND subject=?"), "{plan}");
+    assert!(!plan.contains("SCAN"), "{plan}");
+    let (count, claim, part) = (Uuid::from_u128(0xc1), Uuid::from_u128(0xc2), Uuid::from_u128(0xc3));
+    let entries = [
+        ("count.line", json!({"id_conteo": count, "id_repuesto": part, "cantidad_csa": 1})),
+        ("warranty.submit", json!({"id_garantia": claim})),
+        ("warranty.approve", json!({"id_garantia": claim, "comentarios": "ok"})),
+        ("part.create", json!({"id_repuesto": part, "referencia": "X-1", "nombre": "X"})),
+        ("movement.record", json!({"id_repuesto": part})),
+    ];
+    for (name, args) in &entries {
+        outbox::enqueue(&replica.conn, Uuid::new_v4(), name, args, Utc::now()).expect("enqueue");
+    }
+    let subjects: Vec<(String, Option<String>)> = replica
+        .conn
+        .prepare("SELECT name, subject FROM outbox ORDER BY seq")
+        .expect("prepare")
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("query")
+        .collect::<rusqlite::Result<_>>()
+        .expect("rows");
+    let want: Vec<(String, Option<String>)> = [
+        ("count.line", Some(count)),
+        ("warranty.submit", Some(claim)),
+        ("warranty.approve", Some(claim)),
+        ("part.create", Some(part)),
+        ("movement.record", None),
+    ]
+    .into_iter()
+    .map(|(name, subject)| (name.to_owned(), subject.map(|id| id.to_string())))
+    .collect();
+    assert_eq!(subjects, want);
+}

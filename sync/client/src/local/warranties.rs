@@ -91,7 +91,7 @@ fn state_set_by(ctx: &LocalCtx<'_>, id_garantia: Uuid, estado: EstadoGarantia) -
         EstadoGarantia::Aprobada => "warranty.approve",
         EstadoGarantia::Rechazada => "warranty.reject",
     };
-    let mine = earlier_in_outbox(ctx, mutation)?.into_iter().rev().find_map(|(args, at)| {
+    let mine = earlier_in_outbox(ctx, mutation, id_garantia)?.into_iter().rev().find_map(|(args, at)| {
         let same = args.get("id_garantia").and_then(Value::as_str).and_then(|t| t.parse::<Uuid>().ok());
         (same == Some(id_garantia)).then_some(at).flatten()
     });
