@@ -25,7 +25,7 @@ use taller_webview::Screen;
 const TECHNICIAN: &str = "tecnico.norte@taller.test";
 const LOCATION: &str = "Taller Norte";
 /// The inventory screen's first window (`PAGE_SIZE` in ui/src/screens/Inventory.tsx).
-const PAGE: u32 = 100;
+const PAGE: u32 = 50;
 /// After a key that leaves the rows as they were (nothing to see change), the time given to
 /// the screen's search before the next key.
 const SETTLE: Duration = Duration::from_millis(300);
@@ -427,7 +427,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
 
     result.figures.push(
         Figure::new("cold start to the inventory's first rows", "ms", colds.clone())
-            .limit("`Client::open` + `inventory_page` (first 100 rows), in process", library_open.clone())
+            .limit(&format!("`Client::open` + `inventory_page` (first {PAGE} rows), in process"), library_open.clone())
             .target(Target::AtMost(1000.0)),
     );
     result.figures.push(

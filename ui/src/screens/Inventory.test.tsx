@@ -191,8 +191,11 @@ describe('inventory', () => {
   });
 
   it('computes the pages a window of rows needs', () => {
+    expect(PAGE_SIZE).toBe(50);
     expect(pagesFor(0, 40)).toEqual([0]);
-    expect(pagesFor(95, 130)).toEqual([0, 1]);
-    expect(pagesFor(99_950, 99_999)).toEqual([999]);
+    expect(pagesFor(45, 65)).toEqual([0, 1]);
+    expect(pagesFor(95, 130)).toEqual([1, 2]);
+    expect(pagesFor(99_960, 99_999)).toEqual([1999]);
+    expect(pagesFor(10, 5)).toEqual([0]);
   });
 });

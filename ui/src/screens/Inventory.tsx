@@ -25,7 +25,9 @@ import { isTyping } from '../hooks/shortcuts';
 import { useFormat } from '../i18n';
 import { useSession } from '../session/session';
 
-export const PAGE_SIZE = 100;
+/** Rows per request: a full window on a tall screen (about 15 rows show), small enough that
+ * a search answers in one short IPC call. */
+export const PAGE_SIZE = 50;
 export const ROW_HEIGHT = 52;
 /** The sticky header row above the rows, inside the same scroll box. */
 const HEADER_HEIGHT = 50;
@@ -100,7 +102,7 @@ function Inventory({ location }: { location: Localizacion }) {
     // Rows start below the header, and the sticky header must not cover a row scrolled to.
     paddingStart: HEADER_HEIGHT,
     scrollPaddingStart: HEADER_HEIGHT,
-    overscan: 8,
+    overscan: 4,
     initialRect: { width: 1000, height: 600 },
   });
   const items = virtualizer.getVirtualItems();
