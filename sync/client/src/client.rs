@@ -347,6 +347,7 @@ impl Client {
         let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
         let pending = outbox::pending_count(&tx)?;
         tx.commit()?;
+        replica.note_written(mutation.tables().iter().copied());
         drop(replica);
         self.wrote();
         self.written.notify_one();

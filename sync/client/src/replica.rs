@@ -34,8 +34,12 @@ const STATEMENT_CACHE: usize = 128;
 
 pub struct Replica {
     pub conn: Connection,
-    /// The last [`LocationCensus`] taken, valid while the replica has not changed.
+    /// The last [`LocationCensus`] taken, valid while no part or inventory row has changed.
     pub(crate) census: std::cell::RefCell<Option<LocationCensus>>,
+    /// Moves each time this connection may have written rows of `repuestos` or `inventario`
+    /// ([`Replica::note_written`], called by the two doors that write them: a local action and
+    /// an applied delta). Another connection's commits show in `PRAGMA data_version`.
+    pub(crate) inventory_generation: std::cell::Cell<u64>,
 }
 
 /// How a location's inventory rows cover the parts, as of one state of the replica: the
@@ -43,8 +47,8 @@ pub struct Replica {
 /// location holds exactly one row for every part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct LocationCensus {
-    /// `PRAGMA data_version` (another connection's commits) and this connection's
-    /// `total_changes` when the census was taken: either moving makes it stale.
+    /// `PRAGMA data_version` (another connection's commits) and
+    /// [`Replica::inventory_generation`] when the census was taken: either moving makes it stale.
     pub(crate) version: (i64, u64),
     pub(crate) location: uuid::Uuid,
     /// Rows in `repuestos`.
@@ -83,9 +87,20 @@ impl Replica {
         let _limit: i64 =
             conn.query_row(&format!("PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}"), [], |row| row.get(0))?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-        let mut replica = Replica { conn, census: std::cell::RefCell::new(None) };
+        let mut replica =
+            Replica { conn, census: std::cell::RefCell::new(None), inventory_generation: std::cell::Cell::new(0) };
         replica.migrate(migrations)?;
         Ok(replica)
+    }
+
+    /// Says which tables a write of this connection changed (a local action's, an applied
+    /// delta's): one of `repuestos` and `inventario` among them makes a census stale. Writing
+    /// those tables on this connection any other way, without saying so, leaves the inventory
+    /// window's broad-search totals stale (ARCHITECTURE.md, invariants).
+    pub(crate) fn note_written<'a>(&self, tables: impl IntoIterator<Item = &'a str>) {
+        if tables.into_iter().any(|table| table == "inventario" || table == "repuestos") {
+            self.inventory_generation.set(self.inventory_generation.get().wrapping_add(1));
+        }
     }
 
     fn migrate(&mut self, migrations: &[&str]) -> Result<()> {

@@ -333,6 +333,7 @@ async fn pull_delta(
             Some(next) => fetch = next,
             None => {
                 apply_staged_into(&mut replica.conn, &mut report.tables)?;
+                replica.note_written(report.tables.iter().map(String::as_str));
                 report.deltas += 1;
                 return Ok(());
             }

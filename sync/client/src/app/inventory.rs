@@ -128,7 +128,7 @@ pub(crate) fn count_sql(search: bool) -> String {
 fn census(replica: &Replica, location: Uuid) -> Result<LocationCensus> {
     let conn = &replica.conn;
     let data_version: i64 = conn.query_row("PRAGMA data_version", [], |row| row.get(0))?;
-    let version = (data_version, conn.total_changes());
+    let version = (data_version, replica.inventory_generation.get());
     if let Some(known) = *replica.census.borrow() {
         if known.version == version && known.location == location {
             return Ok(known);

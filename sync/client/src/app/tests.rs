@@ -426,8 +426,9 @@ fn a_broad_search_answers_as_the_join_of_every_match() {
 }
 
 /// A broad search's total comes from the full-text index alone only while the location
-/// holds exactly one row of every part; the census that says so is taken again after any
-/// change, this connection's or another's.
+/// holds exactly one row of every part; the census that says so is taken again after a write
+/// of parts or inventory rows, a local action's, a pulled delta's (rows written here by hand
+/// say so as those doors do) or another connection's.
 #[test]
 fn a_broad_search_counts_the_location_s_rows_as_the_replica_changes() {
     let (dir, client) = workstation();
@@ -439,37 +440,68 @@ fn a_broad_search_counts_the_location_s_rows_as_the_replica_changes() {
             .total
     };
     let filters = FILTERS as i64;
-    let delete = |id_inventario: Uuid| {
+    // A write of this connection, said as a local action or a pull says it.
+    let write = |sql: &str, id_inventario: Uuid| {
         let replica = conn_of(&client);
-        replica
-            .conn
-            .execute("DELETE FROM inventario WHERE id_inventario = ?1", [id_inventario.to_string()])
-            .expect("delete");
+        replica.conn.execute(sql, [id_inventario.to_string()]).expect("write");
+        replica.note_written(["inventario"]);
+    };
+    let delete = |id_inventario: Uuid| write("DELETE FROM inventario WHERE id_inventario = ?1", id_inventario);
+    let seed_here = |id_inventario: Uuid, part: Uuid| {
+        let replica = conn_of(&client);
+        seed_item(&replica.conn, id_inventario, L1, part, 1, 0, None);
+        replica.note_written(["inventario"]);
     };
     // «f» matches every filter and P4 (Freno), and now every part has one row at L1: the
     // first census finds it so.
-    seed_item(&conn_of(&client).conn, id(0x4014), L1, P4, 1, 0, None);
+    seed_here(id(0x4014), P4);
     assert_eq!(total(), filters + 1);
     // Another location's census is its own: L2 holds BAT-48V alone.
     let mut at_l2 = query("f", false, InventorySortColumn::Referencia, SortDirection::Asc);
     at_l2.id_localizacion = L2;
     assert_eq!(client.inventory_page(&at_l2).expect("page").total, 0);
+    // A write of other tables leaves the census as it is (the sync's bookkeeping, each cycle).
+    let generation = conn_of(&client).inventory_generation.get();
+    Replica::set_state(&conn_of(&client).conn, "last_success", "2026-12-02T10:00:00Z").expect("state");
+    conn_of(&client).note_written(["sync_state", "outbox"]);
+    assert_eq!(conn_of(&client).inventory_generation.get(), generation);
+    assert_eq!(total(), filters + 1);
     // A filter's row goes (this connection).
     delete(id(0x60_0000));
     assert_eq!(total(), filters);
     // As many rows at L1 as parts again, but MTR-500W twice and P4 (which matches) not at all.
     delete(id(0x4014));
-    seed_item(&conn_of(&client).conn, id(0x4016), L1, filter_part(0), 1, 0, None);
-    seed_item(&conn_of(&client).conn, id(0x4015), L1, P2, 1, 0, None);
+    seed_here(id(0x4016), filter_part(0));
+    seed_here(id(0x4015), P2);
     assert_eq!(total(), filters, "every filter's row, none of P4");
     // One row of every part again.
     delete(id(0x4015));
-    seed_item(&conn_of(&client).conn, id(0x4017), L1, P4, 1, 0, None);
+    seed_here(id(0x4017), P4);
     assert_eq!(total(), filters + 1);
     // Another connection (the CLI on the same replica) removes a filter's row.
     let other = Connection::open(Workstation::replica_path(dir.path(), ME)).expect("second connection");
     other.execute("DELETE FROM inventario WHERE id_inventario = ?1", [id(0x60_0002).to_string()]).expect("delete");
     assert_eq!(total(), filters);
+}
+
+/// The two doors that write parts and inventory rows say so: a local action that changes
+/// stock moves the generation a census is keyed on; one that only marks a notification read
+/// does not.
+#[test]
+fn local_actions_that_write_inventory_make_the_census_stale() {
+    let (_dir, client) = workstation();
+    let generation = || conn_of(&client).inventory_generation.get();
+    let before = generation();
+    client.mark_notification_read(N1).expect("read");
+    assert_eq!(generation(), before, "notificaciones only");
+    client
+        .edit_inventory_settings(&InventorySettingsInput {
+            id_localizacion: L1,
+            id_repuesto: P4,
+            edits: vec![FieldEdit { field: "cantidad_minima".into(), old: json!(0), new: json!(3) }],
+        })
+        .expect("settings");
+    assert!(generation() > before, "a row of P4 at L1 was created");
 }
 
 // ------------------------------------------------------------------------------ parts

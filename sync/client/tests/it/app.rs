@@ -142,3 +142,45 @@ async fn dismissed_inbox_entries_survive_a_full_pull() {
     assert_eq!(norte.client.sync_status().expect("status").conflicts, 0, "still dismissed");
     assert!(norte.client.inbox().expect("inbox").iter().all(|e| e.reviewed));
 }
+
+/// A broad search's total may come from the full-text index alone (when the location holds
+/// one row of every part); a pulled delta that writes parts makes the library check that
+/// again. Here the server gains a part with no row at Taller Norte: after the pull it matches
+/// the search but is not in Taller Norte's total.
+#[tokio::test]
+async fn a_broad_search_total_follows_a_pulled_part_the_location_does_not_hold() {
+    let db = taller_server::testing::TestDb::new().await;
+    // 2,000 parts: «0» matches some 1,500 of them (a broad search), each with a row at every location.
+    taller_server::demo::load(&db.pool, &taller_server::demo::DemoSize { parts: 2000, locations: 3 })
+        .await
+        .expect("demo data");
+    let server = taller_server::testing::TestServer::start(&db, taller_server::config::Config::default()).await;
+    let loc: uuid::Uuid = sqlx::query_scalar("SELECT id_localizacion FROM localizacion WHERE nombre = 'Taller Norte'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("location");
+    let norte = Device::login(&server.base, "tecnico.norte@taller.test").await;
+    norte.sync().await;
+    let broad = InventoryQuery { search: "0".into(), limit: 50, ..page_query(loc) };
+    let before = norte.client.inventory_page(&broad).expect("page").total;
+    assert!(before >= 1_000, "a broad search: {before} matches");
+    let at_norte: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM inventario i JOIN repuestos r USING (id_repuesto) \
+          WHERE i.id_localizacion = $1 AND r.referencia ~ '(^|[^0-9A-Z])0'",
+    )
+    .bind(loc)
+    .fetch_one(&db.pool)
+    .await
+    .expect("count");
+    assert_eq!(before, at_norte, "as the server counts the rows at Taller Norte whose reference has a word «0…»");
+
+    sqlx::query("INSERT INTO repuestos (referencia, nombre) VALUES ('ZZZ-0-NUEVO', 'Repuesto nuevo')")
+        .execute(&db.pool)
+        .await
+        .expect("a new part");
+    let report = norte.sync().await;
+    assert!(report.tables.contains("repuestos"), "{:?}", report.tables);
+    let after = norte.client.inventory_page(&broad).expect("page");
+    assert_eq!(after.total, before, "the new part matches «0» but has no row at Taller Norte");
+    assert!(after.rows.iter().all(|row| row.referencia != "ZZZ-0-NUEVO"));
+}
