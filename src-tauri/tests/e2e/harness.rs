@@ -29,6 +29,10 @@ pub const TALLER_NORTE: &str = "Taller Norte";
 /// How long a step may take to show in the window before the test fails.
 pub const STEP: Duration = Duration::from_secs(30);
 
+/// A 1-pixel element added for two animation frames: the page has something to paint, so
+/// WebKit renders a frame (a snapshot waits for one, up to ~30 s when the page is at rest).
+const PAINT_NUDGE: &str = "const dot = document.createElement('div'); dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; document.body.appendChild(dot); requestAnimationFrame(() => requestAnimationFrame(() => dot.remove())); return true;";
+
 /// One app at a time in this process too (`cargo test` runs tests on threads; nextest runs the
 /// `e2e` binary's tests one at a time through its `desktop-e2e` test group).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -426,6 +430,12 @@ impl Env {
             if Instant::now() >= deadline {
                 panic!("waited {timeout:?} for: {what} (last answer {value})");
             }
+            // Under Xvfb, a web view at rest may render no frame for many seconds, and what
+            // waits for one (ResizeObserver, animation frames: the inventory measures its box
+            // in them) waits with it. After a second without the answer, ask for a frame.
+            if Instant::now() + timeout > deadline + Duration::from_secs(1) {
+                let _frame = self.app.client.execute(PAINT_NUDGE, vec![]).await;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -682,10 +692,7 @@ impl Env {
     pub async fn screenshot(&mut self, name: &str) {
         // WebKitWebDriver's snapshot waits for the next paint (up to ~30 s when the page is at
         // rest): a 1-pixel element added for two frames gives it one.
-        self.js(
-            "const dot = document.createElement('div'); dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none'; document.body.appendChild(dot); requestAnimationFrame(() => requestAnimationFrame(() => dot.remove())); return true;",
-        )
-        .await;
+        self.js(PAINT_NUDGE).await;
         let png = self.app.client.screenshot().await.expect("screenshot");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
         self.shots += 1;
