@@ -175,9 +175,6 @@ fn counted_times(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<Vec<(Uuid, 
     for (args, at) in earlier_in_outbox(ctx, "count.line", id_conteo)? {
         let Ok(line) = serde_json::from_value::<CountLine>(args) else { continue };
         let Some(at) = at else { continue };
-        if line.id_conteo != id_conteo {
-            continue;
-        }
         let part = resolve_part(ctx, line.id_repuesto)?;
         // Later entries replace earlier ones: a recount moves T.
         times.retain(|(known, _)| *known != part);

@@ -429,11 +429,10 @@ fn resolve_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Uuid> {
         return Ok(id_repuesto);
     }
     for (args, _) in earlier_in_outbox(ctx, "part.create", id_repuesto)?.into_iter().rev() {
+        // Entries about this part only (the outbox's subject).
         let Ok(created) = serde_json::from_value::<PartCreate>(args) else { continue };
-        if created.id_repuesto == id_repuesto {
-            if let Some(survivor) = part_with_reference(ctx.conn, &normalize_reference(&created.referencia))? {
-                return Ok(survivor);
-            }
+        if let Some(survivor) = part_with_reference(ctx.conn, &normalize_reference(&created.referencia))? {
+            return Ok(survivor);
         }
     }
     Ok(id_repuesto)

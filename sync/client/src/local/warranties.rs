@@ -91,10 +91,8 @@ fn state_set_by(ctx: &LocalCtx<'_>, id_garantia: Uuid, estado: EstadoGarantia) -
         EstadoGarantia::Aprobada => "warranty.approve",
         EstadoGarantia::Rechazada => "warranty.reject",
     };
-    let mine = earlier_in_outbox(ctx, mutation, id_garantia)?.into_iter().rev().find_map(|(args, at)| {
-        let same = args.get("id_garantia").and_then(Value::as_str).and_then(|t| t.parse::<Uuid>().ok());
-        (same == Some(id_garantia)).then_some(at).flatten()
-    });
+    // Entries about this claim only (the outbox's subject): the latest one with a time.
+    let mine = earlier_in_outbox(ctx, mutation, id_garantia)?.into_iter().rev().find_map(|(_, at)| at);
     if let Some(at) = mine {
         return Ok((user_name(ctx.conn, ctx.user.id_usuario)?, at.to_rfc3339()));
     }
