@@ -2,7 +2,6 @@
 // client-side sorting, TanStack Virtual so only the rows on screen are in the DOM.
 
 import {
-  flexRender,
   getCoreRowModel,
   getSortedRowModel,
   useReactTable,
@@ -11,6 +10,7 @@ import {
 } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef, useState } from 'react';
+import { Cells, SortHeader, SpacerRow } from './tableParts';
 
 const ROW_HEIGHT = 48;
 
@@ -54,55 +54,24 @@ export function DataTable<Row>({ data, columns, getRowId, label, maxHeight }: Da
         <thead>
           {table.getHeaderGroups().map((group) => (
             <tr key={group.id}>
-              {group.headers.map((header) => {
-                const sorted = header.column.getIsSorted();
-                const numeric = (header.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
-                return (
-                  <th
-                    key={header.id}
-                    scope="col"
-                    className={numeric ? 'num' : undefined}
-                    aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
-                  >
-                    <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
-                      {flexRender(header.column.columnDef.header, header.getContext())}
-                      <span aria-hidden="true" className="sort-mark">
-                        {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
-                      </span>
-                    </button>
-                  </th>
-                );
-              })}
+              {group.headers.map((header) => (
+                <SortHeader key={header.id} header={header} />
+              ))}
             </tr>
           ))}
         </thead>
         <tbody>
-          {paddingTop > 0 && (
-            <tr aria-hidden="true" className="spacer">
-              <td colSpan={columnCount} style={{ height: paddingTop }} />
-            </tr>
-          )}
+          <SpacerRow height={paddingTop} columns={columnCount} />
           {items.map((item) => {
             const row = rows[item.index];
             if (!row) return null;
             return (
               <tr key={row.id} className="row" style={{ height: ROW_HEIGHT }} aria-rowindex={item.index + 2}>
-                {row.getVisibleCells().map((cell) => {
-                  const numeric = (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
-                  return (
-                    <td key={cell.id} className={numeric ? 'num' : undefined}>
-                      {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                    </td>
-                  );
-                })}
+                <Cells row={row} />
               </tr>
             );
           })}
-          {paddingBottom > 0 && (
-            <tr aria-hidden="true" className="spacer">
-              <td colSpan={columnCount} style={{ height: paddingBottom }} />
-            </tr>
-          )}
+          <SpacerRow height={paddingBottom} columns={columnCount} />
         </tbody>
       </table>
     </div>

@@ -5,7 +5,6 @@
 import { keepPreviousData, useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query';
 import {
   createColumnHelper,
-  flexRender,
   getCoreRowModel,
   useReactTable,
   type Row,
@@ -18,6 +17,7 @@ import { useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
+import { Cells, SortHeader, SpacerRow } from '../components/tableParts';
 import { useLatestWhenIdle } from '../hooks/useLatestWhenIdle';
 import { useMediaQuery } from '../hooks/useMediaQuery';
 import { useScanAnywhere } from '../hooks/useScanner';
@@ -347,25 +347,9 @@ function Inventory({ location }: { location: Localizacion }) {
         >
           <thead>
             <tr aria-rowindex={1}>
-              {headers.map((header) => {
-                const sorted = header.column.getIsSorted();
-                const numeric = (header.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
-                return (
-                  <th
-                    key={header.id}
-                    scope="col"
-                    aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
-                    className={`col-${header.id}${numeric ? ' num' : ''}`}
-                  >
-                    <button type="button" className="sort-button" onClick={header.column.getToggleSortingHandler()}>
-                      {flexRender(header.column.columnDef.header, header.getContext())}
-                      <span aria-hidden="true" className="sort-mark">
-                        {sorted === 'asc' ? '▲' : sorted === 'desc' ? '▼' : '↕'}
-                      </span>
-                    </button>
-                  </th>
-                );
-              })}
+              {headers.map((header) => (
+                <SortHeader key={header.id} header={header} named />
+              ))}
             </tr>
           </thead>
           <InventoryRows
@@ -418,11 +402,7 @@ const InventoryRows = memo(function InventoryRows({
 }: RowsProps) {
   return (
     <tbody>
-      {paddingTop > 0 && (
-        <tr aria-hidden="true" className="spacer">
-          <td colSpan={columnCount} style={{ height: paddingTop }} />
-        </tr>
-      )}
+      <SpacerRow height={paddingTop} columns={columnCount} />
       {items.map((item) => {
         const data = rowsByIndex.get(item.index);
         const row = data ? tableRows.get(data.id_inventario) : undefined;
@@ -444,22 +424,11 @@ const InventoryRows = memo(function InventoryRows({
             aria-selected={isActive}
             onClick={() => onRowClick(item.index)}
           >
-            {row.getVisibleCells().map((cell) => {
-              const numeric = (cell.column.columnDef.meta as { numeric?: boolean } | undefined)?.numeric;
-              return (
-                <td key={cell.id} className={`col-${cell.column.id}${numeric ? ' num' : ''}`}>
-                  {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                </td>
-              );
-            })}
+            <Cells row={row} named />
           </tr>
         );
       })}
-      {paddingBottom > 0 && (
-        <tr aria-hidden="true" className="spacer">
-          <td colSpan={columnCount} style={{ height: paddingBottom }} />
-        </tr>
-      )}
+      <SpacerRow height={paddingBottom} columns={columnCount} />
     </tbody>
   );
 });
