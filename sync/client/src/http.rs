@@ -28,7 +28,7 @@ impl ServerApi {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()
-            .map_err(|error| ClientError::Offline(error.to_string()))?;
+            .map_err(no_answer)?;
         Ok(ServerApi { http, base: base.trim_end_matches('/').to_owned(), lang: lang.to_owned() })
     }
 
@@ -49,9 +49,9 @@ impl ServerApi {
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
-        let response = request.send().await.map_err(|error| ClientError::Offline(error.to_string()))?;
+        let response = request.send().await.map_err(no_answer)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|error| ClientError::Offline(error.to_string()))?;
+        let bytes = response.bytes().await.map_err(no_answer)?;
         if status.is_success() {
             return serde_json::from_slice(&bytes)
                 .map_err(|error| ClientError::Offline(format!("unreadable answer: {error}")));
@@ -106,7 +106,7 @@ impl ServerApi {
             .timeout(Duration::from_secs(24 * 3600))
             .send()
             .await
-            .map_err(|error| ClientError::Offline(error.to_string()))?;
+            .map_err(no_answer)?;
         if !response.status().is_success() {
             return Err(ClientError::Server {
                 status: response.status().as_u16(),
@@ -116,6 +116,23 @@ impl ServerApi {
         }
         Ok(response)
     }
+}
+
+/// A request that got no answer, with every cause reqwest chains under it: its own message
+/// alone ("error sending request for url …") does not say whether the connection was refused
+/// or timed out.
+fn no_answer(error: reqwest::Error) -> ClientError {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    ClientError::Offline(text)
 }
 
 /// A [`PullResponse`] whose `changes` (the array of `TableChanges`) are not decoded: they are
@@ -164,6 +181,23 @@ mod tests {
     use taller_server::config::Config;
     use taller_server::demo;
     use taller_server::testing::{TestDb, TestServer};
+
+    /// A server that is not there: the error is `Offline` and says why (the connection was
+    /// refused), not only which request failed.
+    #[tokio::test]
+    async fn an_unanswered_request_says_why() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        drop(listener);
+        let api = ServerApi::new(&base, "es").expect("api");
+        match api.login("admin@taller.test", "x").await {
+            Err(ClientError::Offline(message)) => {
+                assert!(message.contains("error sending request"), "{message}");
+                assert!(message.to_lowercase().contains("connection refused"), "{message}");
+            }
+            other => panic!("expected Offline, got {other:?}"),
+        }
+    }
 
     /// The library offers zstd and gzip and gets zstd; a client that only offers gzip (older
     /// releases) still gets gzip; both decode to the rows of the uncompressed answer.

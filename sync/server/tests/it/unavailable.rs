@@ -85,17 +85,32 @@ async fn a_stopped_database_gives_503_unavailable_with_retry_after() {
     listener_task.abort();
 }
 
-/// A pooled connection can come back still inside a transaction (a request cancelled when its
-/// client went away, seen in the crash test as a 500 on the next pull): the read snapshot of a
-/// pull or a checksum rolls it back and starts clean instead of failing.
+/// A pooled connection can come back still inside a transaction that sqlx does not know
+/// about (a request cancelled while its `BEGIN` was in flight; the crash test met it as a push
+/// that waited forever on its device's row). The pool closes it instead of handing it out: the
+/// next borrower's statements commit on their own and a pull's snapshot starts clean.
 #[tokio::test]
-async fn a_connection_left_inside_a_transaction_still_gives_a_read_snapshot() {
+async fn a_connection_left_inside_a_transaction_is_never_handed_out_again() {
     let db = taller_server::testing::TestDb::new().await;
-    let pool = PgPoolOptions::new().max_connections(1).connect(&db.url).await.expect("pool of one");
+    let pool = taller_server::db::connect(&db.url, 1).await.expect("pool of one");
+    let backend = |pool: &sqlx::PgPool| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i32>("SELECT pg_backend_pid()").fetch_one(&pool).await.expect("pid") }
+    };
+    let first = backend(&pool).await;
+    assert_eq!(backend(&pool).await, first, "a clean connection is reused");
     {
         let mut conn = pool.acquire().await.expect("connection");
         sqlx::raw_sql("BEGIN; SELECT 1").execute(&mut *conn).await.expect("a transaction the pool does not know about");
     }
+    sqlx::query("CREATE TABLE written_after (x int)").execute(&pool).await.expect("a statement after the leak");
+    let other = PgPoolOptions::new().max_connections(1).connect(&db.url).await.expect("another pool");
+    let committed: bool = sqlx::query_scalar("SELECT to_regclass('written_after') IS NOT NULL")
+        .fetch_one(&other)
+        .await
+        .expect("look from another session");
+    assert!(committed, "the statement ran inside the leaked transaction and is not committed");
+    assert_ne!(backend(&pool).await, first, "the connection left in a transaction was closed");
     let mut tx = taller_server::db::begin_read_snapshot(&pool).await.expect("a clean snapshot");
     let isolation: String =
         sqlx::query_scalar("SHOW transaction_isolation").fetch_one(&mut *tx).await.expect("isolation");
