@@ -328,6 +328,17 @@ impl Client {
     /// As [`Client::act`], for an action a person did earlier (the time is kept and bounded by
     /// the server: at most the back-dating window).
     pub fn act_at(&self, mutation: &Mutation, at: chrono::DateTime<Utc>) -> Result<Queued> {
+        self.act_built(at, |_| Ok(mutation.clone()))
+    }
+
+    /// As [`Client::act_at`], with the mutation built from the replica inside the action's own
+    /// transaction: a lookup (a name, a reference, the lines of a cart) and the action it feeds
+    /// are one unit, so nothing another writer does can come between them.
+    pub(crate) fn act_built(
+        &self,
+        at: chrono::DateTime<Utc>,
+        build: impl FnOnce(&rusqlite::Connection) -> Result<Mutation>,
+    ) -> Result<Queued> {
         let user = self.user_id()?;
         let mut replica = lock(self.shared()?);
         // IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first
@@ -337,6 +348,7 @@ impl Client {
         let local_user = LocalUser::load(&tx, user)?.ok_or_else(|| {
             ClientError::Invalid("this replica has no profile for the user yet: sync once online".into())
         })?;
+        let mutation = &build(&tx)?;
         let id = Uuid::now_v7();
         let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
         let result = match local::apply(&ctx, mutation) {

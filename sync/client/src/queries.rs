@@ -178,52 +178,6 @@ pub fn part_detail(conn: &Connection, part: Uuid) -> Result<Map<String, Value>> 
     Ok(detail)
 }
 
-pub fn requests(conn: &Connection, estado: Option<&str>) -> Result<Vec<Map<String, Value>>> {
-    objects(
-        conn,
-        "SELECT s.id_solicitud, s.estado, o.nombre AS origen, d.nombre AS destino, s.fecha_creacion, s.guia_transporte, \
-                (SELECT count(*) FROM detalles_solicitud x WHERE x.id_solicitud = s.id_solicitud) AS lineas \
-           FROM solicitudes s LEFT JOIN localizacion o ON o.id_localizacion = s.id_localizacion_origen \
-           LEFT JOIN localizacion d ON d.id_localizacion = s.id_localizacion_destino \
-          WHERE (?1 IS NULL OR s.estado = upper(?1)) ORDER BY s.fecha_creacion DESC",
-        &[&estado],
-    )
-}
-
-/// A request with its lines (and discrepancies) and its timeline.
-pub fn request_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>> {
-    let mut detail = objects(conn, "SELECT * FROM solicitudes WHERE id_solicitud = ?1", &[&id])?
-        .pop()
-        .ok_or_else(|| ClientError::Invalid(format!("no request {id} in this replica")))?;
-    let lines = objects(
-        conn,
-        "SELECT d.id_detalle, r.referencia, d.cantidad_solicitada, d.cantidad_despachada, d.cantidad_recibida, \
-                (d.cantidad_recibida IS NOT NULL AND d.cantidad_recibida <> COALESCE(d.cantidad_despachada, d.cantidad_solicitada)) AS discrepancia \
-           FROM detalles_solicitud d JOIN repuestos r ON r.id_repuesto = d.id_repuesto WHERE d.id_solicitud = ?1 ORDER BY r.referencia",
-        &[&id],
-    )?;
-    let timeline = objects(
-        conn,
-        "SELECT t.fecha_cambio, t.estado_anterior, t.estado_nuevo, u.nombre_completo AS usuario, t.comentario \
-           FROM trazabilidad_solicitudes t LEFT JOIN usuarios u ON u.id_usuario = t.id_usuario \
-          WHERE t.id_solicitud = ?1 ORDER BY t.fecha_cambio",
-        &[&id],
-    )?;
-    // Who asked, by name: the replica holds the user row of everyone a request it reads names.
-    let solicitante: Option<String> = conn
-        .query_row(
-            "SELECT u.nombre_completo FROM solicitudes s JOIN usuarios u ON u.id_usuario = s.id_usuario_solicitante \
-              WHERE s.id_solicitud = ?1",
-            [id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    detail.insert("solicitante".into(), solicitante.map_or(Value::Null, Value::String));
-    detail.insert("lineas".into(), Value::Array(lines.into_iter().map(Value::Object).collect()));
-    detail.insert("trazabilidad".into(), Value::Array(timeline.into_iter().map(Value::Object).collect()));
-    Ok(detail)
-}
-
 /// A count session with its lines and differences.
 pub fn count_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>> {
     let mut detail = objects(
@@ -298,17 +252,6 @@ pub fn conflicts(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>
         &[&user.to_string()],
     )?);
     Ok(out)
-}
-
-/// The open cart of the user.
-pub fn cart(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {
-    objects(
-        conn,
-        "SELECT c.id_item_carrito, l.nombre AS destino, c.id_localizacion, r.referencia, c.id_repuesto, c.cantidad \
-           FROM carrito_solicitudes c JOIN repuestos r ON r.id_repuesto = c.id_repuesto \
-           JOIN localizacion l ON l.id_localizacion = c.id_localizacion WHERE c.id_usuario = ?1 ORDER BY c.created_at",
-        &[&user.to_string()],
-    )
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The state of a transfer request (`solicitudes.estado`).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EstadoSolicitud {

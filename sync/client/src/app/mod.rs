@@ -9,6 +9,7 @@
 
 mod inbox;
 mod inventory;
+mod requests;
 mod session;
 mod texts;
 pub mod types;

@@ -1147,3 +1147,154 @@ fn workstation_users_show_each_user_s_own_pending_count() {
     assert_eq!(signed_out.current_profile().expect("profile"), None);
     assert!(signed_out.workstation_users().expect("users").iter().all(|u| !u.current));
 }
+
+/// The transfers screen's flow on the replica, offline: a cart named as a person types it
+/// (a location by name, a part by reference), a request from the cart's lines for one
+/// destination, its lines in picking order with the origin's stock, then pick, dispatch and
+/// receive with a line named by its reference, and the difference on that line.
+#[test]
+fn a_transfer_goes_from_the_cart_to_received_with_its_difference() {
+    let (_dir, client) = workstation();
+    let norte = client
+        .cart_add(&CartAddInput { destination: "taller norte".into(), part: "bat-48v".into(), cantidad: 3 })
+        .expect("cart add by name and reference");
+    assert_eq!(norte.pending, 1);
+    client
+        .cart_add(&CartAddInput { destination: L1.to_string(), part: P3.to_string(), cantidad: 1 })
+        .expect("cart add by ids");
+    let other = client
+        .cart_add(&CartAddInput { destination: "Bodega Central".into(), part: "MTR-500W".into(), cantidad: 2 })
+        .expect("a line for another destination");
+    let cart = client.cart().expect("cart");
+    assert_eq!(
+        cart.iter().map(|l| (l.destino.as_str(), l.referencia.as_str(), l.cantidad)).collect::<Vec<_>>(),
+        [("Taller Norte", "BAT-48V", 3), ("Taller Norte", "CTL-48V", 1), ("Bodega Central", "MTR-500W", 2)]
+    );
+    let line = cart.iter().find(|l| l.referencia == "CTL-48V").expect("line").id_item_carrito;
+    client.cart_set(&CartSetInput { id_item_carrito: line, cantidad: 2 }).expect("cart set");
+
+    let missing = client.cart_add(&CartAddInput { destination: "Nowhere".into(), part: "BAT-48V".into(), cantidad: 1 });
+    assert!(matches!(missing, Err(ClientError::Invalid(ref m)) if m.contains("Nowhere")), "{missing:?}");
+    let empty = client.request_from_cart(&RequestFromCartInput {
+        origin: "Taller Norte".into(),
+        destination: "Taller Sur".into(),
+        observaciones_generales: None,
+    });
+    assert!(matches!(empty, Err(ClientError::Invalid(_))), "no cart line for Taller Sur: {empty:?}");
+
+    let created = client
+        .request_from_cart(&RequestFromCartInput {
+            origin: "Bodega Central".into(),
+            destination: "Taller Norte".into(),
+            observaciones_generales: Some("urgente".into()),
+        })
+        .expect("request from the cart");
+    let id: Uuid = conn_of(&client)
+        .conn
+        .query_row("SELECT id_solicitud FROM solicitudes", [], |row| row.get::<_, String>(0))
+        .expect("request row")
+        .parse()
+        .expect("uuid");
+    assert_eq!(created.name, "request.create");
+    let left = client.cart().expect("cart");
+    assert_eq!(
+        left.iter().map(|l| l.id_item_carrito).collect::<Vec<_>>(),
+        [other_line(&other)],
+        "only Bodega's line stays"
+    );
+
+    let listed = client.requests(&RequestListInput::default()).expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0].estado, listed[0].origen.as_deref(), listed[0].destino.as_deref(), listed[0].num_lineas),
+        (taller_domain::EstadoSolicitud::Pendiente, Some("Bodega Central"), Some("Taller Norte"), 2)
+    );
+    assert_eq!(listed[0].solicitante.as_deref(), Some("Marta Méndez"));
+    let dispatched_only = RequestListInput { estado: Some(taller_domain::EstadoSolicitud::Despachado) };
+    assert!(client.requests(&dispatched_only).expect("list").is_empty());
+
+    // Picking order: by position at the origin (BAT-48V is at B-2 in Bodega; CTL-48V has no
+    // row there), then reference.
+    let detail = client.request(id).expect("detail");
+    assert_eq!(
+        detail
+            .lineas
+            .iter()
+            .map(|l| (l.referencia.as_str(), l.posicion.as_deref(), l.stock_origen, l.cantidad_solicitada))
+            .collect::<Vec<_>>(),
+        [("BAT-48V", Some("B-2"), Some(3), 3), ("CTL-48V", None, None, 2)]
+    );
+    assert_eq!(detail.request.observaciones_generales.as_deref(), Some("urgente"));
+    assert_eq!(detail.trazabilidad.len(), 1, "{:?}", detail.trazabilidad);
+    assert_eq!(detail.trazabilidad[0].usuario.as_deref(), Some("Marta Méndez"));
+
+    let pick = RequestStepInput { id_solicitud: id, comentario: None };
+    let refused = client.pick_request(&pick);
+    assert!(
+        matches!(refused, Err(ClientError::Rejected(ref r)) if r.code == taller_domain::RejectionCode::Forbidden),
+        "picking needs requests.approve: {refused:?}"
+    );
+    // The role is given the permission, as a pull would bring it.
+    conn_of(&client)
+        .conn
+        .execute("UPDATE roles SET permisos = json_set(permisos, '$.requests.approve', json('true'))", [])
+        .expect("approver");
+    client.pick_request(&pick).expect("pick");
+    let unknown_line = client.dispatch_request(&DispatchInput {
+        id_solicitud: id,
+        lines: vec![LineQuantityInput { line: "FRN-01".into(), cantidad: 1 }],
+        guia_transporte: None,
+        comentario: None,
+    });
+    assert!(matches!(unknown_line, Err(ClientError::Invalid(ref m)) if m.contains("FRN-01")), "{unknown_line:?}");
+    client
+        .dispatch_request(&DispatchInput {
+            id_solicitud: id,
+            lines: vec![LineQuantityInput { line: "bat-48v".into(), cantidad: 2 }],
+            guia_transporte: Some("GT-77".into()),
+            comentario: None,
+        })
+        .expect("dispatch");
+    let ctl = detail.lineas[1].id_detalle.to_string();
+    client
+        .receive_request(&ReceiveInput {
+            id_solicitud: id,
+            lines: vec![LineQuantityInput { line: ctl, cantidad: 1 }],
+            comentario: Some("llegó un controlador".into()),
+        })
+        .expect("receive");
+    let received = client.request(id).expect("detail");
+    assert_eq!(received.request.estado, taller_domain::EstadoSolicitud::Recibido);
+    assert_eq!(received.request.guia_transporte.as_deref(), Some("GT-77"));
+    assert_eq!(
+        received
+            .lineas
+            .iter()
+            .map(|l| (l.referencia.as_str(), l.cantidad_despachada, l.cantidad_recibida, l.discrepancia))
+            .collect::<Vec<_>>(),
+        [("BAT-48V", Some(2), Some(2), false), ("CTL-48V", Some(2), Some(1), true)]
+    );
+    assert_eq!(
+        received.trazabilidad.iter().map(|t| t.estado_nuevo.as_str()).collect::<Vec<_>>(),
+        ["PENDIENTE", "ALISTAMIENTO", "DESPACHADO", "RECIBIDO"]
+    );
+    assert_eq!(received.trazabilidad[3].comentario.as_deref(), Some("llegó un controlador"));
+    let cancel = client.cancel_request(&RequestStepInput { id_solicitud: id, comentario: None });
+    assert!(matches!(cancel, Err(ClientError::Rejected(_))), "a received request cannot be cancelled: {cancel:?}");
+    assert!(matches!(client.request(Uuid::now_v7()), Err(ClientError::Invalid(_))));
+}
+
+fn other_line(queued: &Queued) -> Uuid {
+    queued.result["id_item_carrito"].as_str().expect("id").parse().expect("uuid")
+}
+
+#[test]
+fn line_quantities_parse_as_typed() {
+    assert_eq!(
+        LineQuantityInput::parse(" BAT-48V : 2 "),
+        Ok(LineQuantityInput { line: "BAT-48V".into(), cantidad: 2 })
+    );
+    assert_eq!(LineQuantityInput::parse("A:B:3").map(|l| l.line), Ok("A:B".to_owned()));
+    assert!(LineQuantityInput::parse("nocolon").is_err());
+    assert!(LineQuantityInput::parse("REF:many").is_err());
+}

@@ -445,3 +445,168 @@ pub struct InboxEntryRef {
     pub id: Uuid,
     pub kind: InboxKind,
 }
+
+// ------------------------------------------------------------------ cart and transfer requests
+
+/// A line of the user's cart: a part wanted at a destination, waiting to become a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CartLine {
+    pub id_item_carrito: Uuid,
+    /// The destination of the future request.
+    pub id_localizacion: Uuid,
+    pub destino: String,
+    pub id_repuesto: Uuid,
+    pub referencia: String,
+    pub nombre: String,
+    pub cantidad: i32,
+    pub created_at: String,
+}
+
+/// Adds a part to the cart for a destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CartAddInput {
+    /// The destination: a location's id or its name (case-insensitive).
+    pub destination: String,
+    /// The part: its id or its reference (case-insensitive).
+    pub part: String,
+    pub cantidad: i32,
+}
+
+/// Changes the quantity of a cart line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CartSetInput {
+    pub id_item_carrito: Uuid,
+    pub cantidad: i32,
+}
+
+/// Creates a transfer request from the cart's lines for one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestFromCartInput {
+    /// Where the parts come from: a location's id or name.
+    pub origin: String,
+    /// Where they go: a location's id or name; the cart's lines for it become the request's.
+    pub destination: String,
+    pub observaciones_generales: Option<String>,
+}
+
+/// Which requests a list shows.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestListInput {
+    /// Only requests in this state; all when `None`.
+    pub estado: Option<taller_domain::EstadoSolicitud>,
+}
+
+/// A transfer request in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestSummary {
+    pub id_solicitud: Uuid,
+    pub estado: taller_domain::EstadoSolicitud,
+    pub id_localizacion_origen: Uuid,
+    pub origen: Option<String>,
+    pub id_localizacion_destino: Uuid,
+    pub destino: Option<String>,
+    pub id_usuario_solicitante: Uuid,
+    /// Who asked, by name (the replica holds the user row of everyone its requests name).
+    pub solicitante: Option<String>,
+    pub fecha_creacion: String,
+    pub fecha_alistamiento: Option<String>,
+    pub fecha_despacho: Option<String>,
+    pub fecha_recepcion: Option<String>,
+    pub guia_transporte: Option<String>,
+    pub observaciones_generales: Option<String>,
+    /// Number of lines.
+    pub num_lineas: i64,
+}
+
+/// A line of a request, as a picking list and a reception show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestLineView {
+    pub id_detalle: Uuid,
+    pub id_repuesto: Uuid,
+    pub referencia: String,
+    pub nombre: String,
+    /// Where the part sits at the origin (the picking order); `None` when not recorded.
+    pub posicion: Option<String>,
+    /// Stock at the origin, when the replica holds that row.
+    pub stock_origen: Option<i32>,
+    pub cantidad_solicitada: i32,
+    pub cantidad_despachada: Option<i32>,
+    pub cantidad_recibida: Option<i32>,
+    /// Received differs from dispatched (or, with nothing dispatched recorded, from requested).
+    pub discrepancia: bool,
+    pub observaciones: Option<String>,
+}
+
+/// One state change of a request (`trazabilidad_solicitudes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestTimelineEntry {
+    pub fecha_cambio: String,
+    pub estado_anterior: Option<String>,
+    pub estado_nuevo: String,
+    pub usuario: Option<String>,
+    pub comentario: Option<String>,
+}
+
+/// A request with its lines (in picking order: by position at the origin, then reference)
+/// and its timeline (oldest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub request: RequestSummary,
+    pub lineas: Vec<RequestLineView>,
+    pub trazabilidad: Vec<RequestTimelineEntry>,
+}
+
+/// A quantity for one line of a request, named as a person would: the line's part reference
+/// (case-insensitive) or the line's id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LineQuantityInput {
+    pub line: String,
+    pub cantidad: i32,
+}
+
+impl LineQuantityInput {
+    /// `REF:QTY` (the reference may itself hold colons: the last one splits).
+    pub fn parse(text: &str) -> std::result::Result<LineQuantityInput, String> {
+        let (line, qty) = text.rsplit_once(':').ok_or_else(|| format!("{text}: expected REF:QTY"))?;
+        let cantidad = qty.trim().parse().map_err(|_| format!("{text}: the quantity is not a number"))?;
+        Ok(LineQuantityInput { line: line.trim().to_owned(), cantidad })
+    }
+}
+
+/// A step of a request that takes only a comment: picking starts, cancel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RequestStepInput {
+    pub id_solicitud: Uuid,
+    pub comentario: Option<String>,
+}
+
+/// Dispatches a request; lines not listed go as requested.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DispatchInput {
+    pub id_solicitud: Uuid,
+    pub lines: Vec<LineQuantityInput>,
+    pub guia_transporte: Option<String>,
+    pub comentario: Option<String>,
+}
+
+/// Receives a request; lines not listed are received as dispatched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ReceiveInput {
+    pub id_solicitud: Uuid,
+    pub lines: Vec<LineQuantityInput>,
+    pub comentario: Option<String>,
+}

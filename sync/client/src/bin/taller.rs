@@ -13,7 +13,12 @@ use serde_json::{json, Map, Value};
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use taller_client::app::{
+    CartAddInput, CartSetInput, DispatchInput, LineQuantityInput, ReceiveInput, RequestFromCartInput, RequestListInput,
+    RequestStepInput,
+};
 use taller_client::{queries, sync::lock, Client};
+use taller_domain::EstadoSolicitud;
 use taller_protocol::mutations::*;
 use uuid::Uuid;
 
@@ -420,35 +425,19 @@ fn with_conn<T>(
     f(&replica.conn).map_err(|error| fail(Some(client), error))
 }
 
-/// `REF:QTY` line arguments against a request's lines.
-fn line_quantities(client: &Client, request: Uuid, lines: &[String]) -> Result<Vec<LineQuantity>, Failure> {
-    // A malformed argument is a usage mistake whatever the replica holds: checked first.
-    let parsed: Vec<(&str, i32)> = lines
-        .iter()
-        .map(|line| {
-            let (reference, qty) =
-                line.rsplit_once(':').ok_or_else(|| Failure::usage(format!("{line}: expected REF:QTY")))?;
-            let cantidad: i32 =
-                qty.trim().parse().map_err(|_| Failure::usage(format!("{line}: the quantity is not a number")))?;
-            Ok((reference.trim(), cantidad))
-        })
-        .collect::<Result<_, Failure>>()?;
-    let detail = with_conn(client, |conn| queries::request_detail(conn, &request.to_string()))?;
-    let known = detail.get("lineas").and_then(Value::as_array).cloned().unwrap_or_default();
-    parsed
-        .into_iter()
-        .map(|(reference, cantidad)| {
-            let id = known
-                .iter()
-                .find(|l| {
-                    l.get("referencia").and_then(Value::as_str).is_some_and(|r| r.eq_ignore_ascii_case(reference))
-                })
-                .and_then(|l| l.get("id_detalle").and_then(Value::as_str))
-                .and_then(|id| id.parse().ok())
-                .ok_or_else(|| Failure::refused("invalid_input", format!("the request has no line for {reference}")))?;
-            Ok(LineQuantity { id_detalle: id, cantidad })
-        })
-        .collect()
+/// `REF:QTY` line arguments; a malformed one is a usage mistake whatever the replica holds.
+fn line_quantities(lines: &[String]) -> Result<Vec<LineQuantityInput>, Failure> {
+    lines.iter().map(|line| LineQuantityInput::parse(line).map_err(Failure::usage)).collect()
+}
+
+/// Prints a queued action, or fails with the library's error.
+fn queued(
+    client: &Client,
+    json: bool,
+    result: taller_client::error::Result<taller_client::Queued>,
+) -> Result<(), Failure> {
+    let queued = result.map_err(|error| fail(Some(client), error))?;
+    output::queued(client, json, &queued)
 }
 
 fn edit(field: &str, current: &Map<String, Value>, new: Option<&String>) -> Option<FieldEdit> {
@@ -701,86 +690,62 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             });
             act_at(client, json, mutation, args.at)?;
         }
-        Command::Cart(CartCommand::Add { location, reference, qty }) => {
-            let (loc, part) =
-                with_conn(client, |c| Ok((queries::location_id(c, &location)?, queries::part_id(c, &reference)?)))?;
-            act(
-                client,
-                json,
-                Mutation::CartAdd(CartAdd {
-                    id_item_carrito: Uuid::now_v7(),
-                    id_localizacion: loc,
-                    id_repuesto: part,
-                    cantidad: qty,
-                }),
-            )?;
-        }
+        Command::Cart(CartCommand::Add { location, reference, qty }) => queued(
+            client,
+            json,
+            client.cart_add(&CartAddInput { destination: location, part: reference, cantidad: qty }),
+        )?,
         Command::Cart(CartCommand::Set { id, qty }) => {
-            act(client, json, Mutation::CartSet(CartSet { id_item_carrito: id, cantidad: qty }))?
+            queued(client, json, client.cart_set(&CartSetInput { id_item_carrito: id, cantidad: qty }))?
         }
-        Command::Cart(CartCommand::Remove { id }) => {
-            act(client, json, Mutation::CartRemove(CartRemove { id_item_carrito: id }))?
+        Command::Cart(CartCommand::Remove { id }) => queued(client, json, client.cart_remove(id))?,
+        Command::Cart(CartCommand::List) => {
+            output::typed_rows(json, &client.cart().map_err(|e| fail(Some(client), e))?)?
         }
-        Command::Cart(CartCommand::List) => output::rows(json, &with_conn(client, |c| queries::cart(c, me))?)?,
-        Command::Request(RequestCommand::Create { from, to, note }) => {
-            let (origen, destino, cart) = with_conn(client, |c| {
-                Ok((queries::location_id(c, &from)?, queries::location_id(c, &to)?, queries::cart(c, me)?))
-            })?;
-            let lines: Vec<RequestLine> = cart
-                .iter()
-                .filter(|line| {
-                    line.get("id_localizacion").and_then(Value::as_str) == Some(destino.to_string().as_str())
-                })
-                .filter_map(|line| {
-                    Some(RequestLine {
-                        id_detalle: Uuid::now_v7(),
-                        id_repuesto: line.get("id_repuesto")?.as_str()?.parse().ok()?,
-                        cantidad: i32::try_from(line.get("cantidad")?.as_i64()?).ok()?,
-                        id_item_carrito: line.get("id_item_carrito")?.as_str()?.parse().ok(),
-                        observaciones: None,
-                    })
-                })
-                .collect();
-            act(
-                client,
-                json,
-                Mutation::RequestCreate(RequestCreate {
-                    id_solicitud: Uuid::now_v7(),
-                    id_localizacion_origen: origen,
-                    id_localizacion_destino: destino,
-                    lines,
-                    observaciones_generales: note,
-                }),
-            )?;
-        }
+        Command::Request(RequestCommand::Create { from, to, note }) => queued(
+            client,
+            json,
+            client.request_from_cart(&RequestFromCartInput {
+                origin: from,
+                destination: to,
+                observaciones_generales: note,
+            }),
+        )?,
         Command::Request(RequestCommand::Pick { id }) => {
-            act(client, json, Mutation::RequestPick(RequestRef { id_solicitud: id, comentario: None }))?
+            queued(client, json, client.pick_request(&RequestStepInput { id_solicitud: id, comentario: None }))?
         }
         Command::Request(RequestCommand::Dispatch { id, lines, guide }) => {
-            let lines = line_quantities(client, id, &lines)?;
-            act(
+            let lines = line_quantities(&lines)?;
+            queued(
                 client,
                 json,
-                Mutation::RequestDispatch(RequestDispatch {
+                client.dispatch_request(&DispatchInput {
                     id_solicitud: id,
                     lines,
                     guia_transporte: guide,
                     comentario: None,
                 }),
-            )?;
+            )?
         }
         Command::Request(RequestCommand::Receive { id, lines }) => {
-            let lines = line_quantities(client, id, &lines)?;
-            act(client, json, Mutation::RequestReceive(RequestReceive { id_solicitud: id, lines, comentario: None }))?;
+            let lines = line_quantities(&lines)?;
+            queued(client, json, client.receive_request(&ReceiveInput { id_solicitud: id, lines, comentario: None }))?
         }
         Command::Request(RequestCommand::Cancel { id, comment }) => {
-            act(client, json, Mutation::RequestCancel(RequestRef { id_solicitud: id, comentario: comment }))?
+            queued(client, json, client.cancel_request(&RequestStepInput { id_solicitud: id, comentario: comment }))?
         }
         Command::Request(RequestCommand::List { state }) => {
-            output::rows(json, &with_conn(client, |c| queries::requests(c, state.as_deref()))?)?
+            let estado = state
+                .map(|state| state.to_uppercase().parse::<EstadoSolicitud>())
+                .transpose()
+                .map_err(|error| Failure::usage(format!("unknown request state {:?}", error.0)))?;
+            output::typed_rows(
+                json,
+                &client.requests(&RequestListInput { estado }).map_err(|e| fail(Some(client), e))?,
+            )?
         }
         Command::Request(RequestCommand::Show { id }) => {
-            output::value(json, &Value::Object(with_conn(client, |c| queries::request_detail(c, &id.to_string()))?))?
+            output::typed_value(json, &client.request(id).map_err(|e| fail(Some(client), e))?)?
         }
         Command::Count(CountCommand::Start { location }) => {
             let loc = with_conn(client, |c| queries::location_id(c, &location))?;

@@ -36,13 +36,18 @@ async fn the_warehouse_replica_gets_the_name_of_a_technician_who_asks_it_for_par
     bodega.sync().await;
     assert_eq!(bodega.count(&format!("SELECT count(*) FROM solicitudes WHERE id_solicitud = '{request}'")), 1);
     assert_eq!(bodega.count(&named), 1, "the request brought its requester's name");
-    let shown = {
-        let replica = taller_client::sync::lock(bodega.client.shared().expect("replica"));
-        taller_client::queries::request_detail(&replica.conn, &request.to_string()).expect("request show")
-    };
-    assert_eq!(shown["solicitante"], "Carla Técnica", "`request show` names who asked: {shown:?}");
-    let timeline = shown["trazabilidad"].as_array().expect("timeline");
-    assert!(timeline.iter().all(|step| step["usuario"] == "Carla Técnica"), "{timeline:?}");
+    let shown = bodega.client.request(request).expect("request show");
+    assert_eq!(
+        shown.request.solicitante.as_deref(),
+        Some("Carla Técnica"),
+        "`request show` names who asked: {shown:?}"
+    );
+    assert!(
+        !shown.trazabilidad.is_empty()
+            && shown.trazabilidad.iter().all(|step| step.usuario.as_deref() == Some("Carla Técnica")),
+        "{:?}",
+        shown.trazabilidad
+    );
     bodega.assert_converged("bodega").await;
     norte.assert_converged("norte").await;
 }

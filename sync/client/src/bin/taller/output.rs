@@ -87,6 +87,25 @@ pub fn value(json: bool, value: &Value) -> Result<(), Failure> {
     }
 }
 
+/// Typed rows of the library, printed as [`rows`] prints objects.
+pub fn typed_rows<T: serde::Serialize>(json: bool, rows: &[T]) -> Result<(), Failure> {
+    let objects: Vec<Map<String, Value>> = rows
+        .iter()
+        .map(|row| match serde_json::to_value(row) {
+            Ok(Value::Object(object)) => object,
+            Ok(other) => Map::from_iter([("value".to_owned(), other)]),
+            Err(error) => Map::from_iter([("error".to_owned(), Value::String(error.to_string()))]),
+        })
+        .collect();
+    self::rows(json, &objects)
+}
+
+/// A typed value of the library, printed as [`value`] prints JSON.
+pub fn typed_value<T: serde::Serialize>(json: bool, typed: &T) -> Result<(), Failure> {
+    let document = serde_json::to_value(typed).map_err(|error| Failure::refused("internal", error.to_string()))?;
+    value(json, &document)
+}
+
 pub fn rows(json: bool, rows: &[Map<String, Value>]) -> Result<(), Failure> {
     let mut out = RowPrinter::new(json);
     for row in rows {
