@@ -2,7 +2,7 @@
 //! `ui/src/api/generated.ts`. The committed file must equal a fresh export (a test checks it;
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
-use crate::commands::{app, inbox, inventory, movements, notifications, parts, session, sync};
+use crate::commands::{app, inbox, inventory, movements, notifications, parts, session, sync, transfers};
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
 use tauri_specta::{collect_commands, collect_events, Builder, Casing, ErrorHandlingMode};
@@ -46,6 +46,17 @@ pub fn builder() -> Builder<tauri::Wry> {
             notifications::mark_notification_read,
             inbox::inbox,
             inbox::dismiss_inbox_entry,
+            transfers::cart,
+            transfers::cart_add,
+            transfers::cart_set,
+            transfers::cart_remove,
+            transfers::request_from_cart,
+            transfers::requests,
+            transfers::request_detail,
+            transfers::pick_request,
+            transfers::dispatch_request,
+            transfers::receive_request,
+            transfers::cancel_request,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

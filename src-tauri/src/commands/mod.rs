@@ -14,9 +14,21 @@ pub mod notifications;
 pub mod parts;
 pub mod session;
 pub mod sync;
+pub mod transfers;
 
+use crate::desk::Desk;
+use crate::error::CommandResult;
 use serde::Deserialize;
+use taller_client::{Client, ClientError, Queued};
 use uuid::Uuid;
+
+/// A local action (committed with its outbox entry, offline or not), then `tables-changed`
+/// for the tables it wrote.
+pub(crate) fn act(desk: &Desk, action: impl FnOnce(&Client) -> Result<Queued, ClientError>) -> CommandResult<Queued> {
+    let queued = desk.with(action)?;
+    desk.local_change(queued.tables);
+    Ok(queued)
+}
 
 /// `{id_localizacion}`.
 #[derive(Debug, Clone, Deserialize, specta::Type)]

@@ -9,7 +9,5 @@ use tauri::State;
 #[tauri::command]
 #[specta::specta]
 pub async fn record_movement(desk: State<'_, Desk>, input: MovementInput) -> CommandResult<Queued> {
-    let queued = desk.with(|client| client.record_movement(&input))?;
-    desk.local_change(queued.tables);
-    Ok(queued)
+    super::act(&desk, |client| client.record_movement(&input))
 }

@@ -16,7 +16,5 @@ pub async fn notifications(desk: State<'_, Desk>) -> CommandResult<Vec<Notificac
 #[tauri::command]
 #[specta::specta]
 pub async fn mark_notification_read(desk: State<'_, Desk>, input: NotificationRef) -> CommandResult<Queued> {
-    let queued = desk.with(|client| client.mark_notification_read(input.id_notificacion))?;
-    desk.local_change(queued.tables);
-    Ok(queued)
+    super::act(&desk, |client| client.mark_notification_read(input.id_notificacion))
 }

@@ -29,7 +29,5 @@ pub async fn part_detail(desk: State<'_, Desk>, input: PartRef) -> CommandResult
 #[tauri::command]
 #[specta::specta]
 pub async fn edit_inventory_settings(desk: State<'_, Desk>, input: InventorySettingsInput) -> CommandResult<Queued> {
-    let queued = desk.with(|client| client.edit_inventory_settings(&input))?;
-    desk.local_change(queued.tables);
-    Ok(queued)
+    super::act(&desk, |client| client.edit_inventory_settings(&input))
 }

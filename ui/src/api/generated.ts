@@ -42,6 +42,17 @@ export const commands = {
 	mark_notification_read: (input: NotificationRef) => __TAURI_INVOKE<Queued>("mark_notification_read", { input }),
 	inbox: () => __TAURI_INVOKE<InboxEntry[]>("inbox"),
 	dismiss_inbox_entry: (input: InboxEntryRef) => __TAURI_INVOKE<null>("dismiss_inbox_entry", { input }),
+	cart: () => __TAURI_INVOKE<CartLine[]>("cart"),
+	cart_add: (input: CartAddInput) => __TAURI_INVOKE<Queued>("cart_add", { input }),
+	cart_set: (input: CartSetInput) => __TAURI_INVOKE<Queued>("cart_set", { input }),
+	cart_remove: (input: CartLineRef) => __TAURI_INVOKE<Queued>("cart_remove", { input }),
+	request_from_cart: (input: RequestFromCartInput) => __TAURI_INVOKE<Queued>("request_from_cart", { input }),
+	requests: (input: RequestListInput) => __TAURI_INVOKE<RequestSummary[]>("requests", { input }),
+	request_detail: (input: RequestRef) => __TAURI_INVOKE<RequestDetail>("request_detail", { input }),
+	pick_request: (input: RequestStepInput) => __TAURI_INVOKE<Queued>("pick_request", { input }),
+	dispatch_request: (input: DispatchInput) => __TAURI_INVOKE<Queued>("dispatch_request", { input }),
+	receive_request: (input: ReceiveInput) => __TAURI_INVOKE<Queued>("receive_request", { input }),
+	cancel_request: (input: RequestStepInput) => __TAURI_INVOKE<Queued>("cancel_request", { input }),
 };
 
 /** Events */
@@ -83,6 +94,39 @@ export type AppStatus = {
 	 *  offline: nothing syncs, and pending work waits for an online sign-in.
 	 */
 	signed_in: boolean,
+};
+
+/**  Adds a part to the cart for a destination. */
+export type CartAddInput = {
+	/**  The destination: a location's id or its name (case-insensitive). */
+	destination: string,
+	/**  The part: its id or its reference (case-insensitive). */
+	part: string,
+	cantidad: number,
+};
+
+/**  A line of the user's cart: a part wanted at a destination, waiting to become a request. */
+export type CartLine = {
+	id_item_carrito: string,
+	/**  The destination of the future request. */
+	id_localizacion: string,
+	destino: string,
+	id_repuesto: string,
+	referencia: string,
+	nombre: string,
+	cantidad: number,
+	created_at: string,
+};
+
+/**  `{id_item_carrito}`. */
+export type CartLineRef = {
+	id_item_carrito: string,
+};
+
+/**  Changes the quantity of a cart line. */
+export type CartSetInput = {
+	id_item_carrito: string,
+	cantidad: number,
 };
 
 /**  Who changed the tables. */
@@ -128,6 +172,17 @@ export type DemoAccount = {
 export type DemoInfo = {
 	accounts: DemoAccount[],
 };
+
+/**  Dispatches a request; lines not listed go as requested. */
+export type DispatchInput = {
+	id_solicitud: string,
+	lines: LineQuantityInput[],
+	guia_transporte: string | null,
+	comentario: string | null,
+};
+
+/**  The state of a transfer request (`solicitudes.estado`). */
+export type EstadoSolicitud = "PENDIENTE" | "ALISTAMIENTO" | "DESPACHADO" | "RECIBIDO" | "CANCELADO";
 
 /**  `vista_repuestos_inventario.estado_stock` (`taller_domain::stock::estado_stock`). */
 export type EstadoStock = "Sin Stock" | "Bajo" | "Normal" | "Alto";
@@ -297,6 +352,15 @@ export type LedgerEntry = {
 	absorbido: boolean,
 };
 
+/**
+ *  A quantity for one line of a request, named as a person would: the line's part reference
+ *  (case-insensitive) or the line's id.
+ */
+export type LineQuantityInput = {
+	line: string,
+	cantidad: number,
+};
+
 /**  A `localizacion` row. */
 export type Localizacion = {
 	id_localizacion: string,
@@ -407,10 +471,100 @@ export type Queued = {
 	pending: number,
 };
 
+/**  Receives a request; lines not listed are received as dispatched. */
+export type ReceiveInput = {
+	id_solicitud: string,
+	lines: LineQuantityInput[],
+	comentario: string | null,
+};
+
+/**
+ *  A request with its lines (in picking order: by position at the origin, then reference)
+ *  and its timeline (oldest first).
+ */
+export type RequestDetail = {
+	lineas: RequestLineView[],
+	trazabilidad: RequestTimelineEntry[],
+} & RequestSummary;
+
+/**  Creates a transfer request from the cart's lines for one destination. */
+export type RequestFromCartInput = {
+	/**  Where the parts come from: a location's id or name. */
+	origin: string,
+	/**  Where they go: a location's id or name; the cart's lines for it become the request's. */
+	destination: string,
+	observaciones_generales: string | null,
+};
+
+/**  A line of a request, as a picking list and a reception show it. */
+export type RequestLineView = {
+	id_detalle: string,
+	id_repuesto: string,
+	referencia: string,
+	nombre: string,
+	/**  Where the part sits at the origin (the picking order); `None` when not recorded. */
+	posicion: string | null,
+	/**  Stock at the origin, when the replica holds that row. */
+	stock_origen: number | null,
+	cantidad_solicitada: number,
+	cantidad_despachada: number | null,
+	cantidad_recibida: number | null,
+	/**  Received differs from dispatched (or, with nothing dispatched recorded, from requested). */
+	discrepancia: boolean,
+	observaciones: string | null,
+};
+
+/**  Which requests a list shows. */
+export type RequestListInput = {
+	/**  Only requests in this state; all when `None`. */
+	estado: EstadoSolicitud | null,
+};
+
 export type RequestPermisos = {
 	view?: boolean,
 	create?: boolean,
 	approve?: boolean,
+};
+
+/**  `{id_solicitud}`. */
+export type RequestRef = {
+	id_solicitud: string,
+};
+
+/**  A step of a request that takes only a comment: picking starts, cancel. */
+export type RequestStepInput = {
+	id_solicitud: string,
+	comentario: string | null,
+};
+
+/**  A transfer request in a list. */
+export type RequestSummary = {
+	id_solicitud: string,
+	estado: EstadoSolicitud,
+	id_localizacion_origen: string,
+	origen: string | null,
+	id_localizacion_destino: string,
+	destino: string | null,
+	id_usuario_solicitante: string,
+	/**  Who asked, by name (the replica holds the user row of everyone its requests name). */
+	solicitante: string | null,
+	fecha_creacion: string,
+	fecha_alistamiento: string | null,
+	fecha_despacho: string | null,
+	fecha_recepcion: string | null,
+	guia_transporte: string | null,
+	observaciones_generales: string | null,
+	/**  Number of lines. */
+	num_lineas: number,
+};
+
+/**  One state change of a request (`trazabilidad_solicitudes`). */
+export type RequestTimelineEntry = {
+	fecha_cambio: string,
+	estado_anterior: string | null,
+	estado_nuevo: string,
+	usuario: string | null,
+	comentario: string | null,
 };
 
 export type SearchPartsInput = {

@@ -81,7 +81,8 @@ impl Client {
     }
 
     /// Creates a request from the cart's lines for the destination (`request.create`); the
-    /// lines leave the cart. A cart with no line for that destination is `invalid_input`.
+    /// lines leave the cart. A cart with no line for that destination is refused as
+    /// `empty_request`, as the server would.
     pub fn request_from_cart(&self, input: &RequestFromCartInput) -> Result<Queued> {
         let me = self.user_id()?.to_string();
         self.act_built(Utc::now(), |conn| {
@@ -97,9 +98,6 @@ impl Client {
                     observaciones: None,
                 })
                 .collect();
-            if lines.is_empty() {
-                return Err(ClientError::Invalid(format!("the cart has no line for {:?}", input.destination)));
-            }
             Ok(Mutation::RequestCreate(RequestCreate {
                 id_solicitud: Uuid::now_v7(),
                 id_localizacion_origen: origen,

@@ -1155,6 +1155,15 @@ fn workstation_users_show_each_user_s_own_pending_count() {
 #[test]
 fn a_transfer_goes_from_the_cart_to_received_with_its_difference() {
     let (_dir, client) = workstation();
+    let empty = client.request_from_cart(&RequestFromCartInput {
+        origin: "Bodega Central".into(),
+        destination: "Taller Norte".into(),
+        observaciones_generales: None,
+    });
+    assert!(
+        matches!(empty, Err(ClientError::Rejected(ref r)) if r.code == taller_domain::RejectionCode::EmptyRequest),
+        "an empty cart: {empty:?}"
+    );
     let norte = client
         .cart_add(&CartAddInput { destination: "taller norte".into(), part: "bat-48v".into(), cantidad: 3 })
         .expect("cart add by name and reference");
@@ -1175,12 +1184,6 @@ fn a_transfer_goes_from_the_cart_to_received_with_its_difference() {
 
     let missing = client.cart_add(&CartAddInput { destination: "Nowhere".into(), part: "BAT-48V".into(), cantidad: 1 });
     assert!(matches!(missing, Err(ClientError::Invalid(ref m)) if m.contains("Nowhere")), "{missing:?}");
-    let empty = client.request_from_cart(&RequestFromCartInput {
-        origin: "Taller Norte".into(),
-        destination: "Taller Sur".into(),
-        observaciones_generales: None,
-    });
-    assert!(matches!(empty, Err(ClientError::Invalid(_))), "no cart line for Taller Sur: {empty:?}");
 
     let created = client
         .request_from_cart(&RequestFromCartInput {
