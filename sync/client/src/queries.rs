@@ -3,7 +3,7 @@
 
 use crate::error::{ClientError, Result};
 use rusqlite::types::ValueRef;
-use rusqlite::{params_from_iter, Connection, OptionalExtension, ToSql};
+use rusqlite::{params_from_iter, Connection, ToSql};
 use serde_json::{Map, Value};
 use taller_domain::stock::{alerta_minimo, estado_stock};
 use uuid::Uuid;
@@ -176,46 +176,6 @@ pub fn part_detail(conn: &Connection, part: Uuid) -> Result<Map<String, Value>> 
     detail.insert("stock".into(), Value::Array(stock.into_iter().map(Value::Object).collect()));
     detail.insert("ledger".into(), Value::Array(ledger.into_iter().map(Value::Object).collect()));
     Ok(detail)
-}
-
-/// A count session with its lines and differences.
-pub fn count_detail(conn: &Connection, id: &str) -> Result<Map<String, Value>> {
-    let mut detail = objects(
-        conn,
-        "SELECT c.*, (SELECT cerrado_en FROM conteos_cerrados x WHERE x.id_conteo = c.id_conteo) AS cerrado_en \
-           FROM registro_conteo c WHERE c.id_conteo = ?1",
-        &[&id],
-    )?
-    .pop()
-    .ok_or_else(|| ClientError::Invalid(format!("no count {id} in this replica")))?;
-    let lines = objects(
-        conn,
-        "SELECT d.id_detalle_conteo, r.referencia, d.cantidad_sistema, d.cantidad_csa, d.cantidad_pq, d.diferencia \
-           FROM detalles_conteo d JOIN repuestos r ON r.id_repuesto = d.id_repuesto WHERE d.id_conteo = ?1 ORDER BY r.referencia",
-        &[&id],
-    )?;
-    // Who asked, by name: the replica holds the user row of everyone a request it reads names.
-    let solicitante: Option<String> = conn
-        .query_row(
-            "SELECT u.nombre_completo FROM solicitudes s JOIN usuarios u ON u.id_usuario = s.id_usuario_solicitante \
-              WHERE s.id_solicitud = ?1",
-            [id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    detail.insert("solicitante".into(), solicitante.map_or(Value::Null, Value::String));
-    detail.insert("lineas".into(), Value::Array(lines.into_iter().map(Value::Object).collect()));
-    Ok(detail)
-}
-
-pub fn warranties(conn: &Connection) -> Result<Vec<Map<String, Value>>> {
-    objects(
-        conn,
-        "SELECT g.id_garantia, g.estado, r.referencia, l.nombre AS localizacion, g.cantidad, g.motivo_falla, g.fecha_reporte, \
-                g.comentarios_resolucion FROM garantias g JOIN repuestos r ON r.id_repuesto = g.id_repuesto \
-           JOIN localizacion l ON l.id_localizacion = g.id_localizacion ORDER BY g.fecha_reporte DESC",
-        &[],
-    )
 }
 
 pub fn notifications(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {

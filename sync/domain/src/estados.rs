@@ -55,6 +55,7 @@ impl EstadoSolicitud {
 }
 
 /// The state of a warranty claim (`garantias.estado`).
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EstadoGarantia {

@@ -7,22 +7,32 @@
 //! Behind the crate's `specta` feature every type here derives `specta::Type`, for the
 //! shell's generated TypeScript bindings.
 
+pub mod count_types;
+mod counts;
 mod inbox;
 mod inventory;
 mod requests;
 mod session;
 mod texts;
 pub mod types;
+mod warranties;
+pub mod warranty_types;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_counts;
+#[cfg(test)]
+mod tests_warranties;
 
 pub use crate::client::{Client, Queued};
 pub use crate::sync::{Progress, SyncReport};
+pub use count_types::*;
 pub use taller_domain::{Concepto, Lang, Permisos, TipoMovimiento, TipoOperacion};
 pub use taller_protocol::messages::UserProfile;
 pub use taller_protocol::mutations::FieldEdit;
 pub use types::*;
+pub use warranty_types::*;
 
 use crate::error::Result;
 use crate::sync::lock;

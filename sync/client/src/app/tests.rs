@@ -20,7 +20,7 @@ const fn id(n: u128) -> Uuid {
 }
 
 const ROLE: Uuid = id(0xa001);
-const L1: Uuid = id(0x1001); // Taller Norte
+pub(super) const L1: Uuid = id(0x1001); // Taller Norte
 const L2: Uuid = id(0x1002); // Bodega Central
 const L3: Uuid = id(0x1003); // out of scope
 const ME: Uuid = id(0x2001);
@@ -28,7 +28,7 @@ const OTHER: Uuid = id(0x2002);
 const P1: Uuid = id(0x3001); // BAT-48V Batería 48V
 const P2: Uuid = id(0x3002); // MTR-500W Motor 500W
 const P3: Uuid = id(0x3003); // CTL-48V Controlador, Sin Stock at L1
-const P4: Uuid = id(0x3004); // FRN-01 Freno, no row at L1
+pub(super) const P4: Uuid = id(0x3004); // FRN-01 Freno, no row at L1
 const I11: Uuid = id(0x4011);
 const I12: Uuid = id(0x4012);
 const I13: Uuid = id(0x4013);
@@ -173,7 +173,7 @@ fn seed_replica(conn: &Connection) {
 }
 
 /// A workstation where `ME` signed in (offline credential stored), with a seeded replica file.
-fn workstation() -> (tempfile::TempDir, Client) {
+pub(super) fn workstation() -> (tempfile::TempDir, Client) {
     let dir = tempfile::tempdir().expect("dir");
     let ws = Workstation {
         current: Some(ME),
@@ -192,7 +192,7 @@ fn workstation() -> (tempfile::TempDir, Client) {
     (dir, client)
 }
 
-fn conn_of(client: &Client) -> std::sync::MutexGuard<'_, Replica> {
+pub(super) fn conn_of(client: &Client) -> std::sync::MutexGuard<'_, Replica> {
     sync::lock(client.shared().expect("replica"))
 }
 

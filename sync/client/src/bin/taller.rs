@@ -14,11 +14,12 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use taller_client::app::{
-    CartAddInput, CartSetInput, DispatchInput, LineQuantityInput, ReceiveInput, RequestFromCartInput, RequestListInput,
-    RequestStepInput,
+    CartAddInput, CartSetInput, CountLineInput, CountListInput, CountStartInput, CountState, DispatchInput,
+    LineQuantityInput, ReceiveInput, RequestFromCartInput, RequestListInput, RequestStepInput, WarrantyCreateInput,
+    WarrantyListInput, WarrantyResolveInput,
 };
 use taller_client::{queries, sync::lock, Client};
-use taller_domain::EstadoSolicitud;
+use taller_domain::{EstadoGarantia, EstadoSolicitud};
 use taller_protocol::mutations::*;
 use uuid::Uuid;
 
@@ -315,25 +316,37 @@ enum RequestCommand {
 
 #[derive(Subcommand)]
 enum CountCommand {
+    /// Starts a count at a location (its name or id).
     Start {
         #[arg(long)]
         location: String,
+        #[arg(long)]
+        note: Option<String>,
     },
+    /// Records what was counted of a part (counting it again replaces its line).
     Line {
         id: Uuid,
         #[arg(long = "ref")]
         reference: String,
         #[arg(long)]
         counted: i32,
+        /// Of the counted units, the loose small parts that stay.
         #[arg(long, default_value_t = 0)]
         pq: i32,
+        #[arg(long)]
+        note: Option<String>,
     },
-    Close {
-        id: Uuid,
+    /// Closes a count: each line fixes its part's stock.
+    Close { id: Uuid },
+    /// Counts, newest first.
+    List {
+        #[arg(long)]
+        location: Option<String>,
+        #[arg(long, value_parser = ["open", "closed"])]
+        state: Option<String>,
     },
-    Show {
-        id: Uuid,
-    },
+    /// A count with its lines, differences and adjustments.
+    Show { id: Uuid },
 }
 
 #[derive(Subcommand)]
@@ -347,12 +360,16 @@ enum WarrantyCommand {
         qty: i32,
         #[arg(long)]
         reason: String,
+        /// The technician involved (email or id).
         #[arg(long)]
         technician: Option<String>,
         #[arg(long)]
         customer: Option<String>,
         #[arg(long)]
         mileage: Option<i32>,
+        /// The work order.
+        #[arg(long)]
+        order: Option<String>,
     },
     Submit {
         id: Uuid,
@@ -367,7 +384,15 @@ enum WarrantyCommand {
         #[arg(long)]
         comment: String,
     },
-    List,
+    List {
+        /// SIN_ENVIAR, PENDIENTE, APROBADA or RECHAZADA.
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// A claim with what the replica knows of it (the stock its approval brought in).
+    Show {
+        id: Uuid,
+    },
 }
 
 fn main() -> ExitCode {
@@ -747,38 +772,31 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
         Command::Request(RequestCommand::Show { id }) => {
             output::typed_value(json, &client.request(id).map_err(|e| fail(Some(client), e))?)?
         }
-        Command::Count(CountCommand::Start { location }) => {
-            let loc = with_conn(client, |c| queries::location_id(c, &location))?;
-            act(
-                client,
-                json,
-                Mutation::CountStart(CountStart {
-                    id_conteo: Uuid::now_v7(),
-                    id_localizacion: loc,
-                    observaciones: None,
-                }),
-            )?;
+        Command::Count(CountCommand::Start { location, note }) => {
+            queued(client, json, client.start_count(&CountStartInput { location, observaciones: note }))?
         }
-        Command::Count(CountCommand::Line { id, reference, counted, pq }) => {
-            let part = with_conn(client, |c| queries::part_id(c, &reference))?;
-            act(
-                client,
-                json,
-                Mutation::CountLine(CountLine {
-                    id_detalle_conteo: Uuid::now_v7(),
-                    id_conteo: id,
-                    id_repuesto: part,
-                    cantidad_csa: counted,
-                    cantidad_pq: pq,
-                    observaciones: None,
-                }),
-            )?;
-        }
-        Command::Count(CountCommand::Close { id }) => {
-            act(client, json, Mutation::CountClose(CountClose { id_conteo: id }))?
+        Command::Count(CountCommand::Line { id, reference, counted, pq, note }) => queued(
+            client,
+            json,
+            client.record_count_line(&CountLineInput {
+                id_conteo: id,
+                part: reference,
+                cantidad_csa: counted,
+                cantidad_pq: pq,
+                observaciones: note,
+            }),
+        )?,
+        Command::Count(CountCommand::Close { id }) => queued(client, json, client.close_count(id))?,
+        Command::Count(CountCommand::List { location, state }) => {
+            let state = state
+                .as_deref()
+                .map(CountState::parse)
+                .map(|state| state.ok_or_else(|| Failure::usage("--state: open or closed")));
+            let input = CountListInput { location, state: state.transpose()? };
+            output::typed_rows(json, &client.counts(&input).map_err(|e| fail(Some(client), e))?)?
         }
         Command::Count(CountCommand::Show { id }) => {
-            output::value(json, &Value::Object(with_conn(client, |c| queries::count_detail(c, &id.to_string()))?))?
+            output::typed_value(json, &client.count(id).map_err(|e| fail(Some(client), e))?)?
         }
         Command::Warranty(WarrantyCommand::Create {
             location,
@@ -788,42 +806,46 @@ async fn data_command(client: &Client, json: bool, command: Command) -> Result<(
             technician,
             customer,
             mileage,
-        }) => {
-            let (loc, part, technician) = with_conn(client, |c| {
-                let technician = technician.as_deref().map(|t| queries::user_id(c, t)).transpose()?;
-                Ok((queries::location_id(c, &location)?, queries::part_id(c, &reference)?, technician))
-            })?;
-            act(
-                client,
+            order,
+        }) => queued(
+            client,
+            json,
+            client.create_warranty(&WarrantyCreateInput {
+                location,
+                part: reference,
+                cantidad: qty,
+                motivo_falla: reason,
+                technician,
+                solicitante: customer,
+                kilometraje: mileage,
+                numero_orden: order,
+                url_evidencia_foto: None,
+            }),
+        )?,
+        Command::Warranty(WarrantyCommand::Submit { id }) => queued(client, json, client.submit_warranty(id))?,
+        Command::Warranty(WarrantyCommand::Approve { id, comment }) => queued(
+            client,
+            json,
+            client.approve_warranty(&WarrantyResolveInput { id_garantia: id, comentarios_resolucion: comment }),
+        )?,
+        Command::Warranty(WarrantyCommand::Reject { id, comment }) => queued(
+            client,
+            json,
+            client.reject_warranty(&WarrantyResolveInput { id_garantia: id, comentarios_resolucion: Some(comment) }),
+        )?,
+        Command::Warranty(WarrantyCommand::List { state }) => {
+            let estado = state
+                .map(|state| state.to_uppercase().parse::<EstadoGarantia>())
+                .transpose()
+                .map_err(|error| Failure::usage(format!("unknown warranty state {:?}", error.0)))?;
+            output::typed_rows(
                 json,
-                Mutation::WarrantyCreate(WarrantyCreate {
-                    id_garantia: Uuid::now_v7(),
-                    id_localizacion: loc,
-                    id_repuesto: part,
-                    cantidad: qty,
-                    motivo_falla: reason,
-                    id_tecnico_asociado: technician,
-                    kilometraje: mileage,
-                    numero_orden: None,
-                    solicitante: customer,
-                    url_evidencia_foto: None,
-                }),
-            )?;
+                &client.warranties(&WarrantyListInput { estado }).map_err(|e| fail(Some(client), e))?,
+            )?
         }
-        Command::Warranty(WarrantyCommand::Submit { id }) => {
-            act(client, json, Mutation::WarrantySubmit(WarrantyRef { id_garantia: id }))?
+        Command::Warranty(WarrantyCommand::Show { id }) => {
+            output::typed_value(json, &client.warranty(id).map_err(|e| fail(Some(client), e))?)?
         }
-        Command::Warranty(WarrantyCommand::Approve { id, comment }) => act(
-            client,
-            json,
-            Mutation::WarrantyApprove(WarrantyResolve { id_garantia: id, comentarios_resolucion: comment }),
-        )?,
-        Command::Warranty(WarrantyCommand::Reject { id, comment }) => act(
-            client,
-            json,
-            Mutation::WarrantyReject(WarrantyResolve { id_garantia: id, comentarios_resolucion: Some(comment) }),
-        )?,
-        Command::Warranty(WarrantyCommand::List) => output::rows(json, &with_conn(client, queries::warranties)?)?,
         Command::Notifications { read: Some(id) } => {
             act(client, json, Mutation::NotificationRead(NotificationRead { id_notificacion: id }))?
         }

@@ -371,3 +371,82 @@ async fn administration_commands_queue_their_mutations() {
     assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "{out}");
     admin.ok(&["checksum", "--compare"], None);
 }
+
+/// A count and a warranty claim through `taller count` and `taller warranty`, named as a
+/// person types them: queued offline, sent, and shown after the pull with the server's rows
+/// (the count's adjustment per line, the stock the approval brought in).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_and_warranties_go_through_the_cli_by_name() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "bodega@taller.test");
+    let reference = net.parts[0].1.as_str();
+    let (_, stock) = cli.run(&["stock", "list", "--location", "Bodega Central"], None);
+    let before = stock
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["referencia"] == reference))
+        .and_then(|row| row["stock_actual"].as_i64())
+        .expect("the part's stock at Bodega Central");
+
+    let started = cli.ok(&["count", "start", "--location", "bodega central", "--note", "mensual"], None);
+    let count = started["result"]["id_conteo"].as_str().expect("id_conteo").to_owned();
+    let counted = (before + 3).to_string();
+    let line = cli.ok(&["count", "line", &count, "--ref", &reference.to_lowercase(), "--counted", &counted], None);
+    assert_eq!(line["result"]["diferencia"], -3, "{line}");
+    cli.ok(&["count", "close", &count], None);
+    cli.ok(&["sync"], None);
+    let shown = cli.ok(&["count", "show", &count], None);
+    assert_eq!((shown["state"].as_str(), shown["localizacion"].as_str()), (Some("closed"), Some("Bodega Central")));
+    assert_eq!(shown["usuario"], "Bruno Bodeguero", "{shown}");
+    let ajuste = &shown["lineas"][0]["ajuste"];
+    assert_eq!(
+        (ajuste["tipo_operacion"].as_str(), ajuste["cantidad_anterior"].as_i64(), ajuste["cantidad_nueva"].as_i64()),
+        (Some("CONTEO_FISICO"), Some(before), Some(before + 3)),
+        "the server's ledger row, after the pull: {shown}"
+    );
+    let listed = cli.ok(&["count", "list", "--location", "Bodega Central", "--state", "closed"], None);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+
+    let created = cli.ok(
+        &[
+            "warranty",
+            "create",
+            "--location",
+            "Bodega Central",
+            "--ref",
+            reference,
+            "--qty",
+            "2",
+            "--reason",
+            "no carga",
+        ],
+        None,
+    );
+    let claim = created["result"]["id_garantia"].as_str().expect("id_garantia").to_owned();
+    cli.ok(&["warranty", "submit", &claim], None);
+    cli.ok(&["warranty", "approve", &claim, "--comment", "cambio"], None);
+    cli.ok(&["sync"], None);
+    let shown = cli.ok(&["warranty", "show", &claim], None);
+    assert_eq!(
+        (shown["estado"].as_str(), shown["referencia"].as_str()),
+        (Some("APROBADA"), Some(reference)),
+        "{shown}"
+    );
+    assert_eq!(shown["ingreso"]["cantidad_nueva"].as_i64(), Some(before + 5), "{shown}");
+    let listed = cli.ok(&["warranty", "list", "--state", "aprobada"], None);
+    assert_eq!(listed[0]["id_garantia"].as_str(), Some(claim.as_str()), "{listed}");
+
+    for args in [vec!["count", "list", "--state", "sometimes"], vec!["warranty", "list", "--state", "bogus"]] {
+        let (code, _) = cli.run(&args, None);
+        assert_eq!(code, 2, "taller {args:?}");
+    }
+    for args in [
+        vec!["count", "start", "--location", "Nowhere"],
+        vec!["warranty", "create", "--location", "Bodega Central", "--ref", "NOPE", "--qty", "1", "--reason", "x"],
+    ] {
+        let (code, out) = cli.run(&args, None);
+        assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "taller {args:?}: {out}");
+    }
+    let (code, out) = cli.run(&["warranty", "reject", &claim, "--comment", "tarde"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_transition")), "{out}");
+    cli.ok(&["checksum", "--compare"], None);
+}
