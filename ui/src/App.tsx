@@ -15,6 +15,7 @@ import { PartDetailScreen } from './screens/PartDetail';
 import { SettingsScreen } from './screens/Settings';
 import { SignInScreen, SwitchUserScreen } from './screens/SignIn';
 import { SyncPanel } from './screens/SyncPanel';
+import { RequestScreen, TransfersScreen } from './screens/Transfers';
 import { UpdateRequired } from './screens/UpdateRequired';
 import { SessionProvider } from './session/session';
 import { SyncRunProvider } from './session/syncRun';
@@ -94,6 +95,8 @@ export function Root() {
           <Route path="/inventory" element={<InventoryScreen />} />
           <Route path="/parts/:id" element={<PartDetailScreen />} />
           <Route path="/movement" element={<MovementScreen />} />
+          <Route path="/transfers" element={<TransfersScreen />} />
+          <Route path="/transfers/:id" element={<RequestScreen />} />
           <Route path="/notifications" element={<NotificationsScreen />} />
           <Route path="/inbox" element={<InboxScreen />} />
           <Route path="/sync" element={<SyncPanel />} />

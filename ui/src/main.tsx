@@ -7,6 +7,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/forms.css';
 import './styles/lists.css';
+import './styles/transfers.css';
 
 async function start() {
   // `vite --mode mock` only: a stand-in for the Tauri shell, to look at the UI in a browser.

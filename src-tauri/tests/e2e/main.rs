@@ -17,3 +17,4 @@ mod inbox;
 mod movement;
 mod session;
 mod signin;
+mod transfers;

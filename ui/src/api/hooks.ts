@@ -1,7 +1,7 @@
 // The queries screens use, one hook each, keyed as in ./queries.ts.
 
 import { useQuery } from '@tanstack/react-query';
-import { api, type FindPartInput, type SearchPartsInput, type Uuid } from './index';
+import { api, type EstadoSolicitud, type FindPartInput, type SearchPartsInput, type Uuid } from './index';
 import { queryKeys } from './queries';
 
 export const useAppInfo = () => useQuery({ queryKey: queryKeys.appInfo, queryFn: api.appInfo });
@@ -38,3 +38,11 @@ export const useSearchParts = (input: SearchPartsInput) =>
     queryFn: () => api.searchParts(input),
     enabled: input.text.trim() !== '',
   });
+
+export const useCart = () => useQuery({ queryKey: queryKeys.cart, queryFn: api.cart });
+
+export const useRequests = (estado: EstadoSolicitud | null) =>
+  useQuery({ queryKey: queryKeys.requests(estado), queryFn: () => api.requests({ estado }) });
+
+export const useRequestDetail = (idSolicitud: Uuid) =>
+  useQuery({ queryKey: queryKeys.requestDetail(idSolicitud), queryFn: () => api.requestDetail(idSolicitud) });

@@ -5,7 +5,7 @@
 import { QueryCache, QueryClient, MutationCache, type Query, type QueryKey } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { events, TallerError, type InventoryQuery, type SyncStatus, type TablesChanged, type Uuid, type FindPartInput, type SearchPartsInput } from './index';
+import { events, TallerError, type EstadoSolicitud, type InventoryQuery, type SyncStatus, type TablesChanged, type Uuid, type FindPartInput, type SearchPartsInput } from './index';
 
 declare module '@tanstack/react-query' {
   interface Register {
@@ -33,6 +33,9 @@ export const queryKeys = {
   partDetail: (idRepuesto: Uuid) => ['part_detail', idRepuesto] as const,
   notifications: ['notifications'] as const,
   inbox: ['inbox'] as const,
+  cart: ['cart'] as const,
+  requests: (estado: EstadoSolicitud | null) => ['requests', estado] as const,
+  requestDetail: (idSolicitud: Uuid) => ['request_detail', idSolicitud] as const,
 };
 
 /** The tables each query reads (by the first element of its key). A query that reads none
@@ -48,6 +51,9 @@ export const TABLES_READ: Readonly<Record<string, readonly string[]>> = {
   part_detail: ['repuestos', 'inventario', 'logs_inventario', 'localizacion', 'usuarios', 'conflictos'],
   notifications: ['notificaciones'],
   inbox: ['conflictos', 'rejected_mutations'],
+  cart: ['carrito_solicitudes', 'repuestos', 'localizacion'],
+  requests: ['solicitudes', 'detalles_solicitud', 'localizacion', 'usuarios'],
+  request_detail: ['solicitudes', 'detalles_solicitud', 'trazabilidad_solicitudes', 'repuestos', 'inventario', 'localizacion', 'usuarios'],
 };
 
 export function readsAny(queryKey: QueryKey, tables: readonly string[]): boolean {

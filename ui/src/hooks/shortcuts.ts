@@ -10,11 +10,12 @@ export interface Shortcut {
 export const NAVIGATION = [
   { path: '/inventory', key: '1', label: 'nav.inventory' },
   { path: '/movement', key: '2', label: 'nav.movement' },
-  { path: '/notifications', key: '3', label: 'nav.notifications' },
-  { path: '/inbox', key: '4', label: 'nav.inbox' },
-  { path: '/sync', key: '5', label: 'nav.sync' },
-  { path: '/settings', key: '6', label: 'nav.settings' },
-  { path: '/switch-user', key: '7', label: 'nav.switchUser' },
+  { path: '/transfers', key: '3', label: 'nav.transfers' },
+  { path: '/notifications', key: '4', label: 'nav.notifications' },
+  { path: '/inbox', key: '5', label: 'nav.inbox' },
+  { path: '/sync', key: '6', label: 'nav.sync' },
+  { path: '/settings', key: '7', label: 'nav.settings' },
+  { path: '/switch-user', key: '8', label: 'nav.switchUser' },
 ] as const;
 
 export const SHORTCUT_GROUPS: Array<{ title: string; shortcuts: Shortcut[] }> = [

@@ -203,8 +203,10 @@ describe('keyboard', () => {
     installShell();
     renderApp('/inventory');
     await screen.findByRole('heading', { name: /Inventario/ });
-    fireEvent.keyDown(window, { key: '3', code: 'Digit3', altKey: true });
+    fireEvent.keyDown(window, { key: '4', code: 'Digit4', altKey: true });
     await waitFor(() => expect(window.location.hash).toBe('#/notifications'));
+    fireEvent.keyDown(window, { key: '3', code: 'Digit3', altKey: true });
+    await waitFor(() => expect(window.location.hash).toBe('#/transfers'));
     const helpButton = screen.getByRole('button', { name: 'Atajos (F1)' });
     helpButton.focus();
     fireEvent.keyDown(window, { key: 'F1' });
