@@ -2,7 +2,9 @@
 //! `ui/src/api/generated.ts`. The committed file must equal a fresh export (a test checks it;
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
-use crate::commands::{app, inbox, inventory, movements, notifications, parts, session, sync, transfers};
+use crate::commands::{
+    app, counts, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
+};
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
 use tauri_specta::{collect_commands, collect_events, Builder, Casing, ErrorHandlingMode};
@@ -57,6 +59,17 @@ pub fn builder() -> Builder<tauri::Wry> {
             transfers::dispatch_request,
             transfers::receive_request,
             transfers::cancel_request,
+            counts::start_count,
+            counts::record_count_line,
+            counts::close_count,
+            counts::counts,
+            counts::count_detail,
+            warranties::create_warranty,
+            warranties::submit_warranty,
+            warranties::approve_warranty,
+            warranties::reject_warranty,
+            warranties::warranties,
+            warranties::warranty_detail,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::let_underscore_must_use)]
 
 pub mod app;
+pub mod counts;
 pub mod inbox;
 pub mod inventory;
 pub mod movements;
@@ -15,6 +16,7 @@ pub mod parts;
 pub mod session;
 pub mod sync;
 pub mod transfers;
+pub mod warranties;
 
 use crate::desk::Desk;
 use crate::error::CommandResult;

@@ -53,6 +53,17 @@ export const commands = {
 	dispatch_request: (input: DispatchInput) => __TAURI_INVOKE<Queued>("dispatch_request", { input }),
 	receive_request: (input: ReceiveInput) => __TAURI_INVOKE<Queued>("receive_request", { input }),
 	cancel_request: (input: RequestStepInput) => __TAURI_INVOKE<Queued>("cancel_request", { input }),
+	start_count: (input: CountStartInput) => __TAURI_INVOKE<Queued>("start_count", { input }),
+	record_count_line: (input: CountLineInput) => __TAURI_INVOKE<Queued>("record_count_line", { input }),
+	close_count: (input: CountRef) => __TAURI_INVOKE<Queued>("close_count", { input }),
+	counts: (input: CountListInput) => __TAURI_INVOKE<CountSummary[]>("counts", { input }),
+	count_detail: (input: CountRef) => __TAURI_INVOKE<CountDetail>("count_detail", { input }),
+	create_warranty: (input: WarrantyCreateInput) => __TAURI_INVOKE<Queued>("create_warranty", { input }),
+	submit_warranty: (input: WarrantyRef) => __TAURI_INVOKE<Queued>("submit_warranty", { input }),
+	approve_warranty: (input: WarrantyResolveInput) => __TAURI_INVOKE<Queued>("approve_warranty", { input }),
+	reject_warranty: (input: WarrantyResolveInput) => __TAURI_INVOKE<Queued>("reject_warranty", { input }),
+	warranties: (input: WarrantyListInput) => __TAURI_INVOKE<WarrantySummary[]>("warranties", { input }),
+	warranty_detail: (input: WarrantyRef) => __TAURI_INVOKE<WarrantyDetail>("warranty_detail", { input }),
 };
 
 /** Events */
@@ -156,6 +167,100 @@ export type ConceptoInfo = {
 	moves_stock: boolean,
 };
 
+/**  A count with its lines, by part reference. */
+export type CountDetail = {
+	lineas: CountLineView[],
+} & CountSummary;
+
+/**
+ *  Records what was counted of one part. Counting a part again in the same count replaces
+ *  its line.
+ */
+export type CountLineInput = {
+	id_conteo: string,
+	/**  The part: its id or its reference (case-insensitive). */
+	part: string,
+	/**  Units counted at the location. */
+	cantidad_csa: number,
+	/**  Of those, the loose small parts that stay (at most `cantidad_csa`). */
+	cantidad_pq?: number,
+	observaciones?: string | null,
+};
+
+/**  A line of a count. */
+export type CountLineView = {
+	id_detalle_conteo: string,
+	id_repuesto: string,
+	referencia: string,
+	nombre: string,
+	/**  Where the part sits at the count's location, when recorded. */
+	posicion: string | null,
+	/**  The stock the system held when the line was recorded. */
+	cantidad_sistema: number,
+	cantidad_csa: number,
+	cantidad_pq: number,
+	/**  `(cantidad_sistema + cantidad_pq) - cantidad_csa`: positive when units are missing. */
+	diferencia: number,
+	observaciones: string | null,
+	/**
+	 *  The `CONTEO_FISICO` ledger row closing the count wrote for this line (`absorbido` when
+	 *  a later count already fixed the part); `None` while the count is open.
+	 */
+	ajuste: LedgerEntry | null,
+};
+
+/**  Which counts a list shows. */
+export type CountListInput = {
+	/**  Only the counts of this location (its id or name); all when `None`. */
+	location?: string | null,
+	/**  Only open or only closed counts; both when `None`. */
+	state?: CountState | null,
+};
+
+/**  `{id_conteo}`. */
+export type CountRef = {
+	id_conteo: string,
+};
+
+/**  Starts a count at a location. */
+export type CountStartInput = {
+	/**  Where the count happens: a location's id or its name (case-insensitive). */
+	location: string,
+	observaciones?: string | null,
+};
+
+/**
+ *  Whether a count still takes lines. The reference schema has no state for a count: a
+ *  count is closed when it has a `conteos_cerrados` row.
+ */
+export type CountState = "open" | "closed";
+
+/**  A count in a list. */
+export type CountSummary = {
+	id_conteo: string,
+	id_localizacion: string,
+	/**  The location's name, when the replica holds its row. */
+	localizacion: string | null,
+	/**  Who counts. */
+	id_usuario: string,
+	/**  Their name, when the replica holds their row. */
+	usuario: string | null,
+	fecha_conteo: string,
+	/**  The server's summary of the lines (recomputed locally after each line). */
+	total_items: number,
+	/**  Lines whose `diferencia` is not zero. */
+	total_diferencias: number,
+	/**  Lines with loose small parts (`cantidad_pq` > 0). */
+	items_con_pq: number,
+	observaciones: string | null,
+	created_at: string,
+	state: CountState,
+	/**  When it was closed (`conteos_cerrados.cerrado_en`). */
+	cerrado_en: string | null,
+	/**  Number of lines in the replica. */
+	num_lineas: number,
+};
+
 export type Credentials = {
 	email: string,
 	password: string,
@@ -180,6 +285,9 @@ export type DispatchInput = {
 	guia_transporte: string | null,
 	comentario: string | null,
 };
+
+/**  The state of a warranty claim (`garantias.estado`). */
+export type EstadoGarantia = "SIN_ENVIAR" | "PENDIENTE" | "APROBADA" | "RECHAZADA";
 
 /**  The state of a transfer request (`solicitudes.estado`). */
 export type EstadoSolicitud = "PENDIENTE" | "ALISTAMIENTO" | "DESPACHADO" | "RECIBIDO" | "CANCELADO";
@@ -653,6 +761,84 @@ export type UserProfile = {
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
+
+/**  Reports defective units of a part at a location: a new claim, SIN_ENVIAR. */
+export type WarrantyCreateInput = {
+	/**  Where the units are: a location's id or its name (case-insensitive). */
+	location: string,
+	/**  The part: its id or its reference (case-insensitive). */
+	part: string,
+	/**  Defective units. */
+	cantidad: number,
+	motivo_falla: string,
+	/**  The technician involved: a user's id or email; nobody when `None`. */
+	technician?: string | null,
+	/**  The customer's name. */
+	solicitante?: string | null,
+	/**  The vehicle's mileage. */
+	kilometraje?: number | null,
+	/**  The work order. */
+	numero_orden?: string | null,
+	url_evidencia_foto?: string | null,
+};
+
+/**  A warranty claim with everything the replica knows of it. */
+export type WarrantyDetail = {
+	id_tecnico_asociado: string | null,
+	/**  The technician involved, by name, when the replica holds their row. */
+	tecnico_asociado: string | null,
+	/**  The vehicle's mileage. */
+	kilometraje: number | null,
+	url_evidencia_foto: string | null,
+	/**
+	 *  The `GARANTIA` ledger row its approval wrote (the replacement units into stock);
+	 *  `None` before an approval, or when the replica does not hold the item's ledger.
+	 */
+	ingreso: LedgerEntry | null,
+} & WarrantySummary;
+
+/**  Which claims a list shows. */
+export type WarrantyListInput = {
+	/**  Only claims in this state; all when `None`. */
+	estado?: EstadoGarantia | null,
+};
+
+/**  `{id_garantia}`. */
+export type WarrantyRef = {
+	id_garantia: string,
+};
+
+/**  Approves or rejects a claim waiting for review (PENDIENTE). A rejection needs a comment. */
+export type WarrantyResolveInput = {
+	id_garantia: string,
+	comentarios_resolucion?: string | null,
+};
+
+/**  A warranty claim in a list. */
+export type WarrantySummary = {
+	id_garantia: string,
+	estado: EstadoGarantia,
+	id_repuesto: string,
+	/**  The part's reference and name, when the replica holds its row. */
+	referencia: string | null,
+	nombre: string | null,
+	id_localizacion: string,
+	/**  The location's name, when the replica holds its row. */
+	localizacion: string | null,
+	/**  Defective units. */
+	cantidad: number,
+	motivo_falla: string,
+	/**  The customer's name. */
+	solicitante: string | null,
+	/**  The work order. */
+	numero_orden: string | null,
+	id_usuario_reporta: string,
+	/**  Who reported it, by name, when the replica holds their row. */
+	usuario_reporta: string | null,
+	fecha_reporte: string,
+	fecha_resolucion: string | null,
+	comentarios_resolucion: string | null,
+};
 
 /**  A user who signed in on this workstation before (their replica is here). */
 export type WorkstationUser = {
