@@ -1,6 +1,7 @@
 //! The client's error type. What reaches a person says what happened and what to do.
 
 use taller_domain::{Lang, Rechazo};
+use taller_protocol::messages::ErrorCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -29,9 +30,9 @@ pub enum ClientError {
     /// The server could not be reached.
     #[error("the server cannot be reached: {0}")]
     Offline(String),
-    /// The server refused the request as a whole.
-    #[error("server: {code}: {message}")]
-    Server { status: u16, code: String, message: String },
+    /// The server refused the request as a whole, with its stable code.
+    #[error("server: {}: {message}", .code.as_str())]
+    Server { status: u16, code: ErrorCode, message: String },
     /// The server is newer than this client can speak to.
     #[error("{0}")]
     UpdateRequired(String),
@@ -61,7 +62,7 @@ impl ClientError {
             ClientError::Invalid(_) => "invalid_input",
             ClientError::NotSignedIn | ClientError::SignedOut { .. } => "not_signed_in",
             ClientError::Offline(_) => "offline",
-            ClientError::Server { code, .. } => code,
+            ClientError::Server { code, .. } => code.as_str(),
             ClientError::UpdateRequired(_) => "update_required",
             ClientError::WrongPassword => "invalid_credentials",
             ClientError::UnlockPaused { .. } => "rate_limited",

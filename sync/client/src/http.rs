@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use std::time::Duration;
 use taller_protocol::messages::{
-    ApiError, ChecksumResponse, LoginRequest, PullRequest, PullResponse, PushRequest, PushResponse, RefreshRequest,
-    Session,
+    ApiError, ChecksumResponse, ErrorCode, LoginRequest, PullRequest, PullResponse, PushRequest, PushResponse,
+    RefreshRequest, Session,
 };
 use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
 
@@ -58,15 +58,13 @@ impl ServerApi {
         }
         let error: ApiError = serde_json::from_slice(&bytes).map_err(|_| ClientError::Server {
             status: status.as_u16(),
-            code: if status.is_server_error() { "unavailable".into() } else { "invalid_request".into() },
+            code: if status.is_server_error() { ErrorCode::Unavailable } else { ErrorCode::InvalidRequest },
             message: String::from_utf8_lossy(&bytes).chars().take(200).collect(),
         })?;
-        let code =
-            serde_json::to_value(error.code).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        if code == "update_required" {
+        if error.code == ErrorCode::UpdateRequired {
             return Err(ClientError::UpdateRequired(error.message));
         }
-        Err(ClientError::Server { status: status.as_u16(), code, message: error.message })
+        Err(ClientError::Server { status: status.as_u16(), code: error.code, message: error.message })
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, token: Option<&str>, body: &B) -> Result<T> {
@@ -110,7 +108,7 @@ impl ServerApi {
         if !response.status().is_success() {
             return Err(ClientError::Server {
                 status: response.status().as_u16(),
-                code: "unauthorized".into(),
+                code: ErrorCode::Unauthorized,
                 message: "the live channel was refused".into(),
             });
         }
@@ -161,7 +159,7 @@ impl ClientError {
 
     /// Whether the server refused the pull's cursor: the replica starts a full sync.
     pub fn is_invalid_cursor(&self) -> bool {
-        matches!(self, ClientError::Server { code, .. } if code == "invalid_cursor")
+        matches!(self, ClientError::Server { code: ErrorCode::InvalidCursor, .. })
     }
 
     /// Whether the server was never heard from (no network, nothing listening, no answer).
@@ -170,7 +168,7 @@ impl ClientError {
     }
 
     pub fn is_expired_token(&self) -> bool {
-        matches!(self, ClientError::Server { code, .. } if code == "token_expired")
+        matches!(self, ClientError::Server { code: ErrorCode::TokenExpired, .. })
     }
 }
 

@@ -164,7 +164,11 @@ pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport) -> 
             record_outcomes(&mut replica.conn, &response, report)?;
         }
         if let Some(stopped) = response.stopped {
-            return Err(ClientError::Server { status: 503, code: "unavailable".into(), message: stopped.message });
+            return Err(ClientError::Server {
+                status: 503,
+                code: taller_protocol::messages::ErrorCode::Unavailable,
+                message: stopped.message,
+            });
         }
         if batch.len() < PUSH_BATCH {
             return Ok(());

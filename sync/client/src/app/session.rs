@@ -102,7 +102,10 @@ impl Client {
     /// server asks for a newer app.
     pub fn sync_status(&self) -> Result<AppStatus> {
         let status = self.status()?;
-        let update_required = status.last_error_detail.as_ref().is_some_and(|error| error.code == "update_required");
+        let update_required = status
+            .last_error_detail
+            .as_ref()
+            .is_some_and(|error| error.code == taller_protocol::messages::ErrorCode::UpdateRequired.as_str());
         Ok(AppStatus {
             user: status.user,
             online: status.online,
