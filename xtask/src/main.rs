@@ -6,8 +6,10 @@
 //! - `cargo xtask demo`: the sync server with demo data on <http://127.0.0.1:8080> and the
 //!   desktop app connected to it.
 //! - `cargo xtask bench [--quick]`: the benchmarks; writes bench/results.json and bench/RESULTS.md.
+//! - `cargo xtask bundle`: a Debian package of the desktop app in target/bundle.
 
 mod bench;
+mod bundle;
 mod cmd;
 mod demo;
 mod setup;
@@ -51,6 +53,15 @@ enum Command {
         #[arg(last = true)]
         bench_args: Vec<String>,
     },
+    /// Build a Debian package of the desktop app (release build) into target/bundle.
+    Bundle {
+        /// Package this binary as it is instead of making the release build.
+        #[arg(long, value_name = "PATH")]
+        binary: Option<std::path::PathBuf>,
+        /// Where the .deb goes (default: target/bundle).
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<std::path::PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -59,6 +70,9 @@ fn main() -> ExitCode {
         Command::Test { nextest_args } => test::test(&nextest_args),
         Command::Demo => demo::demo(),
         Command::Bench { quick, bench_args } => bench::bench(quick, &bench_args),
+        Command::Bundle { binary, out_dir } => {
+            bundle::bundle(binary.as_deref(), out_dir.as_deref()).map(|_| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -66,6 +66,11 @@ pub const CHECKS: &[Check] = &[
         install: Install::Apt(&["webkit2gtk-driver", "xvfb", "dbus", "dbus-x11", "xauth"]),
     },
     Check {
+        what: "Debian packaging tools (xtask bundle)",
+        probe: || probe_debian_packages(PACKAGING_PACKAGES),
+        install: Install::Apt(PACKAGING_PACKAGES),
+    },
+    Check {
         what: "tauri-driver",
         probe: || which("tauri-driver").map_or_else(|| probe_in_cargo_bin("tauri-driver"), Ok),
         install: Install::Cargo { package: "tauri-driver", args: &["--locked"] },
@@ -75,6 +80,9 @@ pub const CHECKS: &[Check] = &[
 /// What Tauri 2 needs to build and run on Debian/Ubuntu (its WebKitGTK web view and friends).
 const TAURI_PACKAGES: &[&str] =
     &["libwebkit2gtk-4.1-dev", "librsvg2-dev", "libayatana-appindicator3-dev", "libxdo-dev", "libssl-dev"];
+
+/// `dpkg-deb`, `dpkg-shlibdeps` and `strip`, for `cargo xtask bundle` and its test.
+const PACKAGING_PACKAGES: &[&str] = &["dpkg-dev", "binutils"];
 
 /// The oldest Node.js the UI's tools run on (Vite 8 and Vitest 4 need 20.19).
 const NODE_MINIMUM: (u32, u32) = (20, 19);
