@@ -7,6 +7,7 @@ import { useCurrentUser, useSettings, useStatus } from './api/hooks';
 import { useShellEvents } from './api/queries';
 import { Layout } from './components/Layout';
 import { asLang } from './i18n';
+import { CountScreen, CountsScreen } from './screens/Counts';
 import { InboxScreen } from './screens/Inbox';
 import { InventoryScreen } from './screens/Inventory';
 import { MovementScreen } from './screens/Movement';
@@ -17,6 +18,7 @@ import { SignInScreen, SwitchUserScreen } from './screens/SignIn';
 import { SyncPanel } from './screens/SyncPanel';
 import { RequestScreen, TransfersScreen } from './screens/Transfers';
 import { UpdateRequired } from './screens/UpdateRequired';
+import { NewWarrantyScreen, WarrantiesScreen, WarrantyScreen } from './screens/Warranties';
 import { SessionProvider } from './session/session';
 import { SyncRunProvider } from './session/syncRun';
 
@@ -97,6 +99,11 @@ export function Root() {
           <Route path="/movement" element={<MovementScreen />} />
           <Route path="/transfers" element={<TransfersScreen />} />
           <Route path="/transfers/:id" element={<RequestScreen />} />
+          <Route path="/counts" element={<CountsScreen />} />
+          <Route path="/counts/:id" element={<CountScreen />} />
+          <Route path="/warranties" element={<WarrantiesScreen />} />
+          <Route path="/warranties/new" element={<NewWarrantyScreen />} />
+          <Route path="/warranties/:id" element={<WarrantyScreen />} />
           <Route path="/notifications" element={<NotificationsScreen />} />
           <Route path="/inbox" element={<InboxScreen />} />
           <Route path="/sync" element={<SyncPanel />} />

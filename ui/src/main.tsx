@@ -8,6 +8,8 @@ import './styles/layout.css';
 import './styles/forms.css';
 import './styles/lists.css';
 import './styles/transfers.css';
+import './styles/counts.css';
+import './styles/warranties.css';
 
 async function start() {
   // `vite --mode mock` only: a stand-in for the Tauri shell, to look at the UI in a browser.

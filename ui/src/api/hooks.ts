@@ -1,7 +1,7 @@
 // The queries screens use, one hook each, keyed as in ./queries.ts.
 
 import { useQuery } from '@tanstack/react-query';
-import { api, type EstadoSolicitud, type FindPartInput, type SearchPartsInput, type Uuid } from './index';
+import { api, type CountState, type EstadoGarantia, type EstadoSolicitud, type FindPartInput, type SearchPartsInput, type Uuid } from './index';
 import { queryKeys } from './queries';
 
 export const useAppInfo = () => useQuery({ queryKey: queryKeys.appInfo, queryFn: api.appInfo });
@@ -46,3 +46,15 @@ export const useRequests = (estado: EstadoSolicitud | null) =>
 
 export const useRequestDetail = (idSolicitud: Uuid) =>
   useQuery({ queryKey: queryKeys.requestDetail(idSolicitud), queryFn: () => api.requestDetail(idSolicitud) });
+
+export const useCounts = (state: CountState | null) =>
+  useQuery({ queryKey: queryKeys.counts(state), queryFn: () => api.counts({ location: null, state }) });
+
+export const useCountDetail = (idConteo: Uuid) =>
+  useQuery({ queryKey: queryKeys.countDetail(idConteo), queryFn: () => api.countDetail(idConteo) });
+
+export const useWarranties = (estado: EstadoGarantia | null) =>
+  useQuery({ queryKey: queryKeys.warranties(estado), queryFn: () => api.warranties({ estado }) });
+
+export const useWarrantyDetail = (idGarantia: Uuid) =>
+  useQuery({ queryKey: queryKeys.warrantyDetail(idGarantia), queryFn: () => api.warrantyDetail(idGarantia) });

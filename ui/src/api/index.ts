@@ -12,6 +12,9 @@ import {
   type Commands,
   type CartAddInput,
   type CartSetInput,
+  type CountLineInput,
+  type CountListInput,
+  type CountStartInput,
   type Credentials,
   type DispatchInput,
   type ReceiveInput,
@@ -30,6 +33,9 @@ import {
   type SyncStatus,
   type TablesChanged,
   type Uuid,
+  type WarrantyCreateInput,
+  type WarrantyListInput,
+  type WarrantyResolveInput,
 } from './bindings';
 
 export type * from './bindings';
@@ -121,6 +127,17 @@ export const api = {
   dispatchRequest: (input: DispatchInput) => call('dispatch_request', input),
   receiveRequest: (input: ReceiveInput) => call('receive_request', input),
   cancelRequest: (input: RequestStepInput) => call('cancel_request', input),
+  startCount: (input: CountStartInput) => call('start_count', input),
+  recordCountLine: (input: CountLineInput) => call('record_count_line', input),
+  closeCount: (idConteo: Uuid) => call('close_count', { id_conteo: idConteo }),
+  counts: (input: CountListInput) => call('counts', input),
+  countDetail: (idConteo: Uuid) => call('count_detail', { id_conteo: idConteo }),
+  createWarranty: (input: WarrantyCreateInput) => call('create_warranty', input),
+  submitWarranty: (idGarantia: Uuid) => call('submit_warranty', { id_garantia: idGarantia }),
+  approveWarranty: (input: WarrantyResolveInput) => call('approve_warranty', input),
+  rejectWarranty: (input: WarrantyResolveInput) => call('reject_warranty', input),
+  warranties: (input: WarrantyListInput) => call('warranties', input),
+  warrantyDetail: (idGarantia: Uuid) => call('warranty_detail', { id_garantia: idGarantia }),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

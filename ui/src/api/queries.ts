@@ -5,7 +5,7 @@
 import { QueryCache, QueryClient, MutationCache, type Query, type QueryKey } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { events, TallerError, type EstadoSolicitud, type InventoryQuery, type SyncStatus, type TablesChanged, type Uuid, type FindPartInput, type SearchPartsInput } from './index';
+import { events, TallerError, type CountState, type EstadoGarantia, type EstadoSolicitud, type InventoryQuery, type SyncStatus, type TablesChanged, type Uuid, type FindPartInput, type SearchPartsInput } from './index';
 
 declare module '@tanstack/react-query' {
   interface Register {
@@ -36,6 +36,10 @@ export const queryKeys = {
   cart: ['cart'] as const,
   requests: (estado: EstadoSolicitud | null) => ['requests', estado] as const,
   requestDetail: (idSolicitud: Uuid) => ['request_detail', idSolicitud] as const,
+  counts: (state: CountState | null) => ['counts', state] as const,
+  countDetail: (idConteo: Uuid) => ['count_detail', idConteo] as const,
+  warranties: (estado: EstadoGarantia | null) => ['warranties', estado] as const,
+  warrantyDetail: (idGarantia: Uuid) => ['warranty_detail', idGarantia] as const,
 };
 
 /** The tables each query reads (by the first element of its key). A query that reads none
@@ -54,6 +58,10 @@ export const TABLES_READ: Readonly<Record<string, readonly string[]>> = {
   cart: ['carrito_solicitudes', 'repuestos', 'localizacion'],
   requests: ['solicitudes', 'detalles_solicitud', 'localizacion', 'usuarios'],
   request_detail: ['solicitudes', 'detalles_solicitud', 'trazabilidad_solicitudes', 'repuestos', 'inventario', 'localizacion', 'usuarios'],
+  counts: ['registro_conteo', 'detalles_conteo', 'conteos_cerrados', 'localizacion', 'usuarios'],
+  count_detail: ['registro_conteo', 'detalles_conteo', 'conteos_cerrados', 'repuestos', 'inventario', 'logs_inventario', 'localizacion', 'usuarios'],
+  warranties: ['garantias', 'repuestos', 'localizacion', 'usuarios'],
+  warranty_detail: ['garantias', 'repuestos', 'localizacion', 'usuarios', 'inventario', 'logs_inventario'],
 };
 
 export function readsAny(queryKey: QueryKey, tables: readonly string[]): boolean {

@@ -24,10 +24,15 @@ interface PartPickerProps {
   onPick: (part: PartMatch | null, text: string) => void;
   problem?: FieldProblem | undefined;
   refusal?: string | undefined;
+  /** When given, a scan is not a pick: the part found (or null) and the code go here, and
+   * the field is the parent's to empty (the counts screen adds one unit per scan). */
+  onScan?: ((part: PartMatch | null, code: string) => void) | undefined;
+  /** The hint beside the label (default: scan or type the reference). */
+  hint?: string | undefined;
 }
 
 export const PartPicker = forwardRef<HTMLInputElement, PartPickerProps>(function PartPicker(
-  { idLocalizacion, text, part, onText, onPick, problem, refusal },
+  { idLocalizacion, text, part, onText, onPick, problem, refusal, onScan, hint },
   ref,
 ) {
   const { t } = useTranslation();
@@ -46,14 +51,15 @@ export const PartPicker = forwardRef<HTMLInputElement, PartPickerProps>(function
   const options = part || !open ? [] : (suggestions.data ?? []);
   const expanded = options.length > 0;
 
-  const lookUp = async (code: string) => {
+  const lookUp = async (code: string, scanned = false) => {
     const trimmed = code.trim();
     if (!trimmed) return;
     setLooking(true);
     setLookupError(null);
     try {
       const found = await api.findPart({ code: trimmed, id_localizacion: idLocalizacion || null });
-      onPick(found, found ? found.referencia : trimmed);
+      if (scanned && onScan) onScan(found, trimmed);
+      else onPick(found, found ? found.referencia : trimmed);
     } catch (raw) {
       setLookupError((raw as TallerError).message);
     } finally {
@@ -74,8 +80,9 @@ export const PartPicker = forwardRef<HTMLInputElement, PartPickerProps>(function
   const onScanKey = useScanField((code, field) => {
     const fresh = field.before.trim() === '' || field.before === picked.current;
     const lookFor = fresh ? code : field.value;
-    onText(lookFor);
-    void lookUp(lookFor);
+    // A scan that counts (onScan) empties the field at once, ready for the next one.
+    onText(onScan ? '' : lookFor);
+    void lookUp(lookFor, true);
   });
 
   const pick = (match: PartMatch) => {
@@ -112,7 +119,7 @@ export const PartPicker = forwardRef<HTMLInputElement, PartPickerProps>(function
   return (
     <div className="field part-picker">
       <label className="field__label" htmlFor={`${id}-input`}>
-        {t('movement.part')} <span className="field__hint">{t('movement.partHint')}</span>
+        {t('movement.part')} <span className="field__hint">{hint ?? t('movement.partHint')}</span>
       </label>
       <input
         id={`${id}-input`}

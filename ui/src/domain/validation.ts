@@ -10,7 +10,9 @@ export interface FieldProblem {
     | 'typeNotAllowed'
     | 'email'
     | 'url'
-    | 'range';
+    | 'range'
+    | 'pqAboveCounted'
+    | 'reasonRequired';
   values?: Record<string, string | number>;
 }
 

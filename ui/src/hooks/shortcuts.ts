@@ -11,11 +11,13 @@ export const NAVIGATION = [
   { path: '/inventory', key: '1', label: 'nav.inventory' },
   { path: '/movement', key: '2', label: 'nav.movement' },
   { path: '/transfers', key: '3', label: 'nav.transfers' },
-  { path: '/notifications', key: '4', label: 'nav.notifications' },
-  { path: '/inbox', key: '5', label: 'nav.inbox' },
-  { path: '/sync', key: '6', label: 'nav.sync' },
-  { path: '/settings', key: '7', label: 'nav.settings' },
-  { path: '/switch-user', key: '8', label: 'nav.switchUser' },
+  { path: '/counts', key: '4', label: 'nav.counts' },
+  { path: '/warranties', key: '5', label: 'nav.warranties' },
+  { path: '/notifications', key: '6', label: 'nav.notifications' },
+  { path: '/inbox', key: '7', label: 'nav.inbox' },
+  { path: '/sync', key: '8', label: 'nav.sync' },
+  { path: '/settings', key: '9', label: 'nav.settings' },
+  { path: '/switch-user', key: '0', label: 'nav.switchUser' },
 ] as const;
 
 export const SHORTCUT_GROUPS: Array<{ title: string; shortcuts: Shortcut[] }> = [
@@ -45,6 +47,13 @@ export const SHORTCUT_GROUPS: Array<{ title: string; shortcuts: Shortcut[] }> = 
       { keys: ['⌁'], label: 'help.scanPart' },
       { keys: ['↑', '↓'], label: 'help.pickSuggestion' },
       { keys: ['Enter'], label: 'help.submitMovement' },
+    ],
+  },
+  {
+    title: 'help.groups.counts',
+    shortcuts: [
+      { keys: ['⌁'], label: 'help.scanCounts' },
+      { keys: ['Enter'], label: 'help.submitCount' },
     ],
   },
 ];

@@ -203,7 +203,7 @@ describe('keyboard', () => {
     installShell();
     renderApp('/inventory');
     await screen.findByRole('heading', { name: /Inventario/ });
-    fireEvent.keyDown(window, { key: '4', code: 'Digit4', altKey: true });
+    fireEvent.keyDown(window, { key: '6', code: 'Digit6', altKey: true });
     await waitFor(() => expect(window.location.hash).toBe('#/notifications'));
     fireEvent.keyDown(window, { key: '3', code: 'Digit3', altKey: true });
     await waitFor(() => expect(window.location.hash).toBe('#/transfers'));
