@@ -145,3 +145,66 @@ async fn a_transfer_is_asked_in_the_window_dispatched_short_and_received_short()
     })
     .await;
 }
+
+/// The warehouse dispatches a request in the window while its link is down; meanwhile the
+/// technician who asked cancels it (the CLI, online). Back online, the dispatch is refused:
+/// the request shows cancelled, and the inbox says who cancelled it and that it cannot go from
+/// cancelled to dispatched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatch_made_offline_after_a_cancel_elsewhere_is_refused_and_explained() {
+    run("transfer_cancelled_meanwhile", |env: &mut Env| {
+        Box::pin(async move {
+            let (referencia, _) = two_parts_in_the_warehouse(env).await;
+            let technician = Cli::signed_in(&env.server.url, TECH);
+            technician.ok(&["cart", "add", "--location", TALLER_NORTE, "--ref", &referencia, "--qty", "2"], None);
+            technician.ok(&["request", "create", "--from", BODEGA_CENTRAL, "--to", TALLER_NORTE], None);
+            technician.ok(&["sync"], None);
+            let listed = technician.ok(&["request", "list", "--state", "pendiente"], None);
+            let id = listed
+                .as_array()
+                .and_then(|rows| rows.first())
+                .and_then(|row| row["id_solicitud"].as_str())
+                .unwrap_or_else(|| panic!("the technician's request: {listed}"))
+                .to_owned();
+
+            env.sign_in_online(BODEGA).await;
+            env.wait_indicator("synced").await;
+            env.go("/transfers").await;
+            env.wait_text("table a[href]", &format!("{BODEGA_CENTRAL} → {TALLER_NORTE}")).await;
+            env.click_in_page(&format!("a[href='#/transfers/{id}']")).await;
+            env.wait_text(".steps__item--current", "Pendiente").await;
+            env.click_button("Iniciar alistamiento").await;
+            env.wait_text(".steps__item--current", "En alistamiento").await;
+            env.wait_pending(0).await;
+
+            // The warehouse's link goes down; it dispatches anyway (a local action).
+            env.net.off();
+            env.click_button("Despachar").await;
+            env.wait_text(".steps__item--current", "Despachada").await;
+            env.wait_indicator("offline").await;
+            env.wait_pending(1).await;
+
+            // Meanwhile the technician cancels it online.
+            technician.ok(&["request", "cancel", &id, "--comment", "Ya no hace falta"], None);
+            technician.ok(&["sync"], None);
+
+            env.net.on();
+            env.press(Key::F9).await;
+            env.wait_pending(0).await;
+            env.wait_text(".steps__item--current", "Cancelada").await;
+            let estado: String = sqlx::query_scalar("SELECT estado FROM solicitudes WHERE id_solicitud = $1::uuid")
+                .bind(&id)
+                .fetch_one(&env.db.pool)
+                .await
+                .expect("the request on the server");
+            assert_eq!(estado, "CANCELADO", "the cancel stands on the server");
+            env.wait_text("nav a[href='#/inbox'] .count-badge", "1").await;
+            env.go("/inbox").await;
+            let card = env.wait_text("article[data-kind=rechazo]", "Despacho de solicitud").await;
+            assert!(card.contains("invalid_transition"), "the code: {card}");
+            assert!(card.contains("Carla Técnica"), "who cancelled it: {card}");
+            env.screenshot("transfer-refused").await;
+        })
+    })
+    .await;
+}

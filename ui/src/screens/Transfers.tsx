@@ -281,6 +281,13 @@ function CartGroup({ idLocalizacion, destino, lines }: { idLocalizacion: Uuid; d
 
 // ------------------------------------------------------------------------------ one request
 
+const FLOW: readonly EstadoSolicitud[] = ['PENDIENTE', 'ALISTAMIENTO', 'DESPACHADO', 'RECIBIDO'];
+
+/** The steps bar: the flow, and the cancel as the last step of a cancelled request. */
+function stepsOf(estado: EstadoSolicitud): readonly EstadoSolicitud[] {
+  return estado === 'CANCELADO' ? [...FLOW.slice(0, 2), 'CANCELADO'] : FLOW;
+}
+
 export function RequestScreen() {
   const { id = '' } = useParams();
   const { t } = useTranslation();
@@ -350,8 +357,12 @@ function RequestView({ detail }: { detail: RequestDetail }) {
         </h1>
       </div>
       <ol className="steps" aria-label={t('transfers.stepsLabel')}>
-        {(['PENDIENTE', 'ALISTAMIENTO', 'DESPACHADO', 'RECIBIDO'] as const).map((estado) => (
-          <li key={estado} aria-current={request.estado === estado ? 'step' : undefined} className={request.estado === estado ? 'steps__item steps__item--current' : 'steps__item'}>
+        {stepsOf(request.estado).map((estado) => (
+          <li
+            key={estado}
+            aria-current={request.estado === estado ? 'step' : undefined}
+            className={`steps__item${request.estado === estado ? ' steps__item--current' : ''}${estado === 'CANCELADO' ? ' steps__item--cancelled' : ''}`}
+          >
             {t(`transfers.estado.${estado}`)}
           </li>
         ))}
