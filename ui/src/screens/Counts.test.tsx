@@ -163,7 +163,7 @@ describe('counts', () => {
     expect(within(preview()).getByText('12')).toBeInTheDocument();
     await userEvent.type(counted, '10');
     expect(within(preview()).getByText('Faltan 2')).toBeInTheDocument();
-    const pq = screen.getByLabelText('Pequeños que quedan (PQ)');
+    const pq = screen.getByLabelText('PQ: pequeños que quedan');
     await userEvent.type(pq, '11');
     expect(pq).toHaveAccessibleDescription(/No puede pasar de las unidades contadas \(10\)/);
     await userEvent.clear(pq);

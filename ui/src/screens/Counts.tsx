@@ -166,13 +166,13 @@ function CountList({ state }: { state: CountState | null }) {
             </td>
             <th scope="row">
               <Link to={`/counts/${count.id_conteo}`}>{count.localizacion ?? '?'}</Link>
-              {count.observaciones && <span className="muted"> · {count.observaciones}</span>}
+              {count.observaciones && <span className="muted count-list__note">{count.observaciones}</span>}
             </th>
             <td>{count.usuario ?? ''}</td>
-            <td>{format.dateTime(count.fecha_conteo)}</td>
+            <td className="nowrap">{format.dateTime(count.fecha_conteo)}</td>
             <td className="num">{format.number(count.num_lineas)}</td>
             <td className="num">{format.number(count.total_diferencias)}</td>
-            <td>{count.cerrado_en ? format.dateTime(count.cerrado_en) : '—'}</td>
+            <td className="nowrap">{count.cerrado_en ? format.dateTime(count.cerrado_en) : '—'}</td>
           </tr>
         ))}
       </tbody>
@@ -217,34 +217,28 @@ function CountView({ detail }: { detail: CountDetail }) {
           {t('counts.countTitle', { sede: detail.localizacion ?? '?' })} <CountStateBadge state={detail.state} />
         </h1>
       </div>
-      <dl className="facts">
-        <div>
-          <dt>{t('counts.col.usuario')}</dt>
-          <dd>{detail.usuario ?? ''}</dd>
-        </div>
-        <div>
-          <dt>{t('counts.col.fecha')}</dt>
-          <dd>{format.dateTime(detail.fecha_conteo)}</dd>
-        </div>
+      <p className="count-meta">
+        <span>
+          {t('counts.col.usuario')} <strong>{detail.usuario ?? ''}</strong>
+        </span>
+        <span>
+          {t('counts.col.fecha')} <strong>{format.dateTime(detail.fecha_conteo)}</strong>
+        </span>
         {detail.cerrado_en && (
-          <div>
-            <dt>{t('counts.col.cerrado')}</dt>
-            <dd>{format.dateTime(detail.cerrado_en)}</dd>
-          </div>
+          <span>
+            {t('counts.col.cerrado')} <strong>{format.dateTime(detail.cerrado_en)}</strong>
+          </span>
         )}
-        <div>
-          <dt>{t('counts.col.lineas')}</dt>
-          <dd>
-            {format.number(detail.lineas.length)} · {t('counts.withDifference', { count: detail.total_diferencias, formatted: format.number(detail.total_diferencias) })}
-          </dd>
-        </div>
+        <span>
+          {t('counts.col.lineas')} <strong>{format.number(detail.lineas.length)}</strong> ·{' '}
+          {t('counts.withDifference', { count: detail.total_diferencias, formatted: format.number(detail.total_diferencias) })}
+        </span>
         {detail.observaciones && (
-          <div className="facts__wide">
-            <dt>{t('counts.note')}</dt>
-            <dd>{detail.observaciones}</dd>
-          </div>
+          <span>
+            {t('counts.note')}: <strong>{detail.observaciones}</strong>
+          </span>
         )}
-      </dl>
+      </p>
       {closed && (
         <p className="notice notice--success" role="status">
           {t('counts.closedNotice', { adjusted: format.number(closed.lineas_ajustadas ?? 0), absorbed: format.number(closed.lineas_absorbidas ?? 0) })}
@@ -404,101 +398,7 @@ function CountForm({ detail, fixing, onFixed }: { detail: CountDetail; fixing: C
     <section className="panel count-form" aria-labelledby="count-form-title">
       <h2 id="count-form-title">{t('counts.formTitle')}</h2>
       <p className="count-form__lead">{t('counts.formLead')}</p>
-      <form className="form form--count" onSubmit={(event) => void onSubmit(event)} noValidate>
-        <div className="form__row">
-          <div className="field field--part">
-            <PartPicker
-              ref={partInput}
-              idLocalizacion={detail.id_localizacion}
-              text={partText}
-              part={part}
-              hint={t('counts.scanHint')}
-              onText={(text) => {
-                setPartText(text);
-                if (part && text !== part.referencia) setPart(null);
-                setPartProblem(undefined);
-              }}
-              onPick={(found, text) => {
-                setPart(found);
-                setPartText(text);
-                setPartProblem(found ? undefined : { key: 'unknownReference', values: { code: text } });
-                if (found) csaInput.current?.focus();
-              }}
-              onScan={onScanned}
-              problem={partProblem}
-            />
-          </div>
-        </div>
-        <div className="form__row">
-          <div className="field field--narrow">
-            <label className="field__label" htmlFor="count-csa">
-              {t('counts.counted')}
-            </label>
-            <input
-              id="count-csa"
-              ref={csaInput}
-              className="qty-input"
-              inputMode="numeric"
-              autoComplete="off"
-              value={csa}
-              onChange={(event) => setCsa(event.target.value)}
-              aria-invalid={problems.cantidad_csa ? true : undefined}
-              aria-describedby="count-csa-error"
-            />
-            <FieldMessage id="count-csa-error" problem={problems.cantidad_csa} />
-          </div>
-          <div className="field field--narrow">
-            <label className="field__label" htmlFor="count-pq">
-              {t('counts.pq')}
-            </label>
-            <input
-              id="count-pq"
-              className="qty-input"
-              inputMode="numeric"
-              autoComplete="off"
-              placeholder="0"
-              value={pq}
-              onChange={(event) => setPq(event.target.value)}
-              aria-invalid={problems.cantidad_pq ? true : undefined}
-              aria-describedby="count-pq-hint count-pq-error"
-            />
-            <p id="count-pq-hint" className="field__hint">
-              {t('counts.pqHint')}
-            </p>
-            <FieldMessage id="count-pq-error" problem={problems.cantidad_pq} />
-          </div>
-          <div className="field field--grow">
-            <label className="field__label" htmlFor="count-line-note">
-              {t('counts.lineNote')} <span className="muted">{t('common.optional')}</span>
-            </label>
-            <input id="count-line-note" value={note} maxLength={2000} onChange={(event) => setNote(event.target.value)} />
-          </div>
-        </div>
-        {part && sistema !== null && (
-          <div className="count-preview" aria-live="polite">
-            <span>
-              {t('counts.preview.system')} <strong className="big-number">{format.number(sistema)}</strong>
-            </span>
-            {checked.counted && (
-              <>
-                <span>
-                  {t('counts.preview.counted')} <strong className="big-number">{format.number(checked.counted.cantidad_csa)}</strong>
-                </span>
-                <Difference diferencia={lineDifference(sistema, checked.counted)} />
-                <span>
-                  {t('counts.preview.stays')} <strong className="big-number">{format.number(countedStock(checked.counted))}</strong>
-                </span>
-              </>
-            )}
-            {already && <span className="muted count-preview__already">{t('counts.already', { csa: format.number(already.cantidad_csa) })}</span>}
-          </div>
-        )}
-        <div className="form__actions">
-          <button type="submit" className="button button--primary button--large" disabled={busy}>
-            {t('counts.record')}
-          </button>
-        </div>
-      </form>
+      {/* What the last scan or line did, where the eyes are after a scan. */}
       {problem?.kind === 'unknown' && (
         <p className="notice notice--error" role="alert">
           {t('counts.scanUnknown', { code: problem.code })}
@@ -515,6 +415,100 @@ function CountForm({ detail, fixing, onFixed }: { detail: CountDetail; fixing: C
           </p>
         </div>
       )}
+      <form className="form form--count" onSubmit={(event) => void onSubmit(event)} noValidate>
+        <PartPicker
+          ref={partInput}
+          idLocalizacion={detail.id_localizacion}
+          text={partText}
+          part={part}
+          hint={t('counts.scanHint')}
+          onText={(text) => {
+            setPartText(text);
+            if (part && text !== part.referencia) setPart(null);
+            setPartProblem(undefined);
+          }}
+          onPick={(found, text) => {
+            setPart(found);
+            setPartText(text);
+            setPartProblem(found ? undefined : { key: 'unknownReference', values: { code: text } });
+            if (found) csaInput.current?.focus();
+          }}
+          onScan={onScanned}
+          problem={partProblem}
+        />
+        <div className="count-entry">
+          <div className="field count-entry__qty">
+            <label className="field__label" htmlFor="count-csa">
+              {t('counts.counted')}
+            </label>
+            <input
+              id="count-csa"
+              ref={csaInput}
+              className="qty-input"
+              inputMode="numeric"
+              autoComplete="off"
+              value={csa}
+              onChange={(event) => setCsa(event.target.value)}
+              aria-invalid={problems.cantidad_csa ? true : undefined}
+              aria-describedby="count-csa-error"
+            />
+            <FieldMessage id="count-csa-error" problem={problems.cantidad_csa} />
+          </div>
+          <div className="field count-entry__qty count-entry__qty--pq">
+            <label className="field__label" htmlFor="count-pq">
+              {t('counts.pq')}
+            </label>
+            <input
+              id="count-pq"
+              className="qty-input"
+              inputMode="numeric"
+              autoComplete="off"
+              placeholder="0"
+              value={pq}
+              onChange={(event) => setPq(event.target.value)}
+              aria-invalid={problems.cantidad_pq ? true : undefined}
+              aria-describedby="count-pq-hint count-pq-error"
+            />
+            <FieldMessage id="count-pq-error" problem={problems.cantidad_pq} />
+          </div>
+          <div className="count-preview" aria-live="polite">
+            {part && sistema !== null ? (
+              <>
+                <span className="count-preview__figure">
+                  {t('counts.preview.system')} <strong className="big-number">{format.number(sistema)}</strong>
+                </span>
+                {checked.counted ? (
+                  <>
+                    <Difference diferencia={lineDifference(sistema, checked.counted)} />
+                    <span className="count-preview__figure">
+                      {t('counts.preview.stays')} <strong className="big-number">{format.number(countedStock(checked.counted))}</strong>
+                    </span>
+                  </>
+                ) : (
+                  <span className="muted">{t('counts.preview.typeCounted')}</span>
+                )}
+              </>
+            ) : (
+              <span className="muted">{t('counts.preview.noPart')}</span>
+            )}
+          </div>
+        </div>
+        <p id="count-pq-hint" className="field__hint count-entry__hint">
+          {t('counts.pqHint')}
+          {already && <> {t('counts.already', { csa: format.number(already.cantidad_csa) })}</>}
+        </p>
+        <div className="count-entry count-entry--last">
+          <div className="field field--grow">
+            <label className="field__label" htmlFor="count-line-note">
+              {t('counts.lineNote')} <span className="muted">{t('common.optional')}</span>
+            </label>
+            <input id="count-line-note" value={note} maxLength={2000} onChange={(event) => setNote(event.target.value)} />
+          </div>
+          <button type="submit" className="button button--primary button--large" disabled={busy}>
+            {t('counts.record')}
+          </button>
+        </div>
+      </form>
     </section>
   );
 }
@@ -563,7 +557,7 @@ function CountLines({ detail, onFix }: { detail: CountDetail; onFix: ((line: Cou
             <th scope="row" className="mono">
               {open ? line.referencia : <Link to={`/parts/${line.id_repuesto}`} title={t('counts.partHistory')}>{line.referencia}</Link>}
             </th>
-            <td>
+            <td className="count-lines__name">
               {line.nombre}
               {line.observaciones && <span className="muted"> · {line.observaciones}</span>}
             </td>
@@ -623,6 +617,15 @@ function ClosePanel({ detail, onClosed }: { detail: CountDetail; onClosed: (resu
   const format = useFormat();
   const [confirming, setConfirming] = useState(false);
   const summary = useMemo(() => closeSummary(detail.lineas), [detail.lineas]);
+  // The summary opens below the lines: the whole of it into view (the nearest edge, so only
+  // the screen's own scroll box moves), its heading focused.
+  const panel = useRef<HTMLElement>(null);
+  const heading = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!confirming) return;
+    panel.current?.scrollIntoView?.({ block: 'nearest' });
+    heading.current?.focus({ preventScroll: true });
+  }, [confirming]);
   const close = useMutation<Queued, TallerError, void>({
     mutationFn: () => api.closeCount(detail.id_conteo),
     onSuccess: (queued) => {
@@ -641,8 +644,10 @@ function ClosePanel({ detail, onClosed }: { detail: CountDetail; onClosed: (resu
   }
   const sede = detail.localizacion ?? '?';
   return (
-    <section className="panel panel--confirm" aria-labelledby="count-close-title">
-      <h2 id="count-close-title">{t('counts.closeTitle')}</h2>
+    <section className="panel panel--confirm" aria-labelledby="count-close-title" ref={panel}>
+      <h2 id="count-close-title" ref={heading} tabIndex={-1}>
+        {t('counts.closeTitle')}
+      </h2>
       {summary.adjustments.length === 0 ? (
         <p>{t('counts.closeNone')}</p>
       ) : (

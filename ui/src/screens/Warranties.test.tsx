@@ -58,7 +58,7 @@ describe('warranties', () => {
     const part = screen.getByRole('combobox', { name: /Repuesto/ });
     expect(part).toHaveAccessibleDescription(/Este campo es obligatorio/);
     expect(part).toHaveFocus();
-    expect(screen.getByLabelText('Motivo de la falla')).toHaveAccessibleDescription(/Este campo es obligatorio/);
+    expect(screen.getByLabelText(/Motivo de la falla/)).toHaveAccessibleDescription(/Este campo es obligatorio/);
     expect(shell.callsOf('create_warranty')).toEqual([]);
 
     await userEvent.setup({ delay: 45 }).type(part, `${MOTOR.referencia}{Enter}`);
@@ -66,7 +66,7 @@ describe('warranties', () => {
     const cantidad = screen.getByLabelText('Unidades defectuosas');
     await userEvent.clear(cantidad);
     await userEvent.type(cantidad, '2');
-    await userEvent.type(screen.getByLabelText('Motivo de la falla'), 'Se apaga en subida');
+    await userEvent.type(screen.getByLabelText(/Motivo de la falla/), 'Se apaga en subida');
     await userEvent.selectOptions(await screen.findByLabelText(/Técnico que la atendió/), CARLA.nombre_completo ?? '');
     await userEvent.type(screen.getByLabelText(/Cliente/), 'Laura Gómez');
     await userEvent.type(screen.getByLabelText(/Kilometraje/), '15,5');

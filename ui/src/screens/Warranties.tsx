@@ -42,11 +42,11 @@ export function WarrantiesScreen() {
   const mayReport = session.locations.some((location) => canReport(session.user, location.id_localizacion));
   return (
     <section className="screen" aria-labelledby="warranties-title">
-      <div className="screen__head">
+      <div className="screen__head warranties-head">
         <h1 id="warranties-title">{t('warranties.title')}</h1>
         {mayReport && (
-          <Link to="/warranties/new" className="button button--primary button--large">
-            {t('warranties.new')}
+          <Link to="/warranties/new" className="button button--primary button--large button--link">
+            <span aria-hidden="true">+</span> {t('warranties.new')}
           </Link>
         )}
       </div>
@@ -93,17 +93,17 @@ function WarrantyList({ estado }: { estado: EstadoGarantia | null }) {
             <td>
               <WarrantyBadge estado={claim.estado} />
             </td>
-            <th scope="row">
+            <th scope="row" className="warranty-list__part">
               <Link to={`/warranties/${claim.id_garantia}`}>
                 <span className="mono">{claim.referencia ?? '?'}</span>
-              </Link>{' '}
+              </Link>
               <span className="warranty-list__name">{claim.nombre ?? ''}</span>
             </th>
-            <td>{claim.localizacion ?? ''}</td>
+            <td className="nowrap">{claim.localizacion ?? ''}</td>
             <td className="num">{format.number(claim.cantidad)}</td>
-            <td>{claim.solicitante ?? ''}</td>
-            <td>{claim.usuario_reporta ?? ''}</td>
-            <td>{format.dateTime(claim.fecha_reporte)}</td>
+            <td className="nowrap">{claim.solicitante ?? ''}</td>
+            <td className="nowrap">{claim.usuario_reporta ?? ''}</td>
+            <td className="nowrap">{format.dateTime(claim.fecha_reporte)}</td>
           </tr>
         ))}
       </tbody>
@@ -183,8 +183,10 @@ export function NewWarrantyScreen() {
       <Link to="/warranties" className="back-link">
         ← {t('warranties.back')}
       </Link>
-      <h1 id="warranty-new-title">{t('warranties.newTitle')}</h1>
-      <p className="lead">{t('warranties.newLead')}</p>
+      <div className="screen__head">
+        <h1 id="warranty-new-title">{t('warranties.newTitle')}</h1>
+        <p className="lead">{t('warranties.newLead')}</p>
+      </div>
       <form className="form form--warranty" onSubmit={onSubmit} noValidate>
         <div className="form__row">
           <div className="field">
@@ -207,7 +209,7 @@ export function NewWarrantyScreen() {
             </select>
             <FieldMessage id="warranty-id_localizacion-error" problem={errors.id_localizacion} />
           </div>
-          <div className="field field--narrow">
+          <div className="field field--narrow warranty-units">
             <label className="field__label" htmlFor="warranty-cantidad">
               {t('warranties.field.cantidad')}
             </label>
@@ -224,36 +226,6 @@ export function NewWarrantyScreen() {
             />
             <FieldMessage id="warranty-cantidad-error" problem={errors.cantidad} />
           </div>
-        </div>
-        <PartPicker
-          ref={partInput}
-          idLocalizacion={draft.id_localizacion}
-          text={draft.partText}
-          part={draft.part}
-          onText={(text) => update({ partText: text, part: draft.part && text === draft.part.referencia ? draft.part : null })}
-          onPick={(found, text) => update({ part: found, partText: text })}
-          problem={errors.part}
-        />
-        <div className="field">
-          <label className="field__label" htmlFor="warranty-motivo">
-            {t('warranties.field.motivo')}
-          </label>
-          <textarea
-            id="warranty-motivo"
-            ref={ref('motivo_falla')}
-            rows={3}
-            maxLength={2000}
-            value={draft.motivo_falla}
-            onChange={(event) => update({ motivo_falla: event.target.value })}
-            aria-invalid={invalid('motivo_falla')}
-            aria-describedby={described('motivo_falla', true)}
-          />
-          <p id="warranty-motivo_falla-hint" className="field__hint">
-            {t('warranties.field.motivoHint')}
-          </p>
-          <FieldMessage id="warranty-motivo_falla-error" problem={errors.motivo_falla} />
-        </div>
-        <div className="form__row">
           <div className="field">
             <label className="field__label" htmlFor="warranty-technician">
               {t('warranties.field.technician')} <span className="muted">{t('common.optional')}</span>
@@ -267,15 +239,40 @@ export function NewWarrantyScreen() {
               ))}
             </select>
           </div>
+        </div>
+        <PartPicker
+          ref={partInput}
+          idLocalizacion={draft.id_localizacion}
+          text={draft.partText}
+          part={draft.part}
+          onText={(text) => update({ partText: text, part: draft.part && text === draft.part.referencia ? draft.part : null })}
+          onPick={(found, text) => update({ part: found, partText: text })}
+          problem={errors.part}
+        />
+        <div className="field">
+          <label className="field__label" htmlFor="warranty-motivo">
+            {t('warranties.field.motivo')} <span id="warranty-motivo_falla-hint" className="field__hint">{t('warranties.field.motivoHint')}</span>
+          </label>
+          <textarea
+            id="warranty-motivo"
+            ref={ref('motivo_falla')}
+            rows={2}
+            maxLength={2000}
+            value={draft.motivo_falla}
+            onChange={(event) => update({ motivo_falla: event.target.value })}
+            aria-invalid={invalid('motivo_falla')}
+            aria-describedby={described('motivo_falla')}
+          />
+          <FieldMessage id="warranty-motivo_falla-error" problem={errors.motivo_falla} />
+        </div>
+        <div className="form__row">
           <div className="field">
             <label className="field__label" htmlFor="warranty-solicitante">
               {t('warranties.field.solicitante')} <span className="muted">{t('common.optional')}</span>
             </label>
             <input id="warranty-solicitante" maxLength={200} autoComplete="off" value={draft.solicitante} onChange={(event) => update({ solicitante: event.target.value })} />
           </div>
-        </div>
-        <div className="form__row">
-          <div className="field field--narrow">
+          <div className="field field--narrow warranty-km">
             <label className="field__label" htmlFor="warranty-kilometraje">
               {t('warranties.field.kilometraje')} <span className="muted">{t('common.optional')}</span>
             </label>
@@ -321,7 +318,7 @@ export function NewWarrantyScreen() {
           <button type="submit" className="button button--primary button--large" disabled={create.isPending}>
             {t('warranties.create')}
           </button>
-          <Link to="/warranties" className="button">
+          <Link to="/warranties" className="button button--link">
             {t('common.cancel')}
           </Link>
         </div>
@@ -387,21 +384,20 @@ function WarrantyView({ detail }: { detail: WarrantyDetail }) {
         <h1 id="warranty-title">
           {t('warranties.claimTitle', { referencia: detail.referencia ?? '?' })} <WarrantyBadge estado={detail.estado} />
         </h1>
+        <p className="lead warranty-part">{detail.nombre ?? ''}</p>
       </div>
       <ol className="steps" aria-label={t('warranties.stepsLabel')}>
         {STEPS.map((step) => (
-          <li key={step} aria-current={current === step ? 'step' : undefined} className={current === step ? 'steps__item steps__item--current' : 'steps__item'}>
+          <li
+            key={step}
+            aria-current={current === step ? 'step' : undefined}
+            className={`steps__item${current === step ? ' steps__item--current' : ''}${step === 'resolved' && detail.estado === 'RECHAZADA' ? ' steps__item--cancelled' : ''}`}
+          >
             {step === 'resolved' ? (resolved ? t(`warranties.estado.${detail.estado}`) : t('warranties.steps.resolved')) : t(`warranties.estado.${step}`)}
           </li>
         ))}
       </ol>
       <dl className="facts warranty-facts">
-        <div className="facts__wide">
-          <dt>{t('warranties.col.repuesto')}</dt>
-          <dd>
-            <span className="mono">{detail.referencia ?? '?'}</span> — {detail.nombre ?? ''}
-          </dd>
-        </div>
         <div>
           <dt>{t('warranties.col.sede')}</dt>
           <dd>{detail.localizacion ?? ''}</dd>
@@ -428,9 +424,11 @@ function WarrantyView({ detail }: { detail: WarrantyDetail }) {
         </div>
         <div>
           <dt>{t('warranties.col.reporta')}</dt>
-          <dd>
-            {detail.usuario_reporta ?? ''} · {format.dateTime(detail.fecha_reporte)}
-          </dd>
+          <dd>{detail.usuario_reporta ?? ''}</dd>
+        </div>
+        <div>
+          <dt>{t('warranties.col.fecha')}</dt>
+          <dd>{format.dateTime(detail.fecha_reporte)}</dd>
         </div>
         <div className="facts__wide">
           <dt>{t('warranties.field.motivo')}</dt>
@@ -446,14 +444,14 @@ function WarrantyView({ detail }: { detail: WarrantyDetail }) {
       {resolved && (
         <section className={`panel warranty-resolution warranty-resolution--${detail.estado.toLowerCase()}`} aria-labelledby="warranty-resolution-title">
           <h2 id="warranty-resolution-title">{t(`warranties.resolution.${detail.estado === 'APROBADA' ? 'approved' : 'rejected'}`)}</h2>
-          <dl className="facts">
+          <dl className="facts warranty-resolution__facts">
             {detail.fecha_resolucion && (
               <div>
                 <dt>{t('warranties.resolution.at')}</dt>
                 <dd>{format.dateTime(detail.fecha_resolucion)}</dd>
               </div>
             )}
-            <div className="facts__wide">
+            <div className="warranty-resolution__comment">
               <dt>{t('warranties.comment')}</dt>
               <dd>{detail.comentarios_resolucion ?? '—'}</dd>
             </div>
