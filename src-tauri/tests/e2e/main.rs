@@ -12,9 +12,11 @@
 // Tearing down (killing processes that may already be gone) ignores the outcome on purpose.
 #![allow(clippy::let_underscore_must_use)]
 
+mod counts;
 mod harness;
 mod inbox;
 mod movement;
 mod session;
 mod signin;
 mod transfers;
+mod warranties;
