@@ -56,10 +56,18 @@ async fn count_rows(env: &Env, id_conteo: &str, referencia: &str) -> Vec<(i32, i
     .expect("the count's ledger rows")
 }
 
-/// A scan: the reference and Enter sent at once into the part field (a keyboard wedge).
+/// A scan: the reference's keys and Enter into the part field within a millisecond or two,
+/// as a keyboard wedge sends them. WebDriver's own keys can arrive tens of milliseconds apart
+/// on a loaded machine, which the screen rightly takes for a person typing (seen in CI), so
+/// the burst is dispatched from inside the page, one keydown per key, in one go.
 async fn scan(env: &Env, referencia: &str) {
-    let field = env.find(Locator::Css(PART_FIELD)).await;
-    field.send_keys(&format!("{referencia}{}", char::from(Key::Enter))).await.expect("scan into the part field");
+    env.find(Locator::Css(PART_FIELD)).await;
+    let script = format!(
+        "const field = document.querySelector({css}); field.focus(); for (const key of [...{code}, 'Enter']) {{ field.dispatchEvent(new KeyboardEvent('keydown', {{ key, bubbles: true, cancelable: true }})); }} return true;",
+        css = json!(PART_FIELD),
+        code = json!(referencia)
+    );
+    env.js(&script).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
