@@ -95,7 +95,7 @@ impl ClientError {
     /// library cannot translate (a database error's text) follows the translated sentence.
     pub fn message(&self, lang: Lang) -> String {
         match (self, lang) {
-            (ClientError::Rejected(rechazo), _) => rechazo.message(lang),
+            (ClientError::Rejected(rechazo), _) => crate::app::readable(rechazo, lang).message(lang),
             (ClientError::Server { message, .. }, _) => message.clone(),
             (ClientError::PushFailed(error), Lang::Es) => format!(
                 "No se pudieron enviar los cambios pendientes ({}); los cambios del servidor sí se recibieron y los pendientes siguen en cola.",

@@ -138,7 +138,7 @@ fn rejections(conn: &Connection, lang: Lang) -> Result<Vec<InboxEntry>> {
                         rechazo = rechazo.with("localizacion", name.clone());
                     }
                 }
-                rechazo.message(lang)
+                texts::readable(&rechazo, lang).message(lang)
             }
             None => message,
         };

@@ -27,6 +27,7 @@ mod tests_warranties;
 
 pub use crate::client::{Client, Queued};
 pub use crate::sync::{Progress, SyncReport};
+pub(crate) use texts::readable;
 pub use count_types::*;
 pub use taller_domain::{Concepto, Lang, Permisos, TipoMovimiento, TipoOperacion};
 pub use taller_protocol::messages::UserProfile;

@@ -189,3 +189,51 @@ pub(super) fn conflict(lang: Lang, kind: InboxKind, facts: &Facts) -> Texts {
     };
     Texts { what, why, next_step }
 }
+
+/// A refusal whose times read as a person reads them: every param ending in `_at` that is an
+/// RFC 3339 time becomes the workstation's local time, `2/12/2026 17:12` in Spanish and
+/// `2026-12-02 17:12` in English (the server sends `2026-12-02T17:12:41.902057+00:00`).
+pub(crate) fn readable(rechazo: &taller_domain::Rechazo, lang: Lang) -> taller_domain::Rechazo {
+    let mut readable = rechazo.clone();
+    for (key, value) in readable.params.iter_mut() {
+        if !key.ends_with("_at") {
+            continue;
+        }
+        let Some(at) = value.as_str().and_then(|text| chrono::DateTime::parse_from_rfc3339(text).ok()) else {
+            continue;
+        };
+        let local = at.with_timezone(&chrono::Local);
+        let shown = match lang {
+            Lang::Es => local.format("%-d/%-m/%Y %H:%M"),
+            Lang::En => local.format("%Y-%m-%d %H:%M"),
+        };
+        *value = Value::String(shown.to_string());
+    }
+    readable
+}
+
+#[cfg(test)]
+mod readable_tests {
+    use super::*;
+    use taller_domain::Rechazo;
+
+    #[test]
+    fn times_in_a_refusal_read_as_local_times_and_other_params_stay() {
+        let rechazo = Rechazo::new(RejectionCode::InvalidTransition)
+            .with("from", "CANCELADO")
+            .with("to", "DESPACHADO")
+            .with("changed_by", "Carla Técnica")
+            .with("changed_at", "2026-12-02T17:12:41.902057+00:00")
+            .with("created_at", "not a time");
+        let local =
+            chrono::DateTime::parse_from_rfc3339("2026-12-02T17:12:41Z").expect("time").with_timezone(&chrono::Local);
+        let es = readable(&rechazo, Lang::Es).message(Lang::Es);
+        assert!(es.contains(&format!("el {}", local.format("%-d/%-m/%Y %H:%M"))), "{es}");
+        assert!(!es.contains("T17:12:41"), "{es}");
+        let en = readable(&rechazo, Lang::En);
+        assert_eq!(en.params["changed_at"], Value::String(local.format("%Y-%m-%d %H:%M").to_string()));
+        assert_eq!(en.params["created_at"], "not a time");
+        assert_eq!(en.params["changed_by"], "Carla Técnica");
+        assert_eq!(rechazo.params["changed_at"], "2026-12-02T17:12:41.902057+00:00", "the stored refusal is untouched");
+    }
+}
