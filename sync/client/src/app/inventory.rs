@@ -19,7 +19,8 @@ use taller_protocol::mutations::{InventorySettings, MovementRecord, Mutation, No
 use uuid::Uuid;
 
 /// The columns of an inventory row, in [`inventory_row`]'s order.
-const ROW_COLUMNS: &str = "i.id_inventario, i.id_localizacion, i.id_repuesto, r.referencia, r.nombre, r.marca, \
+pub(super) const ROW_COLUMNS: &str =
+    "i.id_inventario, i.id_localizacion, i.id_repuesto, r.referencia, r.nombre, r.marca, \
                            r.tipo, i.stock_actual, i.cantidad_minima, i.posicion, r.descontinuado";
 
 /// `estado_stock` as a sortable rank, the domain's rule (`taller_domain::stock::estado_stock`)
@@ -145,7 +146,7 @@ fn census(replica: &Replica, location: Uuid) -> Result<LocationCensus> {
     Ok(taken)
 }
 
-fn inventory_row(row: &Row<'_>) -> rusqlite::Result<InventoryRow> {
+pub(super) fn inventory_row(row: &Row<'_>) -> rusqlite::Result<InventoryRow> {
     let stock_actual: i32 = row.get(7)?;
     let cantidad_minima: i32 = row.get(8)?;
     Ok(InventoryRow {
@@ -208,6 +209,37 @@ fn stock_at(conn: &Connection, id_repuesto: Uuid, id_localizacion: Option<Uuid>)
         ))?
         .query_row([id_localizacion.to_string(), id_repuesto.to_string()], location_stock)
         .optional()?)
+}
+
+/// Parts for what is typed (FTS, best first; by reference when nothing is typed), at most
+/// `limit`, each with its stock at the location when one is given.
+pub(super) fn part_matches(
+    conn: &Connection,
+    text: &str,
+    id_localizacion: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<PartMatch>> {
+    let mut parts: Vec<PartMatch> = match fts_query(text) {
+        Some(query) => {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {PART_COLUMNS} FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
+                  WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT ?2"
+            ))?;
+            let rows = statement.query_map(params![query, limit], part_match)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+        None => {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {PART_COLUMNS} FROM repuestos r ORDER BY r.referencia, r.id_repuesto LIMIT ?1"
+            ))?;
+            let rows = statement.query_map([limit], part_match)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+    };
+    for part in &mut parts {
+        part.stock = stock_at(conn, part.id_repuesto, id_localizacion)?;
+    }
+    Ok(parts)
 }
 
 impl Client {
@@ -341,29 +373,7 @@ impl Client {
     /// each with its stock at the location. At most [`MAX_SUGGESTIONS`].
     pub fn search_parts(&self, input: &SearchPartsInput) -> Result<Vec<PartMatch>> {
         let limit = i64::from(input.limit.min(MAX_SUGGESTIONS));
-        self.read(|conn| {
-            let mut parts: Vec<PartMatch> = match fts_query(&input.text) {
-                Some(query) => {
-                    let mut statement = conn.prepare_cached(&format!(
-                        "SELECT {PART_COLUMNS} FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
-                          WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT ?2"
-                    ))?;
-                    let rows = statement.query_map(params![query, limit], part_match)?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                }
-                None => {
-                    let mut statement = conn.prepare_cached(&format!(
-                        "SELECT {PART_COLUMNS} FROM repuestos r ORDER BY r.referencia, r.id_repuesto LIMIT ?1"
-                    ))?;
-                    let rows = statement.query_map([limit], part_match)?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                }
-            };
-            for part in &mut parts {
-                part.stock = stock_at(conn, part.id_repuesto, input.id_localizacion)?;
-            }
-            Ok(parts)
-        })
+        self.read(|conn| part_matches(conn, &input.text, input.id_localizacion, limit))
     }
 
     /// A part with its stock at every location of the replica (the user's scope), its newest

@@ -7,12 +7,18 @@
 //! Behind the crate's `specta` feature every type here derives `specta::Type`, for the
 //! shell's generated TypeScript bindings.
 
+mod admin;
+pub mod admin_types;
 pub mod count_types;
 mod counts;
 mod inbox;
 mod inventory;
+mod parts;
+pub mod parts_types;
 mod requests;
 mod session;
+mod stock;
+pub mod stock_types;
 mod texts;
 pub mod types;
 mod warranties;
@@ -21,17 +27,26 @@ pub mod warranty_types;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_admin;
+#[cfg(test)]
 mod tests_counts;
+#[cfg(test)]
+mod tests_parts;
+#[cfg(test)]
+mod tests_stock;
 #[cfg(test)]
 mod tests_warranties;
 
 pub use crate::client::{Client, Queued};
 pub use crate::sync::{Progress, SyncReport};
-pub(crate) use texts::readable;
+pub use admin_types::*;
 pub use count_types::*;
-pub use taller_domain::{Concepto, Lang, Permisos, TipoMovimiento, TipoOperacion};
+pub use parts_types::*;
+pub use stock_types::*;
+pub use taller_domain::{Concepto, EstadoGarantia, EstadoSolicitud, Lang, Permisos, TipoMovimiento, TipoOperacion};
 pub use taller_protocol::messages::UserProfile;
 pub use taller_protocol::mutations::FieldEdit;
+pub(crate) use texts::readable;
 pub use types::*;
 pub use warranty_types::*;
 

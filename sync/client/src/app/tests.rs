@@ -21,13 +21,13 @@ const fn id(n: u128) -> Uuid {
 
 const ROLE: Uuid = id(0xa001);
 pub(super) const L1: Uuid = id(0x1001); // Taller Norte
-const L2: Uuid = id(0x1002); // Bodega Central
-const L3: Uuid = id(0x1003); // out of scope
-const ME: Uuid = id(0x2001);
-const OTHER: Uuid = id(0x2002);
-const P1: Uuid = id(0x3001); // BAT-48V Batería 48V
-const P2: Uuid = id(0x3002); // MTR-500W Motor 500W
-const P3: Uuid = id(0x3003); // CTL-48V Controlador, Sin Stock at L1
+pub(super) const L2: Uuid = id(0x1002); // Bodega Central
+pub(super) const L3: Uuid = id(0x1003); // out of scope
+pub(super) const ME: Uuid = id(0x2001);
+pub(super) const OTHER: Uuid = id(0x2002);
+pub(super) const P1: Uuid = id(0x3001); // BAT-48V Batería 48V
+pub(super) const P2: Uuid = id(0x3002); // MTR-500W Motor 500W
+pub(super) const P3: Uuid = id(0x3003); // CTL-48V Controlador, Sin Stock at L1
 pub(super) const P4: Uuid = id(0x3004); // FRN-01 Freno, no row at L1
 const I11: Uuid = id(0x4011);
 const I12: Uuid = id(0x4012);

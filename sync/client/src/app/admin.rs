@@ -1,0 +1,65 @@
+//! People and locations: the technicians of a location, and the administration actions
+//! (`users.manage`) of `taller user`, `taller location` and an administration screen. Users
+//! are named by email or id and locations by name or id, resolved inside the action's own
+//! transaction ([`Client::act_built`]).
+
+use super::admin_types::*;
+use super::types::Tecnico;
+use crate::client::{Client, Queued};
+use crate::error::Result;
+use crate::queries;
+use chrono::Utc;
+use taller_protocol::mutations::{LocationPolicy, Mutation, UserLocation, UserRef, UserReject};
+
+impl Client {
+    /// The technicians (users) assigned to a location named by id or name, by name, as
+    /// [`Client::technicians_of`] lists them. An unknown location is `invalid_input`.
+    pub fn technicians_at(&self, location: &str) -> Result<Vec<Tecnico>> {
+        let id = self.read(|conn| queries::location_id(conn, location))?;
+        self.technicians_of(id)
+    }
+
+    /// Approves an account waiting for approval (`user.approve`), named by email or id.
+    pub fn approve_user(&self, user: &str) -> Result<Queued> {
+        self.act_built(Utc::now(), |conn| {
+            Ok(Mutation::UserApprove(UserRef { id_usuario: queries::user_id(conn, user)? }))
+        })
+    }
+
+    /// Rejects an account with a reason (`user.reject`; its sessions end).
+    pub fn reject_user(&self, input: &UserRejectInput) -> Result<Queued> {
+        self.act_built(Utc::now(), |conn| {
+            Ok(Mutation::UserReject(UserReject {
+                id_usuario: queries::user_id(conn, &input.user)?,
+                motivo_rechazo: input.motivo_rechazo.clone(),
+            }))
+        })
+    }
+
+    /// Assigns a user to a location (`user.assign`).
+    pub fn assign_user(&self, input: &UserLocationInput) -> Result<Queued> {
+        self.act_built(Utc::now(), |conn| Ok(Mutation::UserAssign(user_location(conn, input)?)))
+    }
+
+    /// Removes a user from a location (`user.unassign`).
+    pub fn unassign_user(&self, input: &UserLocationInput) -> Result<Queued> {
+        self.act_built(Utc::now(), |conn| Ok(Mutation::UserUnassign(user_location(conn, input)?)))
+    }
+
+    /// Sets whether stock may go below zero at a location (`location.policy`).
+    pub fn set_location_policy(&self, input: &LocationPolicyInput) -> Result<Queued> {
+        self.act_built(Utc::now(), |conn| {
+            Ok(Mutation::LocationPolicy(LocationPolicy {
+                id_localizacion: queries::location_id(conn, &input.location)?,
+                stock_negativo: input.stock_negativo.into(),
+            }))
+        })
+    }
+}
+
+fn user_location(conn: &rusqlite::Connection, input: &UserLocationInput) -> Result<UserLocation> {
+    Ok(UserLocation {
+        id_usuario: queries::user_id(conn, &input.user)?,
+        id_localizacion: queries::location_id(conn, &input.location)?,
+    })
+}

@@ -1,0 +1,71 @@
+//! The types of the administration actions (`users.manage`) as `taller user`, `taller
+//! location` and an administration screen write them: users by email or id, locations by name
+//! or id.
+
+use serde::{Deserialize, Serialize};
+use taller_domain::stock::NegativeStockPolicy;
+
+/// Rejects an account (`user.reject`; its sessions end).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserRejectInput {
+    /// A user's id or email (case-insensitive).
+    pub user: String,
+    pub motivo_rechazo: String,
+}
+
+/// A user and a location (`user.assign`, `user.unassign`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserLocationInput {
+    /// A user's id or email (case-insensitive).
+    pub user: String,
+    /// A location's id or name (case-insensitive).
+    pub location: String,
+}
+
+/// A location's negative-stock policy, as the app writes it (`taller_domain`'s
+/// [`NegativeStockPolicy`], with the bindings' derive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum NegativeStock {
+    /// The movement applies and is flagged (a notification and a conflict entry).
+    Allow,
+    /// The movement is refused with `insufficient_stock`.
+    Reject,
+}
+
+impl NegativeStock {
+    /// `allow` or `reject`.
+    pub fn parse(text: &str) -> Option<NegativeStock> {
+        NegativeStockPolicy::parse(text).map(NegativeStock::from)
+    }
+}
+
+impl From<NegativeStockPolicy> for NegativeStock {
+    fn from(policy: NegativeStockPolicy) -> NegativeStock {
+        match policy {
+            NegativeStockPolicy::Allow => NegativeStock::Allow,
+            NegativeStockPolicy::Reject => NegativeStock::Reject,
+        }
+    }
+}
+
+impl From<NegativeStock> for NegativeStockPolicy {
+    fn from(policy: NegativeStock) -> NegativeStockPolicy {
+        match policy {
+            NegativeStock::Allow => NegativeStockPolicy::Allow,
+            NegativeStock::Reject => NegativeStockPolicy::Reject,
+        }
+    }
+}
+
+/// Whether stock may go below zero at a location (`location.policy`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LocationPolicyInput {
+    /// A location's id or name (case-insensitive).
+    pub location: String,
+    pub stock_negativo: NegativeStock,
+}
