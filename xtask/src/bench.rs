@@ -24,7 +24,7 @@ pub fn bench(quick: bool, bench_args: &[String]) -> Result<ExitCode> {
     // The desktop app embeds ui/dist: the UI's production build first, as `cargo xtask test` does.
     cmd::run(Command::new("npm").args(["run", "build"]).current_dir(root.join("ui")))?;
     build
-        .args(["build", "-p", "taller-server", "-p", "taller-client", "-p", "taller-bench", "-p", "taller-desktop"])
+        .args(["build", "-p", "taller-server", "-p", "taller-cli", "-p", "taller-bench", "-p", "taller-desktop"])
         .current_dir(&root);
     if !quick {
         build.arg("--release");

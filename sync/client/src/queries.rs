@@ -1,33 +1,19 @@
-//! What screens (and the CLI) read from the replica. Rows come back as JSON objects so the
-//! desktop front end and `taller --json` print them as they are.
+//! The name lookups of the use-case API (a location by name, a part by reference, a user by
+//! email, each or its id), the full-text query built from what a person typed, and the
+//! parts search the benchmark times (rows as JSON objects).
 
 use crate::error::{ClientError, Result};
 use rusqlite::types::ValueRef;
 use rusqlite::{params_from_iter, Connection, ToSql};
 use serde_json::{Map, Value};
-use taller_domain::stock::{alerta_minimo, estado_stock};
 use uuid::Uuid;
 
 /// Runs a query and returns each row as an object keyed by column name.
 pub fn objects(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Map<String, Value>>> {
-    let mut out = Vec::new();
-    each_object(conn, sql, params, |object| {
-        out.push(object);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// [`objects`] one row at a time, so that a listing of any size holds one row in memory.
-pub fn each_object(
-    conn: &Connection,
-    sql: &str,
-    params: &[&dyn ToSql],
-    mut f: impl FnMut(Map<String, Value>) -> Result<()>,
-) -> Result<()> {
     let mut statement = conn.prepare(sql)?;
     let names: Vec<String> = statement.column_names().iter().map(|n| (*n).to_owned()).collect();
     let mut rows = statement.query(params_from_iter(params.iter()))?;
+    let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         let mut object = Map::new();
         for (i, name) in names.iter().enumerate() {
@@ -40,9 +26,9 @@ pub fn each_object(
             };
             object.insert(name.clone(), value);
         }
-        f(object)?;
+        out.push(object);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A location by id or by (case-insensitive) name.
@@ -113,105 +99,6 @@ pub fn parts(conn: &Connection, search: Option<&str>, limit: i64) -> Result<Vec<
             &[&limit],
         ),
     }
-}
-
-/// Stock by location, with `estado_stock` and `alerta_minimo` as in `vista_repuestos_inventario`.
-pub fn stock(conn: &Connection, location: Option<Uuid>, low_only: bool) -> Result<Vec<Map<String, Value>>> {
-    let mut out = Vec::new();
-    each_stock(conn, location, low_only, |row| {
-        out.push(row);
-        Ok(())
-    })?;
-    Ok(out)
-}
-
-/// [`stock`] one row at a time (every location of a big network is a million rows).
-pub fn each_stock(
-    conn: &Connection,
-    location: Option<Uuid>,
-    low_only: bool,
-    mut f: impl FnMut(Map<String, Value>) -> Result<()>,
-) -> Result<()> {
-    let location = location.map(|id| id.to_string());
-    each_object(
-        conn,
-        "SELECT l.nombre AS localizacion, r.referencia, r.nombre, i.stock_actual, i.cantidad_minima, i.posicion, \
-                i.veces_contado, i.id_inventario, i.id_localizacion, i.id_repuesto \
-           FROM inventario i JOIN repuestos r ON r.id_repuesto = i.id_repuesto \
-           JOIN localizacion l ON l.id_localizacion = i.id_localizacion \
-          WHERE (?1 IS NULL OR i.id_localizacion = ?1) AND (?2 = 0 OR i.stock_actual <= i.cantidad_minima) \
-          ORDER BY l.nombre, r.referencia",
-        &[&location, &i64::from(low_only)],
-        |mut row| {
-            let stock = row.get("stock_actual").and_then(Value::as_i64).unwrap_or(0) as i32;
-            let minimum = row.get("cantidad_minima").and_then(Value::as_i64).unwrap_or(0) as i32;
-            row.insert("estado_stock".into(), Value::from(estado_stock(stock, minimum)));
-            row.insert("alerta_minimo".into(), Value::from(alerta_minimo(stock, minimum)));
-            f(row)
-        },
-    )
-}
-
-/// A part's stock everywhere in scope and its ledger, newest first.
-pub fn part_detail(conn: &Connection, part: Uuid) -> Result<Map<String, Value>> {
-    let id = part.to_string();
-    let mut detail = objects(conn, "SELECT * FROM repuestos WHERE id_repuesto = ?1", &[&id])?
-        .pop()
-        .ok_or_else(|| ClientError::Invalid(format!("no part {part}")))?;
-    let stock = objects(
-        conn,
-        "SELECT l.nombre AS localizacion, i.stock_actual, i.cantidad_minima, i.posicion FROM inventario i \
-           JOIN localizacion l ON l.id_localizacion = i.id_localizacion WHERE i.id_repuesto = ?1 ORDER BY l.nombre",
-        &[&id],
-    )?;
-    let ledger = objects(
-        conn,
-        "SELECT g.fecha, l.nombre AS localizacion, g.tipo_operacion, g.cantidad_anterior, g.cantidad_nueva, g.diferencia, \
-                g.motivo, u.nombre_completo AS usuario \
-           FROM logs_inventario g JOIN inventario i ON i.id_inventario = g.id_inventario \
-           JOIN localizacion l ON l.id_localizacion = i.id_localizacion LEFT JOIN usuarios u ON u.id_usuario = g.id_usuario \
-          WHERE i.id_repuesto = ?1 ORDER BY g.fecha DESC",
-        &[&id],
-    )?;
-    detail.insert("stock".into(), Value::Array(stock.into_iter().map(Value::Object).collect()));
-    detail.insert("ledger".into(), Value::Array(ledger.into_iter().map(Value::Object).collect()));
-    Ok(detail)
-}
-
-pub fn notifications(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {
-    objects(
-        conn,
-        "SELECT id_notificacion, titulo, mensaje, tipo, prioridad, leida, created_at FROM notificaciones \
-          WHERE id_usuario = ?1 ORDER BY created_at DESC",
-        &[&user.to_string()],
-    )
-}
-
-/// Technicians (users) assigned to a location.
-pub fn technicians(conn: &Connection, location: Uuid) -> Result<Vec<Map<String, Value>>> {
-    objects(
-        conn,
-        "SELECT u.id_usuario, u.nombre_completo, u.email FROM usuarios u \
-           JOIN usuarios_localizacion ul ON ul.id_usuario = u.id_usuario WHERE ul.id_localizacion = ?1 ORDER BY u.nombre_completo",
-        &[&location.to_string()],
-    )
-}
-
-/// The conflict inbox: the user's rejected mutations and the server's conflicts for them.
-pub fn conflicts(conn: &Connection, user: Uuid) -> Result<Vec<Map<String, Value>>> {
-    let mut out = objects(
-        conn,
-        "SELECT 'rechazo' AS origen, id, name AS accion, code AS codigo, message AS mensaje, at AS fecha FROM rejected_mutations \
-          ORDER BY received_at DESC",
-        &[],
-    )?;
-    out.extend(objects(
-        conn,
-        "SELECT 'servidor' AS origen, id_conflicto AS id, tipo AS accion, tabla, campo, valor_reemplazado, valor_servidor, \
-                valor_nuevo, created_at AS fecha FROM conflictos WHERE id_usuario = ?1 ORDER BY created_at DESC",
-        &[&user.to_string()],
-    )?);
-    Ok(out)
 }
 
 #[cfg(test)]

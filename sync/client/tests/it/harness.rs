@@ -3,10 +3,10 @@
 
 #![allow(dead_code)]
 
-use serde_json::Value;
 use std::path::Path;
+use taller_client::app::InboxEntry;
 use taller_client::sync::{self, lock, SyncReport};
-use taller_client::{queries, Client, Queued};
+use taller_client::{Client, Queued};
 use taller_protocol::mutations::Mutation;
 use taller_server::config::Config;
 use taller_server::demo;
@@ -113,10 +113,9 @@ impl Device {
         replica.conn.query_row(sql, [], |row| row.get(0)).expect("count")
     }
 
-    pub fn conflicts(&self) -> Vec<serde_json::Map<String, Value>> {
-        let user = self.client.user_id().expect("user");
-        let replica = lock(self.client.shared().expect("replica"));
-        queries::conflicts(&replica.conn, user).expect("conflicts")
+    /// The conflict inbox, as the app shows it.
+    pub fn conflicts(&self) -> Vec<InboxEntry> {
+        self.client.inbox().expect("inbox")
     }
 
     pub async fn assert_converged(&self, context: &str) {

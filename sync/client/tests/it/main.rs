@@ -1,12 +1,10 @@
-//! End-to-end tests of the client library and the `taller` CLI against a real server (real
-//! PostgreSQL through `cargo xtask test`, real HTTP, real SQLite files).
+//! End-to-end tests of the client library against a real server (real PostgreSQL through
+//! `cargo xtask test`, real HTTP, real SQLite files). The `taller` CLI's are in `sync/cli/tests/`.
 
 mod harness;
 
 mod app;
-mod cli;
 mod convergence;
-mod crash;
 mod faults;
 mod offline;
 mod request_names;

@@ -3,6 +3,7 @@
 
 use crate::harness::*;
 use serde_json::json;
+use taller_client::app::InboxKind;
 use taller_protocol::mutations::Mutation;
 use uuid::Uuid;
 
@@ -61,9 +62,9 @@ async fn a_rejected_mutation_leaves_the_replica_and_enters_the_inbox() {
     assert_eq!(report.rejected, 1);
     assert_eq!(norte.stock(loc, part), before, "the refused effect is gone");
     let inbox = norte.conflicts();
-    let rejection = inbox.iter().find(|c| c["origen"] == "rechazo").expect("the rejection is in the inbox");
-    assert_eq!(rejection["codigo"], "insufficient_stock");
-    assert!(rejection["mensaje"].as_str().is_some_and(|m| m.starts_with("Stock insuficiente")), "{rejection:?}");
+    let rejection = inbox.iter().find(|c| c.kind == InboxKind::Rechazo).expect("the rejection is in the inbox");
+    assert_eq!(rejection.rejection.as_ref().map(|r| r.code.as_str()), Some("insufficient_stock"), "{rejection:?}");
+    assert!(rejection.why.starts_with("Stock insuficiente"), "{rejection:?}");
     assert_eq!(norte.client.status().expect("status").conflicts, 1);
     norte.assert_converged("norte").await;
 }
@@ -97,7 +98,7 @@ async fn scope_changes_bring_and_remove_rows_and_pending_work_is_answered() {
         norte.count(&format!("SELECT count(*) FROM inventario WHERE id_localizacion = '{norte_loc}'")),
         net.parts.len() as i64
     );
-    assert!(norte.conflicts().iter().any(|c| c["codigo"] == "location_out_of_scope"));
+    assert!(norte.conflicts().iter().any(|c| c.rejection.as_ref().is_some_and(|r| r.code == "location_out_of_scope")));
     norte.assert_converged("norte").await;
 }
 

@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::process::ExitCode;
+use taller_client::app::{Lang, Queued};
 use taller_client::{Client, ClientError};
 
 /// Why a command did not finish.
@@ -87,31 +88,28 @@ pub fn value(json: bool, value: &Value) -> Result<(), Failure> {
     }
 }
 
-/// Typed rows of the library, printed as [`rows`] prints objects.
+/// A typed value as a JSON object (a value that is not one under `value`).
+fn object<T: serde::Serialize>(row: &T) -> Map<String, Value> {
+    match serde_json::to_value(row) {
+        Ok(Value::Object(object)) => object,
+        Ok(other) => Map::from_iter([("value".to_owned(), other)]),
+        Err(error) => Map::from_iter([("error".to_owned(), Value::String(error.to_string()))]),
+    }
+}
+
+/// Typed rows of the library: one JSON array, or a line each.
 pub fn typed_rows<T: serde::Serialize>(json: bool, rows: &[T]) -> Result<(), Failure> {
-    let objects: Vec<Map<String, Value>> = rows
-        .iter()
-        .map(|row| match serde_json::to_value(row) {
-            Ok(Value::Object(object)) => object,
-            Ok(other) => Map::from_iter([("value".to_owned(), other)]),
-            Err(error) => Map::from_iter([("error".to_owned(), Value::String(error.to_string()))]),
-        })
-        .collect();
-    self::rows(json, &objects)
+    let mut out = RowPrinter::new(json);
+    for row in rows {
+        out.typed_row(row)?;
+    }
+    out.finish()
 }
 
 /// A typed value of the library, printed as [`value`] prints JSON.
 pub fn typed_value<T: serde::Serialize>(json: bool, typed: &T) -> Result<(), Failure> {
     let document = serde_json::to_value(typed).map_err(|error| Failure::refused("internal", error.to_string()))?;
     value(json, &document)
-}
-
-pub fn rows(json: bool, rows: &[Map<String, Value>]) -> Result<(), Failure> {
-    let mut out = RowPrinter::new(json);
-    for row in rows {
-        out.row(row)?;
-    }
-    out.finish()
 }
 
 pub fn text_line(row: &Map<String, Value>) -> String {
@@ -150,10 +148,15 @@ impl RowPrinter {
         written.map_err(self::written)
     }
 
-    /// [`RowPrinter::row`] for the library's row callbacks: a closed output stops the listing
-    /// as an I/O error, which [`fail`] turns back into a quiet end.
-    pub fn library_row(&mut self, row: &Map<String, Value>) -> taller_client::error::Result<()> {
-        self.row(row).map_err(|failure| match failure {
+    /// A typed row of the library, printed as [`RowPrinter::row`] prints an object.
+    pub fn typed_row<T: serde::Serialize>(&mut self, row: &T) -> Result<(), Failure> {
+        self.row(&object(row))
+    }
+
+    /// [`RowPrinter::typed_row`] for the library's row callbacks: a closed output stops the
+    /// listing as an I/O error, which [`fail`] turns back into a quiet end.
+    pub fn library_row<T: serde::Serialize>(&mut self, row: &T) -> Result<(), ClientError> {
+        self.typed_row(row).map_err(|failure| match failure {
             Failure::Closed => ClientError::Io(std::io::Error::from(std::io::ErrorKind::BrokenPipe)),
             Failure::Refused { message, .. } | Failure::Usage(message) => ClientError::Invalid(message),
         })
@@ -166,8 +169,8 @@ impl RowPrinter {
 }
 
 /// What a local action printed: it is committed on this computer and queued.
-pub fn queued(client: &Client, json: bool, queued: &taller_client::Queued) -> Result<(), Failure> {
-    let pending = client.status().map(|status| status.pending).unwrap_or_default();
+pub fn queued(client: &Client, json: bool, queued: &Queued) -> Result<(), Failure> {
+    let pending = queued.pending;
     if json {
         return line(
             &json!({"ok": true, "queued": true, "id": queued.id, "seq": queued.seq, "name": queued.name,
@@ -176,16 +179,32 @@ pub fn queued(client: &Client, json: bool, queued: &taller_client::Queued) -> Re
         );
     }
     let text = match client.lang() {
-        taller_domain::Lang::Es => {
-            format!("Guardado en este equipo; se enviará al sincronizar ({pending} pendientes).")
-        }
-        taller_domain::Lang::En => {
-            format!("Saved on this computer; it will be sent at the next sync ({pending} pending).")
-        }
+        Lang::Es => format!("Guardado en este equipo; se enviará al sincronizar ({pending} pendientes)."),
+        Lang::En => format!("Saved on this computer; it will be sent at the next sync ({pending} pending)."),
     };
     line(&format!("{} {text}", queued.name))?;
     if !queued.result.is_null() {
         line(&queued.result.to_string())?;
     }
     Ok(())
+}
+
+/// Prints a local action's result, or fails with the library's error.
+pub fn acted(client: &Client, json: bool, result: Result<Queued, ClientError>) -> Result<(), Failure> {
+    let done = result.map_err(|error| fail(Some(client), error))?;
+    queued(client, json, &done)
+}
+
+/// Prints a list the library read, or fails with its error.
+pub fn listed<T: serde::Serialize>(
+    client: &Client,
+    json: bool,
+    result: Result<Vec<T>, ClientError>,
+) -> Result<(), Failure> {
+    typed_rows(json, &result.map_err(|error| fail(Some(client), error))?)
+}
+
+/// Prints one value the library read, or fails with its error.
+pub fn shown<T: serde::Serialize>(client: &Client, json: bool, result: Result<T, ClientError>) -> Result<(), Failure> {
+    typed_value(json, &result.map_err(|error| fail(Some(client), error))?)
 }

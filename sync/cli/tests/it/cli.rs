@@ -1,6 +1,6 @@
 //! The `taller` CLI as a script would use it: JSON output, exit codes, offline queueing.
 
-use crate::harness::Net;
+use crate::harness::{replica_of, Net};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -62,9 +62,7 @@ impl Cli {
     }
 
     fn replica(&self) -> rusqlite::Connection {
-        let users = self.dir.path().join("users");
-        let user = std::fs::read_dir(&users).expect("users").next().expect("a user").expect("entry");
-        rusqlite::Connection::open(user.path().join("replica.sqlite3")).expect("replica")
+        replica_of(self.dir.path())
     }
 }
 
@@ -448,5 +446,97 @@ async fn counts_and_warranties_go_through_the_cli_by_name() {
     }
     let (code, out) = cli.run(&["warranty", "reject", &claim, "--comment", "tarde"], None);
     assert_eq!((code, out["code"].as_str()), (1, Some("invalid_transition")), "{out}");
+    cli.ok(&["checksum", "--compare"], None);
+}
+
+/// The catalogue, stock and people commands through the library's operations, named as a
+/// person types them: a part found with the stock at a location, shown by reference, edited
+/// and its stock settings set with the values they replaced (so the server records no
+/// conflict), an adjustment, a new part discontinued; the technicians, notifications and the
+/// inbox listed; the stock printed as text lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parts_stock_and_people_commands_name_things_as_a_person_types_them() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "admin@taller.test");
+    let (part, reference) = net.parts[0].clone();
+    let norte = net.locs[1];
+
+    let found = cli.ok(&["parts", "list", "--search", &reference, "--location", "taller norte"], None);
+    let row = found.as_array().and_then(|rows| rows.iter().find(|r| r["referencia"] == reference.as_str()));
+    let before = row.and_then(|r| r["stock"]["stock_actual"].as_i64()).expect("the part with its stock at Norte");
+    assert_eq!(i64::from(net.server_stock(norte, part).await), before, "{found}");
+    let shown = cli.ok(&["parts", "show", &reference.to_lowercase()], None);
+    assert_eq!(
+        (shown["id_repuesto"].as_str(), shown["stock"].as_array().map(Vec::len)),
+        (Some(part.to_string().as_str()), Some(3)),
+        "{shown}"
+    );
+
+    let edited = cli.ok(&["parts", "edit", &reference, "--name", "Nombre nuevo", "--brand", "Marca nueva"], None);
+    assert_eq!(edited["name"], "part.edit", "{edited}");
+    cli.ok(
+        &["stock", "set", "--location", "Taller Norte", "--ref", &reference, "--min", "7", "--position", "Z-9"],
+        None,
+    );
+    cli.ok(
+        &["stock", "adjust", "--location", "Taller Norte", "--ref", &reference, "--delta", "-1", "--reason", "rotura"],
+        None,
+    );
+    let created = cli.ok(&["parts", "add", "--ref", "NUE-001", "--name", "Pieza nueva"], None);
+    assert_eq!(created["result"]["merged"], false, "{created}");
+    cli.ok(&["parts", "discontinue", "nue-001"], None);
+    let out = cli.ok(&["sync"], None);
+    assert_eq!((out["report"]["applied"].as_u64(), out["report"]["rejected"].as_u64()), (Some(5), Some(0)), "{out}");
+
+    let pool = &net.db.pool;
+    let (nombre, marca): (String, Option<String>) =
+        sqlx::query_as("SELECT nombre, marca FROM repuestos WHERE id_repuesto = $1")
+            .bind(part)
+            .fetch_one(pool)
+            .await
+            .expect("part");
+    assert_eq!((nombre.as_str(), marca.as_deref()), ("Nombre nuevo", Some("Marca nueva")));
+    let (minimo, posicion): (i32, Option<String>) = sqlx::query_as(
+        "SELECT cantidad_minima, posicion FROM inventario WHERE id_localizacion = $1 AND id_repuesto = $2",
+    )
+    .bind(norte)
+    .bind(part)
+    .fetch_one(pool)
+    .await
+    .expect("item");
+    assert_eq!((minimo, posicion.as_deref()), (7, Some("Z-9")));
+    let conflicts: i64 = sqlx::query_scalar("SELECT count(*) FROM conflictos WHERE tipo = 'edicion_campo'")
+        .fetch_one(pool)
+        .await
+        .expect("conflicts");
+    assert_eq!(conflicts, 0, "every edit carried the value it replaced");
+    assert_eq!(i64::from(net.server_stock(norte, part).await), before - 1);
+    let discontinued: bool = sqlx::query_scalar("SELECT descontinuado FROM repuestos WHERE referencia = 'NUE-001'")
+        .fetch_one(pool)
+        .await
+        .expect("new part");
+    assert!(discontinued);
+
+    let technicians = cli.ok(&["technicians", "--location", "taller norte"], None);
+    assert!(
+        technicians.as_array().is_some_and(|rows| rows.iter().any(|t| t["email"] == "tecnico.norte@taller.test")),
+        "{technicians}"
+    );
+    assert!(cli.ok(&["notifications"], None).is_array());
+    assert_eq!(cli.ok(&["conflicts"], None), json!([]));
+    let (code, stdout, _) = cli.output(false, &["stock", "list", "--location", "Taller Norte"], None);
+    assert_eq!(code, 0, "{stdout}");
+    let line = stdout.lines().find(|line| line.contains(&format!("referencia={reference}"))).expect("the part's line");
+    assert!(line.contains("localizacion=Taller Norte") && line.contains("cantidad_minima=7"), "{line}");
+    assert!(!line.contains("id_inventario"), "ids are left out of text lines: {line}");
+
+    for args in [
+        vec!["parts", "show", "NOPE-1"],
+        vec!["technicians", "--location", "Nowhere"],
+        vec!["parts", "list", "--location", "Nowhere"],
+    ] {
+        let (code, out) = cli.run(&args, None);
+        assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "taller {args:?}: {out}");
+    }
     cli.ok(&["checksum", "--compare"], None);
 }

@@ -2,7 +2,7 @@
 //! (contract invariants 1, 2, 3 and 7): no acknowledged action is lost, none is applied twice,
 //! no local action is left half done, and after a clean sync the replica equals the server.
 
-use crate::harness::Net;
+use crate::harness::{replica_of, Net};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
@@ -10,8 +10,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Duration;
-use taller_client::sync::lock;
-use taller_client::Client;
 use taller_domain::stock::movement_effect;
 use taller_domain::{Concepto, TipoMovimiento};
 use tokio::io::AsyncReadExt;
@@ -144,9 +142,8 @@ async fn killing_the_cli_loses_no_acknowledged_action_and_applies_none_twice() {
         .into_iter()
         .collect();
     {
-        let client = Client::open(cli.dir.path()).expect("open the replica");
-        let replica = lock(client.shared().expect("replica"));
-        let conn = &replica.conn;
+        let replica = replica_of(cli.dir.path());
+        let conn = &replica;
         let outbox: Vec<(String, String, String)> = rows(conn, "SELECT id, name, args FROM outbox");
         let queued: BTreeSet<Uuid> = outbox.iter().filter_map(|(id, _, _)| id.parse().ok()).collect();
         for (order, (id, _)) in &acknowledged {

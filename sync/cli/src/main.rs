@@ -1,0 +1,101 @@
+//! `taller`: the headless client, for scripting, kiosks and tests. A thin shell over the
+//! client library's use-case API (`taller_client::app`): each command parses what was typed,
+//! calls one operation and prints what it returns. Exit codes: 0 done, 1 refused or failed
+//! (with the error's code and message), 2 usage.
+
+mod admin;
+mod counts;
+mod output;
+mod parts;
+mod requests;
+mod session;
+mod stock;
+mod warranties;
+
+use clap::{Parser, Subcommand};
+use output::{fail, Failure};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use taller_client::Client;
+
+#[derive(Parser)]
+#[command(name = "taller", version, about = "Taller: inventario de talleres, sin conexión primero")]
+struct Cli {
+    /// The workstation's data directory (replicas of every user who signed in here).
+    #[arg(long, env = "TALLER_DATA_DIR", default_value = ".taller/client")]
+    data_dir: PathBuf,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    #[command(flatten)]
+    Session(session::SessionCommand),
+    #[command(subcommand)]
+    Parts(parts::PartsCommand),
+    #[command(subcommand)]
+    Stock(stock::StockCommand),
+    /// Records a technician movement.
+    Move(stock::MoveArgs),
+    #[command(subcommand)]
+    Cart(requests::CartCommand),
+    #[command(subcommand)]
+    Request(requests::RequestCommand),
+    #[command(subcommand)]
+    Count(counts::CountCommand),
+    #[command(subcommand)]
+    Warranty(warranties::WarrantyCommand),
+    #[command(flatten)]
+    People(admin::PeopleCommand),
+    /// Accounts and their locations (users.manage).
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Location settings (users.manage).
+    #[command(subcommand)]
+    Location(admin::LocationCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let json = cli.json;
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(json),
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let json = cli.json;
+    let mut client = Client::open(&cli.data_dir).map_err(|error| fail(None, error))?;
+    match cli.command {
+        Command::Session(command) => session::run(&mut client, json, command).await,
+        Command::Parts(command) => parts::run(&client, json, command),
+        Command::Stock(command) => stock::run(&client, json, command),
+        Command::Move(args) => stock::record_move(&client, json, args),
+        Command::Cart(command) => requests::cart(&client, json, command),
+        Command::Request(command) => requests::request(&client, json, command),
+        Command::Count(command) => counts::run(&client, json, command),
+        Command::Warranty(command) => warranties::run(&client, json, command),
+        Command::People(command) => admin::people(&client, json, command),
+        Command::User(command) => admin::user(&client, json, command),
+        Command::Location(command) => admin::location(&client, json, command),
+    }
+}
