@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/client/0002_act_path.sql"),
     include_str!("../../../migrations/client/0003_app.sql"),
     include_str!("../../../migrations/client/0004_outbox_subject.sql"),
+    include_str!("../../../migrations/client/0005_ledger_instants.sql"),
 ];
 
 /// WAL frames (pages) after which a commit on a replica connection checkpoints by itself

@@ -4,14 +4,19 @@
 //! client can apply an action optimistically with exactly the decision the server will make,
 //! and both sides are tested with the same tables of cases.
 
+pub mod actor;
+pub mod args;
+pub mod decide;
 pub mod edits;
 pub mod estados;
 pub mod i18n;
 pub mod permisos;
 pub mod rechazo;
 pub mod stock;
+pub mod text;
 pub mod tiempo;
 
+pub use actor::Actor;
 pub use edits::{resolve_field_edit, FieldEditOutcome};
 pub use estados::{EstadoGarantia, EstadoSolicitud};
 pub use i18n::Lang;

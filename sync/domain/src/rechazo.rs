@@ -2,9 +2,11 @@
 //! code, the facts behind it, and a message in the person's language.
 
 use crate::i18n::Lang;
+use crate::permisos::Permiso;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
+use uuid::Uuid;
 
 /// Stable rejection codes. They are part of the wire protocol: never rename one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -144,6 +146,72 @@ impl Rechazo {
         Rechazo { code, params: Map::new() }
     }
 
+    /// A referenced row does not exist (`entity` as the handlers name it: `repuesto`,
+    /// `localizacion`, `usuario`, ...).
+    pub fn not_found(entity: &str, id: impl ToString) -> Rechazo {
+        Rechazo::new(RejectionCode::NotFound).with("entity", entity).with("id", id.to_string())
+    }
+
+    /// A row with this id already exists.
+    pub fn already_exists(entity: &str, id: impl ToString) -> Rechazo {
+        Rechazo::new(RejectionCode::AlreadyExists).with("entity", entity).with("id", id.to_string())
+    }
+
+    /// The role lacks `permiso`.
+    pub fn forbidden(permiso: Permiso) -> Rechazo {
+        Rechazo::new(RejectionCode::Forbidden).with("permission", permiso.as_str())
+    }
+
+    /// The arguments do not have the shape the mutation needs; `detail` says how.
+    pub fn invalid(detail: impl Into<String>) -> Rechazo {
+        Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into())
+    }
+
+    /// The location is not among the actor's.
+    pub fn location_out_of_scope(id_localizacion: Uuid) -> Rechazo {
+        Rechazo::new(RejectionCode::LocationOutOfScope).with("id_localizacion", id_localizacion.to_string())
+    }
+
+    /// A reason is required for this action.
+    pub fn reason_required() -> Rechazo {
+        Rechazo::new(RejectionCode::ReasonRequired)
+    }
+
+    /// A text longer than its field allows (in characters).
+    pub fn too_long(field: &str, max: usize, length: usize) -> Rechazo {
+        Rechazo::new(RejectionCode::TooLong).with("field", field).with("max", max).with("length", length)
+    }
+
+    /// The field cannot be edited through this mutation.
+    pub fn unknown_field(field: &str) -> Rechazo {
+        Rechazo::new(RejectionCode::UnknownField).with("field", field)
+    }
+
+    /// A transition the current state does not allow. Who set the current state and when are
+    /// facts only the refusing side can look up, and only once it knows the transition is
+    /// refused: [`Rechazo::awaits_setter`] says so, [`Rechazo::set_by`] adds them.
+    pub fn invalid_transition(entity: &str, id: Uuid, from: &str, to: &str) -> Rechazo {
+        Rechazo::new(RejectionCode::InvalidTransition)
+            .with("entity", entity)
+            .with("id", id.to_string())
+            .with("from", from)
+            .with("to", to)
+    }
+
+    /// The state (`from`) of a transition refusal that does not name who set it yet.
+    pub fn awaits_setter(&self) -> Option<&str> {
+        if self.code != RejectionCode::InvalidTransition || self.params.contains_key("changed_by") {
+            return None;
+        }
+        self.params.get("from").and_then(Value::as_str)
+    }
+
+    /// Completes a transition refusal with who set the current state and when (empty when
+    /// unknown).
+    pub fn set_by(self, changed_by: impl Into<String>, changed_at: impl Into<String>) -> Rechazo {
+        self.with("changed_by", changed_by.into()).with("changed_at", changed_at.into())
+    }
+
     /// Adds a fact; builder style.
     pub fn with(mut self, name: &str, value: impl Into<Value>) -> Rechazo {
         self.params.insert(name.to_owned(), value.into());
@@ -215,6 +283,48 @@ mod tests {
             Rechazo::new(RejectionCode::LocationOutOfScope).message(Lang::En),
             "You are not assigned to location ?."
         );
+    }
+
+    /// The constructors both sides refuse with give the parameters the messages name.
+    #[test]
+    fn constructors_give_the_parameters_their_messages_name() {
+        let id = Uuid::from_u128(7);
+        let cases = [
+            (Rechazo::not_found("repuesto", id), "No existe repuesto 00000000-0000-0000-0000-000000000007."),
+            (Rechazo::already_exists("conteo", id), "Ya existe conteo 00000000-0000-0000-0000-000000000007."),
+            (
+                Rechazo::forbidden(Permiso::UsersManage),
+                "Su rol no tiene el permiso users.manage. Pida acceso a un administrador.",
+            ),
+            (Rechazo::invalid("x must be positive"), "Los datos de la acción no son válidos: x must be positive."),
+            (
+                Rechazo::location_out_of_scope(id),
+                "No está asignado a la localización 00000000-0000-0000-0000-000000000007.",
+            ),
+            (Rechazo::reason_required(), "Indique el motivo."),
+            (
+                Rechazo::too_long("motivo", 2000, 2001),
+                "El campo «motivo» admite como máximo 2000 caracteres y tiene 2001.",
+            ),
+            (Rechazo::unknown_field("created_at"), "El campo «created_at» no se puede editar aquí."),
+        ];
+        for (rechazo, message) in cases {
+            assert_eq!(rechazo.message(Lang::Es), message, "{rechazo:?}");
+        }
+    }
+
+    /// A transition refusal waits for who set the state, and says so until it has it.
+    #[test]
+    fn a_transition_refusal_is_completed_with_who_set_the_state() {
+        let refused = Rechazo::invalid_transition("solicitud", Uuid::nil(), "CANCELADO", "DESPACHADO");
+        assert_eq!(refused.awaits_setter(), Some("CANCELADO"));
+        let complete = refused.set_by("Ana", "2026-11-22T10:00:00+00:00");
+        assert_eq!(complete.awaits_setter(), None);
+        assert_eq!(
+            complete.message(Lang::En),
+            "Cannot go from CANCELADO to DESPACHADO: Ana left it in CANCELADO at 2026-11-22T10:00:00+00:00."
+        );
+        assert_eq!(Rechazo::reason_required().awaits_setter(), None);
     }
 
     #[test]

@@ -6,10 +6,10 @@ use crate::mutations::{FieldEdit, Mutation, PartCreate};
 use crate::tables::{ColumnType, Table};
 use chrono::SecondsFormat;
 use serde_json::Value;
-use taller_domain::{Rechazo, RejectionCode};
+use taller_domain::Rechazo;
 
 /// Longest free text accepted in a text column that [`TEXT_LIMITS`] does not list.
-pub const MAX_TEXT: usize = 2000;
+pub use taller_domain::text::MAX_TEXT;
 /// Longest part reference.
 pub const MAX_REFERENCE: usize = 100;
 
@@ -61,25 +61,12 @@ pub const WARRANTY_FIELDS: &[&str] = &[
 ];
 
 pub fn invalid(detail: impl Into<String>) -> Rechazo {
-    Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into())
+    Rechazo::invalid(detail)
 }
 
 /// The longest text `table.column` takes, in characters.
 pub fn text_limit(table: &str, column: &str) -> usize {
     TEXT_LIMITS.iter().find(|(t, c, _)| *t == table && *c == column).map_or(MAX_TEXT, |(_, _, limit)| *limit)
-}
-
-fn too_long(field: &str, max: usize, length: usize) -> Rechazo {
-    Rechazo::new(RejectionCode::TooLong).with("field", field).with("max", max).with("length", length)
-}
-
-fn check_limit(field: &str, text: &str, max: usize) -> Result<(), Rechazo> {
-    // Counting stops one past the limit: a megabyte of text is not walked to the end.
-    let length = text.chars().take(max + 1).count();
-    if length > max {
-        return Err(too_long(field, max, text.chars().count()));
-    }
-    Ok(())
 }
 
 /// A text for `table.column` (as it will be stored: trimmed, references normalised), named
@@ -88,17 +75,9 @@ pub fn check_column_text(table: &str, column: &str, field: &str, text: &str) -> 
     check_limit(field, text, text_limit(table, column))
 }
 
-/// A free text against [`MAX_TEXT`], trimmed as it is stored (handlers check the texts they
-/// store with it; [`mutation_texts`] has already held them to their columns' limits).
-pub fn check_text(field: &str, text: &str) -> Result<(), Rechazo> {
-    check_limit(field, text.trim(), MAX_TEXT)
-}
-
-/// References are compared without surrounding spaces and in upper case (`mtr-500w-48v` is
-/// `MTR-500W-48V`).
-pub fn normalize_reference(referencia: &str) -> String {
-    referencia.trim().to_uppercase()
-}
+/// A free text against [`MAX_TEXT`], trimmed as it is stored; references are compared
+/// normalised. (The domain's, where every decision uses them.)
+pub use taller_domain::text::{check_limit, check_text, normalize_reference};
 
 /// A new part's reference and name, checked and normalised.
 pub fn part_create(args: &PartCreate) -> Result<(String, String), Rechazo> {
@@ -200,7 +179,7 @@ fn edit_texts(table: &str, fields: &[&str], edits: &[FieldEdit]) -> Result<(), R
 /// text (empty text is NULL for nullable columns), ids in lower case, dates as `YYYY-MM-DD`,
 /// timestamps in UTC with microseconds.
 pub fn field_value(table: &Table, field: &str, value: &Value) -> Result<Value, Rechazo> {
-    let column = table.column(field).ok_or_else(|| Rechazo::new(RejectionCode::UnknownField).with("field", field))?;
+    let column = table.column(field).ok_or_else(|| Rechazo::unknown_field(field))?;
     let value = match value {
         Value::String(text) if column.ty == ColumnType::Text => {
             let trimmed = text.trim();
@@ -251,6 +230,7 @@ mod tests {
     use super::*;
     use crate::tables::table;
     use serde_json::json;
+    use taller_domain::RejectionCode;
 
     #[test]
     fn field_values_are_checked_and_normalised() {

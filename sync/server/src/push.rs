@@ -30,9 +30,9 @@ use serde_json::{json, Value};
 use sqlx::{PgConnection, Postgres, Transaction};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
-use taller_domain::stock::movement_effect;
+use taller_domain::decide::inventory::check_movement;
 use taller_domain::tiempo::check_action_time;
-use taller_domain::{Rechazo, RejectionCode};
+use taller_domain::{Actor, Rechazo};
 use taller_protocol::messages::{ApiError, ErrorCode, Outcome, OutcomeStatus, PushRequest, PushResponse};
 use taller_protocol::mutations::{Mutation, MutationEnvelope};
 use taller_protocol::MAX_PUSH_MUTATIONS;
@@ -261,8 +261,8 @@ async fn apply_chunk(
         )));
     }
     let mut recorded: HashMap<Uuid, Outcome> = recorded.into_iter().map(|r| (r.0, recorded_outcome(r))).collect();
-    let mut scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
-    lock_chunk_rows(&mut tx, chunk, &recorded, &scope).await?;
+    let mut actor = load_actor(&mut tx, user).await?;
+    lock_chunk_rows(&mut tx, chunk, &recorded, &actor).await?;
     let now = Utc::now();
     let mut outcomes = Vec::with_capacity(chunk.len());
     let mut records = Records::default();
@@ -286,9 +286,9 @@ async fn apply_chunk(
             )));
         }
         if state.config.batch_movements && i >= no_run_before {
-            let run = movement_run(&chunk[i..], &recorded, state, user, &scope, now);
+            let run = movement_run(&chunk[i..], &recorded, state, &actor, now);
             if run.len() >= MIN_RUN {
-                match apply_run(&mut tx, user, &scope, &run).await? {
+                match apply_run(&mut tx, user, &actor, &run).await? {
                     Some(results) if !results.is_empty() => {
                         let applied = results.len();
                         for (envelope, result) in chunk[i..i + applied].iter().zip(results) {
@@ -320,7 +320,7 @@ async fn apply_chunk(
             // Warranty handlers read earlier outcomes (who set a claim's state).
             records.flush(&mut tx, device, user.id_usuario).await?;
         }
-        let (status, rechazo, result) = apply_one(&mut tx, state, user, &scope, envelope, now).await?;
+        let (status, rechazo, result) = apply_one(&mut tx, state, user, &actor, envelope, now).await?;
         // What is recorded (and answered) must be storable whatever the client sent: the
         // rejection facts may quote its text, NULs included.
         let (code, message, result) = match &rechazo {
@@ -336,7 +336,7 @@ async fn apply_chunk(
         last_seq = seq;
         if status == OutcomeStatus::Applied && traits.may_change_own_scope {
             // An assignment may have changed this user's own scope for the next mutations.
-            scope = load_scope(&mut tx, user.id_usuario, user.is_admin).await?;
+            actor = load_actor(&mut tx, user).await?;
         }
         outcomes.push(Outcome {
             id: envelope.id,
@@ -426,6 +426,18 @@ impl Records {
     }
 }
 
+/// The pushing user as the decisions take them: their permissions and the locations in their
+/// scope now (read in the chunk's transaction).
+async fn load_actor(conn: &mut PgConnection, user: &AuthUser) -> Result<Actor, sqlx::Error> {
+    let scope = load_scope(conn, user.id_usuario, user.is_admin).await?;
+    Ok(Actor {
+        id_usuario: user.id_usuario,
+        permisos: user.permisos,
+        is_admin: scope.admin,
+        localizaciones: scope.locs,
+    })
+}
+
 /// The shortest run of movements worth applying set-based (a run costs about a dozen
 /// statements, one movement alone about eight).
 const MIN_RUN: usize = 4;
@@ -438,8 +450,7 @@ fn movement_run(
     envelopes: &[MutationEnvelope],
     recorded: &HashMap<Uuid, Outcome>,
     state: &AppState,
-    user: &AuthUser,
-    scope: &taller_protocol::cursor::Scope,
+    actor: &Actor,
     now: DateTime<Utc>,
 ) -> Vec<RunMovement> {
     let mut run = Vec::new();
@@ -452,17 +463,14 @@ fn movement_run(
             break;
         }
         let Ok(mutation @ Mutation::MovementRecord(_)) = Mutation::parse(&envelope.name, &envelope.args) else { break };
-        if mutation.permission().is_some_and(|permiso| !user.permisos.allows(permiso))
-            || taller_protocol::validate::mutation_texts(&mutation).is_err()
-        {
+        if mutation.admit(actor).is_err() {
             break;
         }
         let Mutation::MovementRecord(args) = mutation else { break };
-        if !(scope.admin || scope.locs.contains(&args.id_localizacion)) || args.numero_orden.is_some_and(|n| n < 0) {
+        if check_movement(actor, &args).is_err() {
             break;
         }
-        let Ok(effect) = movement_effect(args.concepto, args.tipo, args.cantidad) else { break };
-        run.push(RunMovement { id_mutacion: envelope.id, at: envelope.at, args, effect });
+        run.push(RunMovement { id_mutacion: envelope.id, at: envelope.at, args });
     }
     run
 }
@@ -473,15 +481,15 @@ fn movement_run(
 async fn apply_run(
     tx: &mut PgConnection,
     user: &AuthUser,
-    scope: &taller_protocol::cursor::Scope,
+    actor: &Actor,
     run: &[RunMovement],
 ) -> Result<Option<Vec<Value>>, ChunkError> {
     let Some(first) = run.first() else { return Ok(Some(Vec::new())) };
     sqlx::query("SAVEPOINT run").execute(&mut *tx).await?;
-    let ctx = Ctx { user, scope, at: first.at, id_mutacion: first.id_mutacion, lang: user.lang };
+    let ctx = Ctx { user, actor, at: first.at, id_mutacion: first.id_mutacion, lang: user.lang };
     // The ledger context (the server writes its own ledger rows); the rows carry their times.
     mutations::set_trigger_context(tx, &ctx, None).await?;
-    let outcome = match mutations::batch::movements(tx, user, run).await {
+    let outcome = match mutations::batch::movements(tx, actor, run).await {
         Ok(results) if !results.is_empty() => {
             sqlx::query("RELEASE SAVEPOINT run").execute(&mut *tx).await?;
             return Ok(Some(results));
@@ -505,7 +513,7 @@ async fn apply_one(
     tx: &mut PgConnection,
     state: &AppState,
     user: &AuthUser,
-    scope: &taller_protocol::cursor::Scope,
+    actor: &Actor,
     envelope: &MutationEnvelope,
     now: chrono::DateTime<Utc>,
 ) -> Result<(OutcomeStatus, Option<Rechazo>, Value), ChunkError> {
@@ -518,11 +526,10 @@ async fn apply_one(
     };
     if has_nul(&envelope.args) {
         // PostgreSQL cannot store U+0000 in text or jsonb: no handler could keep such a value.
-        let rechazo =
-            Rechazo::new(RejectionCode::InvalidArguments).with("detail", "a text contains the NUL character (U+0000)");
+        let rechazo = Rechazo::invalid("a text contains the NUL character (U+0000)");
         return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null));
     }
-    let ctx = Ctx { user, scope, at: envelope.at, id_mutacion: envelope.id, lang: user.lang };
+    let ctx = Ctx { user, actor, at: envelope.at, id_mutacion: envelope.id, lang: user.lang };
     sqlx::query("SAVEPOINT mutation").execute(&mut *tx).await?;
     mutations::set_trigger_context(tx, &ctx, None).await?;
     match mutations::apply(tx, &ctx, &mutation).await {
@@ -562,7 +569,7 @@ async fn lock_chunk_rows(
     tx: &mut PgConnection,
     chunk: &[MutationEnvelope],
     recorded: &HashMap<Uuid, Outcome>,
-    scope: &taller_protocol::cursor::Scope,
+    actor: &Actor,
 ) -> Result<(), sqlx::Error> {
     let mut locs = Vec::new();
     let mut reps = Vec::new();
@@ -616,8 +623,8 @@ async fn lock_chunk_rows(
         .bind(&received)
         .bind(&approved)
         .bind(&closed)
-        .bind(scope.admin)
-        .bind(&scope.locs)
+        .bind(actor.is_admin)
+        .bind(&actor.localizaciones)
         .execute(&mut *tx)
         .await?;
     }

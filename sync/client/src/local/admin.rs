@@ -2,11 +2,10 @@
 //! user's sessions is the server's alone.)
 
 use super::{
-    clean, existing_location, existing_user, get, insert, invalid, not_found, rows, update, uuid_at, LocalCtx,
-    LocalFailure, LocalResult,
+    check_text, clean, existing_location, existing_user, get, insert, rows, update, uuid_at, LocalCtx, LocalResult,
 };
 use serde_json::{json, Value};
-use taller_domain::{Rechazo, RejectionCode};
+use taller_domain::Rechazo;
 use taller_protocol::mutations::{LocationPolicy, NotificationRead, UserLocation, UserRef, UserReject};
 
 /// Marks one of the user's own notifications read; another user's is `not_found`.
@@ -15,7 +14,7 @@ pub(super) fn notification_read(ctx: &LocalCtx<'_>, args: &NotificationRead) -> 
     let mine = get(ctx.conn, "notificaciones", &key)?
         .is_some_and(|(table, row)| uuid_at(table, &row, "id_usuario") == Some(ctx.user.id_usuario));
     if !mine {
-        return Err(not_found("notificacion", args.id_notificacion));
+        return Err(Rechazo::not_found("notificacion", args.id_notificacion).into());
     }
     update(ctx.conn, "notificaciones", &key, &[("leida", json!(true))])?;
     Ok(Value::Null)
@@ -45,12 +44,12 @@ pub(super) fn user_approve(ctx: &LocalCtx<'_>, args: &UserRef) -> LocalResult<Va
 pub(super) fn user_reject(ctx: &LocalCtx<'_>, args: &UserReject) -> LocalResult<Value> {
     existing_user(ctx.conn, args.id_usuario)?;
     if args.id_usuario == ctx.user.id_usuario {
-        return Err(invalid("an administrator cannot reject their own account"));
+        return Err(Rechazo::invalid("an administrator cannot reject their own account").into());
     }
     let Some(motivo) = clean(Some(&args.motivo_rechazo)) else {
-        return Err(LocalFailure::Rejected(Rechazo::new(RejectionCode::ReasonRequired)));
+        return Err(Rechazo::reason_required().into());
     };
-    super::check_text("motivo_rechazo", &motivo)?;
+    check_text("motivo_rechazo", &motivo)?;
     update(
         ctx.conn,
         "usuarios",

@@ -1,6 +1,6 @@
-//! Physical counts, as the server's `mutations/counts.rs`. A line fixes a part's quantity as
-//! of the moment it was counted (T); closing the count writes `CONTEO_FISICO` ledger rows from
-//! `taller_domain::stock::apply_count`.
+//! Physical counts: the facts the decisions of `taller_domain::decide::counts` need, read from
+//! the replica, and their plans written. A line fixes a part's quantity as of the moment it
+//! was counted (T); closing the count writes `CONTEO_FISICO` ledger rows.
 //!
 //! T is the time of the `count.line` mutation that last (re)counted the line. The server keeps
 //! it in `sync_conteo_lineas`, which is not replicated, so the client takes it from its own
@@ -11,28 +11,26 @@
 //! ledger rows. The registro_conteo summary (`total_items`, `total_diferencias`,
 //! `items_con_pq`), kept by a server trigger, is recomputed locally after each line.
 
-use super::ledger::{count_anchor, deltas_after, ensure_item, find_item, ledger_rows, write_entry};
+use super::ledger::{count_anchor, count_rows, ensure_item, find_item, write_entry};
 use super::{
-    already_exists, check_text, clean, duplicate_key, earlier_in_outbox, existing_location, existing_part, get, insert,
-    not_found, optional_text, parse_timestamp, resolve_part, text_at, update, uuid_at, LocalCtx, LocalFailure,
-    LocalResult,
+    earlier_in_outbox, exists, found_part, get, insert, optional_text, parse_timestamp, resolve_part, text_at, update,
+    uuid_at, LocalCtx, LocalResult,
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{params, Connection};
 use serde_json::{json, Value};
-use taller_domain::stock::{apply_count, check_count_line, count_line_difference, CountAnchor, ItemState};
-use taller_domain::{Rechazo, RejectionCode, TipoOperacion};
+use taller_domain::decide::counts::{self as decide, CloseLine, CountFacts, LineFacts, StartFacts};
+use taller_domain::stock::ItemState;
+use taller_domain::{Rechazo, TipoOperacion};
 use taller_protocol::mutations::{CountClose, CountLine, CountStart};
 use uuid::Uuid;
 
 pub(super) fn start(ctx: &LocalCtx<'_>, args: &CountStart) -> LocalResult<Value> {
-    ctx.require_location(args.id_localizacion)?;
-    existing_location(ctx.conn, args.id_localizacion)?;
-    if let Some(text) = &args.observaciones {
-        check_text("observaciones", text)?;
-    }
-    if super::exists(ctx.conn, "registro_conteo", &args.id_conteo.to_string())? {
-        return Err(already_exists("conteo", args.id_conteo));
-    }
+    let facts = StartFacts {
+        location_exists: exists(ctx.conn, "localizacion", &args.id_localizacion.to_string())?,
+        id_taken: exists(ctx.conn, "registro_conteo", &args.id_conteo.to_string())?,
+    };
+    let observaciones = decide::start(ctx.actor(), args, &facts)?;
     insert(
         ctx.conn,
         "registro_conteo",
@@ -44,27 +42,24 @@ pub(super) fn start(ctx: &LocalCtx<'_>, args: &CountStart) -> LocalResult<Value>
             ("total_items", json!(0)),
             ("total_diferencias", json!(0)),
             ("items_con_pq", json!(0)),
-            ("observaciones", optional_text(clean(args.observaciones.as_deref()))),
+            ("observaciones", optional_text(observaciones)),
             ("created_at", ctx.now()),
         ],
     )?;
-    Ok(json!({"id_conteo": args.id_conteo}))
+    Ok(Value::Object(decide::start_result(args)))
 }
 
-/// The count's location and start time; refuses a closed count (`count_closed`).
-fn open_count(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<(Uuid, Option<DateTime<Utc>>)> {
+/// The count as the replica has it, with its start time (`None` when it has none). A count
+/// whose location the replica cannot read is refused as the server refuses a missing one.
+fn load_count(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<Option<(CountFacts, Option<DateTime<Utc>>)>> {
     let Some((table, row)) = get(ctx.conn, "registro_conteo", &id_conteo.to_string())? else {
-        return Err(not_found("conteo", id_conteo));
+        return Ok(None);
     };
     let id_localizacion =
-        uuid_at(table, &row, "id_localizacion").ok_or_else(|| not_found("localizacion", "?".to_owned()))?;
-    ctx.require_location(id_localizacion)?;
-    if super::exists(ctx.conn, "conteos_cerrados", &id_conteo.to_string())? {
-        return Err(LocalFailure::Rejected(
-            Rechazo::new(RejectionCode::CountClosed).with("id_conteo", id_conteo.to_string()),
-        ));
-    }
-    Ok((id_localizacion, text_at(table, &row, "fecha_conteo").and_then(parse_timestamp)))
+        uuid_at(table, &row, "id_localizacion").ok_or_else(|| Rechazo::not_found("localizacion", "?"))?;
+    let closed = exists(ctx.conn, "conteos_cerrados", &id_conteo.to_string())?;
+    let fecha_conteo = text_at(table, &row, "fecha_conteo").and_then(parse_timestamp);
+    Ok(Some((CountFacts { id_localizacion, closed }, fecha_conteo)))
 }
 
 /// A count line: (id_detalle_conteo, id_repuesto, cantidad_csa, cantidad_pq, diferencia).
@@ -116,56 +111,37 @@ fn refresh_summary(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<()> {
 }
 
 pub(super) fn line(ctx: &LocalCtx<'_>, args: &CountLine) -> LocalResult<Value> {
-    check_count_line(args.cantidad_csa, args.cantidad_pq)?;
-    if let Some(text) = &args.observaciones {
-        check_text("observaciones", text)?;
-    }
-    let (id_localizacion, _) = open_count(ctx, args.id_conteo)?;
-    let id_repuesto = existing_part(ctx, args.id_repuesto)?;
-    let sistema = find_item(ctx.conn, id_localizacion, id_repuesto)?.map_or(0, |item| item.stock);
-    let diferencia = count_line_difference(sistema, args.cantidad_csa, args.cantidad_pq);
-    let observaciones = optional_text(clean(args.observaciones.as_deref()));
-    // Counting the same part again in the same count replaces the line.
-    let existing = count_lines(ctx, args.id_conteo)?.into_iter().find(|line| line.1 == id_repuesto).map(|line| line.0);
-    let id_detalle = match existing {
-        Some(id) => {
-            update(
-                ctx.conn,
-                "detalles_conteo",
-                &id.to_string(),
-                &[
-                    ("cantidad_sistema", json!(sistema)),
-                    ("cantidad_csa", json!(args.cantidad_csa)),
-                    ("cantidad_pq", json!(args.cantidad_pq)),
-                    ("diferencia", json!(diferencia)),
-                    ("observaciones", observaciones),
-                ],
-            )?;
-            id
-        }
-        None => {
-            if super::exists(ctx.conn, "detalles_conteo", &args.id_detalle_conteo.to_string())? {
-                return Err(duplicate_key("detalles_conteo_pkey"));
-            }
-            insert(
-                ctx.conn,
-                "detalles_conteo",
-                &[
-                    ("id_detalle_conteo", json!(args.id_detalle_conteo)),
-                    ("id_conteo", json!(args.id_conteo)),
-                    ("id_repuesto", json!(id_repuesto)),
-                    ("cantidad_sistema", json!(sistema)),
-                    ("cantidad_csa", json!(args.cantidad_csa)),
-                    ("cantidad_pq", json!(args.cantidad_pq)),
-                    ("diferencia", json!(diferencia)),
-                    ("observaciones", observaciones),
-                ],
-            )?;
-            args.id_detalle_conteo
-        }
+    let count = load_count(ctx, args.id_conteo)?.map(|(count, _)| count);
+    let target = decide::line(ctx.actor(), args, count.as_ref(), found_part(ctx, args.id_repuesto)?)?;
+    let facts = LineFacts {
+        sistema: find_item(ctx.conn, target.id_localizacion, target.id_repuesto)?.map_or(0, |item| item.stock),
+        existing: count_lines(ctx, args.id_conteo)?
+            .into_iter()
+            .find(|line| line.1 == target.id_repuesto)
+            .map(|line| line.0),
+        id_taken: exists(ctx.conn, "detalles_conteo", &args.id_detalle_conteo.to_string())?,
     };
+    let plan = decide::line_plan(args, &facts)?;
+    let values = [
+        ("cantidad_sistema", json!(plan.cantidad_sistema)),
+        ("cantidad_csa", json!(args.cantidad_csa)),
+        ("cantidad_pq", json!(args.cantidad_pq)),
+        ("diferencia", json!(plan.diferencia)),
+        ("observaciones", optional_text(plan.observaciones.clone())),
+    ];
+    if plan.replaces {
+        update(ctx.conn, "detalles_conteo", &plan.id_detalle_conteo.to_string(), &values)?;
+    } else {
+        let mut row = vec![
+            ("id_detalle_conteo", json!(plan.id_detalle_conteo)),
+            ("id_conteo", json!(args.id_conteo)),
+            ("id_repuesto", json!(target.id_repuesto)),
+        ];
+        row.extend(values);
+        insert(ctx.conn, "detalles_conteo", &row)?;
+    }
     refresh_summary(ctx, args.id_conteo)?;
-    Ok(json!({"id_detalle_conteo": id_detalle, "cantidad_sistema": sistema, "diferencia": diferencia}))
+    Ok(Value::Object(plan.result()))
 }
 
 /// When each part of a count was last counted, as far as the outbox knows (see the module
@@ -183,46 +159,147 @@ fn counted_times(ctx: &LocalCtx<'_>, id_conteo: Uuid) -> LocalResult<Vec<(Uuid, 
     Ok(times)
 }
 
+/// The sum of an item's non-count ledger differences dated after an instant, through the
+/// index of `logs_inventario.instante` (migration 0005): bounded by the rows after it, and
+/// compared as instants whatever the spelling of `fecha`.
+pub(super) const DELTAS_AFTER: &str = "SELECT COALESCE(SUM(diferencia), 0) FROM logs_inventario \
+     WHERE id_inventario = ?1 AND instante > ?2 AND tipo_operacion <> 'CONTEO_FISICO'";
+
+fn deltas_after(conn: &Connection, id_inventario: Uuid, after: DateTime<Utc>) -> LocalResult<i64> {
+    // `instante`'s spelling: UTC, six digits, no offset.
+    let after = after.to_rfc3339_opts(SecondsFormat::Micros, true);
+    let after = after.trim_end_matches('Z');
+    let sum = conn
+        .prepare_cached(DELTAS_AFTER)?
+        .query_row(params![id_inventario.to_string(), after], |row| row.get::<_, i64>(0))?;
+    Ok(sum)
+}
+
 pub(super) fn close(ctx: &LocalCtx<'_>, args: &CountClose) -> LocalResult<Value> {
-    let (id_localizacion, fecha_conteo) = open_count(ctx, args.id_conteo)?;
-    let fecha_conteo = fecha_conteo.unwrap_or(ctx.at);
+    let loaded = load_count(ctx, args.id_conteo)?;
+    let count = loaded.map(|(count, _)| count);
+    let fecha_conteo = loaded.and_then(|(_, at)| at).unwrap_or(ctx.at);
     let times = counted_times(ctx, args.id_conteo)?;
-    let lines = count_lines(ctx, args.id_conteo)?;
-    // As the server: a stored line with more loose parts than units is refused at closing too.
-    for &(id_detalle, id_repuesto, csa, pq, _) in &lines {
-        check_count_line(csa, pq).map_err(|rechazo| {
-            rechazo.with("id_detalle_conteo", id_detalle.to_string()).with("id_repuesto", id_repuesto.to_string())
-        })?;
-    }
-    let mut adjusted = 0;
-    let mut absorbed = 0;
-    for (id_detalle, id_repuesto, csa, pq, _) in lines {
-        let counted_at = times.iter().find(|(part, _)| *part == id_repuesto).map_or(fecha_conteo, |(_, at)| *at);
-        let item = ensure_item(ctx, id_localizacion, id_repuesto)?;
-        let ledger = ledger_rows(ctx.conn, item.id_inventario)?;
-        let current = count_anchor(&ledger);
-        let after = deltas_after(&ledger, counted_at);
-        let anchor = CountAnchor { at: counted_at, id_conteo: args.id_conteo };
-        let entry = apply_count(ItemState { stock: item.stock, anchor: current }, anchor, csa, pq, after);
-        let detalles = json!({"id_conteo": args.id_conteo, "id_detalle_conteo": id_detalle, "contado_en": counted_at,
-                              "cantidad_csa": csa, "cantidad_pq": pq, "deltas_posteriores": after,
-                              "absorbido": entry.ledger.absorbed, "id_mutacion": ctx.id_mutacion});
-        write_entry(ctx, item.id_inventario, TipoOperacion::ConteoFisico, &entry.ledger, None, detalles, counted_at)?;
-        if entry.ledger.absorbed {
-            absorbed += 1;
-        } else {
-            adjusted += 1;
+    let lines: Vec<CloseLine> = count_lines(ctx, args.id_conteo)?
+        .into_iter()
+        .map(|(id_detalle_conteo, id_repuesto, cantidad_csa, cantidad_pq, _)| CloseLine {
+            id_detalle_conteo,
+            id_repuesto,
+            cantidad_csa,
+            cantidad_pq,
+            counted_at: times.iter().find(|(part, _)| *part == id_repuesto).map_or(fecha_conteo, |(_, at)| *at),
+        })
+        .collect();
+    let id_localizacion = decide::close(ctx.actor(), args.id_conteo, count.as_ref(), &lines)?;
+    let mut closed = Vec::with_capacity(lines.len());
+    for line in &lines {
+        let item = ensure_item(ctx, id_localizacion, line.id_repuesto)?;
+        let current = count_anchor(&count_rows(ctx.conn, item.id_inventario)?);
+        let after = deltas_after(ctx.conn, item.id_inventario, line.counted_at)?;
+        let state = ItemState { stock: item.stock, anchor: current };
+        let line = decide::close_line(args.id_conteo, line, state, after, ctx.id_mutacion);
+        write_entry(
+            ctx,
+            item.id_inventario,
+            TipoOperacion::ConteoFisico,
+            &line.entry.ledger,
+            None,
+            line.detalles.clone(),
+            line.fecha,
+        )?;
+        if line.adjusts() {
             let key = item.id_inventario.to_string();
             let veces = get(ctx.conn, "inventario", &key)?
                 .and_then(|(table, row)| super::int_at(table, &row, "veces_contado"))
                 .unwrap_or(0);
             update(ctx.conn, "inventario", &key, &[("veces_contado", json!(veces + 1)), ("updated_at", ctx.now())])?;
         }
+        closed.push(line);
     }
     insert(
         ctx.conn,
         "conteos_cerrados",
         &[("id_conteo", json!(args.id_conteo)), ("id_usuario", json!(ctx.user.id_usuario)), ("cerrado_en", ctx.now())],
     )?;
-    Ok(json!({"lineas_ajustadas": adjusted, "lineas_absorbidas": absorbed}))
+    Ok(Value::Object(decide::close_result(&closed)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{deltas_after, DELTAS_AFTER};
+    use crate::local::fixtures::seed;
+    use crate::local::parse_timestamp;
+    use crate::replica::{query_plan, Replica};
+    use chrono::{DateTime, Duration, Utc};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    /// The sum over instants agrees with comparing every row's parsed time, whatever the
+    /// spelling of `fecha`: the server's (PostgreSQL's fraction only when there is one, in the
+    /// writing session's offset, a space or a `T`) and the replica's own (six digits, +00:00).
+    #[test]
+    fn the_deltas_after_a_moment_compare_instants_not_spellings() {
+        let replica = Replica::in_memory().expect("replica");
+        let item = Uuid::from_u128(0x4011);
+        let fechas = [
+            ("2026-11-22T10:00:00+00:00", 1),
+            ("2026-11-22T10:00:00.000000+00:00", 2),
+            ("2026-11-22T10:00:00.5+00:00", 4),
+            ("2026-11-22T10:00:00.500001+00:00", 8),
+            ("2026-11-22T05:00:00.25-05:00", 16),
+            ("2026-11-22 10:00:00.999999+00:00", 32),
+            ("2026-11-22T15:30:01+05:30", 64),
+            ("2026-11-22T10:00:01Z", 128),
+            ("2026-11-23T00:00:00.000001+00:00", 256),
+            ("no es una fecha", 512),
+        ];
+        for (n, (fecha, diferencia)) in fechas.iter().enumerate() {
+            for (tipo, extra) in [("MOVIMIENTO_TECNICO", 0), ("CONTEO_FISICO", 1000)] {
+                seed(
+                    &replica.conn,
+                    "logs_inventario",
+                    &[
+                        ("id_log", json!(Uuid::from_u128(0xf000 + (n as u128) * 2 + extra))),
+                        ("id_inventario", json!(item)),
+                        ("id_usuario", json!(Uuid::nil())),
+                        ("tipo_operacion", json!(tipo)),
+                        ("cantidad_anterior", json!(0)),
+                        ("cantidad_nueva", json!(0)),
+                        ("diferencia", json!(diferencia + extra as i64)),
+                        ("fecha", json!(fecha)),
+                    ],
+                );
+            }
+        }
+        let by_parsing = |after: DateTime<Utc>| -> i64 {
+            fechas
+                .iter()
+                .filter(|(fecha, _)| parse_timestamp(fecha).is_some_and(|at| at > after))
+                .map(|(_, diferencia)| *diferencia)
+                .sum()
+        };
+        let ten = parse_timestamp("2026-11-22T10:00:00+00:00").expect("time");
+        let moments = [
+            ten - Duration::microseconds(1),
+            ten,
+            ten + Duration::microseconds(250_000),
+            ten + Duration::microseconds(500_000),
+            ten + Duration::microseconds(500_001),
+            ten + Duration::microseconds(999_999),
+            ten + Duration::seconds(1),
+            ten + Duration::hours(14),
+        ];
+        for after in moments {
+            assert_eq!(deltas_after(&replica.conn, item, after).expect("sum"), by_parsing(after), "after {after}");
+        }
+    }
+
+    /// Closing a count reads each line's later ledger differences as a range of the instant
+    /// index, not the item's whole ledger.
+    #[test]
+    fn the_deltas_after_a_counted_moment_are_an_index_range() {
+        let replica = Replica::in_memory().expect("replica");
+        let plan = query_plan(&replica.conn, DELTAS_AFTER);
+        assert!(plan.contains("USING INDEX idx_logs_inventario_instante (id_inventario=? AND instante>?)"), "{plan}");
+    }
 }

@@ -6,7 +6,7 @@
 
 use super::{rows, LocalCtx, LocalFailure, LocalResult};
 use serde_json::Value;
-use taller_domain::{resolve_field_edit, Rechazo, RejectionCode};
+use taller_domain::{resolve_field_edit, Rechazo};
 use taller_protocol::mutations::FieldEdit;
 use taller_protocol::tables::Table;
 
@@ -18,7 +18,7 @@ pub(super) struct Target<'a> {
 }
 
 fn unknown_field(field: &str) -> LocalFailure {
-    LocalFailure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", field))
+    LocalFailure::Rejected(Rechazo::unknown_field(field))
 }
 
 /// Applies the edits to one existing row, in order; refuses the whole list on the first bad
@@ -32,7 +32,7 @@ pub(super) fn apply_edits(
 ) -> LocalResult<Vec<String>> {
     let table = target.table;
     let Some(mut row) = rows::get(ctx.conn, table, target.key)? else {
-        return Err(super::not_found(table.name, target.key));
+        return Err(Rechazo::not_found(table.name, target.key).into());
     };
     let before = row.clone();
     let mut stale = Vec::new();

@@ -1,14 +1,16 @@
 //! Stock is a ledger, locally too: [`change_stock`] is the only local code that moves
 //! `inventario.stock_actual`, always together with a `logs_inventario` row, and with the
-//! decision of `taller_domain::stock` (absorbed by a later count, negative stock allowed or
-//! refused). It mirrors the server's `mutations/ledger.rs`, minus the conflict entry and the
-//! notification the server raises for absorbed and negative changes.
+//! decision of `taller_domain::decide::ledger` (absorbed by a later count, negative stock
+//! allowed or refused, the row's `detalles`), as the server's `mutations/ledger.rs` writes it,
+//! minus the conflict entry and the notification the server raises for absorbed and negative
+//! changes.
 
 use super::{insert, parse_timestamp, LocalCtx, LocalResult};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{json, Value};
-use taller_domain::stock::{apply_delta, CountAnchor, ItemState, LedgerEntry};
+use taller_domain::decide::ledger::{ItemFacts, StockChange};
+use taller_domain::stock::{CountAnchor, LedgerEntry};
 use taller_domain::{NegativeStockPolicy, TipoOperacion};
 use uuid::Uuid;
 
@@ -60,23 +62,12 @@ pub(super) fn find_item(conn: &Connection, id_localizacion: Uuid, id_repuesto: U
 pub(super) struct LedgerRow {
     pub fecha: DateTime<Utc>,
     pub tipo_operacion: String,
-    pub diferencia: i64,
     pub detalles: Value,
-}
-
-/// Every ledger row of an item. Times are compared as instants, not as text: the server's
-/// rows and the replica's own are spelled differently.
-pub(super) fn ledger_rows(conn: &Connection, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
-    read_ledger(
-        conn,
-        "SELECT fecha, tipo_operacion, diferencia, detalles FROM logs_inventario WHERE id_inventario = ?1",
-        id_inventario,
-    )
 }
 
 /// The count rows of an item's ledger (`CONTEO_FISICO`), through the partial index of
 /// migration 0002: what [`count_anchor`] needs, without reading every movement ever recorded.
-pub(super) const COUNT_ROWS: &str = "SELECT fecha, tipo_operacion, diferencia, detalles FROM logs_inventario \
+pub(super) const COUNT_ROWS: &str = "SELECT fecha, tipo_operacion, detalles FROM logs_inventario \
      WHERE id_inventario = ?1 AND tipo_operacion = 'CONTEO_FISICO'";
 
 pub(super) fn count_rows(conn: &Connection, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
@@ -86,19 +77,14 @@ pub(super) fn count_rows(conn: &Connection, id_inventario: Uuid) -> LocalResult<
 fn read_ledger(conn: &Connection, sql: &str, id_inventario: Uuid) -> LocalResult<Vec<LedgerRow>> {
     let mut statement = conn.prepare_cached(sql)?;
     let found = statement.query_map([id_inventario.to_string()], |row| {
-        Ok((
-            row.get::<_, String>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, i64>(2)?,
-            row.get::<_, Option<String>>(3)?,
-        ))
+        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, Option<String>>(2)?))
     })?;
     let mut out = Vec::new();
     for row in found {
-        let (fecha, tipo_operacion, diferencia, detalles) = row?;
+        let (fecha, tipo_operacion, detalles) = row?;
         let Some(fecha) = parse_timestamp(&fecha) else { continue };
         let detalles = detalles.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or(Value::Null);
-        out.push(LedgerRow { fecha, tipo_operacion, diferencia, detalles });
+        out.push(LedgerRow { fecha, tipo_operacion, detalles });
     }
     Ok(out)
 }
@@ -127,15 +113,6 @@ pub(super) fn count_anchor(rows: &[LedgerRow]) -> Option<CountAnchor> {
                 .unwrap_or_default(),
         })
         .max()
-}
-
-/// The sum of the ledger's differences dated after `after`, counts excepted (what a count
-/// line fixed at `after` must add to the counted quantity).
-pub(super) fn deltas_after(rows: &[LedgerRow], after: DateTime<Utc>) -> i64 {
-    rows.iter()
-        .filter(|row| row.fecha > after && row.tipo_operacion != TipoOperacion::ConteoFisico.as_str())
-        .map(|row| row.diferencia)
-        .sum()
 }
 
 /// The location's negative-stock policy (`allow` when it has none).
@@ -186,36 +163,16 @@ pub(super) fn write_entry(
     Ok(id_log)
 }
 
-/// Applies a signed delta dated at the person's time to a part at a location: creates the
-/// item if needed, asks `apply_delta` (count anchor, location policy), writes the ledger row.
+/// Applies a stock change dated at the person's time: creates the item if needed, reads what
+/// the decision needs (count anchor, location policy) and writes the ledger row it plans.
 /// Under the `reject` policy a change below zero is refused with `insufficient_stock`.
-pub(super) fn change_stock(
-    ctx: &LocalCtx<'_>,
-    id_localizacion: Uuid,
-    id_repuesto: Uuid,
-    delta: i32,
-    tipo: TipoOperacion,
-    motivo: Option<&str>,
-    detalles: Value,
-) -> LocalResult<LedgerEntry> {
-    let item = ensure_item(ctx, id_localizacion, id_repuesto)?;
+pub(super) fn change_stock(ctx: &LocalCtx<'_>, change: &StockChange) -> LocalResult<LedgerEntry> {
+    let item = ensure_item(ctx, change.id_localizacion, change.id_repuesto)?;
     let anchor = count_anchor(&count_rows(ctx.conn, item.id_inventario)?);
-    let policy = location_policy(ctx.conn, id_localizacion)?;
-    let entry = apply_delta(ItemState { stock: item.stock, anchor }, delta, ctx.at, policy)?;
-    let mut detalles = match detalles {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    detalles.insert("id_mutacion".into(), json!(ctx.id_mutacion));
-    if entry.absorbed {
-        detalles.insert("absorbido".into(), json!(true));
-        detalles.insert("delta_original".into(), json!(delta));
-        if let Some(anchor) = anchor {
-            detalles.insert("absorbido_por_conteo".into(), json!(anchor.id_conteo));
-        }
-    }
-    write_entry(ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at)?;
-    Ok(entry)
+    let policy = location_policy(ctx.conn, change.id_localizacion)?;
+    let write = change.plan(ItemFacts { stock: item.stock, anchor, policy }, ctx.at, ctx.id_mutacion)?;
+    write_entry(ctx, item.id_inventario, change.tipo, &write.entry, change.motivo.as_deref(), write.detalles, ctx.at)?;
+    Ok(write.entry)
 }
 
 #[cfg(test)]

@@ -33,19 +33,22 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use std::fmt;
 use taller_domain::permisos::ADMIN_ROLE;
-use taller_domain::{Permiso, Permisos, Rechazo, RejectionCode};
+use taller_domain::text::{check_text, clean};
+use taller_domain::{Actor, Permisos, Rechazo};
 use taller_protocol::mutations::{Mutation, PartCreate};
 use taller_protocol::tables::Table;
 use uuid::Uuid;
 
-/// The acting user as the replica knows them: role permissions and location scope.
+/// The acting user as the replica knows them: the domain's [`Actor`] (role permissions and
+/// location scope), loaded from the replica's own rows.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LocalUser {
-    pub id_usuario: Uuid,
-    pub permisos: Permisos,
-    pub is_admin: bool,
-    /// Every location for an admin, else the user's `usuarios_localizacion` rows.
-    pub localizaciones: Vec<Uuid>,
+pub struct LocalUser(Actor);
+
+impl std::ops::Deref for LocalUser {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
+    }
 }
 
 impl LocalUser {
@@ -79,16 +82,12 @@ impl LocalUser {
             ids.collect::<rusqlite::Result<_>>()?
         };
         let localizaciones = localizaciones.iter().filter_map(|text| text.parse().ok()).collect();
-        Ok(Some(LocalUser { id_usuario, permisos, is_admin, localizaciones }))
+        Ok(Some(LocalUser(Actor { id_usuario, permisos, is_admin, localizaciones })))
     }
 
-    pub fn allows(&self, permiso: Permiso) -> bool {
-        self.permisos.allows(permiso)
-    }
-
-    /// Whether the location is in the user's scope (admins: every location).
-    pub fn in_scope(&self, id_localizacion: Uuid) -> bool {
-        self.is_admin || self.localizaciones.contains(&id_localizacion)
+    /// The domain's actor, as every decision takes it.
+    pub fn actor(&self) -> &Actor {
+        &self.0
     }
 }
 
@@ -101,15 +100,9 @@ pub struct LocalCtx<'a> {
 }
 
 impl LocalCtx<'_> {
-    /// Refuses a location outside the user's scope (`location_out_of_scope`).
-    fn require_location(&self, id_localizacion: Uuid) -> LocalResult<()> {
-        if self.user.in_scope(id_localizacion) {
-            Ok(())
-        } else {
-            Err(LocalFailure::Rejected(
-                Rechazo::new(RejectionCode::LocationOutOfScope).with("id_localizacion", id_localizacion.to_string()),
-            ))
-        }
+    /// Who acts, as the decisions take it.
+    fn actor(&self) -> &Actor {
+        self.user.actor()
     }
 
     /// The person's time as a stored timestamp.
@@ -181,13 +174,8 @@ pub type LocalResult<T> = Result<T, LocalFailure>;
 /// the server. All or nothing: a refusal or an error rolls back whatever the handler wrote.
 /// Returns a small result (ids, new state, new stock) or `Null`.
 pub fn apply(ctx: &LocalCtx<'_>, mutation: &Mutation) -> Result<Value, LocalFailure> {
-    if let Some(permiso) = mutation.permission() {
-        if !ctx.user.allows(permiso) {
-            return Err(forbidden(permiso));
-        }
-    }
-    // The server's bound on every text (shared), so an over-long text is refused at once.
-    taller_protocol::validate::mutation_texts(mutation)?;
+    // The role's permission and every text's bound, as the server admits it.
+    mutation.admit(ctx.actor())?;
     ctx.conn.prepare_cached("SAVEPOINT taller_local_apply")?.execute([])?;
     let outcome = dispatch(ctx, mutation);
     if outcome.is_ok() {
@@ -232,46 +220,6 @@ fn dispatch(ctx: &LocalCtx<'_>, mutation: &Mutation) -> LocalResult<Value> {
         Mutation::UserUnassign(args) => admin::user_unassign(ctx, args),
         Mutation::LocationPolicy(args) => admin::location_policy(ctx, args),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rejections, as the server words them (`sync/server/src/mutations/mod.rs`).
-// ---------------------------------------------------------------------------------------------
-
-fn rejected(code: RejectionCode) -> LocalFailure {
-    LocalFailure::Rejected(Rechazo::new(code))
-}
-
-fn not_found(entity: &str, id: impl ToString) -> LocalFailure {
-    LocalFailure::Rejected(Rechazo::new(RejectionCode::NotFound).with("entity", entity).with("id", id.to_string()))
-}
-
-fn already_exists(entity: &str, id: impl ToString) -> LocalFailure {
-    LocalFailure::Rejected(Rechazo::new(RejectionCode::AlreadyExists).with("entity", entity).with("id", id.to_string()))
-}
-
-fn forbidden(permiso: Permiso) -> LocalFailure {
-    LocalFailure::Rejected(Rechazo::new(RejectionCode::Forbidden).with("permission", permiso.as_str()))
-}
-
-fn invalid(detail: impl Into<String>) -> LocalFailure {
-    LocalFailure::Rejected(Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into()))
-}
-
-/// What the server answers for a duplicate primary key it finds only on insert (SQLSTATE
-/// 23505 mapped by the push engine): `already_exists` naming the constraint.
-fn duplicate_key(constraint: &str) -> LocalFailure {
-    already_exists(constraint, "?")
-}
-
-/// Text a person typed: trimmed, and `None` when empty.
-fn clean(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
-/// Longest free text accepted in any field (the server's limit).
-fn check_text(field: &str, text: &str) -> LocalResult<()> {
-    Ok(taller_protocol::validate::check_text(field, text)?)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -364,7 +312,7 @@ fn existing_location(conn: &Connection, id_localizacion: Uuid) -> LocalResult<()
     if exists(conn, "localizacion", &id_localizacion.to_string())? {
         Ok(())
     } else {
-        Err(not_found("localizacion", id_localizacion))
+        Err(Rechazo::not_found("localizacion", id_localizacion).into())
     }
 }
 
@@ -372,11 +320,11 @@ fn existing_user(conn: &Connection, id_usuario: Uuid) -> LocalResult<()> {
     if exists(conn, "usuarios", &id_usuario.to_string())? {
         Ok(())
     } else {
-        Err(not_found("usuario", id_usuario))
+        Err(Rechazo::not_found("usuario", id_usuario).into())
     }
 }
 
-use taller_protocol::validate::normalize_reference;
+use taller_domain::text::normalize_reference;
 
 /// The part that has this reference in the replica.
 fn part_with_reference(conn: &Connection, referencia: &str) -> LocalResult<Option<Uuid>> {
@@ -438,14 +386,16 @@ fn resolve_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Uuid> {
     Ok(id_repuesto)
 }
 
+/// The part as the server will know it ([`resolve_part`]), when the replica has it: the
+/// `part` fact of the decisions.
+fn found_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Option<Uuid>> {
+    let id = resolve_part(ctx, id_repuesto)?;
+    Ok(exists(ctx.conn, "repuestos", &id.to_string())?.then_some(id))
+}
+
 /// Resolves a part id and checks that the part exists.
 fn existing_part(ctx: &LocalCtx<'_>, id_repuesto: Uuid) -> LocalResult<Uuid> {
-    let id = resolve_part(ctx, id_repuesto)?;
-    if exists(ctx.conn, "repuestos", &id.to_string())? {
-        Ok(id)
-    } else {
-        Err(not_found("repuesto", id_repuesto))
-    }
+    Ok(taller_domain::decide::part_exists(found_part(ctx, id_repuesto)?, id_repuesto)?)
 }
 
 /// A user's display name in the replica (empty when the replica does not have the user).

@@ -2,8 +2,8 @@
 
 use super::edits::{apply_edits, Target};
 use super::{
-    already_exists, clean, existing_part, insert, normalize_reference, optional_text, part_with_reference, rows,
-    LocalCtx, LocalFailure, LocalResult,
+    clean, existing_part, insert, normalize_reference, optional_text, part_with_reference, rows, LocalCtx,
+    LocalFailure, LocalResult,
 };
 use serde_json::{json, Value};
 use taller_domain::{Rechazo, RejectionCode};
@@ -24,7 +24,7 @@ pub(super) fn create(ctx: &LocalCtx<'_>, args: &PartCreate) -> LocalResult<Value
     if super::exists(ctx.conn, "repuestos", &args.id_repuesto.to_string())?
         || super::resolve_part(ctx, args.id_repuesto)? != args.id_repuesto
     {
-        return Err(already_exists("repuesto", args.id_repuesto));
+        return Err(Rechazo::already_exists("repuesto", args.id_repuesto).into());
     }
     if let Some(survivor) = part_with_reference(ctx.conn, &referencia)? {
         return Ok(json!({

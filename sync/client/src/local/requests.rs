@@ -1,6 +1,6 @@
-//! The request cart and transfer requests between locations, as the server's
-//! `mutations/requests.rs`: PENDIENTE -> ALISTAMIENTO -> DESPACHADO -> RECIBIDO, CANCELADO from
-//! the first two, checked against the state the replica has.
+//! The request cart and transfer requests between locations: the facts the decisions of
+//! `taller_domain::decide::requests` need, read from the replica (the state it has), and their
+//! plans written.
 //!
 //! The server's `trazabilidad_solicitudes` rows are written by a trigger; locally each
 //! transition writes its own trace row (fresh id, the acting user, the person's time), which the
@@ -8,17 +8,18 @@
 
 use super::ledger::change_stock;
 use super::{
-    already_exists, check_text, clean, duplicate_key, existing_location, existing_part, get, insert, invalid,
-    not_found, optional_text, parse_timestamp, rejected, text_at, update, user_name, uuid_at, LocalCtx, LocalFailure,
+    exists, found_part, get, insert, optional_text, parse_timestamp, text_at, update, user_name, uuid_at, LocalCtx,
     LocalResult,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use std::collections::{HashMap, HashSet};
-use taller_domain::stock::{check_quantity, check_quantity_or_zero};
-use taller_domain::{EstadoSolicitud, Permiso, Rechazo, RejectionCode, TipoOperacion};
+use taller_domain::decide::requests::{
+    self as decide, CartAddFacts, CreateFacts, LineFacts, LinePlan, RequestFacts, Transition,
+};
+use taller_domain::decide::stored_state;
+use taller_domain::{EstadoSolicitud, Rechazo};
 use taller_protocol::mutations::{
-    CartAdd, CartRemove, CartSet, LineQuantity, RequestCreate, RequestDispatch, RequestReceive, RequestRef,
+    CartAdd, CartRemove, CartSet, RequestCreate, RequestDispatch, RequestReceive, RequestRef,
 };
 use uuid::Uuid;
 
@@ -28,14 +29,18 @@ fn own_cart_line(ctx: &LocalCtx<'_>, id_item_carrito: Uuid) -> LocalResult<bool>
         .is_some_and(|(table, row)| uuid_at(table, &row, "id_usuario") == Some(ctx.user.id_usuario)))
 }
 
+fn remove_cart_line(ctx: &LocalCtx<'_>, id_item_carrito: Uuid) -> LocalResult<()> {
+    crate::rows::delete(ctx.conn, crate::rows::table("carrito_solicitudes")?, &id_item_carrito.to_string())?;
+    Ok(())
+}
+
 pub(super) fn cart_add(ctx: &LocalCtx<'_>, args: &CartAdd) -> LocalResult<Value> {
-    ctx.require_location(args.id_localizacion)?;
-    check_quantity(args.cantidad)?;
-    existing_location(ctx.conn, args.id_localizacion)?;
-    let id_repuesto = existing_part(ctx, args.id_repuesto)?;
-    if super::exists(ctx.conn, "carrito_solicitudes", &args.id_item_carrito.to_string())? {
-        return Err(already_exists("item_carrito", args.id_item_carrito));
-    }
+    let facts = CartAddFacts {
+        location_exists: exists(ctx.conn, "localizacion", &args.id_localizacion.to_string())?,
+        part: found_part(ctx, args.id_repuesto)?,
+        id_taken: exists(ctx.conn, "carrito_solicitudes", &args.id_item_carrito.to_string())?,
+    };
+    let id_repuesto = decide::cart_add(ctx.actor(), args, &facts)?;
     insert(
         ctx.conn,
         "carrito_solicitudes",
@@ -52,10 +57,7 @@ pub(super) fn cart_add(ctx: &LocalCtx<'_>, args: &CartAdd) -> LocalResult<Value>
 }
 
 pub(super) fn cart_set(ctx: &LocalCtx<'_>, args: &CartSet) -> LocalResult<Value> {
-    check_quantity(args.cantidad)?;
-    if !own_cart_line(ctx, args.id_item_carrito)? {
-        return Err(not_found("item_carrito", args.id_item_carrito));
-    }
+    decide::cart_set(args, own_cart_line(ctx, args.id_item_carrito)?)?;
     update(ctx.conn, "carrito_solicitudes", &args.id_item_carrito.to_string(), &[("cantidad", json!(args.cantidad))])?;
     Ok(Value::Null)
 }
@@ -64,7 +66,7 @@ pub(super) fn cart_set(ctx: &LocalCtx<'_>, args: &CartSet) -> LocalResult<Value>
 pub(super) fn cart_remove(ctx: &LocalCtx<'_>, args: &CartRemove) -> LocalResult<Value> {
     let mine = own_cart_line(ctx, args.id_item_carrito)?;
     if mine {
-        crate::rows::delete(ctx.conn, crate::rows::table("carrito_solicitudes")?, &args.id_item_carrito.to_string())?;
+        remove_cart_line(ctx, args.id_item_carrito)?;
     }
     Ok(json!({"removed": mine}))
 }
@@ -77,8 +79,6 @@ fn trace(
     to: EstadoSolicitud,
     comentario: Option<&str>,
 ) -> LocalResult<()> {
-    // The server reads the comment from the transaction context, where '' means none.
-    let comentario = comentario.filter(|text| !text.is_empty());
     insert(
         ctx.conn,
         "trazabilidad_solicitudes",
@@ -95,26 +95,20 @@ fn trace(
 }
 
 pub(super) fn create(ctx: &LocalCtx<'_>, args: &RequestCreate) -> LocalResult<Value> {
-    ctx.require_location(args.id_localizacion_destino)?;
-    if args.id_localizacion_origen == args.id_localizacion_destino {
-        return Err(invalid("origin and destination must differ"));
-    }
-    if args.lines.is_empty() {
-        return Err(rejected(RejectionCode::EmptyRequest));
-    }
-    if let Some(text) = &args.observaciones_generales {
-        check_text("observaciones_generales", text)?;
-    }
-    existing_location(ctx.conn, args.id_localizacion_origen)?;
-    existing_location(ctx.conn, args.id_localizacion_destino)?;
-    if super::exists(ctx.conn, "solicitudes", &args.id_solicitud.to_string())? {
-        return Err(already_exists("solicitud", args.id_solicitud));
-    }
-    let mut parts = Vec::with_capacity(args.lines.len());
+    let mut facts = CreateFacts {
+        origin_exists: exists(ctx.conn, "localizacion", &args.id_localizacion_origen.to_string())?,
+        destination_exists: exists(ctx.conn, "localizacion", &args.id_localizacion_destino.to_string())?,
+        id_taken: exists(ctx.conn, "solicitudes", &args.id_solicitud.to_string())?,
+        parts: Vec::with_capacity(args.lines.len()),
+        lines_taken: Default::default(),
+    };
     for line in &args.lines {
-        check_quantity(line.cantidad)?;
-        parts.push(existing_part(ctx, line.id_repuesto)?);
+        facts.parts.push(found_part(ctx, line.id_repuesto)?);
+        if exists(ctx.conn, "detalles_solicitud", &line.id_detalle.to_string())? {
+            facts.lines_taken.insert(line.id_detalle);
+        }
     }
+    let plan = decide::create(ctx.actor(), args, &facts)?;
     insert(
         ctx.conn,
         "solicitudes",
@@ -125,77 +119,64 @@ pub(super) fn create(ctx: &LocalCtx<'_>, args: &RequestCreate) -> LocalResult<Va
             ("id_usuario_solicitante", json!(ctx.user.id_usuario)),
             ("estado", json!(EstadoSolicitud::Pendiente.as_str())),
             ("fecha_creacion", ctx.now()),
-            ("observaciones_generales", optional_text(clean(args.observaciones_generales.as_deref()))),
+            ("observaciones_generales", optional_text(plan.observaciones_generales)),
         ],
     )?;
     trace(ctx, args.id_solicitud, None, EstadoSolicitud::Pendiente, None)?;
-    let mut seen = HashSet::new();
-    for (line, id_repuesto) in args.lines.iter().zip(parts) {
-        // The server finds a line id already taken only when inserting it (unique violation).
-        if !seen.insert(line.id_detalle) || super::exists(ctx.conn, "detalles_solicitud", &line.id_detalle.to_string())?
-        {
-            return Err(duplicate_key("detalles_solicitud_pkey"));
-        }
+    for line in plan.lines {
         insert(
             ctx.conn,
             "detalles_solicitud",
             &[
                 ("id_detalle", json!(line.id_detalle)),
                 ("id_solicitud", json!(args.id_solicitud)),
-                ("id_repuesto", json!(id_repuesto)),
+                ("id_repuesto", json!(line.id_repuesto)),
                 ("cantidad_solicitada", json!(line.cantidad)),
-                ("observaciones", optional_text(clean(line.observaciones.as_deref()))),
+                ("observaciones", optional_text(line.observaciones)),
             ],
         )?;
         if let Some(item) = line.id_item_carrito {
             if own_cart_line(ctx, item)? {
-                crate::rows::delete(ctx.conn, crate::rows::table("carrito_solicitudes")?, &item.to_string())?;
+                remove_cart_line(ctx, item)?;
             }
         }
     }
-    Ok(json!({"id_solicitud": args.id_solicitud, "estado": EstadoSolicitud::Pendiente.as_str()}))
+    Ok(Value::Object(decide::create_result(args)))
 }
 
-struct RequestRow {
-    origen: Uuid,
-    destino: Uuid,
-    solicitante: Uuid,
-    estado: EstadoSolicitud,
-}
-
-fn load_request(ctx: &LocalCtx<'_>, id_solicitud: Uuid) -> LocalResult<RequestRow> {
+/// The request as the replica has it. A row the replica cannot read is refused as the server
+/// would refuse a state it does not know.
+fn load_request(ctx: &LocalCtx<'_>, id_solicitud: Uuid) -> LocalResult<RequestFacts> {
     let Some((table, row)) = get(ctx.conn, "solicitudes", &id_solicitud.to_string())? else {
-        return Err(not_found("solicitud", id_solicitud));
+        return Err(Rechazo::not_found("solicitud", id_solicitud).into());
     };
-    let estado_text = text_at(table, &row, "estado").unwrap_or_default();
-    let estado = estado_text.parse().map_err(|_| invalid(format!("unknown state {estado_text}")))?;
+    let estado = stored_state(text_at(table, &row, "estado").unwrap_or_default())?;
     match (
         uuid_at(table, &row, "id_localizacion_origen"),
         uuid_at(table, &row, "id_localizacion_destino"),
         uuid_at(table, &row, "id_usuario_solicitante"),
     ) {
-        (Some(origen), Some(destino), Some(solicitante)) => Ok(RequestRow { origen, destino, solicitante, estado }),
-        _ => Err(invalid(format!("solicitud {id_solicitud} is unreadable"))),
+        (Some(origen), Some(destino), Some(solicitante)) => {
+            Ok(RequestFacts { id_solicitud, origen, destino, solicitante, estado })
+        }
+        _ => Err(Rechazo::invalid(format!("solicitud {id_solicitud} is unreadable")).into()),
     }
 }
 
-/// Refuses a transition the current state does not allow, naming who set the current state
-/// and when: the trace row that entered it (latest by time, then id, like the server). The
-/// name is the replica's; a user the replica does not know is named "".
-fn check_transition(
-    ctx: &LocalCtx<'_>,
-    id_solicitud: Uuid,
-    from: EstadoSolicitud,
-    to: EstadoSolicitud,
-) -> LocalResult<()> {
-    if from.can_transition_to(to) {
-        return Ok(());
-    }
+/// A transition refusal completed with who set the current state and when: the trace row that
+/// entered it (latest by time, then id, like the server). The name is the replica's; a user the
+/// replica does not know is named "".
+fn with_setter<T>(ctx: &LocalCtx<'_>, id_solicitud: Uuid, decided: Result<T, Rechazo>) -> LocalResult<T> {
+    let rechazo = match decided {
+        Ok(plan) => return Ok(plan),
+        Err(rechazo) => rechazo,
+    };
+    let Some(from) = rechazo.awaits_setter().map(str::to_owned) else { return Err(rechazo.into()) };
     let mut statement = ctx.conn.prepare(
         "SELECT id_trazabilidad, id_usuario, fecha_cambio FROM trazabilidad_solicitudes \
           WHERE id_solicitud = ?1 AND estado_nuevo = ?2",
     )?;
-    let found = statement.query_map([id_solicitud.to_string(), from.as_str().to_owned()], |row| {
+    let found = statement.query_map([id_solicitud.to_string(), from], |row| {
         Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
     })?;
     let mut latest: Option<(DateTime<Utc>, Uuid, Uuid)> = None;
@@ -213,36 +194,31 @@ fn check_transition(
         Some((at, _, usuario)) => (user_name(ctx.conn, usuario)?, at.to_rfc3339()),
         None => (String::new(), String::new()),
     };
-    Err(LocalFailure::Rejected(
-        Rechazo::new(RejectionCode::InvalidTransition)
-            .with("entity", "solicitud")
-            .with("id", id_solicitud.to_string())
-            .with("from", from.as_str())
-            .with("to", to.as_str())
-            .with("changed_by", changed_by)
-            .with("changed_at", changed_at),
-    ))
+    Err(rechazo.set_by(changed_by, changed_at).into())
+}
+
+/// Writes a transition: the new state (with the columns it sets) and its trace row.
+fn write_transition(
+    ctx: &LocalCtx<'_>,
+    id_solicitud: Uuid,
+    transition: &Transition,
+    columns: &[(&str, Value)],
+) -> LocalResult<Value> {
+    let mut changes = vec![("estado", json!(transition.to.as_str()))];
+    changes.extend(columns.iter().cloned());
+    update(ctx.conn, "solicitudes", &id_solicitud.to_string(), &changes)?;
+    trace(ctx, id_solicitud, Some(transition.from), transition.to, transition.comentario.as_deref())?;
+    Ok(Value::Object(transition.result()))
 }
 
 pub(super) fn pick(ctx: &LocalCtx<'_>, args: &RequestRef) -> LocalResult<Value> {
     let request = load_request(ctx, args.id_solicitud)?;
-    ctx.require_location(request.origen)?;
-    check_transition(ctx, args.id_solicitud, request.estado, EstadoSolicitud::Alistamiento)?;
-    update(
-        ctx.conn,
-        "solicitudes",
-        &args.id_solicitud.to_string(),
-        &[("estado", json!(EstadoSolicitud::Alistamiento.as_str())), ("fecha_alistamiento", ctx.now())],
-    )?;
-    trace(ctx, args.id_solicitud, Some(request.estado), EstadoSolicitud::Alistamiento, args.comentario.as_deref())?;
-    Ok(json!({"estado": EstadoSolicitud::Alistamiento.as_str()}))
+    let transition = with_setter(ctx, args.id_solicitud, decide::pick(ctx.actor(), &request, args))?;
+    write_transition(ctx, args.id_solicitud, &transition, &[("fecha_alistamiento", ctx.now())])
 }
 
-/// A request line: (id_detalle, id_repuesto, cantidad_solicitada, cantidad_despachada).
-type Line = (Uuid, Uuid, i32, Option<i32>);
-
 /// The request's lines, in the server's order (by line id).
-fn request_lines(ctx: &LocalCtx<'_>, id_solicitud: Uuid) -> LocalResult<Vec<Line>> {
+fn request_lines(ctx: &LocalCtx<'_>, id_solicitud: Uuid) -> LocalResult<Vec<LineFacts>> {
     let mut statement = ctx.conn.prepare(
         "SELECT id_detalle, id_repuesto, cantidad_solicitada, cantidad_despachada FROM detalles_solicitud \
           WHERE id_solicitud = ?1",
@@ -252,113 +228,49 @@ fn request_lines(ctx: &LocalCtx<'_>, id_solicitud: Uuid) -> LocalResult<Vec<Line
     })?;
     let mut lines = Vec::new();
     for row in found {
-        let (id, part, solicitada, despachada) = row?;
-        if let (Ok(id), Ok(part)) = (id.parse(), part.parse()) {
-            lines.push((id, part, solicitada, despachada));
+        let (id, part, cantidad_solicitada, cantidad_despachada) = row?;
+        if let (Ok(id_detalle), Ok(id_repuesto)) = (id.parse(), part.parse()) {
+            lines.push(LineFacts { id_detalle, id_repuesto, cantidad_solicitada, cantidad_despachada });
         }
     }
-    lines.sort_by_key(|line| line.0);
+    lines.sort_by_key(|line| line.id_detalle);
     Ok(lines)
 }
 
-/// Per-line quantities, defaulting to `default` for lines not listed.
-fn line_quantities(lines: &[Line], given: &[LineQuantity], default: impl Fn(&Line) -> i32) -> LocalResult<Vec<i32>> {
-    let mut given_by_line: HashMap<Uuid, i32> = HashMap::new();
-    for line in given {
-        if !lines.iter().any(|(id, _, _, _)| *id == line.id_detalle) {
-            return Err(not_found("detalle_solicitud", line.id_detalle));
+/// Writes each line's quantity (`column`) and the stock it moves, in line order.
+fn write_lines(ctx: &LocalCtx<'_>, lines: &[LinePlan], column: &str) -> LocalResult<()> {
+    for line in lines {
+        update(ctx.conn, "detalles_solicitud", &line.id_detalle.to_string(), &[(column, json!(line.cantidad))])?;
+        if let Some(change) = &line.stock {
+            change_stock(ctx, change)?;
         }
-        check_quantity_or_zero(line.cantidad)?;
-        given_by_line.insert(line.id_detalle, line.cantidad);
     }
-    Ok(lines.iter().map(|line| given_by_line.get(&line.0).copied().unwrap_or_else(|| default(line))).collect())
+    Ok(())
 }
 
 pub(super) fn dispatch(ctx: &LocalCtx<'_>, args: &RequestDispatch) -> LocalResult<Value> {
     let request = load_request(ctx, args.id_solicitud)?;
-    ctx.require_location(request.origen)?;
-    check_transition(ctx, args.id_solicitud, request.estado, EstadoSolicitud::Despachado)?;
-    if let Some(guia) = &args.guia_transporte {
-        check_text("guia_transporte", guia)?;
-    }
     let lines = request_lines(ctx, args.id_solicitud)?;
-    let quantities = line_quantities(&lines, &args.lines, |line| line.2)?;
-    for (&(id_detalle, id_repuesto, _, _), cantidad) in lines.iter().zip(quantities) {
-        update(ctx.conn, "detalles_solicitud", &id_detalle.to_string(), &[("cantidad_despachada", json!(cantidad))])?;
-        if cantidad > 0 {
-            change_stock(
-                ctx,
-                request.origen,
-                id_repuesto,
-                -cantidad,
-                TipoOperacion::SolicitudSalida,
-                None,
-                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle}),
-            )?;
-        }
+    let plan = with_setter(ctx, args.id_solicitud, decide::dispatch(ctx.actor(), &request, args, &lines))?;
+    write_lines(ctx, &plan.lines, "cantidad_despachada")?;
+    let mut columns = vec![("fecha_despacho", ctx.now())];
+    if let Some(guia) = &plan.guia_transporte {
+        columns.push(("guia_transporte", json!(guia)));
     }
-    let mut changes = vec![("estado", json!(EstadoSolicitud::Despachado.as_str())), ("fecha_despacho", ctx.now())];
-    if let Some(guia) = clean(args.guia_transporte.as_deref()) {
-        changes.push(("guia_transporte", json!(guia)));
-    }
-    update(ctx.conn, "solicitudes", &args.id_solicitud.to_string(), &changes)?;
-    trace(ctx, args.id_solicitud, Some(request.estado), EstadoSolicitud::Despachado, args.comentario.as_deref())?;
-    Ok(json!({"estado": EstadoSolicitud::Despachado.as_str()}))
+    write_transition(ctx, args.id_solicitud, &plan.transition, &columns)
 }
 
 pub(super) fn receive(ctx: &LocalCtx<'_>, args: &RequestReceive) -> LocalResult<Value> {
     let request = load_request(ctx, args.id_solicitud)?;
-    ctx.require_location(request.destino)?;
-    check_transition(ctx, args.id_solicitud, request.estado, EstadoSolicitud::Recibido)?;
     let lines = request_lines(ctx, args.id_solicitud)?;
-    let quantities = line_quantities(&lines, &args.lines, |line| line.3.unwrap_or(line.2))?;
-    let mut discrepancies = Vec::new();
-    for (&(id_detalle, id_repuesto, solicitada, despachada), cantidad) in lines.iter().zip(quantities) {
-        let despachada = despachada.unwrap_or(solicitada);
-        update(ctx.conn, "detalles_solicitud", &id_detalle.to_string(), &[("cantidad_recibida", json!(cantidad))])?;
-        if cantidad != despachada {
-            discrepancies.push(
-                json!({"id_detalle": id_detalle, "cantidad_despachada": despachada, "cantidad_recibida": cantidad}),
-            );
-        }
-        if cantidad > 0 {
-            change_stock(
-                ctx,
-                request.destino,
-                id_repuesto,
-                cantidad,
-                TipoOperacion::SolicitudEntrada,
-                None,
-                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle, "cantidad_despachada": despachada}),
-            )?;
-        }
-    }
-    update(
-        ctx.conn,
-        "solicitudes",
-        &args.id_solicitud.to_string(),
-        &[("estado", json!(EstadoSolicitud::Recibido.as_str())), ("fecha_recepcion", ctx.now())],
-    )?;
-    trace(ctx, args.id_solicitud, Some(request.estado), EstadoSolicitud::Recibido, args.comentario.as_deref())?;
-    Ok(json!({"estado": EstadoSolicitud::Recibido.as_str(), "discrepancias": discrepancies}))
+    let plan = with_setter(ctx, args.id_solicitud, decide::receive(ctx.actor(), &request, args, &lines))?;
+    write_lines(ctx, &plan.lines, "cantidad_recibida")?;
+    write_transition(ctx, args.id_solicitud, &plan.transition, &[("fecha_recepcion", ctx.now())])?;
+    Ok(Value::Object(plan.result()))
 }
 
-/// The requester may cancel; so may an approver assigned to either end.
 pub(super) fn cancel(ctx: &LocalCtx<'_>, args: &RequestRef) -> LocalResult<Value> {
     let request = load_request(ctx, args.id_solicitud)?;
-    let is_requester = request.solicitante == ctx.user.id_usuario;
-    let approver_here = ctx.user.allows(Permiso::RequestsApprove)
-        && (ctx.user.in_scope(request.origen) || ctx.user.in_scope(request.destino));
-    if !is_requester && !approver_here {
-        return Err(super::forbidden(Permiso::RequestsApprove));
-    }
-    check_transition(ctx, args.id_solicitud, request.estado, EstadoSolicitud::Cancelado)?;
-    update(
-        ctx.conn,
-        "solicitudes",
-        &args.id_solicitud.to_string(),
-        &[("estado", json!(EstadoSolicitud::Cancelado.as_str()))],
-    )?;
-    trace(ctx, args.id_solicitud, Some(request.estado), EstadoSolicitud::Cancelado, args.comentario.as_deref())?;
-    Ok(json!({"estado": EstadoSolicitud::Cancelado.as_str()}))
+    let transition = with_setter(ctx, args.id_solicitud, decide::cancel(ctx.actor(), &request, args))?;
+    write_transition(ctx, args.id_solicitud, &transition, &[])
 }

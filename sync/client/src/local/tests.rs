@@ -10,6 +10,7 @@ use crate::replica::Replica;
 use chrono::{Duration, TimeZone};
 use serde_json::{json, Map};
 use std::collections::{BTreeMap, BTreeSet};
+use taller_domain::{Permiso, RejectionCode};
 use taller_protocol::checksum::TableChecksum;
 use taller_protocol::mutations::MUTATION_NAMES;
 
@@ -790,7 +791,8 @@ fn refusals() -> Vec<Refusal> {
                    "lines": [{"id_detalle": D1, "id_repuesto": P1, "cantidad": 1}]}),
             C::AlreadyExists,
         )
-        .with("entity", "detalles_solicitud_pkey"),
+        .with("entity", "detalle_solicitud")
+        .with("id", D1.to_string()),
         // invalid_arguments that the handlers decide.
         case(
             TECNICO,

@@ -1,203 +1,141 @@
-//! Warranty claims, as the server's `mutations/warranties.rs`: SIN_ENVIAR -> PENDIENTE ->
-//! APROBADA | RECHAZADA. An approved claim brings the replacement units into stock (`GARANTIA`).
+//! Warranty claims: the facts the decisions of `taller_domain::decide::warranties` need, read
+//! from the replica, and their plans written. An approved claim brings the replacement units
+//! into stock (`GARANTIA`).
 //!
 //! Who set a claim's current state (the `changed_by`/`changed_at` of `invalid_transition`)
 //! comes, on the server, from its record of applied mutations, which replicas do not have.
-//! Locally: the reporter and `fecha_reporte` for SIN_ENVIAR (what the server finds too); the
-//! user's own earlier outbox entry for the other states when there is one; else the claim's
-//! `fecha_resolucion` and no name, or nothing.
+//! Locally: the user's own earlier outbox entry of the mutation that enters the state when
+//! there is one; else the claim's own dates (`decide::warranties::state_setter`).
 
 use super::edits::{apply_edits, Target};
 use super::ledger::change_stock;
 use super::{
-    already_exists, check_text, clean, earlier_in_outbox, existing_location, existing_part, get, insert, invalid,
-    not_found, optional_text, parse_timestamp, rows, text_at, update, user_name, uuid_at, LocalCtx, LocalFailure,
-    LocalResult,
+    earlier_in_outbox, exists, found_part, get, insert, optional_text, parse_timestamp, rows, text_at, update,
+    user_name, uuid_at, LocalCtx, LocalResult,
 };
 use serde_json::{json, Value};
-use taller_domain::stock::check_quantity;
-use taller_domain::{EstadoGarantia, Rechazo, RejectionCode, TipoOperacion};
+use taller_domain::decide::stored_state;
+use taller_domain::decide::warranties::{self as decide, ClaimDates, ClaimFacts, CreateFacts};
+use taller_domain::{EstadoGarantia, Rechazo};
 use taller_protocol::mutations::{WarrantyCreate, WarrantyEdit, WarrantyRef, WarrantyResolve};
 use uuid::Uuid;
 
 use taller_protocol::validate::WARRANTY_FIELDS as EDITABLE;
 
 pub(super) fn create(ctx: &LocalCtx<'_>, args: &WarrantyCreate) -> LocalResult<Value> {
-    ctx.require_location(args.id_localizacion)?;
-    check_quantity(args.cantidad)?;
-    let Some(motivo) = clean(Some(&args.motivo_falla)) else {
-        return Err(LocalFailure::Rejected(Rechazo::new(RejectionCode::ReasonRequired)));
+    let facts = CreateFacts {
+        location_exists: exists(ctx.conn, "localizacion", &args.id_localizacion.to_string())?,
+        part: found_part(ctx, args.id_repuesto)?,
+        id_taken: exists(ctx.conn, "garantias", &args.id_garantia.to_string())?,
     };
-    check_text("motivo_falla", &motivo)?;
-    if args.kilometraje.is_some_and(|km| km < 0) {
-        return Err(invalid("kilometraje cannot be negative"));
-    }
-    existing_location(ctx.conn, args.id_localizacion)?;
-    let id_repuesto = existing_part(ctx, args.id_repuesto)?;
-    if super::exists(ctx.conn, "garantias", &args.id_garantia.to_string())? {
-        return Err(already_exists("garantia", args.id_garantia));
-    }
+    let plan = decide::create(ctx.actor(), args, &facts)?;
     insert(
         ctx.conn,
         "garantias",
         &[
             ("id_garantia", json!(args.id_garantia)),
-            ("id_repuesto", json!(id_repuesto)),
+            ("id_repuesto", json!(plan.id_repuesto)),
             ("id_localizacion", json!(args.id_localizacion)),
             ("id_usuario_reporta", json!(ctx.user.id_usuario)),
             ("id_tecnico_asociado", args.id_tecnico_asociado.map_or(Value::Null, |id| json!(id))),
             ("cantidad", json!(args.cantidad)),
-            ("motivo_falla", json!(motivo)),
+            ("motivo_falla", json!(plan.motivo_falla)),
             ("kilometraje", args.kilometraje.map_or(Value::Null, Value::from)),
-            ("numero_orden", optional_text(clean(args.numero_orden.as_deref()))),
-            ("solicitante", optional_text(clean(args.solicitante.as_deref()))),
+            ("numero_orden", optional_text(plan.numero_orden)),
+            ("solicitante", optional_text(plan.solicitante)),
             ("estado", json!(EstadoGarantia::SinEnviar.as_str())),
-            ("url_evidencia_foto", optional_text(clean(args.url_evidencia_foto.as_deref()))),
+            ("url_evidencia_foto", optional_text(plan.url_evidencia_foto)),
             ("fecha_reporte", ctx.now()),
         ],
     )?;
-    Ok(json!({"id_garantia": args.id_garantia, "estado": EstadoGarantia::SinEnviar.as_str()}))
+    Ok(Value::Object(decide::create_result(args)))
 }
 
-struct Claim {
-    id_localizacion: Uuid,
-    id_repuesto: Uuid,
-    cantidad: i32,
-    estado: EstadoGarantia,
-}
-
-fn load_claim(ctx: &LocalCtx<'_>, id_garantia: Uuid) -> LocalResult<Claim> {
+/// The claim as the replica has it (`None` when it has none). A row whose location or part
+/// the replica cannot read is refused as unreadable.
+fn load_claim(ctx: &LocalCtx<'_>, id_garantia: Uuid) -> LocalResult<Option<ClaimFacts>> {
     let Some((table, row)) = get(ctx.conn, "garantias", &id_garantia.to_string())? else {
-        return Err(not_found("garantia", id_garantia));
+        return Ok(None);
     };
     let (Some(id_localizacion), Some(id_repuesto)) =
         (uuid_at(table, &row, "id_localizacion"), uuid_at(table, &row, "id_repuesto"))
     else {
-        return Err(invalid(format!("garantia {id_garantia} is unreadable")));
+        return Err(Rechazo::invalid(format!("garantia {id_garantia} is unreadable")).into());
     };
-    ctx.require_location(id_localizacion)?;
-    let estado_text = text_at(table, &row, "estado").unwrap_or_default();
-    let estado = estado_text.parse().map_err(|_| invalid(format!("unknown state {estado_text}")))?;
-    let cantidad = super::int_at(table, &row, "cantidad").unwrap_or_default();
-    Ok(Claim { id_localizacion, id_repuesto, cantidad, estado })
+    Ok(Some(ClaimFacts {
+        id_localizacion,
+        id_repuesto,
+        cantidad: super::int_at(table, &row, "cantidad").unwrap_or_default(),
+        estado: text_at(table, &row, "estado").unwrap_or_default().to_owned(),
+        location_exists: exists(ctx.conn, "localizacion", &id_localizacion.to_string())?,
+    }))
 }
 
-/// Who put a claim in `estado`, and when, as far as the replica knows (see the module
-/// documentation).
-fn state_set_by(ctx: &LocalCtx<'_>, id_garantia: Uuid, estado: EstadoGarantia) -> LocalResult<(String, String)> {
-    let mutation = match estado {
-        EstadoGarantia::SinEnviar => "warranty.create",
-        EstadoGarantia::Pendiente => "warranty.submit",
-        EstadoGarantia::Aprobada => "warranty.approve",
-        EstadoGarantia::Rechazada => "warranty.reject",
+/// A transition refusal completed with who set the claim's current state, as far as the
+/// replica knows (see the module documentation).
+fn with_setter<T>(ctx: &LocalCtx<'_>, id_garantia: Uuid, decided: Result<T, Rechazo>) -> LocalResult<T> {
+    let rechazo = match decided {
+        Ok(plan) => return Ok(plan),
+        Err(rechazo) => rechazo,
+    };
+    let Some(estado) = rechazo.awaits_setter().and_then(|from| stored_state::<EstadoGarantia>(from).ok()) else {
+        return Err(rechazo.into());
     };
     // Entries about this claim only (the outbox's subject): the latest one with a time.
-    let mine = earlier_in_outbox(ctx, mutation, id_garantia)?.into_iter().rev().find_map(|(_, at)| at);
-    if let Some(at) = mine {
-        return Ok((user_name(ctx.conn, ctx.user.id_usuario)?, at.to_rfc3339()));
-    }
-    let Some((table, row)) = get(ctx.conn, "garantias", &id_garantia.to_string())? else {
-        return Ok((String::new(), String::new()));
+    let mine =
+        earlier_in_outbox(ctx, decide::entered_by(estado), id_garantia)?.into_iter().rev().find_map(|(_, at)| at);
+    let by_mutation = match mine {
+        Some(at) => Some((user_name(ctx.conn, ctx.user.id_usuario)?, at)),
+        None => None,
     };
-    let reported = text_at(table, &row, "fecha_reporte").and_then(parse_timestamp);
-    let resolved = text_at(table, &row, "fecha_resolucion").and_then(parse_timestamp);
-    Ok(match (estado, reported, resolved) {
-        (EstadoGarantia::SinEnviar, Some(reported), _) => {
-            let reporter = uuid_at(table, &row, "id_usuario_reporta");
-            let name = match reporter {
+    let dates = match get(ctx.conn, "garantias", &id_garantia.to_string())? {
+        Some((table, row)) => Some(ClaimDates {
+            reporter: match uuid_at(table, &row, "id_usuario_reporta") {
                 Some(id) => user_name(ctx.conn, id)?,
                 None => String::new(),
-            };
-            (name, reported.to_rfc3339())
-        }
-        (EstadoGarantia::Aprobada | EstadoGarantia::Rechazada, _, Some(resolved)) => {
-            (String::new(), resolved.to_rfc3339())
-        }
-        _ => (String::new(), String::new()),
-    })
-}
-
-fn transition(ctx: &LocalCtx<'_>, from: EstadoGarantia, to: EstadoGarantia, id: Uuid) -> LocalResult<()> {
-    if from.can_transition_to(to) {
-        return Ok(());
-    }
-    let (changed_by, changed_at) = state_set_by(ctx, id, from)?;
-    Err(LocalFailure::Rejected(
-        Rechazo::new(RejectionCode::InvalidTransition)
-            .with("entity", "garantia")
-            .with("id", id.to_string())
-            .with("from", from.as_str())
-            .with("to", to.as_str())
-            .with("changed_by", changed_by)
-            .with("changed_at", changed_at),
-    ))
+            },
+            fecha_reporte: text_at(table, &row, "fecha_reporte").and_then(parse_timestamp),
+            fecha_resolucion: text_at(table, &row, "fecha_resolucion").and_then(parse_timestamp),
+        }),
+        None => None,
+    };
+    let (changed_by, changed_at) = decide::state_setter(estado, by_mutation, dates.as_ref());
+    Err(rechazo.set_by(changed_by, changed_at).into())
 }
 
 pub(super) fn edit(ctx: &LocalCtx<'_>, args: &WarrantyEdit) -> LocalResult<Value> {
-    let claim = load_claim(ctx, args.id_garantia)?;
-    if !claim.estado.is_editable() {
-        return Err(LocalFailure::Rejected(
-            Rechazo::new(RejectionCode::NotEditable).with("estado", claim.estado.as_str()),
-        ));
-    }
+    decide::edit(ctx.actor(), args.id_garantia, load_claim(ctx, args.id_garantia)?.as_ref())?;
     let table = rows::table("garantias")?;
     let key = args.id_garantia.to_string();
-    apply_edits(ctx, &Target { table, key: &key, fields: EDITABLE }, &args.edits, |field, value| match field {
-        "cantidad" => {
-            check_quantity(value.as_i64().and_then(|n| i32::try_from(n).ok()).unwrap_or(0)).map_err(LocalFailure::from)
-        }
-        "kilometraje" if value.as_i64().is_some_and(|km| km < 0) => Err(invalid("kilometraje cannot be negative")),
-        _ => Ok(()),
+    apply_edits(ctx, &Target { table, key: &key, fields: EDITABLE }, &args.edits, |field, value| {
+        Ok(decide::check_edit(field, value)?)
     })?;
     Ok(Value::Null)
 }
 
 pub(super) fn submit(ctx: &LocalCtx<'_>, args: &WarrantyRef) -> LocalResult<Value> {
     let claim = load_claim(ctx, args.id_garantia)?;
-    transition(ctx, claim.estado, EstadoGarantia::Pendiente, args.id_garantia)?;
-    update(
-        ctx.conn,
-        "garantias",
-        &args.id_garantia.to_string(),
-        &[("estado", json!(EstadoGarantia::Pendiente.as_str()))],
-    )?;
-    Ok(json!({"estado": EstadoGarantia::Pendiente.as_str()}))
+    let to = with_setter(ctx, args.id_garantia, decide::submit(ctx.actor(), args.id_garantia, claim.as_ref()))?;
+    update(ctx.conn, "garantias", &args.id_garantia.to_string(), &[("estado", json!(to.as_str()))])?;
+    Ok(Value::Object(decide::state_result(to)))
 }
 
 pub(super) fn resolve(ctx: &LocalCtx<'_>, args: &WarrantyResolve, approve: bool) -> LocalResult<Value> {
     let claim = load_claim(ctx, args.id_garantia)?;
-    let to = if approve { EstadoGarantia::Aprobada } else { EstadoGarantia::Rechazada };
-    transition(ctx, claim.estado, to, args.id_garantia)?;
-    let comentarios = clean(args.comentarios_resolucion.as_deref());
-    if !approve && comentarios.is_none() {
-        return Err(LocalFailure::Rejected(Rechazo::new(RejectionCode::ReasonRequired)));
-    }
-    if let Some(text) = &comentarios {
-        check_text("comentarios_resolucion", text)?;
-    }
+    let plan = with_setter(ctx, args.id_garantia, decide::resolve(ctx.actor(), args, approve, claim.as_ref()))?;
     update(
         ctx.conn,
         "garantias",
         &args.id_garantia.to_string(),
         &[
-            ("estado", json!(to.as_str())),
-            ("comentarios_resolucion", optional_text(comentarios.clone())),
+            ("estado", json!(plan.to.as_str())),
+            ("comentarios_resolucion", optional_text(plan.comentarios_resolucion.clone())),
             ("fecha_resolucion", ctx.now()),
         ],
     )?;
-    let mut result = json!({"estado": to.as_str()});
-    if approve {
-        existing_location(ctx.conn, claim.id_localizacion)?;
-        let entry = change_stock(
-            ctx,
-            claim.id_localizacion,
-            claim.id_repuesto,
-            claim.cantidad,
-            TipoOperacion::Garantia,
-            comentarios.as_deref(),
-            json!({"id_garantia": args.id_garantia}),
-        )?;
-        result["stock_actual"] = json!(entry.cantidad_nueva);
-    }
-    Ok(result)
+    let entry = match &plan.stock {
+        Some(change) => Some(change_stock(ctx, change)?),
+        None => None,
+    };
+    Ok(Value::Object(plan.result(entry.as_ref())))
 }

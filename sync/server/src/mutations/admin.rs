@@ -1,9 +1,9 @@
 //! Administration through mutations (so it works offline like everything else): approving
 //! and rejecting accounts, assigning locations, location policies; and notifications.
 
-use super::{clean, existing_location, not_found, Applied, Ctx, Failure, Outcome};
+use super::{check_text, clean, existing_location, Applied, Ctx, Failure, Outcome};
 use sqlx::PgConnection;
-use taller_domain::{Rechazo, RejectionCode};
+use taller_domain::Rechazo;
 use taller_protocol::mutations::{LocationPolicy, NotificationRead, UserLocation, UserRef, UserReject};
 use uuid::Uuid;
 
@@ -15,7 +15,7 @@ async fn existing_user(conn: &mut PgConnection, id_usuario: Uuid) -> Result<(), 
     if exists {
         Ok(())
     } else {
-        Err(not_found("usuario", id_usuario))
+        Err(Rechazo::not_found("usuario", id_usuario).into())
     }
 }
 
@@ -36,7 +36,7 @@ pub async fn notification_read(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &No
         .fetch_one(&mut *conn)
         .await?;
         if !mine {
-            return Err(not_found("notificacion", args.id_notificacion));
+            return Err(Rechazo::not_found("notificacion", args.id_notificacion).into());
         }
     }
     Ok(Applied::default())
@@ -59,12 +59,12 @@ pub async fn user_approve(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &UserRef
 pub async fn user_reject(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &UserReject) -> Outcome {
     existing_user(conn, args.id_usuario).await?;
     if args.id_usuario == ctx.user.id_usuario {
-        return Err(super::invalid("an administrator cannot reject their own account"));
+        return Err(Rechazo::invalid("an administrator cannot reject their own account").into());
     }
     let Some(motivo) = clean(Some(&args.motivo_rechazo)) else {
-        return Err(Failure::Rejected(Rechazo::new(RejectionCode::ReasonRequired)));
+        return Err(Rechazo::reason_required().into());
     };
-    super::check_text("motivo_rechazo", &motivo)?;
+    check_text("motivo_rechazo", &motivo)?;
     sqlx::query("UPDATE usuarios SET aprobado = false, aprobado_por = NULL, fecha_aprobacion = NULL, motivo_rechazo = $2 WHERE id_usuario = $1")
         .bind(args.id_usuario)
         .bind(&motivo)

@@ -4,51 +4,44 @@
 //! the checks, locks and writes go set-based, and the stock arithmetic is
 //! `taller_domain::stock::plan_plain_run` (the same rule as one change at a time).
 //!
-//! Only movements that simply apply take this path: every reference exists, the movement id is
-//! free, and the stock change is plain (no refusal, count absorption, negative stock or
+//! Each movement is decided by the same pure function as one movement alone
+//! (`taller_domain::decide::inventory::movement`), over facts read for the whole run at once.
+//! Only movements that simply apply take this path: the decision accepts them (every reference
+//! exists, the movement id is free), and the stock change is plain (no refusal, count absorption, negative stock or
 //! low-stock crossing, which produce conflicts, notifications and alerts at their own moment).
 //! [`movements`] applies the longest such prefix of a run; the caller applies the next movement
 //! through its handler alone and tries a run again after it, so the outcome is the same as one
 //! at a time (`tests/it/batch.rs` pushes one backlog both ways and compares).
 
-use super::inventory::movement_details;
 use super::ledger::anchor_query;
-use super::Applied;
-use crate::auth::AuthUser;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::PgConnection;
 use std::collections::{HashMap, HashSet};
-use taller_domain::stock::{plan_plain_run, CountAnchor, ItemState, MovementEffect, RunItem, RunStep};
-use taller_domain::{NegativeStockPolicy, TipoOperacion};
+use taller_domain::decide::inventory::{self as decide, MovementFacts, MovementPlan};
+use taller_domain::decide::ledger::{change_details, StockChange};
+use taller_domain::stock::{plan_plain_run, CountAnchor, ItemState, RunItem, RunStep};
+use taller_domain::{Actor, NegativeStockPolicy, TipoOperacion};
 use taller_protocol::mutations::MovementRecord;
 use uuid::Uuid;
 
-/// One movement of a run, already checked on its own (time, arguments, permission, location
-/// scope, effect).
+/// One movement of a run, already checked on its own (time, arguments, permission, and the
+/// checks of `taller_domain::decide::inventory::check_movement`).
 pub struct RunMovement {
     pub id_mutacion: Uuid,
     pub at: DateTime<Utc>,
     pub args: MovementRecord,
-    pub effect: MovementEffect,
 }
 
 /// Applies the longest prefix of a run that can go set-based and returns each applied
 /// movement's result (as the handler of one movement would). The prefix ends before the first
-/// movement that must go alone: a reference that does not exist, a movement id already taken,
-/// or a stock change that is not plain. An empty answer means that the first movement must go
-/// alone; writes may have happened then (the caller rolls back to a savepoint taken before).
-pub async fn movements(
-    conn: &mut PgConnection,
-    user: &AuthUser,
-    run: &[RunMovement],
-) -> Result<Vec<Value>, sqlx::Error> {
-    // The references, each checked once for the whole run.
-    let mut limit = run.len();
-    let mut seen = HashSet::new();
-    if let Some(i) = run.iter().position(|m| !seen.insert(m.args.id_movimientos_tecnicos)) {
-        limit = limit.min(i);
-    }
+/// movement that must go alone: one the decision refuses (a reference that does not exist, a
+/// movement id already taken), or whose stock change is not plain. An empty answer means that
+/// the first movement must go alone; writes may have happened then (the caller rolls back to a
+/// savepoint taken before).
+pub async fn movements(conn: &mut PgConnection, actor: &Actor, run: &[RunMovement]) -> Result<Vec<Value>, sqlx::Error> {
+    // The facts of every movement, each read once for the whole run; then the decision of one
+    // movement, for each, in order.
     let missing_locations =
         missing(conn, "localizacion", "id_localizacion", run.iter().map(|m| m.args.id_localizacion)).await?;
     let missing_technicians =
@@ -63,23 +56,27 @@ pub async fn movements(
     .await?
     .into_iter()
     .collect();
-    if let Some(i) = run.iter().position(|m| {
-        missing_locations.contains(&m.args.id_localizacion)
-            || missing_technicians.contains(&m.args.id_tecnico_asignado)
-            || !parts.contains_key(&m.args.id_repuesto)
-            || taken.contains(&m.args.id_movimientos_tecnicos)
-    }) {
-        limit = limit.min(i);
+    let mut seen = HashSet::new();
+    let mut plans: Vec<MovementPlan> = Vec::with_capacity(run.len());
+    for m in run {
+        let facts = MovementFacts {
+            location_exists: !missing_locations.contains(&m.args.id_localizacion),
+            part: parts.get(&m.args.id_repuesto).copied(),
+            technician_exists: !missing_technicians.contains(&m.args.id_tecnico_asignado),
+            // An earlier movement of the run takes its id too.
+            id_taken: taken.contains(&m.args.id_movimientos_tecnicos) || !seen.insert(m.args.id_movimientos_tecnicos),
+        };
+        let Ok(plan) = decide::movement(actor, &m.args, &facts) else { break };
+        plans.push(plan);
     }
-    let run = &run[..limit];
-    let part_of = |m: &RunMovement| parts.get(&m.args.id_repuesto).copied().unwrap_or(m.args.id_repuesto);
+    let run = &run[..plans.len()];
 
     // The items the run moves: the existing ones locked in key order, then their count anchors
     // and the locations' policies, read after the locks. A missing item is planned as the row
     // one movement would create (no stock, no minimum, no count).
     let mut pairs: Vec<(Uuid, Uuid)> = Vec::new();
-    for m in run.iter().filter(|m| m.effect.delta != 0) {
-        let pair = (m.args.id_localizacion, part_of(m));
+    for change in plans.iter().filter_map(|plan| plan.stock.as_ref()) {
+        let pair = (change.id_localizacion, change.id_repuesto);
         if !pairs.contains(&pair) {
             pairs.push(pair);
         }
@@ -123,9 +120,12 @@ pub async fn movements(
         .collect();
     let mut steps = Vec::new();
     let mut step_of = Vec::new();
-    for (n, m) in run.iter().enumerate().filter(|(_, m)| m.effect.delta != 0) {
-        let Some(item) = pairs.iter().position(|pair| *pair == (m.args.id_localizacion, part_of(m))) else { break };
-        steps.push(RunStep { item, delta: m.effect.delta, at: m.at });
+    let moves = run.iter().zip(&plans).enumerate().filter_map(|(n, (m, plan))| Some((n, m, plan.stock.as_ref()?)));
+    for (n, m, change) in moves {
+        let Some(item) = pairs.iter().position(|pair| *pair == (change.id_localizacion, change.id_repuesto)) else {
+            break;
+        };
+        steps.push(RunStep { item, delta: change.delta, at: m.at });
         step_of.push(n);
     }
     let plan = plan_plain_run(&items, &steps);
@@ -182,14 +182,14 @@ pub async fn movements(
     )
     .bind(run.iter().map(|m| m.args.id_movimientos_tecnicos).collect::<Vec<_>>())
     .bind(run.iter().map(|m| m.args.id_localizacion).collect::<Vec<_>>())
-    .bind(run.iter().map(part_of).collect::<Vec<_>>())
-    .bind(user.id_usuario)
+    .bind(plans.iter().map(|plan| plan.id_repuesto).collect::<Vec<_>>())
+    .bind(actor.id_usuario)
     .bind(run.iter().map(|m| m.args.id_tecnico_asignado).collect::<Vec<_>>())
     .bind(run.iter().map(|m| m.args.concepto.as_str()).collect::<Vec<_>>())
     .bind(run.iter().map(|m| m.args.tipo.as_str()).collect::<Vec<_>>())
     .bind(run.iter().map(|m| m.args.cantidad).collect::<Vec<_>>())
     .bind(run.iter().map(|m| m.args.numero_orden).collect::<Vec<_>>())
-    .bind(run.iter().map(|m| m.effect.descargada).collect::<Vec<_>>())
+    .bind(plans.iter().map(|plan| plan.effect.descargada).collect::<Vec<_>>())
     .bind(run.iter().map(|m| m.at).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
@@ -206,16 +206,14 @@ pub async fn movements(
     .bind(moved.iter().map(|&i| plan.stocks[i]).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
-    let moving: Vec<&RunMovement> = run.iter().filter(|m| m.effect.delta != 0).collect();
+    // The ledger rows of the planned steps: the `detalles` a stock change of one movement
+    // writes (the plain prefix is never absorbed).
+    let moving: Vec<(&RunMovement, &StockChange)> =
+        run.iter().zip(&plans).filter_map(|(m, plan)| Some((m, plan.stock.as_ref()?))).collect();
     let details: Vec<Value> = moving
         .iter()
-        .map(|m| {
-            let mut details = movement_details(&m.args);
-            if let Value::Object(map) = &mut details {
-                map.insert("id_mutacion".into(), json!(m.id_mutacion));
-            }
-            details
-        })
+        .zip(&plan.entries)
+        .map(|((m, change), entry)| change_details(&change.detalles, m.id_mutacion, change.delta, entry, None))
         .collect();
     sqlx::query(
         "INSERT INTO logs_inventario (id_inventario, id_usuario, tipo_operacion, cantidad_anterior, cantidad_nueva, \
@@ -226,28 +224,25 @@ pub async fn movements(
           ORDER BY l.n",
     )
     .bind(steps.iter().map(|step| item_ids[step.item]).collect::<Vec<_>>())
-    .bind(user.id_usuario)
+    .bind(actor.id_usuario)
     .bind(TipoOperacion::MovimientoTecnico.as_str())
     .bind(plan.entries.iter().map(|e| e.cantidad_anterior).collect::<Vec<_>>())
     .bind(plan.entries.iter().map(|e| e.cantidad_nueva).collect::<Vec<_>>())
     .bind(plan.entries.iter().map(|e| e.diferencia).collect::<Vec<_>>())
     .bind(&details)
-    .bind(moving.iter().map(|m| m.at).collect::<Vec<_>>())
+    .bind(moving.iter().map(|(m, _)| m.at).collect::<Vec<_>>())
     .execute(&mut *conn)
     .await?;
 
     let mut entries = plan.entries.iter();
-    let mut results = Vec::with_capacity(run.len());
-    for m in run {
-        let mut applied =
-            Applied::default().with("id_movimientos_tecnicos", m.args.id_movimientos_tecnicos.to_string());
-        if m.effect.delta != 0 {
-            if let Some(entry) = entries.next() {
-                applied = applied.with("stock_actual", entry.cantidad_nueva).with("absorbido", entry.absorbed);
-            }
-        }
-        results.push(Value::Object(applied.result));
-    }
+    let results = run
+        .iter()
+        .zip(&plans)
+        .map(|(m, movement)| {
+            let entry = if movement.stock.is_some() { entries.next() } else { None };
+            Value::Object(decide::movement_result(&m.args, entry))
+        })
+        .collect();
     Ok(results)
 }
 
@@ -300,7 +295,7 @@ async fn missing(
 }
 
 /// Each part id that exists, resolved through the merge aliases.
-async fn resolve_parts(
+pub(super) async fn resolve_parts(
     conn: &mut PgConnection,
     ids: impl Iterator<Item = Uuid>,
 ) -> Result<HashMap<Uuid, Uuid>, sqlx::Error> {

@@ -1,11 +1,13 @@
 //! Stock is a ledger: every change of `inventario.stock_actual` is written here together with
 //! its `logs_inventario` row, in the caller's transaction. The decision (absorbed by a later
-//! count, negative stock allowed or refused) is `taller_domain::stock`'s.
+//! count, negative stock allowed or refused, the row's `detalles`) is
+//! `taller_domain::decide::ledger`'s.
 
 use super::{notify, record_conflict, Ctx, Failure};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
-use taller_domain::stock::{apply_delta, CountAnchor, ItemState, LedgerEntry};
+use taller_domain::decide::ledger::{ItemFacts, StockChange};
+use taller_domain::stock::{CountAnchor, LedgerEntry};
 use taller_domain::{NegativeStockPolicy, TipoOperacion};
 use uuid::Uuid;
 
@@ -125,42 +127,35 @@ pub async fn write_entry(
 }
 
 /// What a stock change did, for the mutation's outcome.
-pub struct StockChange {
+pub struct StockChanged {
     pub entry: LedgerEntry,
     pub conflicts: Vec<Value>,
 }
 
-/// Applies a signed delta dated at the person's time to a part at a location.
-#[allow(clippy::too_many_arguments)]
+/// Applies a stock change dated at the person's time: locks the item (creating it when
+/// missing), reads what the decision needs (count anchor, location policy), writes the ledger
+/// row it plans and raises its conflicts (absorbed, negative stock).
 pub async fn change_stock(
     conn: &mut PgConnection,
     ctx: &Ctx<'_>,
-    id_localizacion: Uuid,
-    id_repuesto: Uuid,
-    delta: i32,
-    tipo: TipoOperacion,
-    motivo: Option<&str>,
-    detalles: Value,
-) -> Result<StockChange, Failure> {
-    let item = lock_item(conn, id_localizacion, id_repuesto).await?;
+    change: &StockChange,
+) -> Result<StockChanged, Failure> {
+    let item = lock_item(conn, change.id_localizacion, change.id_repuesto).await?;
     // After the lock, so that a count committed meanwhile is seen (READ COMMITTED).
-    let (anchor, policy) = anchor_and_policy(conn, item.id_inventario, id_localizacion).await?;
-    let state = ItemState { stock: item.stock, anchor };
-    let entry = apply_delta(state, delta, ctx.at, policy)?;
-    let mut detalles = match detalles {
-        Value::Object(map) => map,
-        _ => serde_json::Map::new(),
-    };
-    detalles.insert("id_mutacion".into(), json!(ctx.id_mutacion));
-    if entry.absorbed {
-        detalles.insert("absorbido".into(), json!(true));
-        detalles.insert("delta_original".into(), json!(delta));
-        if let Some(anchor) = anchor {
-            detalles.insert("absorbido_por_conteo".into(), json!(anchor.id_conteo));
-        }
-    }
-    let id_log =
-        write_entry(conn, ctx, item.id_inventario, tipo, &entry, motivo, Value::Object(detalles), ctx.at).await?;
+    let (anchor, policy) = anchor_and_policy(conn, item.id_inventario, change.id_localizacion).await?;
+    let write = change.plan(ItemFacts { stock: item.stock, anchor, policy }, ctx.at, ctx.id_mutacion)?;
+    let entry = write.entry;
+    let id_log = write_entry(
+        conn,
+        ctx,
+        item.id_inventario,
+        change.tipo,
+        &entry,
+        change.motivo.as_deref(),
+        write.detalles,
+        ctx.at,
+    )
+    .await?;
     let mut conflicts = Vec::new();
     if entry.absorbed {
         let conflict = record_conflict(
@@ -171,9 +166,9 @@ pub async fn change_stock(
             "inventario",
             &item.id_inventario.to_string(),
             Some("stock_actual"),
-            [None, Some(&json!(entry.cantidad_anterior)), Some(&json!(delta))],
+            [None, Some(&json!(entry.cantidad_anterior)), Some(&json!(change.delta))],
             None,
-            json!({"id_log": id_log, "conteo": anchor.map(|a| a.id_conteo)}),
+            json!({"id_log": id_log, "conteo": write.absorbed_by.map(|a| a.id_conteo)}),
         )
         .await?;
         conflicts.push(conflict);
@@ -181,16 +176,16 @@ pub async fn change_stock(
     if entry.went_negative {
         let negative = NegativeStock {
             id_inventario: item.id_inventario,
-            id_localizacion,
-            id_repuesto,
+            id_localizacion: change.id_localizacion,
+            id_repuesto: change.id_repuesto,
             entry: &entry,
-            change: delta,
+            change: change.delta,
             id_log,
             cause: NegativeCause::Change,
         };
         conflicts.extend(raise_negative_stock(conn, ctx, &[ctx.user.id_usuario], &negative).await?);
     }
-    Ok(StockChange { entry, conflicts })
+    Ok(StockChanged { entry, conflicts })
 }
 
 /// What took an item below zero.

@@ -16,36 +16,21 @@ use crate::auth::AuthUser;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
-use taller_domain::{Lang, Rechazo, RejectionCode};
-use taller_protocol::cursor::Scope;
+use taller_domain::decide::inventory::PartAt;
+pub use taller_domain::text::{check_text, clean};
+use taller_domain::{Actor, Lang, Rechazo};
 use taller_protocol::mutations::Mutation;
 use uuid::Uuid;
 
 /// Who is acting, when, and on whose behalf: everything a handler needs besides the database.
 pub struct Ctx<'a> {
     pub user: &'a AuthUser,
-    pub scope: &'a Scope,
+    /// The user as the decisions take them: permissions and the locations in scope now.
+    pub actor: &'a Actor,
     /// When the person did it (already checked against the server's clock).
     pub at: DateTime<Utc>,
     pub id_mutacion: Uuid,
     pub lang: Lang,
-}
-
-impl Ctx<'_> {
-    /// Refuses a location outside the user's scope.
-    pub fn require_location(&self, id_localizacion: Uuid) -> Result<(), Failure> {
-        if self.scope.admin || self.scope.locs.contains(&id_localizacion) {
-            Ok(())
-        } else {
-            Err(Failure::Rejected(
-                Rechazo::new(RejectionCode::LocationOutOfScope).with("id_localizacion", id_localizacion.to_string()),
-            ))
-        }
-    }
-
-    pub fn allows(&self, permiso: taller_domain::Permiso) -> bool {
-        self.user.permisos.allows(permiso)
-    }
 }
 
 /// Why a mutation did not apply.
@@ -93,33 +78,12 @@ impl Applied {
     }
 }
 
-pub fn not_found(entity: &str, id: impl ToString) -> Failure {
-    Failure::Rejected(Rechazo::new(RejectionCode::NotFound).with("entity", entity).with("id", id.to_string()))
-}
-
-pub fn already_exists(entity: &str, id: impl ToString) -> Failure {
-    Failure::Rejected(Rechazo::new(RejectionCode::AlreadyExists).with("entity", entity).with("id", id.to_string()))
-}
-
-pub fn forbidden(permiso: &str) -> Failure {
-    Failure::Rejected(Rechazo::new(RejectionCode::Forbidden).with("permission", permiso))
-}
-
-pub fn invalid(detail: impl Into<String>) -> Failure {
-    Failure::Rejected(Rechazo::new(RejectionCode::InvalidArguments).with("detail", detail.into()))
-}
-
 /// Applies one parsed mutation inside the caller's transaction.
 pub async fn apply(conn: &mut PgConnection, ctx: &Ctx<'_>, mutation: &Mutation) -> Outcome {
-    if let Some(permiso) = mutation.permission() {
-        if !ctx.allows(permiso) {
-            return Err(forbidden(permiso.as_str()));
-        }
-    }
-    // Every text against its column's limit, as the client checked it offline: the same field
-    // has the same bound whichever mutation writes it, and no text reaches an index it
-    // cannot fit.
-    taller_protocol::validate::mutation_texts(mutation)?;
+    // The role's permission, then every text against its column's limit, as the client
+    // admitted it offline: the same field has the same bound whichever mutation writes it,
+    // and no text reaches an index it cannot fit.
+    mutation.admit(ctx.actor)?;
     match mutation {
         Mutation::PartCreate(args) => parts::create(conn, ctx, args).await,
         Mutation::PartEdit(args) => parts::edit(conn, ctx, args).await,
@@ -248,20 +212,43 @@ pub async fn resolve_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<
     Ok(real.unwrap_or(id_repuesto))
 }
 
-/// Resolves a part id and checks that it exists (one statement: it runs for every movement).
-pub async fn existing_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<Uuid, Failure> {
-    let (id, exists): (Uuid, bool) = sqlx::query_as(
-        "SELECT r.id, EXISTS (SELECT 1 FROM repuestos WHERE id_repuesto = r.id) \
-           FROM (SELECT COALESCE((SELECT id_real FROM sync_id_alias WHERE tabla = 'repuestos' AND id_alias = $1), $1) AS id) r",
-    )
+/// The SQL of the part fact: the id the part `$n` has (an id merged into another part resolves
+/// to the survivor) when it exists, else NULL; as a literal for `concat!`.
+macro_rules! found_part {
+    ($n:literal) => {
+        concat!(
+            "(SELECT r.id FROM (SELECT COALESCE((SELECT id_real FROM sync_id_alias \
+                                                  WHERE tabla = 'repuestos' AND id_alias = ",
+            $n,
+            "), ",
+            $n,
+            ") AS id) r WHERE EXISTS (SELECT 1 FROM repuestos WHERE id_repuesto = r.id))"
+        )
+    };
+}
+pub(crate) use found_part;
+
+/// The part fact of the decisions (one statement).
+pub async fn part_fact(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(concat!("SELECT ", found_part!("$1"))).bind(id_repuesto).fetch_one(&mut *conn).await
+}
+
+/// A location and a part, as the decisions take them (one statement).
+pub async fn part_at(conn: &mut PgConnection, id_localizacion: Uuid, id_repuesto: Uuid) -> Result<PartAt, sqlx::Error> {
+    let (location_exists, part): (bool, Option<Uuid>) = sqlx::query_as(concat!(
+        "SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1), ",
+        found_part!("$2")
+    ))
+    .bind(id_localizacion)
     .bind(id_repuesto)
     .fetch_one(&mut *conn)
     .await?;
-    if exists {
-        Ok(id)
-    } else {
-        Err(not_found("repuesto", id_repuesto))
-    }
+    Ok(PartAt { location_exists, part })
+}
+
+/// Resolves a part id and checks that it exists.
+pub async fn existing_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<Uuid, Failure> {
+    Ok(taller_domain::decide::part_exists(part_fact(conn, id_repuesto).await?, id_repuesto)?)
 }
 
 pub async fn existing_location(conn: &mut PgConnection, id_localizacion: Uuid) -> Result<(), Failure> {
@@ -272,15 +259,6 @@ pub async fn existing_location(conn: &mut PgConnection, id_localizacion: Uuid) -
     if exists {
         Ok(())
     } else {
-        Err(not_found("localizacion", id_localizacion))
+        Err(Rechazo::not_found("localizacion", id_localizacion).into())
     }
-}
-
-/// Text a person typed: trimmed, and `None` when empty.
-pub fn clean(text: Option<&str>) -> Option<String> {
-    text.map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
-}
-
-pub fn check_text(field: &str, text: &str) -> Result<(), Failure> {
-    Ok(taller_protocol::validate::check_text(field, text)?)
 }

@@ -1,7 +1,7 @@
 //! The shared parts catalogue (`repuestos`).
 
 use super::edits::{apply_edits, Target};
-use super::{already_exists, existing_part, invalid, record_conflict, Applied, Ctx, Failure, Outcome};
+use super::{clean, existing_part, record_conflict, Applied, Ctx, Failure, Outcome};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use taller_domain::{Rechazo, RejectionCode};
@@ -22,7 +22,7 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartCreate) -
     .fetch_optional(&mut *conn)
     .await?;
     if existing_id.is_some() {
-        return Err(already_exists("repuesto", args.id_repuesto));
+        return Err(Rechazo::already_exists("repuesto", args.id_repuesto).into());
     }
     // Insert unless the reference exists; the unique index decides under concurrency.
     let inserted: Option<Uuid> = sqlx::query_scalar(
@@ -32,11 +32,11 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartCreate) -
     .bind(args.id_repuesto)
     .bind(&referencia)
     .bind(nombre)
-    .bind(super::clean(args.tipo.as_deref()))
-    .bind(super::clean(args.marca.as_deref()))
-    .bind(super::clean(args.descripcion.as_deref()))
+    .bind(clean(args.tipo.as_deref()))
+    .bind(clean(args.marca.as_deref()))
+    .bind(clean(args.descripcion.as_deref()))
     .bind(args.fecha_estimada)
-    .bind(super::clean(args.url_imagen.as_deref()))
+    .bind(clean(args.url_imagen.as_deref()))
     .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = inserted {
@@ -87,7 +87,7 @@ pub async fn edit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &PartEdit) -> Ou
             }
         }
     }
-    let table = table("repuestos").ok_or_else(|| invalid("catalogue"))?;
+    let table = table("repuestos").ok_or_else(|| Rechazo::invalid("catalogue"))?;
     let key = id.to_string();
     let target = Target { table, key: &key, fields: EDITABLE };
     // A reference taken by another part is refused before anything is written.

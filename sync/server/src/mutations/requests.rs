@@ -1,29 +1,35 @@
-//! The request cart and transfer requests between locations:
-//! PENDIENTE -> ALISTAMIENTO -> DESPACHADO -> RECIBIDO, CANCELADO from the first two.
-//! Each transition is checked against the server's current state; `trazabilidad_solicitudes`
-//! is written by the `track_request_state` trigger from the transaction's context.
+//! The request cart and transfer requests between locations: the facts the decisions of
+//! `taller_domain::decide::requests` need, read under the request's row lock (each transition
+//! is checked against the server's current state), and their plans written.
+//! `trazabilidad_solicitudes` is written by the `track_request_state` trigger from the
+//! transaction's context.
 
+use super::batch::resolve_parts;
 use super::ledger::change_stock;
-use super::{
-    already_exists, check_text, clean, existing_location, existing_part, invalid, not_found, set_trigger_context,
-    Applied, Ctx, Failure, Outcome,
-};
+use super::{found_part, set_trigger_context, Applied, Ctx, Failure, Outcome};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 use sqlx::PgConnection;
-use std::collections::HashMap;
-use taller_domain::stock::{check_quantity, check_quantity_or_zero};
-use taller_domain::{EstadoSolicitud, Permiso, Rechazo, RejectionCode, TipoOperacion};
+use taller_domain::decide::requests::{self as decide, CartAddFacts, CreateFacts, LineFacts, LinePlan, RequestFacts};
+use taller_domain::decide::stored_state;
+use taller_domain::Rechazo;
 use taller_protocol::mutations::{
-    CartAdd, CartRemove, CartSet, LineQuantity, RequestCreate, RequestDispatch, RequestReceive, RequestRef,
+    CartAdd, CartRemove, CartSet, RequestCreate, RequestDispatch, RequestReceive, RequestRef,
 };
 use uuid::Uuid;
 
 pub async fn cart_add(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartAdd) -> Outcome {
-    ctx.require_location(args.id_localizacion)?;
-    check_quantity(args.cantidad)?;
-    existing_location(conn, args.id_localizacion).await?;
-    let id_repuesto = existing_part(conn, args.id_repuesto).await?;
+    let (location_exists, part, id_taken): (bool, Option<Uuid>, bool) = sqlx::query_as(concat!(
+        "SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1), ",
+        found_part!("$2"),
+        ", EXISTS (SELECT 1 FROM carrito_solicitudes WHERE id_item_carrito = $3)"
+    ))
+    .bind(args.id_localizacion)
+    .bind(args.id_repuesto)
+    .bind(args.id_item_carrito)
+    .fetch_one(&mut *conn)
+    .await?;
+    let facts = CartAddFacts { location_exists, part, id_taken };
+    let id_repuesto = decide::cart_add(ctx.actor, args, &facts)?;
     let inserted = sqlx::query(
         "INSERT INTO carrito_solicitudes (id_item_carrito, id_usuario, id_localizacion, id_repuesto, cantidad, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id_item_carrito) DO NOTHING",
@@ -37,23 +43,27 @@ pub async fn cart_add(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartAdd) ->
     .execute(&mut *conn)
     .await?;
     if inserted.rows_affected() == 0 {
-        return Err(already_exists("item_carrito", args.id_item_carrito));
+        // Another transaction took the id since it was read: decided again with that fact.
+        decide::cart_add(ctx.actor, args, &CartAddFacts { id_taken: true, ..facts })?;
     }
     Ok(Applied::default().with("id_item_carrito", args.id_item_carrito.to_string()))
 }
 
 pub async fn cart_set(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartSet) -> Outcome {
-    check_quantity(args.cantidad)?;
-    let updated =
-        sqlx::query("UPDATE carrito_solicitudes SET cantidad = $3 WHERE id_item_carrito = $1 AND id_usuario = $2")
-            .bind(args.id_item_carrito)
-            .bind(ctx.user.id_usuario)
-            .bind(args.cantidad)
-            .execute(&mut *conn)
-            .await?;
-    if updated.rows_affected() == 0 {
-        return Err(not_found("item_carrito", args.id_item_carrito));
-    }
+    let own_line: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM carrito_solicitudes WHERE id_item_carrito = $1 AND id_usuario = $2 FOR UPDATE)",
+    )
+    .bind(args.id_item_carrito)
+    .bind(ctx.user.id_usuario)
+    .fetch_one(&mut *conn)
+    .await?;
+    decide::cart_set(args, own_line)?;
+    sqlx::query("UPDATE carrito_solicitudes SET cantidad = $3 WHERE id_item_carrito = $1 AND id_usuario = $2")
+        .bind(args.id_item_carrito)
+        .bind(ctx.user.id_usuario)
+        .bind(args.cantidad)
+        .execute(&mut *conn)
+        .await?;
     Ok(Applied::default())
 }
 
@@ -69,30 +79,32 @@ pub async fn cart_remove(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CartRemo
 }
 
 pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestCreate) -> Outcome {
-    ctx.require_location(args.id_localizacion_destino)?;
-    if args.id_localizacion_origen == args.id_localizacion_destino {
-        return Err(invalid("origin and destination must differ"));
-    }
-    if args.lines.is_empty() {
-        return Err(Failure::Rejected(Rechazo::new(RejectionCode::EmptyRequest)));
-    }
-    if let Some(text) = &args.observaciones_generales {
-        check_text("observaciones_generales", text)?;
-    }
-    existing_location(conn, args.id_localizacion_origen).await?;
-    existing_location(conn, args.id_localizacion_destino).await?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM solicitudes WHERE id_solicitud = $1)")
-        .bind(args.id_solicitud)
-        .fetch_one(&mut *conn)
-        .await?;
-    if exists {
-        return Err(already_exists("solicitud", args.id_solicitud));
-    }
-    let mut parts = Vec::with_capacity(args.lines.len());
-    for line in &args.lines {
-        check_quantity(line.cantidad)?;
-        parts.push(existing_part(conn, line.id_repuesto).await?);
-    }
+    let (origin_exists, destination_exists, id_taken): (bool, bool, bool) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1), \
+                EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $2), \
+                EXISTS (SELECT 1 FROM solicitudes WHERE id_solicitud = $3)",
+    )
+    .bind(args.id_localizacion_origen)
+    .bind(args.id_localizacion_destino)
+    .bind(args.id_solicitud)
+    .fetch_one(&mut *conn)
+    .await?;
+    let parts = resolve_parts(conn, args.lines.iter().map(|line| line.id_repuesto)).await?;
+    let line_ids: Vec<Uuid> = args.lines.iter().map(|line| line.id_detalle).collect();
+    let lines_taken = sqlx::query_scalar("SELECT id_detalle FROM detalles_solicitud WHERE id_detalle = ANY($1)")
+        .bind(&line_ids)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+    let facts = CreateFacts {
+        origin_exists,
+        destination_exists,
+        id_taken,
+        parts: args.lines.iter().map(|line| parts.get(&line.id_repuesto).copied()).collect(),
+        lines_taken,
+    };
+    let plan = decide::create(ctx.actor, args, &facts)?;
     set_trigger_context(conn, ctx, None).await?;
     sqlx::query(
         "INSERT INTO solicitudes (id_solicitud, id_localizacion_origen, id_localizacion_destino, id_usuario_solicitante, \
@@ -103,19 +115,19 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestCreate
     .bind(args.id_localizacion_destino)
     .bind(ctx.user.id_usuario)
     .bind(ctx.at)
-    .bind(clean(args.observaciones_generales.as_deref()))
+    .bind(&plan.observaciones_generales)
     .execute(&mut *conn)
     .await?;
-    for (line, id_repuesto) in args.lines.iter().zip(parts) {
+    for line in &plan.lines {
         sqlx::query(
             "INSERT INTO detalles_solicitud (id_detalle, id_solicitud, id_repuesto, cantidad_solicitada, observaciones) \
              VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(line.id_detalle)
         .bind(args.id_solicitud)
-        .bind(id_repuesto)
+        .bind(line.id_repuesto)
         .bind(line.cantidad)
-        .bind(clean(line.observaciones.as_deref()))
+        .bind(&line.observaciones)
         .execute(&mut *conn)
         .await?;
         if let Some(item) = line.id_item_carrito {
@@ -126,17 +138,10 @@ pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestCreate
                 .await?;
         }
     }
-    Ok(Applied::default().with("id_solicitud", args.id_solicitud.to_string()).with("estado", "PENDIENTE"))
+    Ok(Applied { result: decide::create_result(args) })
 }
 
-struct RequestRow {
-    origen: Uuid,
-    destino: Uuid,
-    solicitante: Uuid,
-    estado: EstadoSolicitud,
-}
-
-async fn lock_request(conn: &mut PgConnection, id_solicitud: Uuid) -> Result<RequestRow, Failure> {
+async fn lock_request(conn: &mut PgConnection, id_solicitud: Uuid) -> Result<RequestFacts, Failure> {
     let row: Option<(Uuid, Uuid, Uuid, String)> = sqlx::query_as(
         "SELECT id_localizacion_origen, id_localizacion_destino, id_usuario_solicitante, estado \
            FROM solicitudes WHERE id_solicitud = $1 FOR UPDATE",
@@ -145,26 +150,25 @@ async fn lock_request(conn: &mut PgConnection, id_solicitud: Uuid) -> Result<Req
     .fetch_optional(&mut *conn)
     .await?;
     let Some((origen, destino, solicitante, estado)) = row else {
-        return Err(not_found("solicitud", id_solicitud));
+        return Err(Rechazo::not_found("solicitud", id_solicitud).into());
     };
-    let estado = estado.parse().map_err(|_| invalid(format!("unknown state {estado}")))?;
-    Ok(RequestRow { origen, destino, solicitante, estado })
+    Ok(RequestFacts { id_solicitud, origen, destino, solicitante, estado: stored_state(&estado)? })
 }
 
-/// Refuses a transition that the current state does not allow, naming who set the current
-/// state and when.
-async fn check_transition(
+/// A transition refusal completed with who set the current state and when: the trace row that
+/// entered it. Not simply the latest `fecha_cambio`: that is the person's clock, and an offline
+/// device may report a cancel as earlier than the pick it cancels. The machine has no cycles,
+/// so each state is entered at most once.
+async fn with_setter<T>(
     conn: &mut PgConnection,
     id_solicitud: Uuid,
-    from: EstadoSolicitud,
-    to: EstadoSolicitud,
-) -> Result<(), Failure> {
-    if from.can_transition_to(to) {
-        return Ok(());
-    }
-    // The trace row that entered the current state. Not simply the latest `fecha_cambio`:
-    // that is the person's clock, and an offline device may report a cancel as earlier than
-    // the pick it cancels. The machine has no cycles, so each state is entered at most once.
+    decided: Result<T, Rechazo>,
+) -> Result<T, Failure> {
+    let rechazo = match decided {
+        Ok(plan) => return Ok(plan),
+        Err(rechazo) => rechazo,
+    };
+    let Some(from) = rechazo.awaits_setter().map(str::to_owned) else { return Err(rechazo.into()) };
     let last: Option<(String, DateTime<Utc>)> = sqlx::query_as(
         "SELECT u.nombre_completo, t.fecha_cambio FROM trazabilidad_solicitudes t \
            JOIN usuarios u ON u.id_usuario = t.id_usuario \
@@ -172,170 +176,114 @@ async fn check_transition(
           ORDER BY t.fecha_cambio DESC, t.id_trazabilidad DESC LIMIT 1",
     )
     .bind(id_solicitud)
-    .bind(from.as_str())
+    .bind(from)
     .fetch_optional(&mut *conn)
     .await?;
     let (changed_by, changed_at) = last.map(|(name, at)| (name, at.to_rfc3339())).unwrap_or_default();
-    Err(Failure::Rejected(
-        Rechazo::new(RejectionCode::InvalidTransition)
-            .with("entity", "solicitud")
-            .with("id", id_solicitud.to_string())
-            .with("from", from.as_str())
-            .with("to", to.as_str())
-            .with("changed_by", changed_by)
-            .with("changed_at", changed_at),
-    ))
+    Err(rechazo.set_by(changed_by, changed_at).into())
 }
 
 pub async fn pick(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestRef) -> Outcome {
     let request = lock_request(conn, args.id_solicitud).await?;
-    ctx.require_location(request.origen)?;
-    check_transition(conn, args.id_solicitud, request.estado, EstadoSolicitud::Alistamiento).await?;
-    set_trigger_context(conn, ctx, args.comentario.as_deref()).await?;
-    sqlx::query("UPDATE solicitudes SET estado = 'ALISTAMIENTO', fecha_alistamiento = $2 WHERE id_solicitud = $1")
+    let transition = with_setter(conn, args.id_solicitud, decide::pick(ctx.actor, &request, args)).await?;
+    set_trigger_context(conn, ctx, transition.comentario.as_deref()).await?;
+    sqlx::query("UPDATE solicitudes SET estado = $3, fecha_alistamiento = $2 WHERE id_solicitud = $1")
         .bind(args.id_solicitud)
         .bind(ctx.at)
+        .bind(transition.to.as_str())
         .execute(&mut *conn)
         .await?;
-    Ok(Applied::default().with("estado", "ALISTAMIENTO"))
+    Ok(Applied { result: transition.result() })
 }
 
-/// Per-line quantities from the request, defaulting to `default` for lines not listed.
-fn line_quantities(
-    lines: &[(Uuid, Uuid, i32, Option<i32>)],
-    given: &[LineQuantity],
-    default: impl Fn(&(Uuid, Uuid, i32, Option<i32>)) -> i32,
-) -> Result<Vec<(Uuid, Uuid, i32)>, Failure> {
-    let mut given_by_line: HashMap<Uuid, i32> = HashMap::new();
-    for line in given {
-        if !lines.iter().any(|(id, _, _, _)| *id == line.id_detalle) {
-            return Err(super::not_found("detalle_solicitud", line.id_detalle));
-        }
-        check_quantity_or_zero(line.cantidad)?;
-        given_by_line.insert(line.id_detalle, line.cantidad);
-    }
-    Ok(lines
-        .iter()
-        .map(|line| (line.0, line.1, given_by_line.get(&line.0).copied().unwrap_or_else(|| default(line))))
+/// The request's lines, in line-id order.
+async fn request_lines(conn: &mut PgConnection, id_solicitud: Uuid) -> Result<Vec<LineFacts>, sqlx::Error> {
+    let rows: Vec<(Uuid, Uuid, i32, Option<i32>)> = sqlx::query_as(
+        "SELECT id_detalle, id_repuesto, cantidad_solicitada, cantidad_despachada FROM detalles_solicitud \
+          WHERE id_solicitud = $1 ORDER BY id_detalle",
+    )
+    .bind(id_solicitud)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id_detalle, id_repuesto, cantidad_solicitada, cantidad_despachada)| LineFacts {
+            id_detalle,
+            id_repuesto,
+            cantidad_solicitada,
+            cantidad_despachada,
+        })
         .collect())
 }
 
-async fn request_lines(
+/// Writes each line's quantity (`column`: this module's constants) and the stock it moves, in
+/// line order; the stock changes' conflicts go to the outcome.
+async fn write_lines(
     conn: &mut PgConnection,
-    id_solicitud: Uuid,
-    dispatched: bool,
-) -> Result<Vec<(Uuid, Uuid, i32, Option<i32>)>, sqlx::Error> {
-    let column = if dispatched { "cantidad_despachada" } else { "NULL::integer" };
-    sqlx::query_as(&format!(
-        "SELECT id_detalle, id_repuesto, cantidad_solicitada, {column} FROM detalles_solicitud WHERE id_solicitud = $1 ORDER BY id_detalle"
-    ))
-    .bind(id_solicitud)
-    .fetch_all(&mut *conn)
-    .await
-}
-
-pub async fn dispatch(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestDispatch) -> Outcome {
-    let request = lock_request(conn, args.id_solicitud).await?;
-    ctx.require_location(request.origen)?;
-    check_transition(conn, args.id_solicitud, request.estado, EstadoSolicitud::Despachado).await?;
-    if let Some(guia) = &args.guia_transporte {
-        check_text("guia_transporte", guia)?;
-    }
-    let lines = request_lines(conn, args.id_solicitud, false).await?;
-    let quantities = line_quantities(&lines, &args.lines, |line| line.2)?;
-    set_trigger_context(conn, ctx, args.comentario.as_deref()).await?;
-    let mut applied = Applied::default().with("estado", "DESPACHADO");
-    for (id_detalle, id_repuesto, cantidad) in quantities {
-        sqlx::query("UPDATE detalles_solicitud SET cantidad_despachada = $2 WHERE id_detalle = $1")
-            .bind(id_detalle)
-            .bind(cantidad)
+    ctx: &Ctx<'_>,
+    lines: &[LinePlan],
+    column: &'static str,
+    applied: &mut Applied,
+) -> Result<(), Failure> {
+    for line in lines {
+        sqlx::query(&format!("UPDATE detalles_solicitud SET {column} = $2 WHERE id_detalle = $1"))
+            .bind(line.id_detalle)
+            .bind(line.cantidad)
             .execute(&mut *conn)
             .await?;
-        if cantidad > 0 {
-            let change = change_stock(
-                conn,
-                ctx,
-                request.origen,
-                id_repuesto,
-                -cantidad,
-                TipoOperacion::SolicitudSalida,
-                None,
-                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle}),
-            )
-            .await?;
-            for conflict in change.conflicts {
+        if let Some(change) = &line.stock {
+            for conflict in change_stock(conn, ctx, change).await?.conflicts {
                 applied.conflict(conflict);
             }
         }
     }
-    sqlx::query("UPDATE solicitudes SET estado = 'DESPACHADO', fecha_despacho = $2, guia_transporte = COALESCE($3, guia_transporte) WHERE id_solicitud = $1")
-        .bind(args.id_solicitud)
-        .bind(ctx.at)
-        .bind(clean(args.guia_transporte.as_deref()))
-        .execute(&mut *conn)
-        .await?;
+    Ok(())
+}
+
+pub async fn dispatch(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestDispatch) -> Outcome {
+    let request = lock_request(conn, args.id_solicitud).await?;
+    let lines = request_lines(conn, args.id_solicitud).await?;
+    let plan = with_setter(conn, args.id_solicitud, decide::dispatch(ctx.actor, &request, args, &lines)).await?;
+    set_trigger_context(conn, ctx, plan.transition.comentario.as_deref()).await?;
+    let mut applied = Applied { result: plan.transition.result() };
+    write_lines(conn, ctx, &plan.lines, "cantidad_despachada", &mut applied).await?;
+    sqlx::query(
+        "UPDATE solicitudes SET estado = $4, fecha_despacho = $2, guia_transporte = COALESCE($3, guia_transporte) \
+          WHERE id_solicitud = $1",
+    )
+    .bind(args.id_solicitud)
+    .bind(ctx.at)
+    .bind(&plan.guia_transporte)
+    .bind(plan.transition.to.as_str())
+    .execute(&mut *conn)
+    .await?;
     Ok(applied)
 }
 
 pub async fn receive(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestReceive) -> Outcome {
     let request = lock_request(conn, args.id_solicitud).await?;
-    ctx.require_location(request.destino)?;
-    check_transition(conn, args.id_solicitud, request.estado, EstadoSolicitud::Recibido).await?;
-    let lines = request_lines(conn, args.id_solicitud, true).await?;
-    let quantities = line_quantities(&lines, &args.lines, |line| line.3.unwrap_or(line.2))?;
-    set_trigger_context(conn, ctx, args.comentario.as_deref()).await?;
-    let mut applied = Applied::default().with("estado", "RECIBIDO");
-    let mut discrepancies = Vec::new();
-    for ((id_detalle, id_repuesto, cantidad), line) in quantities.into_iter().zip(&lines) {
-        let despachada = line.3.unwrap_or(line.2);
-        sqlx::query("UPDATE detalles_solicitud SET cantidad_recibida = $2 WHERE id_detalle = $1")
-            .bind(id_detalle)
-            .bind(cantidad)
-            .execute(&mut *conn)
-            .await?;
-        if cantidad != despachada {
-            discrepancies.push(
-                json!({"id_detalle": id_detalle, "cantidad_despachada": despachada, "cantidad_recibida": cantidad}),
-            );
-        }
-        if cantidad > 0 {
-            let change = change_stock(
-                conn,
-                ctx,
-                request.destino,
-                id_repuesto,
-                cantidad,
-                TipoOperacion::SolicitudEntrada,
-                None,
-                json!({"id_solicitud": args.id_solicitud, "id_detalle": id_detalle, "cantidad_despachada": despachada}),
-            )
-            .await?;
-            for conflict in change.conflicts {
-                applied.conflict(conflict);
-            }
-        }
-    }
-    sqlx::query("UPDATE solicitudes SET estado = 'RECIBIDO', fecha_recepcion = $2 WHERE id_solicitud = $1")
+    let lines = request_lines(conn, args.id_solicitud).await?;
+    let plan = with_setter(conn, args.id_solicitud, decide::receive(ctx.actor, &request, args, &lines)).await?;
+    set_trigger_context(conn, ctx, plan.transition.comentario.as_deref()).await?;
+    let mut applied = Applied { result: plan.result() };
+    write_lines(conn, ctx, &plan.lines, "cantidad_recibida", &mut applied).await?;
+    sqlx::query("UPDATE solicitudes SET estado = $3, fecha_recepcion = $2 WHERE id_solicitud = $1")
         .bind(args.id_solicitud)
         .bind(ctx.at)
+        .bind(plan.transition.to.as_str())
         .execute(&mut *conn)
         .await?;
-    Ok(applied.with("discrepancias", discrepancies))
+    Ok(applied)
 }
 
 pub async fn cancel(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &RequestRef) -> Outcome {
     let request = lock_request(conn, args.id_solicitud).await?;
-    let is_requester = request.solicitante == ctx.user.id_usuario;
-    let approver_here = ctx.allows(Permiso::RequestsApprove)
-        && (ctx.require_location(request.origen).is_ok() || ctx.require_location(request.destino).is_ok());
-    if !is_requester && !approver_here {
-        return Err(super::forbidden(Permiso::RequestsApprove.as_str()));
-    }
-    check_transition(conn, args.id_solicitud, request.estado, EstadoSolicitud::Cancelado).await?;
-    set_trigger_context(conn, ctx, args.comentario.as_deref()).await?;
-    sqlx::query("UPDATE solicitudes SET estado = 'CANCELADO' WHERE id_solicitud = $1")
+    let transition = with_setter(conn, args.id_solicitud, decide::cancel(ctx.actor, &request, args)).await?;
+    set_trigger_context(conn, ctx, transition.comentario.as_deref()).await?;
+    sqlx::query("UPDATE solicitudes SET estado = $2 WHERE id_solicitud = $1")
         .bind(args.id_solicitud)
+        .bind(transition.to.as_str())
         .execute(&mut *conn)
         .await?;
-    Ok(Applied::default().with("estado", "CANCELADO"))
+    Ok(Applied { result: transition.result() })
 }
