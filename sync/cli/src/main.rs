@@ -35,18 +35,24 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Session(session::SessionCommand),
+    /// The parts catalogue: list, show, add, edit, discontinue.
     #[command(subcommand)]
     Parts(parts::PartsCommand),
+    /// Stock by location: list, adjust, minimum and position.
     #[command(subcommand)]
     Stock(stock::StockCommand),
     /// Records a technician movement.
     Move(stock::MoveArgs),
+    /// The cart: parts wanted at a destination, before they are requested.
     #[command(subcommand)]
     Cart(requests::CartCommand),
+    /// Transfer requests: create from the cart, pick, dispatch, receive, cancel.
     #[command(subcommand)]
     Request(requests::RequestCommand),
+    /// Physical counts: start, count lines, close.
     #[command(subcommand)]
     Count(counts::CountCommand),
+    /// Warranty claims: create, submit, approve or reject.
     #[command(subcommand)]
     Warranty(warranties::WarrantyCommand),
     #[command(flatten)]
