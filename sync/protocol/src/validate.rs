@@ -6,6 +6,7 @@ use crate::mutations::{FieldEdit, Mutation, PartCreate};
 use crate::tables::{ColumnType, Table};
 use chrono::SecondsFormat;
 use serde_json::Value;
+use taller_domain::edits::PlannedEdit;
 use taller_domain::Rechazo;
 
 /// Longest free text accepted in a text column that [`TEXT_LIMITS`] does not list.
@@ -212,6 +213,26 @@ pub fn field_value(table: &Table, field: &str, value: &Value) -> Result<Value, R
         ColumnType::Jsonb => Some(value.clone()),
     };
     normalised.ok_or_else(|| invalid(format!("{field} has the wrong type")))
+}
+
+/// Decides the field edits of one row of `table` ([`taller_domain::edits::plan_edits`]) with
+/// the catalogue's column rules ([`field_value`], [`comparable`]) and the mutation's own
+/// (`check`); `current` gives the row's value of a field.
+pub fn plan_edits(
+    table: &Table,
+    fields: &[&'static str],
+    edits: &[FieldEdit],
+    current: impl Fn(&str) -> Value,
+    check: impl Fn(&str, &Value) -> Result<(), Rechazo>,
+) -> Result<Vec<PlannedEdit>, Rechazo> {
+    taller_domain::edits::plan_edits(
+        fields,
+        edits,
+        current,
+        |field, value| field_value(table, field, value),
+        check,
+        |field, value| comparable(table, field, value),
+    )
 }
 
 /// A field value as compared in edit conflicts: the column's canonical text for instants and

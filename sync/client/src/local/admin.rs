@@ -1,27 +1,33 @@
-//! Administration and notifications, as the server's `mutations/admin.rs`. (Ending a rejected
-//! user's sessions is the server's alone.)
+//! Administration and notifications: the facts the decisions of
+//! `taller_domain::decide::admin` need, read from the replica, and their plans written.
+//! (Ending a rejected user's sessions is the server's alone.)
 
-use super::{
-    check_text, clean, existing_location, existing_user, get, insert, rows, update, uuid_at, LocalCtx, LocalResult,
-};
+use super::{exists, get, insert, rows, update, uuid_at, LocalCtx, LocalResult};
 use serde_json::{json, Value};
-use taller_domain::Rechazo;
+use taller_domain::decide::admin as decide;
 use taller_protocol::mutations::{LocationPolicy, NotificationRead, UserLocation, UserRef, UserReject};
+use uuid::Uuid;
 
-/// Marks one of the user's own notifications read; another user's is `not_found`.
+fn user_exists(ctx: &LocalCtx<'_>, id_usuario: Uuid) -> LocalResult<bool> {
+    exists(ctx.conn, "usuarios", &id_usuario.to_string())
+}
+
+fn location_exists(ctx: &LocalCtx<'_>, id_localizacion: Uuid) -> LocalResult<bool> {
+    exists(ctx.conn, "localizacion", &id_localizacion.to_string())
+}
+
+/// Marks one of the user's own notifications read.
 pub(super) fn notification_read(ctx: &LocalCtx<'_>, args: &NotificationRead) -> LocalResult<Value> {
     let key = args.id_notificacion.to_string();
-    let mine = get(ctx.conn, "notificaciones", &key)?
+    let own = get(ctx.conn, "notificaciones", &key)?
         .is_some_and(|(table, row)| uuid_at(table, &row, "id_usuario") == Some(ctx.user.id_usuario));
-    if !mine {
-        return Err(Rechazo::not_found("notificacion", args.id_notificacion).into());
-    }
+    decide::notification_read(args, own)?;
     update(ctx.conn, "notificaciones", &key, &[("leida", json!(true))])?;
     Ok(Value::Null)
 }
 
 pub(super) fn user_approve(ctx: &LocalCtx<'_>, args: &UserRef) -> LocalResult<Value> {
-    existing_user(ctx.conn, args.id_usuario)?;
+    decide::user_approve(args, user_exists(ctx, args.id_usuario)?)?;
     let key = args.id_usuario.to_string();
     let approved = get(ctx.conn, "usuarios", &key)?
         .is_some_and(|(table, row)| rows::value(table, &row, "aprobado") == &Value::Bool(true));
@@ -38,18 +44,11 @@ pub(super) fn user_approve(ctx: &LocalCtx<'_>, args: &UserRef) -> LocalResult<Va
             ],
         )?;
     }
-    Ok(json!({"aprobado": true}))
+    Ok(Value::Object(decide::approval_result(true)))
 }
 
 pub(super) fn user_reject(ctx: &LocalCtx<'_>, args: &UserReject) -> LocalResult<Value> {
-    existing_user(ctx.conn, args.id_usuario)?;
-    if args.id_usuario == ctx.user.id_usuario {
-        return Err(Rechazo::invalid("an administrator cannot reject their own account").into());
-    }
-    let Some(motivo) = clean(Some(&args.motivo_rechazo)) else {
-        return Err(Rechazo::reason_required().into());
-    };
-    check_text("motivo_rechazo", &motivo)?;
+    let motivo = decide::user_reject(ctx.actor(), args, user_exists(ctx, args.id_usuario)?)?;
     update(
         ctx.conn,
         "usuarios",
@@ -61,14 +60,13 @@ pub(super) fn user_reject(ctx: &LocalCtx<'_>, args: &UserReject) -> LocalResult<
             ("motivo_rechazo", json!(motivo)),
         ],
     )?;
-    Ok(json!({"aprobado": false}))
+    Ok(Value::Object(decide::approval_result(false)))
 }
 
 pub(super) fn user_assign(ctx: &LocalCtx<'_>, args: &UserLocation) -> LocalResult<Value> {
-    existing_user(ctx.conn, args.id_usuario)?;
-    existing_location(ctx.conn, args.id_localizacion)?;
+    decide::user_assign(args, user_exists(ctx, args.id_usuario)?, location_exists(ctx, args.id_localizacion)?)?;
     let key = format!("{}|{}", args.id_usuario, args.id_localizacion);
-    if !super::exists(ctx.conn, "usuarios_localizacion", &key)? {
+    if !exists(ctx.conn, "usuarios_localizacion", &key)? {
         insert(
             ctx.conn,
             "usuarios_localizacion",
@@ -83,16 +81,16 @@ pub(super) fn user_assign(ctx: &LocalCtx<'_>, args: &UserLocation) -> LocalResul
 }
 
 pub(super) fn user_unassign(ctx: &LocalCtx<'_>, args: &UserLocation) -> LocalResult<Value> {
-    existing_user(ctx.conn, args.id_usuario)?;
+    decide::user_unassign(args, user_exists(ctx, args.id_usuario)?)?;
     let key = format!("{}|{}", args.id_usuario, args.id_localizacion);
-    if super::exists(ctx.conn, "usuarios_localizacion", &key)? {
+    if exists(ctx.conn, "usuarios_localizacion", &key)? {
         rows::delete(ctx.conn, rows::table("usuarios_localizacion")?, &key)?;
     }
     Ok(Value::Null)
 }
 
 pub(super) fn location_policy(ctx: &LocalCtx<'_>, args: &LocationPolicy) -> LocalResult<Value> {
-    existing_location(ctx.conn, args.id_localizacion)?;
+    decide::location_policy(args, location_exists(ctx, args.id_localizacion)?)?;
     let key = args.id_localizacion.to_string();
     let policy = json!(args.stock_negativo.as_str());
     if !update(ctx.conn, "localizacion_politicas", &key, &[("stock_negativo", policy.clone())])? {
@@ -102,5 +100,5 @@ pub(super) fn location_policy(ctx: &LocalCtx<'_>, args: &LocationPolicy) -> Loca
             &[("id_localizacion", json!(args.id_localizacion)), ("stock_negativo", policy)],
         )?;
     }
-    Ok(json!({"stock_negativo": args.stock_negativo.as_str()}))
+    Ok(Value::Object(decide::policy_result(args)))
 }

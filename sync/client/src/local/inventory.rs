@@ -27,9 +27,7 @@ pub(super) fn settings(ctx: &LocalCtx<'_>, args: &InventorySettings) -> LocalRes
     let item = ensure_item(ctx, args.id_localizacion, id_repuesto)?;
     let table = rows::table("inventario")?;
     let key = item.id_inventario.to_string();
-    apply_edits(ctx, &Target { table, key: &key, fields: SETTINGS }, &args.edits, |field, value| {
-        Ok(decide::check_setting(field, value)?)
-    })?;
+    apply_edits(ctx, &Target { table, key: &key, fields: SETTINGS }, &args.edits, decide::check_setting)?;
     Ok(json!({"id_inventario": key}))
 }
 

@@ -33,7 +33,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde_json::Value;
 use std::fmt;
 use taller_domain::permisos::ADMIN_ROLE;
-use taller_domain::text::{check_text, clean};
 use taller_domain::{Actor, Permisos, Rechazo};
 use taller_protocol::mutations::{Mutation, PartCreate};
 use taller_protocol::tables::Table;
@@ -305,24 +304,8 @@ fn text_at<'a>(table: &Table, row: &'a [Value], column: &str) -> Option<&'a str>
 }
 
 // ---------------------------------------------------------------------------------------------
-// References the server checks.
+// Facts the decisions take: references as the server resolves them.
 // ---------------------------------------------------------------------------------------------
-
-fn existing_location(conn: &Connection, id_localizacion: Uuid) -> LocalResult<()> {
-    if exists(conn, "localizacion", &id_localizacion.to_string())? {
-        Ok(())
-    } else {
-        Err(Rechazo::not_found("localizacion", id_localizacion).into())
-    }
-}
-
-fn existing_user(conn: &Connection, id_usuario: Uuid) -> LocalResult<()> {
-    if exists(conn, "usuarios", &id_usuario.to_string())? {
-        Ok(())
-    } else {
-        Err(Rechazo::not_found("usuario", id_usuario).into())
-    }
-}
 
 use taller_domain::text::normalize_reference;
 

@@ -107,9 +107,7 @@ pub(super) fn edit(ctx: &LocalCtx<'_>, args: &WarrantyEdit) -> LocalResult<Value
     decide::edit(ctx.actor(), args.id_garantia, load_claim(ctx, args.id_garantia)?.as_ref())?;
     let table = rows::table("garantias")?;
     let key = args.id_garantia.to_string();
-    apply_edits(ctx, &Target { table, key: &key, fields: EDITABLE }, &args.edits, |field, value| {
-        Ok(decide::check_edit(field, value)?)
-    })?;
+    apply_edits(ctx, &Target { table, key: &key, fields: EDITABLE }, &args.edits, decide::check_edit)?;
     Ok(Value::Null)
 }
 

@@ -10,9 +10,11 @@
 //! row of a resolved part, who set a state that refuses a transition), the decision comes in
 //! stages, each a pure function, and each stage's documentation says what it needs.
 
+pub mod admin;
 pub mod counts;
 pub mod inventory;
 pub mod ledger;
+pub mod parts;
 pub mod requests;
 pub mod warranties;
 

@@ -1,11 +1,13 @@
 //! Field edits with the value they replaced (catalog, minimums, positions, warranty drafts).
 //! The edit applies in server order; when the author replaced a value that was no longer
-//! current, both authors get a conflict entry.
+//! current, both authors get a conflict entry. The decision is
+//! `taller_protocol::validate::plan_edits` (the domain's `plan_edits` with the catalogue's
+//! column rules), the same the replicas make.
 
 use super::{record_conflict, Ctx, Failure};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
-use taller_domain::{resolve_field_edit, Rechazo, RejectionCode};
+use taller_domain::Rechazo;
 use taller_protocol::mutations::FieldEdit;
 use taller_protocol::tables::{ColumnType, Table};
 use taller_protocol::validate;
@@ -29,44 +31,40 @@ fn sql_type(ty: ColumnType) -> &'static str {
     }
 }
 
-/// Applies the edits to one row (the caller has locked it). Returns the conflict summaries.
+/// Applies the edits to one row (the caller has locked it): decided by
+/// `taller_protocol::validate::plan_edits` against the row as it is, then each written, with
+/// a conflict for both authors when the replaced value was no longer current. Returns the
+/// conflict summaries.
 pub async fn apply_edits(
     conn: &mut PgConnection,
     ctx: &Ctx<'_>,
     target: &Target<'_>,
     edits: &[FieldEdit],
-    extra_check: impl Fn(&str, &Value) -> Result<(), Failure>,
+    check: impl Fn(&str, &Value) -> Result<(), Rechazo>,
 ) -> Result<Vec<Value>, Failure> {
     let table = target.table;
     let key_column = table.key[0];
+    if edits.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Identifiers come from the static table catalogue, never from the request.
+    let row: Value =
+        sqlx::query_scalar(&format!("SELECT to_jsonb(t) FROM {} t WHERE t.{key_column}::text = $1", table.name))
+            .bind(target.key)
+            .fetch_one(&mut *conn)
+            .await?;
+    let plan = validate::plan_edits(table, target.fields, edits, |field| row[field].clone(), check)?;
     let mut conflicts = Vec::new();
-    for edit in edits {
-        let field = edit.field.as_str();
-        let Some(&field) = target.fields.iter().find(|allowed| **allowed == field) else {
-            return Err(Failure::Rejected(Rechazo::new(RejectionCode::UnknownField).with("field", edit.field.clone())));
-        };
-        let new = taller_protocol::validate::field_value(table, field, &edit.new)?;
-        extra_check(field, &new)?;
+    for (edit, planned) in edits.iter().zip(plan) {
+        let field = planned.field;
         let ty = table.column(field).map(|c| c.ty).unwrap_or(ColumnType::Text);
-        // Identifiers come from the static table catalogue, never from the request.
-        let current: Option<Value> =
-            sqlx::query_scalar(&format!("SELECT to_jsonb({field}) FROM {} WHERE {key_column}::text = $1", table.name))
-                .bind(target.key)
-                .fetch_one(&mut *conn)
-                .await?;
-        let current = current.unwrap_or(Value::Null);
-        let outcome = resolve_field_edit(
-            &validate::comparable(table, field, &current),
-            &validate::comparable(table, field, &edit.old),
-            &validate::comparable(table, field, &new),
-        );
         let cast = sql_type(ty);
         let update = if ty == ColumnType::Jsonb {
             format!("UPDATE {} SET {field} = $1::jsonb WHERE {key_column}::text = $2", table.name)
         } else {
             format!("UPDATE {} SET {field} = ($1::jsonb #>> '{{}}')::{cast} WHERE {key_column}::text = $2", table.name)
         };
-        sqlx::query(&update).bind(&new).bind(target.key).execute(&mut *conn).await?;
+        sqlx::query(&update).bind(&planned.value).bind(target.key).execute(&mut *conn).await?;
         let previous_editor: Option<uuid::Uuid> = sqlx::query_scalar(
             "SELECT id_usuario FROM sync_editores_campo WHERE tabla = $1 AND clave = $2 AND campo = $3",
         )
@@ -75,9 +73,9 @@ pub async fn apply_edits(
         .bind(field)
         .fetch_optional(&mut *conn)
         .await?;
-        if outcome.conflict_with.is_some() {
+        if planned.conflict {
             let details = json!({"autor": ctx.user.id_usuario, "autor_anterior": previous_editor});
-            let values = [Some(&edit.old), Some(&current), Some(&new)];
+            let values = [Some(&edit.old), Some(&planned.current), Some(&planned.value)];
             let mine = record_conflict(
                 conn,
                 ctx,

@@ -22,8 +22,7 @@ pub async fn settings(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &InventorySe
     let table = table("inventario").ok_or_else(|| Rechazo::invalid("catalogue"))?;
     let key = item.id_inventario.to_string();
     let target = Target { table, key: &key, fields: SETTINGS };
-    let conflicts =
-        apply_edits(conn, ctx, &target, &args.edits, |field, value| Ok(decide::check_setting(field, value)?)).await?;
+    let conflicts = apply_edits(conn, ctx, &target, &args.edits, decide::check_setting).await?;
     let mut applied = Applied::default().with("id_inventario", key);
     for conflict in conflicts {
         applied.conflict(conflict);

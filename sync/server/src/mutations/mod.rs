@@ -17,7 +17,6 @@ use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use taller_domain::decide::inventory::PartAt;
-pub use taller_domain::text::{check_text, clean};
 use taller_domain::{Actor, Lang, Rechazo};
 use taller_protocol::mutations::Mutation;
 use uuid::Uuid;
@@ -249,16 +248,4 @@ pub async fn part_at(conn: &mut PgConnection, id_localizacion: Uuid, id_repuesto
 /// Resolves a part id and checks that it exists.
 pub async fn existing_part(conn: &mut PgConnection, id_repuesto: Uuid) -> Result<Uuid, Failure> {
     Ok(taller_domain::decide::part_exists(part_fact(conn, id_repuesto).await?, id_repuesto)?)
-}
-
-pub async fn existing_location(conn: &mut PgConnection, id_localizacion: Uuid) -> Result<(), Failure> {
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1)")
-        .bind(id_localizacion)
-        .fetch_one(&mut *conn)
-        .await?;
-    if exists {
-        Ok(())
-    } else {
-        Err(Rechazo::not_found("localizacion", id_localizacion).into())
-    }
 }

@@ -124,8 +124,7 @@ pub async fn edit(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyEdit) -
     let table = table("garantias").ok_or_else(|| Rechazo::invalid("catalogue"))?;
     let key = args.id_garantia.to_string();
     let target = Target { table, key: &key, fields: EDITABLE };
-    let conflicts =
-        apply_edits(conn, ctx, &target, &args.edits, |field, value| Ok(decide::check_edit(field, value)?)).await?;
+    let conflicts = apply_edits(conn, ctx, &target, &args.edits, decide::check_edit).await?;
     let mut applied = Applied::default();
     for conflict in conflicts {
         applied.conflict(conflict);
