@@ -88,6 +88,25 @@ pub fn push_traits(name: &str) -> PushTraits {
     }
 }
 
+/// A row a mutation locks as it applies, named so that a push can lock the rows of a whole
+/// chunk up front, in one global order (contract invariant 13): an inventory item, the items
+/// of a request's lines at one of its ends, a claim's item, a count's items, a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowLock {
+    /// The item of a part (as given: an alias resolves to its survivor) at a location.
+    Item { id_localizacion: Uuid, id_repuesto: Uuid },
+    /// The items of a request's lines at its origin (a dispatch takes them out).
+    RequestOrigin(Uuid),
+    /// The items of a request's lines at its destination (a receipt puts them in).
+    RequestDestination(Uuid),
+    /// The item a claim's approval brings units into.
+    Claim(Uuid),
+    /// The items of a count's lines (its closing fixes them).
+    Count(Uuid),
+    /// A part's row (an edit of its reference, a key other rows could point to).
+    Part(Uuid),
+}
+
 /// The wire names, in catalogue order.
 pub const MUTATION_NAMES: &[&str] = &[
     "part.create",
@@ -236,6 +255,25 @@ impl Mutation {
         crate::validate::mutation_texts(self)
     }
 
+    /// The row the mutation locks as it applies, if a push should lock it up front with the
+    /// rest of its chunk: inventory rows for movements, adjustments, settings, dispatches,
+    /// receipts, warranty approvals and count closings; parts for part edits.
+    pub fn row_lock(&self) -> Option<RowLock> {
+        Some(match self {
+            Mutation::MovementRecord(MovementRecord { id_localizacion, id_repuesto, .. })
+            | Mutation::InventoryAdjust(InventoryAdjust { id_localizacion, id_repuesto, .. })
+            | Mutation::InventorySettings(InventorySettings { id_localizacion, id_repuesto, .. }) => {
+                RowLock::Item { id_localizacion: *id_localizacion, id_repuesto: *id_repuesto }
+            }
+            Mutation::RequestDispatch(args) => RowLock::RequestOrigin(args.id_solicitud),
+            Mutation::RequestReceive(args) => RowLock::RequestDestination(args.id_solicitud),
+            Mutation::WarrantyApprove(args) => RowLock::Claim(args.id_garantia),
+            Mutation::CountClose(args) => RowLock::Count(args.id_conteo),
+            Mutation::PartEdit(args) => RowLock::Part(args.id_repuesto),
+            _ => return None,
+        })
+    }
+
     /// The role permission the mutation needs (location scope is checked separately, against
     /// the rows the mutation touches). `None`: any signed-in user may (their own rows only).
     pub fn permission(&self) -> Option<Permiso> {
@@ -342,6 +380,33 @@ mod tests {
         assert!(scope.contains(&"user.assign") && scope.contains(&"user.unassign"), "{scope:?}");
         assert_eq!(with(|traits| traits.runs_set_based), ["movement.record"]);
         assert_eq!(push_traits("nonsense"), PushTraits::default());
+    }
+
+    /// What a push locks up front is the row the mutation's handler locks: an item for the
+    /// stock mutations, a request's end for a dispatch or a receipt, and so on; nothing for
+    /// the rest.
+    #[test]
+    fn row_locks_are_properties_of_the_catalogue() {
+        let (loc, part, other) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let cases = [
+            (
+                "inventory.adjust",
+                json!({"id_localizacion": loc, "id_repuesto": part, "delta": -2, "motivo": "x"}),
+                Some(RowLock::Item { id_localizacion: loc, id_repuesto: part }),
+            ),
+            ("request.dispatch", json!({"id_solicitud": other}), Some(RowLock::RequestOrigin(other))),
+            ("request.receive", json!({"id_solicitud": other}), Some(RowLock::RequestDestination(other))),
+            ("request.pick", json!({"id_solicitud": other}), None),
+            ("warranty.approve", json!({"id_garantia": other}), Some(RowLock::Claim(other))),
+            ("warranty.reject", json!({"id_garantia": other, "comentarios_resolucion": "no"}), None),
+            ("count.close", json!({"id_conteo": other}), Some(RowLock::Count(other))),
+            ("part.edit", json!({"id_repuesto": part, "edits": []}), Some(RowLock::Part(part))),
+            ("cart.remove", json!({"id_item_carrito": other}), None),
+        ];
+        for (name, args, lock) in cases {
+            let mutation = Mutation::parse(name, &args).unwrap_or_else(|r| panic!("{name}: {r}"));
+            assert_eq!(mutation.row_lock(), lock, "{name}");
+        }
     }
 
     #[test]

@@ -34,7 +34,7 @@ use taller_domain::decide::inventory::check_movement;
 use taller_domain::tiempo::check_action_time;
 use taller_domain::{Actor, Rechazo};
 use taller_protocol::messages::{ApiError, ErrorCode, Outcome, OutcomeStatus, PushRequest, PushResponse};
-use taller_protocol::mutations::{Mutation, MutationEnvelope};
+use taller_protocol::mutations::{push_traits, Mutation, MutationEnvelope, RowLock};
 use taller_protocol::MAX_PUSH_MUTATIONS;
 use uuid::Uuid;
 
@@ -315,7 +315,7 @@ async fn apply_chunk(
                 }
             }
         }
-        let traits = taller_protocol::mutations::push_traits(&envelope.name);
+        let traits = push_traits(&envelope.name);
         if traits.reads_recorded_outcomes {
             // Warranty handlers read earlier outcomes (who set a claim's state).
             records.flush(&mut tx, device, user.id_usuario).await?;
@@ -443,8 +443,9 @@ async fn load_actor(conn: &mut PgConnection, user: &AuthUser) -> Result<Actor, s
 const MIN_RUN: usize = 4;
 
 /// The movements at the start of `envelopes` that can go set-based: new (not re-sent),
-/// `movement.record`, and passing every check one movement gets before touching the
-/// database (time, arguments, permission, location scope, effect). The first that does not
+/// of a mutation the catalogue runs set-based (`push_traits`), and passing every check one
+/// movement gets before touching the database ([`received`], `Mutation::admit`,
+/// `check_movement`). The first that does not
 /// ends the run; it goes through its handler, which rejects it as usual.
 fn movement_run(
     envelopes: &[MutationEnvelope],
@@ -455,14 +456,10 @@ fn movement_run(
 ) -> Vec<RunMovement> {
     let mut run = Vec::new();
     for envelope in envelopes {
-        if !taller_protocol::mutations::push_traits(&envelope.name).runs_set_based
-            || recorded.contains_key(&envelope.id)
-            || check_action_time(envelope.at, now, state.config.backdate_window).is_err()
-            || has_nul(&envelope.args)
-        {
+        if !push_traits(&envelope.name).runs_set_based || recorded.contains_key(&envelope.id) {
             break;
         }
-        let Ok(mutation @ Mutation::MovementRecord(_)) = Mutation::parse(&envelope.name, &envelope.args) else { break };
+        let Ok(mutation) = received(envelope, now, state) else { break };
         if mutation.admit(actor).is_err() {
             break;
         }
@@ -507,6 +504,19 @@ async fn apply_run(
     Ok(outcome)
 }
 
+/// What the push engine checks of a mutation as received, before the catalogue's admission
+/// and its decision: the person's time within bounds (contract invariant 10), a mutation the
+/// catalogue knows with arguments of its shape, and no text PostgreSQL cannot store.
+fn received(envelope: &MutationEnvelope, now: DateTime<Utc>, state: &AppState) -> Result<Mutation, Rechazo> {
+    check_action_time(envelope.at, now, state.config.backdate_window)?;
+    let mutation = Mutation::parse(&envelope.name, &envelope.args)?;
+    if has_nul(&envelope.args) {
+        // PostgreSQL cannot store U+0000 in text or jsonb: no handler could keep such a value.
+        return Err(Rechazo::invalid("a text contains the NUL character (U+0000)"));
+    }
+    Ok(mutation)
+}
+
 /// Applies one mutation under a savepoint. `Err` only for failures that are not the client's
 /// doing (they abort the chunk).
 async fn apply_one(
@@ -517,18 +527,10 @@ async fn apply_one(
     envelope: &MutationEnvelope,
     now: chrono::DateTime<Utc>,
 ) -> Result<(OutcomeStatus, Option<Rechazo>, Value), ChunkError> {
-    if let Err(rechazo) = check_action_time(envelope.at, now, state.config.backdate_window) {
-        return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null));
-    }
-    let mutation = match Mutation::parse(&envelope.name, &envelope.args) {
+    let mutation = match received(envelope, now, state) {
         Ok(mutation) => mutation,
         Err(rechazo) => return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null)),
     };
-    if has_nul(&envelope.args) {
-        // PostgreSQL cannot store U+0000 in text or jsonb: no handler could keep such a value.
-        let rechazo = Rechazo::invalid("a text contains the NUL character (U+0000)");
-        return Ok((OutcomeStatus::Rejected, Some(rechazo), Value::Null));
-    }
     let ctx = Ctx { user, actor, at: envelope.at, id_mutacion: envelope.id, lang: user.lang };
     sqlx::query("SAVEPOINT mutation").execute(&mut *tx).await?;
     mutations::set_trigger_context(tx, &ctx, None).await?;
@@ -559,9 +561,8 @@ async fn apply_one(
 }
 
 /// Locks, in one global order, the rows the chunk's new mutations will lock one by one in
-/// their own order: inventory rows (key order) for movements, adjustments, settings,
-/// dispatches, receipts, warranty approvals and count closings, then parts (key order) for
-/// part edits. Two chunks moving the same items in opposite orders then wait for each other
+/// their own order (each mutation's `row_lock` in the catalogue): inventory rows (key order),
+/// then parts (key order). Two chunks moving the same items in opposite orders then wait for each other
 /// at the start instead of deadlocking halfway. Only rows that exist and lie in the user's
 /// scope are locked; the handlers still lock what they change (a no-op when held), and what
 /// cannot be known up front (rows created by the chunk itself) is left to the retry.
@@ -580,25 +581,17 @@ async fn lock_chunk_rows(
     let mut edited = Vec::new();
     for envelope in chunk.iter().filter(|envelope| !recorded.contains_key(&envelope.id)) {
         let Ok(mutation) = Mutation::parse(&envelope.name, &envelope.args) else { continue };
-        match mutation {
-            Mutation::MovementRecord(args) => {
-                locs.push(args.id_localizacion);
-                reps.push(args.id_repuesto);
+        match mutation.row_lock() {
+            Some(RowLock::Item { id_localizacion, id_repuesto }) => {
+                locs.push(id_localizacion);
+                reps.push(id_repuesto);
             }
-            Mutation::InventoryAdjust(args) => {
-                locs.push(args.id_localizacion);
-                reps.push(args.id_repuesto);
-            }
-            Mutation::InventorySettings(args) => {
-                locs.push(args.id_localizacion);
-                reps.push(args.id_repuesto);
-            }
-            Mutation::RequestDispatch(args) => dispatched.push(args.id_solicitud),
-            Mutation::RequestReceive(args) => received.push(args.id_solicitud),
-            Mutation::WarrantyApprove(args) => approved.push(args.id_garantia),
-            Mutation::CountClose(args) => closed.push(args.id_conteo),
-            Mutation::PartEdit(args) => edited.push(args.id_repuesto),
-            _ => {}
+            Some(RowLock::RequestOrigin(id_solicitud)) => dispatched.push(id_solicitud),
+            Some(RowLock::RequestDestination(id_solicitud)) => received.push(id_solicitud),
+            Some(RowLock::Claim(id_garantia)) => approved.push(id_garantia),
+            Some(RowLock::Count(id_conteo)) => closed.push(id_conteo),
+            Some(RowLock::Part(id_repuesto)) => edited.push(id_repuesto),
+            None => {}
         }
     }
     if !(locs.is_empty() && dispatched.is_empty() && received.is_empty() && approved.is_empty() && closed.is_empty()) {

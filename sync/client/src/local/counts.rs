@@ -21,7 +21,7 @@ use rusqlite::{params, Connection};
 use serde_json::{json, Value};
 use taller_domain::decide::counts::{self as decide, CloseLine, CountFacts, LineFacts, StartFacts};
 use taller_domain::stock::ItemState;
-use taller_domain::{Rechazo, TipoOperacion};
+use taller_domain::Rechazo;
 use taller_protocol::mutations::{CountClose, CountLine, CountStart};
 use uuid::Uuid;
 
@@ -198,15 +198,7 @@ pub(super) fn close(ctx: &LocalCtx<'_>, args: &CountClose) -> LocalResult<Value>
         let after = deltas_after(ctx.conn, item.id_inventario, line.counted_at)?;
         let state = ItemState { stock: item.stock, anchor: current };
         let line = decide::close_line(args.id_conteo, line, state, after, ctx.id_mutacion);
-        write_entry(
-            ctx,
-            item.id_inventario,
-            TipoOperacion::ConteoFisico,
-            &line.entry.ledger,
-            None,
-            line.detalles.clone(),
-            line.fecha,
-        )?;
+        write_entry(ctx, item.id_inventario, &line.write)?;
         if line.adjusts() {
             let key = item.id_inventario.to_string();
             let veces = get(ctx.conn, "inventario", &key)?

@@ -9,7 +9,7 @@ use super::{insert, parse_timestamp, LocalCtx, LocalResult};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde_json::{json, Value};
-use taller_domain::decide::ledger::{ItemFacts, StockChange};
+use taller_domain::decide::ledger::{ItemFacts, LedgerWrite, StockChange};
 use taller_domain::stock::{CountAnchor, LedgerEntry};
 use taller_domain::{NegativeStockPolicy, TipoOperacion};
 use uuid::Uuid;
@@ -124,18 +124,10 @@ pub(super) fn location_policy(conn: &Connection, id_localizacion: Uuid) -> Local
     Ok(text.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default())
 }
 
-/// Writes one ledger row and moves `stock_actual` to its `cantidad_nueva`.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn write_entry(
-    ctx: &LocalCtx<'_>,
-    id_inventario: Uuid,
-    tipo: TipoOperacion,
-    entry: &LedgerEntry,
-    motivo: Option<&str>,
-    detalles: Value,
-    fecha: DateTime<Utc>,
-) -> LocalResult<Uuid> {
-    if entry.cantidad_nueva != entry.cantidad_anterior {
+/// Writes one planned ledger row and moves `stock_actual` to its `cantidad_nueva`.
+pub(super) fn write_entry(ctx: &LocalCtx<'_>, id_inventario: Uuid, write: &LedgerWrite) -> LocalResult<Uuid> {
+    let entry = &write.entry;
+    if write.moves_stock() {
         super::update(
             ctx.conn,
             "inventario",
@@ -151,13 +143,13 @@ pub(super) fn write_entry(
             ("id_log", json!(id_log)),
             ("id_inventario", json!(id_inventario)),
             ("id_usuario", json!(ctx.user.id_usuario)),
-            ("tipo_operacion", json!(tipo.as_str())),
+            ("tipo_operacion", json!(write.tipo.as_str())),
             ("cantidad_anterior", json!(entry.cantidad_anterior)),
             ("cantidad_nueva", json!(entry.cantidad_nueva)),
             ("diferencia", json!(entry.diferencia)),
-            ("motivo", motivo.map_or(Value::Null, |text| json!(text))),
-            ("detalles", detalles),
-            ("fecha", super::timestamp(fecha)),
+            ("motivo", write.motivo.as_deref().map_or(Value::Null, |text| json!(text))),
+            ("detalles", write.detalles.clone()),
+            ("fecha", super::timestamp(write.fecha)),
         ],
     )?;
     Ok(id_log)
@@ -171,7 +163,7 @@ pub(super) fn change_stock(ctx: &LocalCtx<'_>, change: &StockChange) -> LocalRes
     let anchor = count_anchor(&count_rows(ctx.conn, item.id_inventario)?);
     let policy = location_policy(ctx.conn, change.id_localizacion)?;
     let write = change.plan(ItemFacts { stock: item.stock, anchor, policy }, ctx.at, ctx.id_mutacion)?;
-    write_entry(ctx, item.id_inventario, change.tipo, &write.entry, change.motivo.as_deref(), write.detalles, ctx.at)?;
+    write_entry(ctx, item.id_inventario, &write)?;
     Ok(write.entry)
 }
 

@@ -3,13 +3,16 @@
 //! [`crate::stock::apply_count`], so the final stock does not depend on the order in which
 //! counts and movements arrive.
 
-use super::ledger::details;
+use super::ledger::{details, LedgerWrite};
 use super::{id_free, location_exists, part_exists};
 use crate::actor::Actor;
 use crate::args::{CountLine, CountStart};
 use crate::rechazo::{Rechazo, RejectionCode};
-use crate::stock::{apply_count, check_count_line, count_line_difference, CountAnchor, CountEntry, ItemState};
+use crate::stock::{
+    apply_count, check_count_line, count_line_difference, negative_count_reviewers, CountAnchor, CountEntry, ItemState,
+};
 use crate::text::{check_text, clean};
+use crate::TipoOperacion;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -158,20 +161,19 @@ pub fn close(actor: &Actor, id_conteo: Uuid, count: Option<&CountFacts>, lines: 
     Ok(id_localizacion)
 }
 
-/// One line of a closing: its ledger row and what else it changes.
+/// One line of a closing: its ledger row (`CONTEO_FISICO`, dated at the counted moment) and
+/// what else it changes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClosedLine {
-    pub entry: CountEntry,
-    /// `logs_inventario.detalles`.
-    pub detalles: Value,
-    /// The row's `fecha`: the counted moment.
-    pub fecha: DateTime<Utc>,
+    pub write: LedgerWrite,
+    /// The count that fixes the item afterwards.
+    pub anchor: CountAnchor,
 }
 
 impl ClosedLine {
     /// The count fixed the item (it was not absorbed by a later count): `veces_contado` grows.
     pub fn adjusts(&self) -> bool {
-        !self.entry.ledger.absorbed
+        !self.write.entry.absorbed
     }
 
     /// The count left the stock below zero: changes dated after the counted moment were
@@ -179,7 +181,13 @@ impl ClosedLine {
     /// computed and the counter and those changes' authors review it
     /// ([`crate::stock::negative_count_reviewers`]).
     pub fn leaves_negative(&self) -> bool {
-        self.entry.ledger.went_negative && !self.entry.ledger.absorbed
+        self.write.entry.went_negative && !self.write.entry.absorbed
+    }
+
+    /// Who reviews a line that [`leaves_negative`](Self::leaves_negative): the counter, then
+    /// the authors of the accepted changes dated after the counted moment (none otherwise).
+    pub fn reviewers(&self, counter: Uuid, authors_after: &[Uuid]) -> Vec<Uuid> {
+        negative_count_reviewers(&CountEntry { ledger: self.write.entry, anchor: self.anchor }, counter, authors_after)
     }
 }
 
@@ -198,7 +206,17 @@ pub fn close_line(
                           "contado_en": line.counted_at, "cantidad_csa": line.cantidad_csa,
                           "cantidad_pq": line.cantidad_pq, "deltas_posteriores": deltas_after,
                           "absorbido": entry.ledger.absorbed, "id_mutacion": id_mutacion});
-    ClosedLine { entry, detalles, fecha: line.counted_at }
+    ClosedLine {
+        write: LedgerWrite {
+            tipo: TipoOperacion::ConteoFisico,
+            entry: entry.ledger,
+            motivo: None,
+            detalles,
+            fecha: line.counted_at,
+            absorbed_by: None,
+        },
+        anchor: entry.anchor,
+    }
 }
 
 /// What `count.close` answers: how many lines fixed their item and how many a later count
@@ -298,15 +316,23 @@ mod tests {
         assert_eq!(refused.params["id_detalle_conteo"], json!(DC1.to_string()));
         // 4 fixed at 10:00, plus the -6 that left after it: below zero, reviewed.
         let closed = close_line(C1, &good, ItemState { stock: 9, anchor: None }, -6, Uuid::nil());
-        assert_eq!((closed.entry.ledger.cantidad_nueva, closed.fecha), (-2, at(10)));
+        assert_eq!((closed.write.entry.cantidad_nueva, closed.write.fecha), (-2, at(10)));
         assert!(closed.adjusts() && closed.leaves_negative());
-        assert_eq!(closed.detalles["deltas_posteriores"], json!(-6));
-        assert_eq!(closed.detalles["contado_en"], json!(at(10)));
+        assert_eq!(
+            (closed.write.tipo, closed.anchor),
+            (TipoOperacion::ConteoFisico, CountAnchor { at: at(10), id_conteo: C1 })
+        );
+        let author = Uuid::from_u128(0x2004);
+        let counter = Uuid::from_u128(0x2002);
+        assert_eq!(closed.reviewers(counter, &[author, counter, author]), [counter, author]);
+        assert_eq!(closed.write.detalles["deltas_posteriores"], json!(-6));
+        assert_eq!(closed.write.detalles["contado_en"], json!(at(10)));
         // A later count already fixed the item: this one is recorded but absorbed.
         let later = CountAnchor { at: at(11), id_conteo: Uuid::from_u128(0x7002) };
         let absorbed = close_line(C1, &good, ItemState { stock: 3, anchor: Some(later) }, 0, Uuid::nil());
         assert!(!absorbed.adjusts() && !absorbed.leaves_negative());
-        assert_eq!(absorbed.detalles["absorbido"], json!(true));
+        assert!(absorbed.reviewers(Uuid::nil(), &[Uuid::from_u128(1)]).is_empty());
+        assert_eq!(absorbed.write.detalles["absorbido"], json!(true));
         assert_eq!(close_result(&[closed, absorbed]), details(json!({"lineas_ajustadas": 1, "lineas_absorbidas": 1})));
     }
 }

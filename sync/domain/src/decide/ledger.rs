@@ -35,14 +35,27 @@ pub struct ItemFacts {
     pub policy: NegativeStockPolicy,
 }
 
-/// The ledger row a stock change becomes.
+/// A `logs_inventario` row to write (by the acting user), and the stock it leaves: what a
+/// stock change or a count line becomes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LedgerWrite {
+    pub tipo: TipoOperacion,
     pub entry: LedgerEntry,
+    pub motivo: Option<String>,
     /// `logs_inventario.detalles`.
     pub detalles: Value,
+    /// `logs_inventario.fecha`: the person's time (a count's: the counted moment).
+    pub fecha: DateTime<Utc>,
     /// The count that absorbed the change, when one did.
     pub absorbed_by: Option<CountAnchor>,
+}
+
+impl LedgerWrite {
+    /// Whether `stock_actual` changes (a row that records without moving, absorbed or zero,
+    /// leaves the item as it is).
+    pub fn moves_stock(&self) -> bool {
+        self.entry.cantidad_nueva != self.entry.cantidad_anterior
+    }
 }
 
 impl StockChange {
@@ -54,8 +67,11 @@ impl StockChange {
         let entry = apply_delta(ItemState { stock: item.stock, anchor: item.anchor }, self.delta, at, item.policy)?;
         let absorbed_by = if entry.absorbed { item.anchor } else { None };
         Ok(LedgerWrite {
+            tipo: self.tipo,
             detalles: change_details(&self.detalles, id_mutacion, self.delta, &entry, item.anchor),
             entry,
+            motivo: self.motivo.clone(),
+            fecha: at,
             absorbed_by,
         })
     }
@@ -128,6 +144,11 @@ mod tests {
         assert_eq!((write.entry.cantidad_anterior, write.entry.cantidad_nueva, write.entry.diferencia), (10, 7, -3));
         assert_eq!(write.detalles, json!({"id_garantia": Uuid::from_u128(3), "id_mutacion": id_mutacion}));
         assert_eq!(write.absorbed_by, None);
+        assert_eq!(
+            (write.tipo, write.motivo.as_deref(), write.fecha),
+            (TipoOperacion::AjusteManual, Some("rotura"), at(10))
+        );
+        assert!(write.moves_stock());
         assert_eq!(stock_result(&write.entry), details(json!({"stock_actual": 7, "absorbido": false})));
     }
 
@@ -139,6 +160,7 @@ mod tests {
         assert!(write.entry.absorbed);
         assert_eq!(write.entry.cantidad_nueva, 6);
         assert_eq!(write.absorbed_by, Some(anchor));
+        assert!(!write.moves_stock(), "recorded, not moved");
         assert_eq!(write.detalles["absorbido"], json!(true));
         assert_eq!(write.detalles["delta_original"], json!(-9));
         assert_eq!(write.detalles["absorbido_por_conteo"], json!(anchor.id_conteo));

@@ -8,8 +8,7 @@ use super::{part_fact, Applied, Ctx, Outcome};
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 use taller_domain::decide::counts::{self as decide, CloseLine, CountFacts, LineFacts, StartFacts};
-use taller_domain::stock::{negative_count_reviewers, ItemState};
-use taller_domain::TipoOperacion;
+use taller_domain::stock::ItemState;
 use taller_protocol::mutations::{CountClose, CountLine, CountStart};
 use uuid::Uuid;
 
@@ -152,18 +151,7 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
         .await?;
         let state = ItemState { stock: item.stock, anchor: current };
         let closed_line = decide::close_line(args.id_conteo, line, state, deltas_after, ctx.id_mutacion);
-        let entry = &closed_line.entry;
-        let id_log = write_entry(
-            conn,
-            ctx,
-            item.id_inventario,
-            TipoOperacion::ConteoFisico,
-            &entry.ledger,
-            None,
-            closed_line.detalles.clone(),
-            closed_line.fecha,
-        )
-        .await?;
+        let id_log = write_entry(conn, ctx, item.id_inventario, &closed_line.write).await?;
         if closed_line.leaves_negative() {
             // Writes by other applications carry the system user, who reviews nothing.
             let authors: Vec<Uuid> = sqlx::query_scalar(
@@ -176,13 +164,14 @@ pub async fn close(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &CountClose) ->
             .bind(line.counted_at)
             .fetch_all(&mut *conn)
             .await?;
-            let reviewers = negative_count_reviewers(entry, ctx.user.id_usuario, &authors);
+            let reviewers = closed_line.reviewers(ctx.user.id_usuario, &authors);
+            let entry = &closed_line.write.entry;
             let negative = NegativeStock {
                 id_inventario: item.id_inventario,
                 id_localizacion,
                 id_repuesto: line.id_repuesto,
-                entry: &entry.ledger,
-                change: entry.ledger.diferencia,
+                entry,
+                change: entry.diferencia,
                 id_log,
                 cause: NegativeCause::LateCount { id_conteo: args.id_conteo, contado_en: line.counted_at },
             };

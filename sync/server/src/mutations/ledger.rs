@@ -6,9 +6,9 @@
 use super::{notify, record_conflict, Ctx, Failure};
 use serde_json::{json, Value};
 use sqlx::PgConnection;
-use taller_domain::decide::ledger::{ItemFacts, StockChange};
+use taller_domain::decide::ledger::{ItemFacts, LedgerWrite, StockChange};
 use taller_domain::stock::{CountAnchor, LedgerEntry};
-use taller_domain::{NegativeStockPolicy, TipoOperacion};
+use taller_domain::NegativeStockPolicy;
 use uuid::Uuid;
 
 /// The inventory row of a part at a location, created at zero stock when missing, locked.
@@ -89,19 +89,16 @@ pub async fn anchor_and_policy(
     Ok((anchor, policy.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default()))
 }
 
-/// Writes one ledger row and moves `stock_actual` to its `cantidad_nueva`.
-#[allow(clippy::too_many_arguments)]
+/// Writes one planned ledger row (by the acting user) and moves `stock_actual` to its
+/// `cantidad_nueva`.
 pub async fn write_entry(
     conn: &mut PgConnection,
     ctx: &Ctx<'_>,
     id_inventario: Uuid,
-    tipo: TipoOperacion,
-    entry: &LedgerEntry,
-    motivo: Option<&str>,
-    detalles: Value,
-    fecha: chrono::DateTime<chrono::Utc>,
+    write: &LedgerWrite,
 ) -> Result<Uuid, sqlx::Error> {
-    if entry.cantidad_nueva != entry.cantidad_anterior {
+    let entry = &write.entry;
+    if write.moves_stock() {
         sqlx::query("UPDATE inventario SET stock_actual = $2 WHERE id_inventario = $1")
             .bind(id_inventario)
             .bind(entry.cantidad_nueva)
@@ -115,13 +112,13 @@ pub async fn write_entry(
     )
     .bind(id_inventario)
     .bind(ctx.user.id_usuario)
-    .bind(tipo.as_str())
+    .bind(write.tipo.as_str())
     .bind(entry.cantidad_anterior)
     .bind(entry.cantidad_nueva)
     .bind(entry.diferencia)
-    .bind(motivo)
-    .bind(detalles)
-    .bind(fecha)
+    .bind(&write.motivo)
+    .bind(&write.detalles)
+    .bind(write.fecha)
     .fetch_one(&mut *conn)
     .await
 }
@@ -145,17 +142,7 @@ pub async fn change_stock(
     let (anchor, policy) = anchor_and_policy(conn, item.id_inventario, change.id_localizacion).await?;
     let write = change.plan(ItemFacts { stock: item.stock, anchor, policy }, ctx.at, ctx.id_mutacion)?;
     let entry = write.entry;
-    let id_log = write_entry(
-        conn,
-        ctx,
-        item.id_inventario,
-        change.tipo,
-        &entry,
-        change.motivo.as_deref(),
-        write.detalles,
-        ctx.at,
-    )
-    .await?;
+    let id_log = write_entry(conn, ctx, item.id_inventario, &write).await?;
     let mut conflicts = Vec::new();
     if entry.absorbed {
         let conflict = record_conflict(
