@@ -1,5 +1,6 @@
-//! Why the server (or the client, mirroring it) refuses a mutation: a stable machine-readable
-//! code, the facts behind it, and a message in the person's language.
+//! Why a mutation is refused (by the decisions of [`crate::decide`], on the server and on a
+//! replica alike): a stable machine-readable code, the facts behind it, and a message in the
+//! person's language.
 
 use crate::i18n::Lang;
 use crate::permisos::Permiso;

@@ -1,13 +1,15 @@
-//! Optimistic local application of mutations: the same decisions as the server
-//! (`taller-domain`), written to the replica through `rows::put`/`update`/`delete` so that a
-//! pull can undo them (shadow rows) and replay what is still pending.
+//! Optimistic local application of mutations: the server's own decision
+//! (`taller_domain::decide`, one pure function per mutation, decision 0014) over facts read
+//! from the replica, its plan written through `rows::put`/`update`/`delete` so that a pull can
+//! undo it (shadow rows) and replay what is still pending.
 //!
-//! Each submodule mirrors the server handler of the same name (`sync/server/src/mutations/`):
-//! the same validations in the same order, so the same situation is refused with the same
-//! [`RejectionCode`] and parameters. What only the server can know or write is left out:
-//! notifications, `conflictos` rows, the part alias table, server-side clocks. Where the
-//! client has to approximate (a count line's time, who set a warranty's state, ids of rows
-//! the server creates) the submodule says how.
+//! Each submodule loads, for the mutations of its area, the facts the decision takes (the
+//! rows that matter, as the replica has them) and writes the plan, so the same situation is
+//! refused with the same [`RejectionCode`](taller_domain::RejectionCode) and parameters as on
+//! the server. What only the server can know or write is left out: notifications,
+//! `conflictos` rows, the part alias table, server-side clocks. Where the client has to
+//! approximate a fact (a count line's time, who set a warranty's state, ids of rows the server
+//! creates) the submodule says how.
 //!
 //! [`apply`] runs inside a SQLite savepoint of its own, so a refused mutation leaves nothing
 //! behind even when the caller keeps its transaction going (the engine's replay does).

@@ -4,7 +4,7 @@
 //! ([`crate::args`]) and the current rows that matter, loaded by the caller. The server
 //! (sqlx, under its row locks) and a replica (rusqlite, optimistically) only load those facts
 //! and write the plan they get back, so the same situation gets the same answer on both sides,
-//! with the same [`Rechazo`](crate::Rechazo) code and parameters, in the same order of checks.
+//! with the same [`Rechazo`] code and parameters, in the same order of checks.
 //!
 //! Where a fact can only be read once an earlier part of the decision is known (the inventory
 //! row of a resolved part, who set a state that refuses a transition), the decision comes in

@@ -1,6 +1,8 @@
-//! Applying domain mutations on the server. Each handler reads the current state (locking the
-//! rows it decides on), asks the pure rules in `taller-domain` for the decision, and writes
-//! the effects. Handlers never commit: the push engine owns the transaction.
+//! Applying domain mutations on the server. Each handler reads the facts its mutation's
+//! decision takes (locking the rows it decides on), asks `taller_domain::decide` for the
+//! decision (the same the replicas make, decision 0014), and writes the plan with the effects
+//! only the server has (conflicts, notifications, aliases). Handlers never commit: the push
+//! engine owns the transaction.
 
 mod admin;
 pub mod batch;
