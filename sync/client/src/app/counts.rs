@@ -5,14 +5,12 @@
 //! its lines.
 
 use super::count_types::*;
-use super::types::LedgerEntry;
-use super::{utc, uuid_at};
+use super::{ledger_entry_at, utc, uuid_at, LEDGER_COLUMNS};
 use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries;
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension};
-use taller_domain::TipoOperacion;
 use taller_protocol::mutations::{CountClose, CountLine, CountStart, Mutation};
 use uuid::Uuid;
 
@@ -42,32 +40,6 @@ fn summary_at(row: &rusqlite::Row<'_>) -> rusqlite::Result<CountSummary> {
         state: if cerrado_en.is_some() { CountState::Closed } else { CountState::Open },
         cerrado_en: cerrado_en.map(utc),
         num_lineas: row.get(12)?,
-    })
-}
-
-/// The columns of a [`LedgerEntry`], in its field order, over `logs_inventario g` joined to
-/// `localizacion l` (of its item) and `usuarios u` (its author).
-pub(super) const LEDGER_COLUMNS: &str = "g.id_log, g.fecha, l.nombre, g.tipo_operacion, g.cantidad_anterior, \
-     g.cantidad_nueva, g.diferencia, g.motivo, u.nombre_completo, \
-     CASE WHEN json_valid(g.detalles) THEN COALESCE(json_extract(g.detalles, '$.absorbido') IN (1, 'true'), 0) ELSE 0 END";
-
-/// A [`LedgerEntry`] from [`LEDGER_COLUMNS`] starting at column `at`.
-pub(super) fn ledger_entry_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<LedgerEntry> {
-    let tipo: String = row.get(at + 3)?;
-    let tipo_operacion = tipo.parse::<TipoOperacion>().map_err(|error| {
-        rusqlite::Error::FromSqlConversionFailure(at + 3, rusqlite::types::Type::Text, Box::new(error))
-    })?;
-    Ok(LedgerEntry {
-        id_log: uuid_at(row, at)?,
-        fecha: utc(row.get(at + 1)?),
-        localizacion: row.get(at + 2)?,
-        tipo_operacion,
-        cantidad_anterior: row.get(at + 4)?,
-        cantidad_nueva: row.get(at + 5)?,
-        diferencia: row.get(at + 6)?,
-        motivo: row.get(at + 7)?,
-        usuario: row.get(at + 8)?,
-        absorbido: row.get::<_, i64>(at + 9)? != 0,
     })
 }
 

@@ -3,10 +3,12 @@
 
 use super::types::{
     ConceptoInfo, EstadoStock, FieldConflict, FindPartInput, InventoryPage, InventoryQuery, InventoryRow,
-    InventorySettingsInput, InventorySortColumn, LedgerEntry, Localizacion, LocationStock, MovementInput, Notificacion,
-    PartDetail, PartMatch, SearchPartsInput, SortDirection, Tecnico,
+    InventorySettingsInput, InventorySortColumn, Localizacion, LocationStock, MovementInput, Notificacion, PartDetail,
+    PartMatch, SearchPartsInput, SortDirection, Tecnico,
 };
-use super::{json_value, opt_uuid_at, utc, uuid_at, LEDGER_ROWS, MAX_PAGE, MAX_SUGGESTIONS};
+use super::{
+    json_value, ledger_entry_at, opt_uuid_at, utc, uuid_at, LEDGER_COLUMNS, LEDGER_ROWS, MAX_PAGE, MAX_SUGGESTIONS,
+};
 use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries::fts_query;
@@ -14,7 +16,7 @@ use crate::replica::{LocationCensus, Replica};
 use crate::sync::lock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use taller_domain::stock::alerta_minimo;
-use taller_domain::{Concepto, TipoOperacion};
+use taller_domain::Concepto;
 use taller_protocol::mutations::{InventorySettings, MovementRecord, Mutation, NotificationRead};
 use uuid::Uuid;
 
@@ -416,33 +418,14 @@ impl Client {
                 detail.stock = rows.collect::<rusqlite::Result<_>>()?;
             }
             {
-                let mut statement = conn.prepare_cached(
-                    "SELECT g.id_log, g.fecha, l.nombre, g.tipo_operacion, g.cantidad_anterior, g.cantidad_nueva, \
-                            g.diferencia, g.motivo, u.nombre_completo, \
-                            COALESCE(json_extract(g.detalles, '$.absorbido'), 0) \
+                let mut statement = conn.prepare_cached(&format!(
+                    "SELECT {LEDGER_COLUMNS} \
                        FROM inventario i JOIN logs_inventario g ON g.id_inventario = i.id_inventario \
                        JOIN localizacion l ON l.id_localizacion = i.id_localizacion \
                        LEFT JOIN usuarios u ON u.id_usuario = g.id_usuario \
-                      WHERE i.id_repuesto = ?1 ORDER BY g.fecha DESC, g.id_log DESC LIMIT ?2",
-                )?;
-                let rows = statement.query_map(params![id, LEDGER_ROWS], |row| {
-                    let tipo: String = row.get(3)?;
-                    let tipo_operacion = tipo.parse::<TipoOperacion>().map_err(|error| {
-                        rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(error))
-                    })?;
-                    Ok(LedgerEntry {
-                        id_log: uuid_at(row, 0)?,
-                        fecha: utc(row.get(1)?),
-                        localizacion: row.get(2)?,
-                        tipo_operacion,
-                        cantidad_anterior: row.get(4)?,
-                        cantidad_nueva: row.get(5)?,
-                        diferencia: row.get(6)?,
-                        motivo: row.get(7)?,
-                        usuario: row.get(8)?,
-                        absorbido: row.get::<_, i64>(9)? != 0,
-                    })
-                })?;
+                      WHERE i.id_repuesto = ?1 ORDER BY g.fecha DESC, g.id_log DESC LIMIT ?2"
+                ))?;
+                let rows = statement.query_map(params![id, LEDGER_ROWS], |row| ledger_entry_at(row, 0))?;
                 detail.ledger = rows.collect::<rusqlite::Result<_>>()?;
             }
             {

@@ -93,6 +93,32 @@ fn uuid_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
     text.parse().map_err(|error| rusqlite::Error::FromSqlConversionFailure(index, Type::Text, Box::new(error)))
 }
 
+/// The columns of a [`LedgerEntry`], in its field order, over `logs_inventario g` joined to
+/// `localizacion l` (of its item) and `usuarios u` (its author).
+pub(crate) const LEDGER_COLUMNS: &str = "g.id_log, g.fecha, l.nombre, g.tipo_operacion, g.cantidad_anterior, \
+     g.cantidad_nueva, g.diferencia, g.motivo, u.nombre_completo, \
+     CASE WHEN json_valid(g.detalles) THEN COALESCE(json_extract(g.detalles, '$.absorbido') IN (1, 'true'), 0) ELSE 0 END";
+
+/// A [`LedgerEntry`] from [`LEDGER_COLUMNS`] starting at column `at`.
+pub(crate) fn ledger_entry_at(row: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<LedgerEntry> {
+    let tipo: String = row.get(at + 3)?;
+    let tipo_operacion = tipo.parse::<TipoOperacion>().map_err(|error| {
+        rusqlite::Error::FromSqlConversionFailure(at + 3, rusqlite::types::Type::Text, Box::new(error))
+    })?;
+    Ok(LedgerEntry {
+        id_log: uuid_at(row, at)?,
+        fecha: utc(row.get(at + 1)?),
+        localizacion: row.get(at + 2)?,
+        tipo_operacion,
+        cantidad_anterior: row.get(at + 4)?,
+        cantidad_nueva: row.get(at + 5)?,
+        diferencia: row.get(at + 6)?,
+        motivo: row.get(at + 7)?,
+        usuario: row.get(at + 8)?,
+        absorbido: row.get::<_, i64>(at + 9)? != 0,
+    })
+}
+
 /// A nullable uuid column.
 fn opt_uuid_at(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Option<Uuid>> {
     let text: Option<String> = row.get(index)?;

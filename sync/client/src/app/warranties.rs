@@ -3,8 +3,8 @@
 //! action's own transaction ([`Client::act_built`]); then submitted, and approved (the
 //! replacement units come into stock, `GARANTIA`) or rejected with a comment.
 
-use super::counts::{ledger_entry_at, LEDGER_COLUMNS};
 use super::warranty_types::*;
+use super::{ledger_entry_at, LEDGER_COLUMNS};
 use super::{opt_uuid_at, utc, uuid_at};
 use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
