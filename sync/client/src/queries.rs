@@ -84,13 +84,32 @@ pub fn fts_query(text: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" AND "))
 }
 
+/// How many full-text matches a ranked search ranks: the first ones in the index's own order
+/// (the parts' rowid, the order they arrived in), each scored with bm25 and the best shown.
+/// A search with at most this many matches ranks them all, as `ORDER BY rank` does; a broad
+/// one (a single letter, a brand: some 10,000 matches of 100,000 parts) ranks this many
+/// instead of every match, so its cost no longer grows with the matches.
+pub const RANKED_CANDIDATES: i64 = 1_000;
+
+/// The rowids and bm25 rank of a search's (`?1`) first [`RANKED_CANDIDATES`] matches, as the
+/// common table `candidates`, materialized so that the rank is computed for these alone. The
+/// query that uses it orders by `c.rank, c.rowid` (`ORDER BY rank`'s order: ties by rowid).
+pub(crate) fn ranked_candidates() -> String {
+    format!(
+        "WITH candidates AS MATERIALIZED (SELECT rowid, rank FROM repuestos_fts \
+           WHERE repuestos_fts MATCH ?1 ORDER BY rowid LIMIT {RANKED_CANDIDATES})"
+    )
+}
+
 pub fn parts(conn: &Connection, search: Option<&str>, limit: i64) -> Result<Vec<Map<String, Value>>> {
     match search.and_then(fts_query) {
         Some(query) => objects(
             conn,
-            "SELECT r.id_repuesto, r.referencia, r.nombre, r.tipo, r.marca, r.descontinuado \
-               FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
-              WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT ?2",
+            &format!(
+                "{} SELECT r.id_repuesto, r.referencia, r.nombre, r.tipo, r.marca, r.descontinuado \
+                   FROM candidates c JOIN repuestos r ON r.rowid = c.rowid ORDER BY c.rank, c.rowid LIMIT ?2",
+                ranked_candidates()
+            ),
             &[&query, &limit],
         ),
         None => objects(
@@ -104,11 +123,64 @@ pub fn parts(conn: &Connection, search: Option<&str>, limit: i64) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rusqlite::params;
 
     #[test]
     fn fts_queries_from_typed_text() {
         assert_eq!(fts_query("bateria 48"), Some("\"bateria\"* AND \"48\"*".to_owned()));
         assert_eq!(fts_query("MTR-500W"), Some("\"MTR\"* AND \"500W\"*".to_owned()));
         assert_eq!(fts_query("  \"*-- "), None);
+    }
+
+    /// The ids of every match ranked, as before issue 13 (`ORDER BY rank`).
+    fn ranked_all(conn: &Connection, text: &str) -> Vec<String> {
+        let query = fts_query(text).expect("words");
+        let mut statement = conn
+            .prepare(
+                "SELECT r.id_repuesto FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
+                  WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT 50",
+            )
+            .expect("prepare");
+        let rows = statement.query_map([query], |row| row.get(0)).expect("query");
+        rows.collect::<rusqlite::Result<_>>().expect("rows")
+    }
+
+    fn ids(rows: &[Map<String, Value>]) -> Vec<String> {
+        rows.iter().map(|row| row["id_repuesto"].as_str().expect("id").to_owned()).collect()
+    }
+
+    /// A narrow search (at most RANKED_CANDIDATES matches) answers what ranking every match
+    /// answers, accents or not; a broad one answers the best of its first candidates.
+    #[test]
+    fn ranked_search_ranks_the_first_candidates() {
+        let conn = Connection::open_in_memory().expect("open");
+        for migration in crate::replica::MIGRATIONS {
+            conn.execute_batch(migration).expect("migration");
+        }
+        let broad = RANKED_CANDIDATES + 500;
+        for i in 0..broad {
+            // Names of different lengths, so that bm25 tells them apart.
+            let nombre = format!("Batería {}{}", "litio ".repeat(usize::try_from(i % 7).expect("small")), i % 48);
+            conn.execute(
+                "INSERT INTO repuestos (id_repuesto, referencia, nombre, marca, descontinuado, created_at) \
+                 VALUES (?1, ?2, ?3, ?4, 0, '2026-01-01T00:00:00Z')",
+                params![
+                    format!("id-{i:05}"),
+                    format!("BAT-{i:05}"),
+                    nombre,
+                    if i % 10 == 0 { "Kugoo" } else { "Xiaomi" }
+                ],
+            )
+            .expect("insert");
+        }
+        for narrow in ["bateria kugoo", "kugoo 4", "BAT-0001"] {
+            let shown = ids(&parts(&conn, Some(narrow), 50).expect("parts"));
+            assert!(!shown.is_empty(), "{narrow}");
+            assert_eq!(shown, ranked_all(&conn, narrow), "{narrow}");
+        }
+        // 1,500 matches: the best of the first 1,000 (every one of them a match, ranked).
+        let shown = ids(&parts(&conn, Some("bateria"), 50).expect("parts"));
+        assert_eq!(shown.len(), 50);
+        assert!(shown.iter().all(|id| id.as_str() < "id-01000"), "{shown:?}");
     }
 }

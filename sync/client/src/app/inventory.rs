@@ -11,7 +11,7 @@ use super::{
 };
 use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
-use crate::queries::fts_query;
+use crate::queries::{fts_query, ranked_candidates};
 use crate::replica::{LocationCensus, Replica};
 use crate::sync::lock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
@@ -223,9 +223,11 @@ pub(super) fn part_matches(
 ) -> Result<Vec<PartMatch>> {
     let mut parts: Vec<PartMatch> = match fts_query(text) {
         Some(query) => {
+            // The best of the first matches (`RANKED_CANDIDATES`), as the catalogue's search.
             let mut statement = conn.prepare_cached(&format!(
-                "SELECT {PART_COLUMNS} FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
-                  WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT ?2"
+                "{} SELECT {PART_COLUMNS} FROM candidates c JOIN repuestos r ON r.rowid = c.rowid \
+                  ORDER BY c.rank, c.rowid LIMIT ?2",
+                ranked_candidates()
             ))?;
             let rows = statement.query_map(params![query, limit], part_match)?;
             rows.collect::<rusqlite::Result<_>>()?
