@@ -307,6 +307,13 @@ impl Client {
                 let total = conn
                     .prepare_cached(&count_sql(false))?
                     .query_row(params![location, search, low], |row| row.get(0))?;
+                // The list before anything is typed: the census a broad search needs is taken
+                // now (kept until the replica changes), not on the first key typed, which
+                // would otherwise pay a scan of the location's rows (one letter matches
+                // thousands of parts).
+                if input.offset == 0 {
+                    census(&replica, input.id_localizacion)?;
+                }
                 (Access::Location, total)
             }
             Some(text) => {
