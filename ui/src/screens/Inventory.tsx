@@ -93,8 +93,16 @@ function Inventory({ location }: { location: Localizacion }) {
     [location.id_localizacion, askedSearch, lowOnly, sorting],
   );
 
-  // The first page always: it says how many rows there are.
-  const [total, setTotal] = useState(0);
+  // The first page on its own: it gives the total, and it keeps showing the last answer
+  // while the next search runs (one observer whose key changes; useQueries would start over).
+  const firstPage = useQuery({
+    queryKey: queryKeys.inventoryPage(filter, 0, PAGE_SIZE),
+    queryFn: () => api.inventoryPage({ ...filter, offset: 0, limit: PAGE_SIZE }),
+    placeholderData: keepPreviousData,
+  });
+  // Read in the render that gets the answer, not set by an effect after it: the new rows and
+  // their count are one commit (and one layout and paint) instead of two.
+  const total = firstPage.data?.total ?? 0;
   const virtualizer = useVirtualizer({
     count: total,
     getScrollElement: () => scroller.current,
@@ -113,13 +121,6 @@ function Inventory({ location }: { location: Localizacion }) {
     return [...wanted].sort((a, b) => a - b);
   }, [first, last]);
 
-  // The first page on its own: it gives the total, and it keeps showing the last answer
-  // while the next search runs (one observer whose key changes; useQueries would start over).
-  const firstPage = useQuery({
-    queryKey: queryKeys.inventoryPage(filter, 0, PAGE_SIZE),
-    queryFn: () => api.inventoryPage({ ...filter, offset: 0, limit: PAGE_SIZE }),
-    placeholderData: keepPreviousData,
-  });
   const pageQueries = useMemo(
     () =>
       pages
@@ -131,9 +132,6 @@ function Inventory({ location }: { location: Localizacion }) {
     [pages, filter],
   );
   const laterPages = useQueries({ queries: pageQueries, combine: combinePages });
-  useEffect(() => {
-    if (firstPage.data) setTotal(firstPage.data.total);
-  }, [firstPage.data]);
   // Known in this render, not after an effect: the next search is asked without a commit between.
   if (searchBusy !== firstPage.isFetching) setSearchBusy(firstPage.isFetching);
 
