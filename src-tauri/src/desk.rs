@@ -132,7 +132,7 @@ impl Desk {
     }
 
     /// A sync the shell ran (the UI's "sync now"): the same events as the engine's.
-    pub fn synced(&self, outcome: &Result<taller_client::sync::SyncReport, ClientError>) {
+    pub fn synced(&self, outcome: &Result<taller_client::SyncReport, ClientError>) {
         observe(&self.app, &self.client(), &self.errors, &self.notifier, outcome);
     }
 
@@ -209,7 +209,7 @@ fn observe(
     client: &Client,
     errors: &Mutex<VecDeque<SyncError>>,
     notifier: &Notifier,
-    outcome: &Result<taller_client::sync::SyncReport, ClientError>,
+    outcome: &Result<taller_client::SyncReport, ClientError>,
 ) {
     match outcome {
         Ok(report) => {

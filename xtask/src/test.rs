@@ -2,7 +2,8 @@
 //!
 //! In order: the UI's tests and production build (`ui/`: `npm test`, `npm run build`; the
 //! desktop crate embeds `ui/dist`), `cargo fmt --check`, `cargo clippy --workspace
-//! --all-targets -- -D warnings`, the workspace's programs, nextest (the desktop app's
+//! --all-targets -- -D warnings`, the same for the CLI and the desktop crate alone (the client
+//! library without its `internals` feature), the workspace's programs, nextest (the desktop app's
 //! end-to-end tests among them, in the real window under Xvfb), then the benchmarks in quick
 //! mode.
 //!
@@ -30,6 +31,14 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
         cmd::run(cmd::cargo().args(["fmt", "--all", "--check"]).current_dir(&root))?;
         cmd::run(
             cmd::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(&root),
+        )?;
+        // Built alone, the CLI and the desktop app get the client library without its
+        // `internals` feature (which the benchmarks turn on for the whole workspace build):
+        // this holds both shells to the library's public API.
+        cmd::run(
+            cmd::cargo()
+                .args(["clippy", "-p", "taller-cli", "-p", "taller-desktop", "--", "-D", "warnings"])
+                .current_dir(&root),
         )?;
     }
     // Tests that spawn the workspace's programs need them built.

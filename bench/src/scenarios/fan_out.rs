@@ -4,6 +4,8 @@
 //! resident memory (VmRSS); beside the latency of /healthz (answered from memory) on the same
 //! server at the same time.
 
+use taller_client::replica::StateKey;
+
 use super::{ensure_big_replica, Shared, BIG};
 use crate::harness::{Pg, ServerProc, Statements};
 use crate::procfs::{status_kb, CpuMeter};
@@ -30,7 +32,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let cursor = {
         let client = Client::open(&replica_dir)?;
         let replica = lock(client.shared()?);
-        taller_client::sync::state(&replica.conn, "cursor")?.context("the big replica has no cursor")?
+        taller_client::sync::state(&replica.conn, StateKey::Cursor)?.context("the big replica has no cursor")?
     };
     let mut result = ScenarioResult::new(
         "fan_out",

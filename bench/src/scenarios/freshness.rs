@@ -4,6 +4,8 @@
 //! 300 ms write debounce) and stops when B's replica file holds the row, seen from a separate
 //! read-only SQLite connection polled every 100 µs.
 
+use taller_client::replica::StateKey;
+
 use super::SMALL;
 use crate::harness::{movement, Device, Pg, ServerProc, Statements};
 use crate::procfs::CpuMeter;
@@ -226,9 +228,9 @@ async fn profile_pull(a: &Device, c: &Device, loc: Uuid, me: Uuid, parts: &[Uuid
         loop {
             let (cursor, token) = {
                 let replica = lock(shared);
-                let cursor = match sync::state(&replica.conn, "staged_cursor")? {
+                let cursor = match sync::state(&replica.conn, StateKey::StagedCursor)? {
                     Some(staged) => Some(staged),
-                    None => sync::state(&replica.conn, "cursor")?,
+                    None => sync::state(&replica.conn, StateKey::Cursor)?,
                 };
                 (cursor, sync::access_token(&replica.conn)?)
             };

@@ -8,6 +8,8 @@
 //! (as the library: `changes` kept as text), staging and the final apply. Unlike `sync::pull`,
 //! it does not request the next page while staging one, so that the phases do not overlap.
 
+use taller_client::replica::StateKey;
+
 use super::{ensure_big, Shared, BIG};
 use crate::harness::{dir_bytes, Device, ServerProc};
 use crate::procfs::CpuMeter;
@@ -211,9 +213,9 @@ async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
     loop {
         let cursor = {
             let replica = lock(shared);
-            match sync::state(&replica.conn, "staged_cursor")? {
+            match sync::state(&replica.conn, StateKey::StagedCursor)? {
                 Some(staged) => Some(staged),
-                None => sync::state(&replica.conn, "cursor")?,
+                None => sync::state(&replica.conn, StateKey::Cursor)?,
             }
         };
         let before = proxy.stats().bytes_to_client;

@@ -5,6 +5,8 @@
 //! workstation and the server database are both copied for each run, so every run pushes the
 //! same mutations to a server that has not seen them.
 
+use taller_client::replica::StateKey;
+
 use super::SMALL;
 use crate::harness::{copy_dir, movement, Device, Pg, ServerProc, Statements};
 use crate::procfs::CpuMeter;
@@ -231,7 +233,7 @@ async fn push(device: &Device) -> Result<PushTimes> {
         let t = Instant::now();
         let (batch, device_id, token) = {
             let replica = lock(shared);
-            let device_id: Uuid = sync::state(&replica.conn, "device_id")?.context("device id")?.parse()?;
+            let device_id: Uuid = sync::state(&replica.conn, StateKey::DeviceId)?.context("device id")?.parse()?;
             (outbox::pending(&replica.conn, PUSH_BATCH)?, device_id, sync::access_token(&replica.conn)?)
         };
         times.read_outbox += t.elapsed();

@@ -3,7 +3,7 @@
 use crate::desk::Desk;
 use crate::error::{CommandError, CommandResult};
 use taller_client::app::{AppStatus, SyncError};
-use taller_client::sync::{Progress, SyncReport};
+use taller_client::{Progress, SyncReport};
 use tauri::ipc::Channel;
 use tauri::State;
 

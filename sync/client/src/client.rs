@@ -6,7 +6,7 @@ use crate::error::{ClientError, Result};
 use crate::http::ServerApi;
 use crate::local::{self, LocalCtx, LocalFailure, LocalUser};
 use crate::outbox;
-use crate::replica::Replica;
+use crate::replica::{Replica, StateKey};
 use crate::sync::{self, lock, Progress, Shared, SyncError, SyncReport};
 use crate::sync_lock::SyncLock;
 use crate::workstation::Workstation;
@@ -103,7 +103,7 @@ pub struct Client {
     /// Copies the replica's WAL into its database file off the action path (decision 0003).
     checkpointer: Option<Checkpointer>,
     /// Wakes the engine soon after a local write.
-    pub written: Arc<Notify>,
+    pub(crate) written: Arc<Notify>,
     pub(crate) syncing: Arc<std::sync::atomic::AtomicBool>,
     /// The latest status, for screens that subscribe instead of polling.
     status_tx: watch::Sender<Status>,
@@ -158,9 +158,11 @@ impl Client {
         }
     }
 
-    /// The background checkpointer of the current replica, if one runs.
-    pub fn checkpointer(&self) -> Option<&Checkpointer> {
-        self.checkpointer.as_ref()
+    internal_fn! {
+        /// The background checkpointer of the current replica, if one runs.
+        fn checkpointer(&self) -> Option<&Checkpointer> {
+            self.checkpointer.as_ref()
+        }
     }
 
     pub fn lang(&self) -> Lang {
@@ -181,17 +183,23 @@ impl Client {
         self.workstation.save(&self.data_dir)
     }
 
-    pub fn api(&self) -> Result<ServerApi> {
-        let url = self
-            .workstation
-            .server_url
-            .as_deref()
-            .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
-        ServerApi::new(url, self.lang().as_str())
+    internal_fn! {
+        /// The server of this workstation, in the user's language.
+        fn api(&self) -> Result<ServerApi> {
+            let url = self
+                .workstation
+                .server_url
+                .as_deref()
+                .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
+            ServerApi::new(url, self.lang().as_str())
+        }
     }
 
-    pub fn shared(&self) -> Result<&Shared> {
-        self.replica.as_ref().ok_or(ClientError::NotSignedIn)
+    internal_fn! {
+        /// The current user's replica (its raw connection behind a mutex).
+        fn shared(&self) -> Result<&Shared> {
+            self.replica.as_ref().ok_or(ClientError::NotSignedIn)
+        }
     }
 
     pub fn user_id(&self) -> Result<Uuid> {
@@ -247,14 +255,14 @@ impl Client {
         {
             let replica = lock(self.shared()?);
             let conn = &replica.conn;
-            Replica::set_state(conn, "access_token", &session.access_token)?;
-            Replica::set_state(conn, "refresh_token", &session.refresh_token)?;
-            Replica::set_state(conn, "user_id", &user.to_string())?;
-            Replica::set_state(conn, "profile", &serde_json::to_string(&session.user)?)?;
-            Replica::set_state(conn, "offline_hash", &hash)?;
-            Replica::set_state(conn, "server_url", api.base())?;
-            if sync::state(conn, "device_id")?.is_none() {
-                Replica::set_state(conn, "device_id", &Uuid::new_v4().to_string())?;
+            Replica::set_state(conn, StateKey::AccessToken, &session.access_token)?;
+            Replica::set_state(conn, StateKey::RefreshToken, &session.refresh_token)?;
+            Replica::set_state(conn, StateKey::UserId, &user.to_string())?;
+            Replica::set_state(conn, StateKey::Profile, &serde_json::to_string(&session.user)?)?;
+            Replica::set_state(conn, StateKey::OfflineHash, &hash)?;
+            Replica::set_state(conn, StateKey::ServerUrl, api.base())?;
+            if sync::state(conn, StateKey::DeviceId)?.is_none() {
+                Replica::set_state(conn, StateKey::DeviceId, &Uuid::new_v4().to_string())?;
             }
         }
         self.wrote();
@@ -270,11 +278,11 @@ impl Client {
     pub fn unlock(&mut self, email: &str, password: &str) -> Result<()> {
         let user = self.workstation.user_by_email(email)?;
         let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
-        let hash = replica.state("offline_hash")?.ok_or(ClientError::WrongPassword)?;
+        let hash = replica.state(StateKey::OfflineHash)?.ok_or(ClientError::WrongPassword)?;
         let now = Utc::now();
-        let failures: u32 = replica.state(UNLOCK_FAILURES)?.and_then(|n| n.parse().ok()).unwrap_or(0);
+        let failures: u32 = replica.state(StateKey::UnlockFailures)?.and_then(|n| n.parse().ok()).unwrap_or(0);
         let paused_until = replica
-            .state(UNLOCK_PAUSED_UNTIL)?
+            .state(StateKey::UnlockPausedUntil)?
             .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
             .map(|at| at.with_timezone(&Utc));
         if let Some(until) = paused_until.filter(|until| *until > now) {
@@ -283,17 +291,15 @@ impl Client {
         }
         if !verify_password(password, &hash) {
             let failures = failures.saturating_add(1);
-            Replica::set_state(&replica.conn, UNLOCK_FAILURES, &failures.to_string())?;
+            Replica::set_state(&replica.conn, StateKey::UnlockFailures, &failures.to_string())?;
             if let Some(pause) = unlock_pause(failures) {
                 let until = now + pause;
-                Replica::set_state(&replica.conn, UNLOCK_PAUSED_UNTIL, &until.to_rfc3339())?;
+                Replica::set_state(&replica.conn, StateKey::UnlockPausedUntil, &until.to_rfc3339())?;
             }
             return Err(ClientError::WrongPassword);
         }
         if failures > 0 {
-            replica
-                .conn
-                .execute("DELETE FROM sync_state WHERE key IN (?1, ?2)", [UNLOCK_FAILURES, UNLOCK_PAUSED_UNTIL])?;
+            Replica::clear_state(&replica.conn, &[StateKey::UnlockFailures, StateKey::UnlockPausedUntil])?;
         }
         self.use_replica(user, replica);
         self.workstation.current = Some(user);
@@ -307,9 +313,9 @@ impl Client {
         let mut signed_out = SignOut { user: None, pending: 0 };
         if let Some(shared) = &self.replica {
             let replica = lock(shared);
-            replica.conn.execute("DELETE FROM sync_state WHERE key IN ('access_token', 'refresh_token')", [])?;
+            Replica::clear_state(&replica.conn, &[StateKey::AccessToken, StateKey::RefreshToken])?;
             signed_out.pending = outbox::pending_count(&replica.conn)?;
-            signed_out.user = profile_email(replica.state("profile")?);
+            signed_out.user = profile_email(replica.state(StateKey::Profile)?);
         }
         self.workstation.current = None;
         self.replica = None;
@@ -395,10 +401,10 @@ impl Client {
     /// A user unlocked after signing out has no session: say what waits, and how to send it.
     fn check_session(&self, shared: &Shared) -> Result<()> {
         let replica = lock(shared);
-        if replica.state("access_token")?.is_some() {
+        if replica.state(StateKey::AccessToken)?.is_some() {
             return Ok(());
         }
-        let email = profile_email(replica.state("profile")?).unwrap_or_default();
+        let email = profile_email(replica.state(StateKey::Profile)?).unwrap_or_default();
         Err(ClientError::SignedOut { email, pending: outbox::pending_count(&replica.conn)? })
     }
 
@@ -476,10 +482,6 @@ impl Client {
     }
 }
 
-/// Wrong offline passwords in a row for this replica's user (`sync_state`).
-const UNLOCK_FAILURES: &str = "unlock_failures";
-/// Until when an offline unlock is refused without checking the password (RFC 3339).
-const UNLOCK_PAUSED_UNTIL: &str = "unlock_paused_until";
 /// Wrong offline passwords allowed before the first pause.
 const UNLOCK_FREE_ATTEMPTS: u32 = 5;
 
@@ -545,7 +547,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{unlock_pause, STATUS};
+    use super::{unlock_pause, StateKey, STATUS};
 
     #[test]
     fn offline_unlock_pauses_grow_after_five_wrong_passwords_and_are_capped() {
@@ -558,6 +560,18 @@ mod tests {
         assert_eq!(unlock_pause(u32::MAX), Some(chrono::Duration::minutes(15)));
     }
     use crate::replica::{query_plan, Replica};
+
+    /// The status reads `sync_state` in SQL: each key it names is one of [`StateKey`]'s, so a
+    /// renamed key cannot leave the status reading a key nothing writes.
+    #[test]
+    fn the_status_reads_only_known_state_keys() {
+        let named: Vec<&str> =
+            STATUS.split("key = '").skip(1).map(|rest| &rest[..rest.find('\'').expect("quote")]).collect();
+        assert_eq!(named.len(), 7, "{named:?}");
+        for key in named {
+            assert!(StateKey::ALL.iter().any(|known| known.as_str() == key), "{key} is not a StateKey");
+        }
+    }
 
     /// The status every local action ends with reads rows by key and indexes of open items:
     /// no part of it scans the outbox, the conflicts or the rejections.

@@ -3,22 +3,57 @@
 //! server (`taller-domain`), and the sync engine. Nothing here depends on Tauri: the desktop
 //! app and the `taller` CLI are thin shells over it.
 
+/// Declares modules that are the library's internals: `pub(crate)`, and `pub` only with the
+/// `internals` feature, which the benchmarks and the library's own integration tests turn on
+/// to time phases and reach the raw replica. The CLI and the desktop app build without it, so
+/// the compiler holds them to the public API (`cargo xtask test` checks the CLI on its own).
+macro_rules! internals {
+    ($($(#[$meta:meta])* $name:ident;)*) => {$(
+        $(#[$meta])*
+        #[cfg(feature = "internals")]
+        pub mod $name;
+        $(#[$meta])*
+        #[cfg(not(feature = "internals"))]
+        #[allow(dead_code, unused_imports)]
+        pub(crate) mod $name;
+    )*};
+}
+
+/// A method of [`Client`] that hands out an internal (the raw replica, the server API): `pub`
+/// only with the `internals` feature.
+macro_rules! internal_fn {
+    ($(#[$meta:meta])* fn $name:ident(&$self:ident) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        #[cfg(feature = "internals")]
+        pub fn $name(&$self) -> $ret $body
+        $(#[$meta])*
+        #[cfg(not(feature = "internals"))]
+        #[allow(dead_code)]
+        pub(crate) fn $name(&$self) -> $ret $body
+    };
+}
+
 pub mod app;
-pub mod checkpoint;
-pub mod checksum;
 pub mod client;
 pub mod engine;
 pub mod error;
-pub mod http;
-pub mod local;
-pub mod outbox;
-pub mod queries;
-pub mod replica;
-pub mod rows;
-pub mod sync;
-pub mod sync_lock;
 pub mod workstation;
+
+internals! {
+    checkpoint;
+    checksum;
+    http;
+    local;
+    outbox;
+    queries;
+    replica;
+    rows;
+    sync;
+    sync_lock;
+}
 
 pub use client::{Client, Queued, SignIn, SignOut, Status};
 pub use error::ClientError;
+#[cfg(feature = "internals")]
 pub use replica::Replica;
+pub use sync::{Progress, SyncReport};

@@ -126,20 +126,111 @@ impl Replica {
     }
 
     /// A value of the sync bookkeeping (`sync_state`).
-    pub fn state(&self, key: &str) -> Result<Option<String>> {
+    pub fn state(&self, key: StateKey) -> Result<Option<String>> {
         Ok(self
             .conn
             .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
-            .query_row([key], |row| row.get(0))
+            .query_row([key.as_str()], |row| row.get(0))
             .optional()?)
     }
 
-    pub fn set_state(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    pub fn set_state(conn: &Connection, key: StateKey, value: &str) -> Result<()> {
         conn.execute(
             "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
+            [key.as_str(), value],
         )?;
         Ok(())
+    }
+
+    /// Removes these keys of the sync bookkeeping.
+    pub fn clear_state(conn: &Connection, keys: &[StateKey]) -> Result<()> {
+        let mut statement = conn.prepare_cached("DELETE FROM sync_state WHERE key = ?1")?;
+        for key in keys {
+            statement.execute([key.as_str()])?;
+        }
+        Ok(())
+    }
+}
+
+/// Every key of the replica's sync bookkeeping (`sync_state`): the only names it is read or
+/// written by, so a misspelt key is a compile error rather than a value that is never found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StateKey {
+    /// The session's access token; absent once signed out.
+    AccessToken,
+    RefreshToken,
+    /// The signed-in user's id.
+    UserId,
+    /// The user's profile as the server gave it (JSON).
+    Profile,
+    /// The argon2id hash of the password, for an offline unlock.
+    OfflineHash,
+    /// The server this replica was signed in against.
+    ServerUrl,
+    /// This replica's device id, made once.
+    DeviceId,
+    /// The cursor of the last delta applied in whole.
+    Cursor,
+    /// The cursor of the delta being staged, page by page.
+    StagedCursor,
+    /// Set while the delta being staged starts from nothing (a full sync).
+    StagedFullDelta,
+    /// When and why the replica was last pulled again in full.
+    LastFullSync,
+    LastSuccess,
+    /// The last failed sync attempt (JSON of `SyncError`).
+    LastError,
+    /// Whether the last attempt reached the server ("1"/"0"), and when.
+    ObservedOnline,
+    ObservedAt,
+    /// Wrong offline passwords in a row.
+    UnlockFailures,
+    /// Until when an offline unlock is refused without checking the password (RFC 3339).
+    UnlockPausedUntil,
+}
+
+impl StateKey {
+    pub const ALL: [StateKey; 17] = [
+        StateKey::AccessToken,
+        StateKey::RefreshToken,
+        StateKey::UserId,
+        StateKey::Profile,
+        StateKey::OfflineHash,
+        StateKey::ServerUrl,
+        StateKey::DeviceId,
+        StateKey::Cursor,
+        StateKey::StagedCursor,
+        StateKey::StagedFullDelta,
+        StateKey::LastFullSync,
+        StateKey::LastSuccess,
+        StateKey::LastError,
+        StateKey::ObservedOnline,
+        StateKey::ObservedAt,
+        StateKey::UnlockFailures,
+        StateKey::UnlockPausedUntil,
+    ];
+
+    /// The key as stored (existing replicas hold these strings: never rename one).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StateKey::AccessToken => "access_token",
+            StateKey::RefreshToken => "refresh_token",
+            StateKey::UserId => "user_id",
+            StateKey::Profile => "profile",
+            StateKey::OfflineHash => "offline_hash",
+            StateKey::ServerUrl => "server_url",
+            StateKey::DeviceId => "device_id",
+            StateKey::Cursor => "cursor",
+            StateKey::StagedCursor => "staged_cursor",
+            StateKey::StagedFullDelta => "staged_full_delta",
+            StateKey::LastFullSync => "last_full_sync",
+            StateKey::LastSuccess => "last_success",
+            StateKey::LastError => "last_error",
+            StateKey::ObservedOnline => "observed_online",
+            StateKey::ObservedAt => "observed_at",
+            StateKey::UnlockFailures => "unlock_failures",
+            StateKey::UnlockPausedUntil => "unlock_paused_until",
+        }
     }
 }
 
@@ -157,6 +248,25 @@ pub(crate) fn query_plan(conn: &Connection, sql: &str) -> String {
 mod tests {
     use super::*;
     use taller_protocol::tables::TABLES;
+
+    /// Each state key is stored under its own string, and a value set under one is read back
+    /// under it alone (a key that shared another's string would overwrite it).
+    #[test]
+    fn state_keys_are_distinct_and_round_trip() {
+        let strings: std::collections::BTreeSet<&str> = StateKey::ALL.iter().map(|key| key.as_str()).collect();
+        assert_eq!(strings.len(), StateKey::ALL.len());
+        let dir = tempfile::tempdir().expect("dir");
+        let replica = Replica::open(&dir.path().join("r.sqlite3")).expect("open");
+        for (n, key) in StateKey::ALL.iter().enumerate() {
+            Replica::set_state(&replica.conn, *key, &n.to_string()).expect("set");
+        }
+        for (n, key) in StateKey::ALL.iter().enumerate() {
+            assert_eq!(replica.state(*key).expect("state"), Some(n.to_string()));
+        }
+        Replica::clear_state(&replica.conn, &[StateKey::Cursor]).expect("clear");
+        assert_eq!(replica.state(StateKey::Cursor).expect("state"), None);
+        assert_eq!(replica.state(StateKey::StagedCursor).expect("state"), Some("8".to_owned()));
+    }
 
     #[test]
     fn durability_pragmas_are_set_on_a_file_replica() {
@@ -222,7 +332,7 @@ mod tests {
                 .conn
                 .execute("INSERT INTO outbox (id, name, args, at) VALUES ('m1', 'cart.remove', '{}', 'now')", [])
                 .expect("outbox");
-            Replica::set_state(&replica.conn, "cursor", "abc").expect("cursor");
+            Replica::set_state(&replica.conn, StateKey::Cursor, "abc").expect("cursor");
         }
         let newer: Vec<&str> = MIGRATIONS
             .iter()
@@ -237,7 +347,7 @@ mod tests {
                 .query_row("SELECT id, note FROM outbox", [], |r| Ok((r.get(0)?, r.get(1)?)))
                 .expect("outbox kept");
             assert_eq!((id.as_str(), note), ("m1", None));
-            assert_eq!(replica.state("cursor").expect("state").as_deref(), Some("abc"));
+            assert_eq!(replica.state(StateKey::Cursor).expect("state").as_deref(), Some("abc"));
         }
     }
 

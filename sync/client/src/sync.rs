@@ -21,7 +21,7 @@ use crate::error::{ClientError, Result};
 use crate::http::{PulledPage, ServerApi};
 use crate::local::{self, LocalCtx, LocalUser};
 use crate::outbox;
-use crate::replica::Replica;
+use crate::replica::{Replica, StateKey};
 use crate::rows;
 use rusqlite::{params, Connection};
 use serde_json::value::RawValue;
@@ -109,24 +109,27 @@ impl Progress {
 
 /// The session's tokens, stored in the replica.
 pub fn access_token(conn: &Connection) -> Result<String> {
-    state(conn, "access_token")?.ok_or(ClientError::NotSignedIn)
+    state(conn, StateKey::AccessToken)?.ok_or(ClientError::NotSignedIn)
 }
 
-pub fn state(conn: &Connection, key: &str) -> Result<Option<String>> {
+pub fn state(conn: &Connection, key: StateKey) -> Result<Option<String>> {
     use rusqlite::OptionalExtension;
-    Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |row| row.get(0)).optional()?)
+    Ok(conn
+        .prepare_cached("SELECT value FROM sync_state WHERE key = ?1")?
+        .query_row([key.as_str()], |row| row.get(0))
+        .optional()?)
 }
 
 /// Gets a new access token with the refresh token and stores both.
 async fn refresh(shared: &Shared, api: &ServerApi) -> Result<String> {
     let refresh_token = {
         let replica = lock(shared);
-        state(&replica.conn, "refresh_token")?.ok_or(ClientError::NotSignedIn)?
+        state(&replica.conn, StateKey::RefreshToken)?.ok_or(ClientError::NotSignedIn)?
     };
     let session = api.refresh(&refresh_token).await?;
     let replica = lock(shared);
-    Replica::set_state(&replica.conn, "access_token", &session.access_token)?;
-    Replica::set_state(&replica.conn, "refresh_token", &session.refresh_token)?;
+    Replica::set_state(&replica.conn, StateKey::AccessToken, &session.access_token)?;
+    Replica::set_state(&replica.conn, StateKey::RefreshToken, &session.refresh_token)?;
     Ok(session.access_token)
 }
 
@@ -149,7 +152,7 @@ pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport) -> 
     loop {
         let (batch, device) = {
             let replica = lock(shared);
-            let device: Uuid = state(&replica.conn, "device_id")?
+            let device: Uuid = state(&replica.conn, StateKey::DeviceId)?
                 .and_then(|text| text.parse().ok())
                 .ok_or(ClientError::NotSignedIn)?;
             (outbox::pending(&replica.conn, PUSH_BATCH)?, device)
@@ -257,9 +260,9 @@ pub async fn pull(
 ) -> Result<()> {
     let (mut cursor, mut resumed) = {
         let replica = lock(shared);
-        match state(&replica.conn, "staged_cursor")? {
+        match state(&replica.conn, StateKey::StagedCursor)? {
             Some(staged) => (Some(staged), true),
-            None => (state(&replica.conn, "cursor")?, false),
+            None => (state(&replica.conn, StateKey::Cursor)?, false),
         }
     };
     let mut started_over = false;
@@ -279,7 +282,7 @@ pub async fn pull(
             return Ok(());
         }
         resumed = false;
-        cursor = state(&lock(shared).conn, "cursor")?;
+        cursor = state(&lock(shared).conn, StateKey::Cursor)?;
     }
 }
 
@@ -288,13 +291,13 @@ pub async fn pull(
 pub fn start_full_sync(conn: &mut Connection, refused: &ClientError) -> Result<()> {
     let tx = write_transaction(conn)?;
     tx.execute("DELETE FROM staged_pages", [])?;
-    tx.execute("DELETE FROM sync_state WHERE key IN ('cursor', 'staged_cursor')", [])?;
+    Replica::clear_state(&tx, &[StateKey::Cursor, StateKey::StagedCursor])?;
     let now = chrono::Utc::now().to_rfc3339();
     let note = format!(
         "{now} {}: {refused}: the replica was pulled again in full; its pending changes were kept",
         refused.code()
     );
-    Replica::set_state(&tx, "last_full_sync", &note)?;
+    Replica::set_state(&tx, StateKey::LastFullSync, &note)?;
     tx.commit()?;
     Ok(())
 }
@@ -314,8 +317,8 @@ async fn pull_delta(
         let mut replica = lock(shared);
         let tx = write_transaction(&mut replica.conn)?;
         tx.execute("DELETE FROM staged_pages", [])?;
-        tx.execute("DELETE FROM sync_state WHERE key = 'staged_cursor'", [])?;
-        Replica::set_state(&tx, FULL_DELTA, "1")?;
+        Replica::clear_state(&tx, &[StateKey::StagedCursor])?;
+        Replica::set_state(&tx, StateKey::StagedFullDelta, "1")?;
         tx.commit()?;
     }
     let mut fetch = Fetch::start(shared, api, PullRequest { cursor, limit })?;
@@ -468,7 +471,7 @@ pub fn stage_raw(conn: &mut Connection, changes: Option<&str>, cursor: &str, res
             [changes],
         )?;
     }
-    Replica::set_state(&tx, "staged_cursor", cursor)?;
+    Replica::set_state(&tx, StateKey::StagedCursor, cursor)?;
     tx.commit()?;
     Ok(())
 }
@@ -493,9 +496,6 @@ pub fn apply_staged_into(conn: &mut Connection, tables: &mut BTreeSet<String>) -
     applied
 }
 
-/// The `sync_state` key set while the delta being staged starts from nothing.
-const FULL_DELTA: &str = "staged_full_delta";
-
 fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<()> {
     let tx = write_transaction(conn)?;
     let mut changed: BTreeSet<String> = BTreeSet::new();
@@ -509,7 +509,7 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
         }
     }
     rows::restore_shadows(&tx)?;
-    if state(&tx, FULL_DELTA)?.is_some() {
+    if state(&tx, StateKey::StagedFullDelta)?.is_some() {
         changed.extend(TABLES.iter().map(|table| table.name.to_owned()));
         // Rows the server no longer has, or that left the scope, are in no full delta: the
         // delta replaces everything (the pending changes are replayed on top below).
@@ -517,7 +517,7 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
             // The name comes from the static table catalogue.
             tx.execute(&format!("DELETE FROM {}", table.name), [])?;
         }
-        tx.execute("DELETE FROM sync_state WHERE key = ?1", [FULL_DELTA])?;
+        Replica::clear_state(&tx, &[StateKey::StagedFullDelta])?;
     }
     // Page by page: a delta holds each key once and the replica has no foreign keys, so the
     // order of its rows does not matter, and memory holds one page whatever the delta's size
@@ -550,9 +550,9 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
             }
         }
     }
-    let cursor = state(&tx, "staged_cursor")?.ok_or_else(|| ClientError::Invalid("no staged cursor".into()))?;
-    Replica::set_state(&tx, "cursor", &cursor)?;
-    tx.execute("DELETE FROM sync_state WHERE key = 'staged_cursor'", [])?;
+    let cursor = state(&tx, StateKey::StagedCursor)?.ok_or_else(|| ClientError::Invalid("no staged cursor".into()))?;
+    Replica::set_state(&tx, StateKey::Cursor, &cursor)?;
+    Replica::clear_state(&tx, &[StateKey::StagedCursor])?;
     tx.execute("DELETE FROM staged_pages", [])?;
     rebase(&tx, &cursor)?;
     tx.commit()?;
@@ -583,7 +583,7 @@ fn rebase(conn: &Connection, cursor: &str) -> Result<()> {
 /// Re-applies every pending (or acknowledged but not yet pulled) mutation locally, in order.
 /// One that no longer applies locally keeps waiting for the server's verdict.
 pub fn replay(conn: &Connection) -> Result<()> {
-    let Some(user) = state(conn, "user_id")?.and_then(|text| text.parse::<Uuid>().ok()) else {
+    let Some(user) = state(conn, StateKey::UserId)?.and_then(|text| text.parse::<Uuid>().ok()) else {
         return Ok(());
     };
     for envelope in outbox::replayable(conn)? {
@@ -609,12 +609,12 @@ pub fn record_result(shared: &Shared, result: &Result<SyncReport>) -> Result<()>
     let now = chrono::Utc::now().to_rfc3339();
     match result {
         Ok(_) => {
-            Replica::set_state(&replica.conn, "last_success", &now)?;
-            replica.conn.execute("DELETE FROM sync_state WHERE key = 'last_error'", [])?;
+            Replica::set_state(&replica.conn, StateKey::LastSuccess, &now)?;
+            Replica::clear_state(&replica.conn, &[StateKey::LastError])?;
         }
         Err(error) => {
             let stored = SyncError { at: now.clone(), code: error.code().to_owned(), message: error.to_string() };
-            Replica::set_state(&replica.conn, "last_error", &serde_json::to_string(&stored)?)?
+            Replica::set_state(&replica.conn, StateKey::LastError, &serde_json::to_string(&stored)?)?
         }
     }
     let online = match result {
@@ -661,8 +661,8 @@ impl SyncError {
 
 /// What was last observed of the server: online (it answered) or not, and when.
 pub fn record_observation(conn: &Connection, online: bool, at: &str) -> Result<()> {
-    Replica::set_state(conn, "observed_online", if online { "1" } else { "0" })?;
-    Replica::set_state(conn, "observed_at", at)
+    Replica::set_state(conn, StateKey::ObservedOnline, if online { "1" } else { "0" })?;
+    Replica::set_state(conn, StateKey::ObservedAt, at)
 }
 
 /// Push, then pull until caught up. A failed push does not stop the pull (unless the server
@@ -741,7 +741,7 @@ mod tests {
         let roles = rows::table("roles").expect("table");
         let r1 = rows::get(&raw.conn, roles, "r1").expect("get").expect("r1");
         assert_eq!(rows::value(roles, &r1, "permisos"), &json!({"inventory": {"view": true}, "n": [1, 2.5]}));
-        assert_eq!(state(&raw.conn, "cursor").expect("state"), Some(cursor));
+        assert_eq!(state(&raw.conn, StateKey::Cursor).expect("state"), Some(cursor));
         let staged: i64 = raw.conn.query_row("SELECT count(*) FROM staged_pages", [], |r| r.get(0)).expect("count");
         assert_eq!(staged, 0);
     }

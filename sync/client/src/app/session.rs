@@ -4,6 +4,7 @@ use super::types::{AppStatus, Settings, WorkstationUser};
 use crate::client::Client;
 use crate::engine::EngineConfig;
 use crate::error::{ClientError, Result};
+use crate::replica::StateKey;
 use crate::sync::lock;
 use crate::workstation::{Workstation, SYNC_INTERVAL_SECONDS};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
@@ -92,7 +93,7 @@ impl Client {
     pub fn current_profile(&self) -> Result<Option<UserProfile>> {
         let Some(shared) = &self.replica_if_open() else { return Ok(None) };
         let replica = lock(shared);
-        match replica.state("profile")? {
+        match replica.state(StateKey::Profile)? {
             Some(text) => Ok(Some(serde_json::from_str(&text)?)),
             None => Ok(None),
         }
@@ -133,10 +134,8 @@ struct ReplicaFacts {
 }
 
 fn replica_facts(conn: &Connection) -> Result<ReplicaFacts> {
-    let state = |key: &str| -> Result<Option<String>> {
-        Ok(conn.query_row("SELECT value FROM sync_state WHERE key = ?1", [key], |row| row.get(0)).optional()?)
-    };
-    let profile = state("profile")?.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok());
+    let state = |key: StateKey| crate::sync::state(conn, key);
+    let profile = state(StateKey::Profile)?.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok());
     // A replica not yet opened by this version (no counter row) is counted.
     let pending = match conn.query_row(crate::outbox::PENDING_COUNT, [], |row| row.get::<_, i64>(0)).optional() {
         Ok(Some(n)) => n,
@@ -144,5 +143,5 @@ fn replica_facts(conn: &Connection) -> Result<ReplicaFacts> {
             conn.query_row("SELECT count(*) FROM outbox WHERE status = 'pending'", [], |row| row.get(0))?
         }
     };
-    Ok(ReplicaFacts { profile, pending, can_unlock: state("offline_hash")?.is_some() })
+    Ok(ReplicaFacts { profile, pending, can_unlock: state(StateKey::OfflineHash)?.is_some() })
 }

@@ -1,6 +1,8 @@
 //! The app module on a workstation with a real SQLite replica file, seeded as a pull would
 //! leave it.
 
+use crate::replica::StateKey;
+
 use super::inventory::{count_sql, inventory_sql, Access, BROAD_SEARCH, ESTADO_RANK};
 use super::*;
 use crate::error::ClientError;
@@ -184,9 +186,10 @@ pub(super) fn workstation() -> (tempfile::TempDir, Client) {
     {
         let replica = Replica::open(&Workstation::replica_path(dir.path(), ME)).expect("replica");
         seed_replica(&replica.conn);
-        Replica::set_state(&replica.conn, "user_id", &ME.to_string()).expect("state");
-        Replica::set_state(&replica.conn, "profile", &profile(ME, "marta@taller.test", "Marta Méndez")).expect("p");
-        Replica::set_state(&replica.conn, "offline_hash", "$argon2id$stand-in").expect("hash");
+        Replica::set_state(&replica.conn, StateKey::UserId, &ME.to_string()).expect("state");
+        Replica::set_state(&replica.conn, StateKey::Profile, &profile(ME, "marta@taller.test", "Marta Méndez"))
+            .expect("p");
+        Replica::set_state(&replica.conn, StateKey::OfflineHash, "$argon2id$stand-in").expect("hash");
     }
     let client = Client::open(dir.path()).expect("open");
     (dir, client)
@@ -462,7 +465,7 @@ fn a_broad_search_counts_the_location_s_rows_as_the_replica_changes() {
     assert_eq!(client.inventory_page(&at_l2).expect("page").total, 0);
     // A write of other tables leaves the census as it is (the sync's bookkeeping, each cycle).
     let generation = conn_of(&client).inventory_generation.get();
-    Replica::set_state(&conn_of(&client).conn, "last_success", "2026-12-02T10:00:00Z").expect("state");
+    Replica::set_state(&conn_of(&client).conn, StateKey::LastSuccess, "2026-12-02T10:00:00Z").expect("state");
     conn_of(&client).note_written(["sync_state", "outbox"]);
     assert_eq!(conn_of(&client).inventory_generation.get(), generation);
     assert_eq!(total(), filters + 1);
@@ -1032,7 +1035,7 @@ fn the_status_reads_structured_and_older_one_line_errors() {
     let failed: crate::error::Result<crate::sync::SyncReport> =
         Err(ClientError::UpdateRequired("this app speaks protocol 1; the server needs 2".into()));
     record_result(client.shared().expect("replica"), &failed).expect("record");
-    let stored = conn_of(&client).state("last_error").expect("state").expect("stored");
+    let stored = conn_of(&client).state(StateKey::LastError).expect("state").expect("stored");
     let parsed: SyncError = serde_json::from_str(&stored).expect("stored as JSON");
     assert_eq!(parsed.code, "update_required");
     let status = client.sync_status().expect("status");
@@ -1046,7 +1049,7 @@ fn the_status_reads_structured_and_older_one_line_errors() {
 
     Replica::set_state(
         &conn_of(&client).conn,
-        "last_error",
+        StateKey::LastError,
         "2026-11-22T09:00:00+00:00 offline: the server cannot be reached: refused",
     )
     .expect("old");
@@ -1112,7 +1115,8 @@ fn workstation_users_show_each_user_s_own_pending_count() {
     // Óscar signed in here too (twice by email case), left three changes and signed out for good.
     {
         let replica = Replica::open(&Workstation::replica_path(dir.path(), OTHER)).expect("replica");
-        Replica::set_state(&replica.conn, "profile", &profile(OTHER, "oscar@taller.test", "Óscar Ortega")).expect("p");
+        Replica::set_state(&replica.conn, StateKey::Profile, &profile(OTHER, "oscar@taller.test", "Óscar Ortega"))
+            .expect("p");
         for n in 0..3 {
             replica
                 .conn

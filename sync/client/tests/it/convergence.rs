@@ -6,6 +6,8 @@
 //! equals the server's projection for its user, every item's stock is its ledger, every
 //! rejection is in its author's conflict inbox, and nothing is pending.
 
+use taller_client::replica::StateKey;
+
 use crate::harness::{Device, Net};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -77,7 +79,7 @@ async fn run(seed: u64) {
         };
         let device_id: Uuid = {
             let replica = lock(dev.client.shared().expect("replica"));
-            sync::state(&replica.conn, "device_id").expect("state").expect("device").parse().expect("uuid")
+            sync::state(&replica.conn, StateKey::DeviceId).expect("state").expect("device").parse().expect("uuid")
         };
         let user = dev.client.user_id().expect("user");
         actors.push(Actor { name, role, home, dev, proxy, user, device_id, queued: Vec::new() });

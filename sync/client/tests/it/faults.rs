@@ -5,6 +5,8 @@
 //! server restarts mid-push and the database goes away mid-push. Whatever happened, once the
 //! faults stop every queued mutation is applied exactly once and the replica equals the server.
 
+use taller_client::replica::StateKey;
+
 use crate::harness::{Device, Net};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -397,7 +399,7 @@ impl Rig {
         dev.client.connect(&format!("http://{}", proxy.addr())).expect("connect");
         let device_id: Uuid = {
             let replica = lock(dev.client.shared().expect("replica"));
-            sync::state(&replica.conn, "device_id").expect("state").expect("device id").parse().expect("uuid")
+            sync::state(&replica.conn, StateKey::DeviceId).expect("state").expect("device id").parse().expect("uuid")
         };
         let user = dev.client.user_id().expect("user");
         let loc = net.locs[0];

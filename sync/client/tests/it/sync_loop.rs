@@ -2,6 +2,8 @@
 //! (contract invariant 12), two syncs of one replica never pass each other, and a push that
 //! fails does not keep the device from receiving everyone else's changes.
 
+use taller_client::replica::{Replica, StateKey};
+
 use crate::harness::*;
 use serde_json::json;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,15 +22,9 @@ fn adjust(loc: Uuid, part: Uuid, delta: i32) -> Mutation {
     .expect("mutation")
 }
 
-fn set_state(device: &Device, key: &str, value: &str) {
+fn set_state(device: &Device, key: StateKey, value: &str) {
     let replica = lock(device.client.shared().expect("replica"));
-    replica
-        .conn
-        .execute(
-            "INSERT INTO sync_state (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            [key, value],
-        )
-        .expect("sync_state");
+    Replica::set_state(&replica.conn, key, value).expect("sync_state");
 }
 
 /// The server refuses the stored cursor (and the staged one): the next pull starts over from
@@ -90,7 +86,7 @@ async fn a_refused_cursor_starts_a_full_sync_that_keeps_and_then_pushes_the_outb
     norte.assert_converged("after the full sync").await;
 
     // Through a whole sync: the report says so too.
-    set_state(&norte, "cursor", "refused-again");
+    set_state(&norte, StateKey::Cursor, "refused-again");
     norte.act(movement(loc, part, me, "salida", "salida", 1));
     let report = norte.sync().await;
     assert!(report.full_sync, "{report:?}");
@@ -232,7 +228,7 @@ async fn a_sync_after_an_interrupted_one_has_what_was_committed_in_between() {
         let shared = norte.client.shared().expect("replica");
         let (token, cursor) = {
             let replica = lock(shared);
-            (sync::access_token(&replica.conn).expect("token"), replica.state("cursor").expect("state"))
+            (sync::access_token(&replica.conn).expect("token"), replica.state(StateKey::Cursor).expect("state"))
         };
         let page = api
             .pull_page(&token, &taller_protocol::messages::PullRequest { cursor, limit: Some(2) })
@@ -272,9 +268,9 @@ async fn a_device_whose_push_fails_still_pulls_and_reports_the_failure() {
     admin.sync().await;
     let admin_device = {
         let replica = lock(admin.client.shared().expect("replica"));
-        replica.state("device_id").expect("state").expect("the admin's device")
+        replica.state(StateKey::DeviceId).expect("state").expect("the admin's device")
     };
-    set_state(&norte, "device_id", &admin_device);
+    set_state(&norte, StateKey::DeviceId, &admin_device);
 
     for attempt in 0..2 {
         let error = norte.client.sync(None, &|_| {}).await.expect_err("the push is refused");
