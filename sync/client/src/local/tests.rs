@@ -1751,6 +1751,19 @@ fn warranty_claims_follow_their_states() {
                "id_tecnico_asociado": TECNICO2, "numero_orden": " OT-9 ", "solicitante": ""}),
     );
     assert_eq!(created, json!({"id_garantia": claim, "estado": "SIN_ENVIAR"}));
+    // A claim that names a technician the replica does not know is refused as the server
+    // refuses it, and writes nothing.
+    let stranger = id(0x6199);
+    let unknown = refused(
+        conn,
+        TECNICO,
+        0,
+        "warranty.create",
+        json!({"id_garantia": id(0x6101), "id_localizacion": L1, "id_repuesto": P2, "cantidad": 1,
+               "motivo_falla": "no gira", "id_tecnico_asociado": stranger}),
+    );
+    assert_eq!(unknown, Rechazo::not_found("usuario", stranger));
+    assert!(!exists(conn, "garantias", &id(0x6101).to_string()).expect("read"));
     assert_eq!(cell(conn, "garantias", claim, "motivo_falla"), json!("no gira"));
     assert_eq!(cell(conn, "garantias", claim, "numero_orden"), json!("OT-9"));
     assert_eq!(cell(conn, "garantias", claim, "solicitante"), Value::Null);

@@ -26,6 +26,10 @@ pub(super) fn create(ctx: &LocalCtx<'_>, args: &WarrantyCreate) -> LocalResult<V
     let facts = CreateFacts {
         location_exists: exists(ctx.conn, "localizacion", &args.id_localizacion.to_string())?,
         part: found_part(ctx, args.id_repuesto)?,
+        technician_exists: match args.id_tecnico_asociado {
+            Some(id) => exists(ctx.conn, "usuarios", &id.to_string())?,
+            None => true,
+        },
         id_taken: exists(ctx.conn, "garantias", &args.id_garantia.to_string())?,
     };
     let plan = decide::create(ctx.actor(), args, &facts)?;

@@ -5,7 +5,7 @@
 //! looked it up ([`state_setter`]).
 
 use super::ledger::{details, StockChange};
-use super::{id_free, location_exists, part_exists, stored_state};
+use super::{id_free, location_exists, part_exists, stored_state, user_exists};
 use crate::actor::Actor;
 use crate::args::{WarrantyCreate, WarrantyResolve};
 use crate::rechazo::{Rechazo, RejectionCode};
@@ -22,6 +22,8 @@ pub struct CreateFacts {
     pub location_exists: bool,
     /// The part as it exists (an alias resolved).
     pub part: Option<Uuid>,
+    /// The technician the claim names exists (true when it names none).
+    pub technician_exists: bool,
     pub id_taken: bool,
 }
 
@@ -36,7 +38,8 @@ pub struct CreatePlan {
 }
 
 /// `warranty.create`: the location in scope, a sane quantity, the failure described, a
-/// mileage that is not negative, then the references and a free id.
+/// mileage that is not negative, then the references (location, part, the technician named)
+/// and a free id.
 pub fn create(actor: &Actor, args: &WarrantyCreate, facts: &CreateFacts) -> Result<CreatePlan, Rechazo> {
     actor.require_location(args.id_localizacion)?;
     check_quantity(args.cantidad)?;
@@ -47,6 +50,9 @@ pub fn create(actor: &Actor, args: &WarrantyCreate, facts: &CreateFacts) -> Resu
     }
     location_exists(facts.location_exists, args.id_localizacion)?;
     let id_repuesto = part_exists(facts.part, args.id_repuesto)?;
+    if let Some(id_tecnico) = args.id_tecnico_asociado {
+        user_exists(facts.technician_exists, id_tecnico)?;
+    }
     id_free(facts.id_taken, "garantia", args.id_garantia)?;
     Ok(CreatePlan {
         id_repuesto,
@@ -259,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_new_claim_describes_its_failure() {
-        let facts = CreateFacts { location_exists: true, part: Some(P1), id_taken: false };
+        let facts = CreateFacts { location_exists: true, part: Some(P1), technician_exists: true, id_taken: false };
         let plan = create(&tecnico(), &new_claim(), &facts).expect("applies");
         assert_eq!(plan.motivo_falla, "no gira");
         assert_eq!((plan.numero_orden, plan.solicitante.as_deref()), (None, Some("Ana")));
@@ -280,6 +286,14 @@ mod tests {
             code(WarrantyCreate { kilometraje: Some(-1), ..new_claim() }, facts),
             Some(RejectionCode::InvalidArguments)
         );
+        // A technician named who does not exist; naming none needs no technician.
+        let someone = Uuid::from_u128(0x7ec);
+        let unknown = CreateFacts { technician_exists: false, ..facts };
+        assert_eq!(
+            create(&tecnico(), &WarrantyCreate { id_tecnico_asociado: Some(someone), ..new_claim() }, &unknown).err(),
+            Some(Rechazo::not_found("usuario", someone))
+        );
+        assert!(create(&tecnico(), &WarrantyCreate { id_tecnico_asociado: None, ..new_claim() }, &unknown).is_ok());
         let taken = create(&tecnico(), &new_claim(), &CreateFacts { id_taken: true, ..facts }).err();
         assert_eq!(taken, Some(Rechazo::already_exists("garantia", W1)));
         assert_eq!(create_result(&new_claim()), details(json!({"id_garantia": W1, "estado": "SIN_ENVIAR"})));

@@ -17,17 +17,20 @@ use uuid::Uuid;
 use taller_protocol::validate::WARRANTY_FIELDS as EDITABLE;
 
 pub async fn create(conn: &mut PgConnection, ctx: &Ctx<'_>, args: &WarrantyCreate) -> Outcome {
-    let (location_exists, part, id_taken): (bool, Option<Uuid>, bool) = sqlx::query_as(concat!(
-        "SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1), ",
-        found_part!("$2"),
-        ", EXISTS (SELECT 1 FROM garantias WHERE id_garantia = $3)"
-    ))
-    .bind(args.id_localizacion)
-    .bind(args.id_repuesto)
-    .bind(args.id_garantia)
-    .fetch_one(&mut *conn)
-    .await?;
-    let facts = CreateFacts { location_exists, part, id_taken };
+    let (location_exists, part, technician_exists, id_taken): (bool, Option<Uuid>, bool, bool) =
+        sqlx::query_as(concat!(
+            "SELECT EXISTS (SELECT 1 FROM localizacion WHERE id_localizacion = $1), ",
+            found_part!("$2"),
+            ", $4::uuid IS NULL OR EXISTS (SELECT 1 FROM usuarios WHERE id_usuario = $4), \
+               EXISTS (SELECT 1 FROM garantias WHERE id_garantia = $3)"
+        ))
+        .bind(args.id_localizacion)
+        .bind(args.id_repuesto)
+        .bind(args.id_garantia)
+        .bind(args.id_tecnico_asociado)
+        .fetch_one(&mut *conn)
+        .await?;
+    let facts = CreateFacts { location_exists, part, technician_exists, id_taken };
     let plan = decide::create(ctx.actor, args, &facts)?;
     let inserted = sqlx::query(
         "INSERT INTO garantias (id_garantia, id_repuesto, id_localizacion, id_usuario_reporta, id_tecnico_asociado, cantidad, \
