@@ -3,7 +3,7 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    app, counts, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
+    admin, app, counts, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
@@ -70,6 +70,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             warranties::reject_warranty,
             warranties::warranties,
             warranties::warranty_detail,
+            admin::users,
+            admin::approve_user,
+            admin::reject_user,
+            admin::assign_user,
+            admin::unassign_user,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

@@ -47,4 +47,9 @@ pub const COMMANDS: &[&str] = &[
     "reject_warranty",
     "warranties",
     "warranty_detail",
+    "users",
+    "approve_user",
+    "reject_user",
+    "assign_user",
+    "unassign_user",
 ];

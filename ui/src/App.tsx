@@ -18,6 +18,7 @@ import { SignInScreen, SwitchUserScreen } from './screens/SignIn';
 import { SyncPanel } from './screens/SyncPanel';
 import { RequestScreen, TransfersScreen } from './screens/Transfers';
 import { UpdateRequired } from './screens/UpdateRequired';
+import { UsersScreen } from './screens/Users';
 import { NewWarrantyScreen, WarrantiesScreen, WarrantyScreen } from './screens/Warranties';
 import { SessionProvider } from './session/session';
 import { SyncRunProvider } from './session/syncRun';
@@ -109,6 +110,7 @@ export function Root() {
           <Route path="/sync" element={<SyncPanel />} />
           <Route path="/settings" element={<SettingsScreen />} />
           <Route path="/switch-user" element={<SwitchUserScreen />} />
+          <Route path="/users" element={<UsersScreen />} />
           <Route path="*" element={<Navigate to="/inventory" replace />} />
         </Route>
       </Routes>

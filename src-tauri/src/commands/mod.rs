@@ -6,6 +6,7 @@
 // `#[tauri::command]`'s expansion discards a `Result` with `let _`.
 #![allow(clippy::let_underscore_must_use)]
 
+pub mod admin;
 pub mod app;
 pub mod counts;
 pub mod inbox;
@@ -42,6 +43,12 @@ pub struct LocationRef {
 #[derive(Debug, Clone, Deserialize, specta::Type)]
 pub struct PartRef {
     pub id_repuesto: Uuid,
+}
+
+/// `{user}`: a user's id or email.
+#[derive(Debug, Clone, Deserialize, specta::Type)]
+pub struct UserRef {
+    pub user: String,
 }
 
 /// `{id_notificacion}`.

@@ -20,6 +20,7 @@ import { commands, events } from './generated';
 import type { AppStatus, Progress, SyncReport, TablesChanged } from './generated';
 
 export type {
+  AccountState,
   AppInfo,
   CartAddInput,
   CartLine,
@@ -72,6 +73,7 @@ export type {
   Lang,
   LedgerEntry,
   Localizacion,
+  AssignedLocation,
   LocationStock,
   MovementInput,
   Notificacion,
@@ -86,6 +88,9 @@ export type {
   SyncReport,
   TablesChanged,
   Tecnico,
+  UserAccount,
+  UserLocationInput,
+  UserRejectInput,
   TipoMovimiento,
   TipoOperacion,
   UserProfile,

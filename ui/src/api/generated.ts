@@ -64,6 +64,11 @@ export const commands = {
 	reject_warranty: (input: WarrantyResolveInput) => __TAURI_INVOKE<Queued>("reject_warranty", { input }),
 	warranties: (input: WarrantyListInput) => __TAURI_INVOKE<WarrantySummary[]>("warranties", { input }),
 	warranty_detail: (input: WarrantyRef) => __TAURI_INVOKE<WarrantyDetail>("warranty_detail", { input }),
+	users: () => __TAURI_INVOKE<UserAccount[]>("users"),
+	approve_user: (input: UserRef) => __TAURI_INVOKE<Queued>("approve_user", { input }),
+	reject_user: (input: UserRejectInput) => __TAURI_INVOKE<Queued>("reject_user", { input }),
+	assign_user: (input: UserLocationInput) => __TAURI_INVOKE<Queued>("assign_user", { input }),
+	unassign_user: (input: UserLocationInput) => __TAURI_INVOKE<Queued>("unassign_user", { input }),
 };
 
 /** Events */
@@ -73,6 +78,12 @@ export const events = {
 };
 
 /* Types */
+/**
+ *  Where an account stands: waiting for an administrator, approved, or rejected with a
+ *  reason (`usuarios.aprobado` and `motivo_rechazo`).
+ */
+export type AccountState = "pendiente" | "aprobado" | "rechazado";
+
 export type AppInfo = {
 	version: string,
 	/**  The sync protocol version this build speaks. */
@@ -105,6 +116,12 @@ export type AppStatus = {
 	 *  offline: nothing syncs, and pending work waits for an online sign-in.
 	 */
 	signed_in: boolean,
+};
+
+/**  A location an account is assigned to. */
+export type AssignedLocation = {
+	id_localizacion: string,
+	nombre: string,
 };
 
 /**  Adds a part to the cart for a destination. */
@@ -743,6 +760,29 @@ export type TipoMovimiento = "ingreso" | "salida" | "venta";
 /**  `logs_inventario.tipo_operacion`. */
 export type TipoOperacion = "AJUSTE_MANUAL" | "SOLICITUD_ENTRADA" | "SOLICITUD_SALIDA" | "MOVIMIENTO_TECNICO" | "CONTEO_FISICO" | "GARANTIA";
 
+/**  An account as the administration screen lists it. */
+export type UserAccount = {
+	id_usuario: string,
+	nombre_completo: string,
+	email: string,
+	/**  `roles.nombre_rol` (`None` for a role the replica does not hold). */
+	nombre_rol: string | null,
+	estado: AccountState,
+	motivo_rechazo: string | null,
+	/**  When the account was made (`usuarios.created_at`, RFC 3339). */
+	created_at: string,
+	/**  By location name. */
+	localizaciones: AssignedLocation[],
+};
+
+/**  A user and a location (`user.assign`, `user.unassign`). */
+export type UserLocationInput = {
+	/**  A user's id or email (case-insensitive). */
+	user: string,
+	/**  A location's id or name (case-insensitive). */
+	location: string,
+};
+
 export type UserPermisos = {
 	view?: boolean,
 	manage?: boolean,
@@ -758,6 +798,18 @@ export type UserProfile = {
 	permisos: Permisos,
 	is_admin: boolean,
 	localizaciones: string[],
+};
+
+/**  `{user}`: a user's id or email. */
+export type UserRef = {
+	user: string,
+};
+
+/**  Rejects an account (`user.reject`; its sessions end). */
+export type UserRejectInput = {
+	/**  A user's id or email (case-insensitive). */
+	user: string,
+	motivo_rechazo: string,
 };
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };

@@ -58,3 +58,5 @@ export const useWarranties = (estado: EstadoGarantia | null) =>
 
 export const useWarrantyDetail = (idGarantia: Uuid) =>
   useQuery({ queryKey: queryKeys.warrantyDetail(idGarantia), queryFn: () => api.warrantyDetail(idGarantia) });
+
+export const useUsers = () => useQuery({ queryKey: queryKeys.users, queryFn: () => api.users() });

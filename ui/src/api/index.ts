@@ -36,6 +36,8 @@ import {
   type WarrantyCreateInput,
   type WarrantyListInput,
   type WarrantyResolveInput,
+  type UserLocationInput,
+  type UserRejectInput,
 } from './bindings';
 
 export type * from './bindings';
@@ -138,6 +140,11 @@ export const api = {
   rejectWarranty: (input: WarrantyResolveInput) => call('reject_warranty', input),
   warranties: (input: WarrantyListInput) => call('warranties', input),
   warrantyDetail: (idGarantia: Uuid) => call('warranty_detail', { id_garantia: idGarantia }),
+  users: () => call('users'),
+  approveUser: (user: string) => call('approve_user', { user }),
+  rejectUser: (input: UserRejectInput) => call('reject_user', input),
+  assignUser: (input: UserLocationInput) => call('assign_user', input),
+  unassignUser: (input: UserLocationInput) => call('unassign_user', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

@@ -40,6 +40,7 @@ export const queryKeys = {
   countDetail: (idConteo: Uuid) => ['count_detail', idConteo] as const,
   warranties: (estado: EstadoGarantia | null) => ['warranties', estado] as const,
   warrantyDetail: (idGarantia: Uuid) => ['warranty_detail', idGarantia] as const,
+  users: ['users'] as const,
 };
 
 /** The tables each query reads (by the first element of its key). A query that reads none
@@ -62,6 +63,7 @@ export const TABLES_READ: Readonly<Record<string, readonly string[]>> = {
   count_detail: ['registro_conteo', 'detalles_conteo', 'conteos_cerrados', 'repuestos', 'inventario', 'logs_inventario', 'localizacion', 'usuarios'],
   warranties: ['garantias', 'repuestos', 'localizacion', 'usuarios'],
   warranty_detail: ['garantias', 'repuestos', 'localizacion', 'usuarios', 'inventario', 'logs_inventario'],
+  users: ['usuarios', 'roles', 'usuarios_localizacion', 'localizacion'],
 };
 
 export function readsAny(queryKey: QueryKey, tables: readonly string[]): boolean {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useInbox, useNotifications, useStatus } from '../api/hooks';
-import { isTyping, NAVIGATION } from '../hooks/shortcuts';
+import { isTyping, navigationFor, visibleNavigation } from '../hooks/shortcuts';
 import { useSession } from '../session/session';
 import { useSyncRun } from '../session/syncRun';
 import { HelpOverlay } from './HelpOverlay';
@@ -17,6 +17,7 @@ export function Layout() {
   const notifications = useNotifications();
   const inbox = useInbox();
   const [help, setHelp] = useState(false);
+  const navigation = visibleNavigation(session.canManageUsers);
   const unread = notifications.data?.filter((notification) => !notification.leida).length ?? 0;
   const open = inbox.data?.filter((entry) => !entry.reviewed).length ?? status.data?.conflicts ?? 0;
 
@@ -24,7 +25,7 @@ export function Layout() {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.defaultPrevented) return;
       if (event.altKey && !event.ctrlKey && !event.metaKey) {
-        const item = NAVIGATION.find((candidate) => candidate.key === event.key || event.code === `Digit${candidate.key}`);
+        const item = navigationFor(navigation, event.key, event.code);
         if (item) {
           event.preventDefault();
           void navigate(item.path);
@@ -43,7 +44,7 @@ export function Layout() {
     };
     window.addEventListener('keydown', onKeyDown);
     return () => window.removeEventListener('keydown', onKeyDown);
-  }, [navigate, syncRun]);
+  }, [navigate, syncRun, navigation]);
 
   const counts: Record<string, number> = { '/notifications': unread, '/inbox': open };
 
@@ -90,7 +91,7 @@ export function Layout() {
       )}
       <nav className="app-nav" aria-label={t('nav.label')}>
         <ul>
-          {NAVIGATION.map((item) => {
+          {navigation.map((item) => {
             const count = counts[item.path] ?? 0;
             return (
               <li key={item.path}>

@@ -18,7 +18,23 @@ export const NAVIGATION = [
   { path: '/sync', key: '8', label: 'nav.sync' },
   { path: '/settings', key: '9', label: 'nav.settings' },
   { path: '/switch-user', key: '0', label: 'nav.switchUser' },
+  // Only for roles that manage users (`users.manage`).
+  { path: '/users', key: 'U', label: 'nav.users', manageUsers: true },
 ] as const;
+
+export type NavigationItem = (typeof NAVIGATION)[number];
+
+/** The sections a user sees: administration only with `users.manage`. */
+export function visibleNavigation(canManageUsers: boolean): NavigationItem[] {
+  return NAVIGATION.filter((item) => canManageUsers || !('manageUsers' in item));
+}
+
+/** The section an Alt shortcut opens: a digit by its key (any keyboard layout), a letter in either case. */
+export function navigationFor(items: readonly NavigationItem[], key: string, code: string): NavigationItem | undefined {
+  return items.find(
+    (item) => item.key.toLowerCase() === key.toLowerCase() || code === `Digit${item.key}` || code === `Key${item.key}`,
+  );
+}
 
 export const SHORTCUT_GROUPS: Array<{ title: string; shortcuts: Shortcut[] }> = [
   {

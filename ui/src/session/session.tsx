@@ -16,6 +16,8 @@ export interface Session {
   canEditAt(idLocalizacion: Uuid): boolean;
   /** `inventory.create` at that location (recording movements). */
   canMoveAt(idLocalizacion: Uuid): boolean;
+  /** `users.manage` (the administration screen). */
+  canManageUsers: boolean;
 }
 
 const SessionContext = createContext<Session | null>(null);
@@ -48,6 +50,7 @@ export function SessionProvider({ user, children }: { user: UserProfile; childre
       // A permission the role's JSON leaves out is not granted (`roles.permisos`).
       canEditAt: (id) => user.permisos.inventory?.edit === true && inScope(user, id),
       canMoveAt: (id) => user.permisos.inventory?.create === true && inScope(user, id),
+      canManageUsers: user.permisos.users?.manage === true,
     }),
     [user, locations, location],
   );

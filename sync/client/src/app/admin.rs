@@ -19,6 +19,46 @@ impl Client {
         self.technicians_of(id)
     }
 
+    /// Every account the replica holds (an administrator's holds them all), those waiting for
+    /// approval first, then by name; each with its role and its locations by name.
+    pub fn users(&self) -> Result<Vec<UserAccount>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT u.id_usuario, u.nombre_completo, u.email, r.nombre_rol, u.aprobado, u.motivo_rechazo, \
+                        u.created_at, \
+                        (SELECT json_group_array(json_object('id_localizacion', l.id_localizacion, 'nombre', l.nombre)) \
+                           FROM (SELECT l.id_localizacion, l.nombre FROM usuarios_localizacion ul \
+                                   JOIN localizacion l ON l.id_localizacion = ul.id_localizacion \
+                                  WHERE ul.id_usuario = u.id_usuario ORDER BY l.nombre) l) \
+                   FROM usuarios u LEFT JOIN roles r ON r.id_rol = u.id_rol",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let aprobado: bool = row.get(4)?;
+                let motivo_rechazo: Option<String> = row.get(5)?;
+                let locations: String = row.get(7)?;
+                Ok(UserAccount {
+                    id_usuario: super::uuid_at(row, 0)?,
+                    nombre_completo: row.get(1)?,
+                    email: row.get(2)?,
+                    nombre_rol: row.get(3)?,
+                    estado: match (aprobado, &motivo_rechazo) {
+                        (true, _) => AccountState::Aprobado,
+                        (false, Some(_)) => AccountState::Rechazado,
+                        (false, None) => AccountState::Pendiente,
+                    },
+                    motivo_rechazo,
+                    created_at: row.get(6)?,
+                    localizaciones: serde_json::from_str(&locations).unwrap_or_default(),
+                })
+            })?;
+            let mut users: Vec<UserAccount> = rows.collect::<rusqlite::Result<_>>()?;
+            users.sort_by_cached_key(|user| {
+                (user.estado != AccountState::Pendiente, user.nombre_completo.to_lowercase(), user.id_usuario)
+            });
+            Ok(users)
+        })
+    }
+
     /// Approves an account waiting for approval (`user.approve`), named by email or id.
     pub fn approve_user(&self, user: &str) -> Result<Queued> {
         self.act_built(Utc::now(), |conn| {

@@ -5,6 +5,42 @@
 use serde::{Deserialize, Serialize};
 use taller_domain::stock::NegativeStockPolicy;
 
+/// Where an account stands: waiting for an administrator, approved, or rejected with a
+/// reason (`usuarios.aprobado` and `motivo_rechazo`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "lowercase")]
+pub enum AccountState {
+    Pendiente,
+    Aprobado,
+    Rechazado,
+}
+
+/// A location an account is assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AssignedLocation {
+    pub id_localizacion: uuid::Uuid,
+    pub nombre: String,
+}
+
+/// An account as the administration screen lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UserAccount {
+    pub id_usuario: uuid::Uuid,
+    pub nombre_completo: String,
+    pub email: String,
+    /// `roles.nombre_rol` (`None` for a role the replica does not hold).
+    pub nombre_rol: Option<String>,
+    pub estado: AccountState,
+    pub motivo_rechazo: Option<String>,
+    /// When the account was made (`usuarios.created_at`, RFC 3339).
+    pub created_at: String,
+    /// By location name.
+    pub localizaciones: Vec<AssignedLocation>,
+}
+
 /// Rejects an account (`user.reject`; its sessions end).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

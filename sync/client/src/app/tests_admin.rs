@@ -66,6 +66,15 @@ fn administration_names_users_by_email_and_locations_by_name() {
             ("created_at", json!(BASE)),
         ],
     );
+    let listed = client.users().expect("users");
+    assert_eq!(listed[0].id_usuario, NEW, "waiting for approval comes first: {listed:?}");
+    assert_eq!((listed[0].estado, listed[0].localizaciones.len()), (AccountState::Pendiente, 0));
+    let me = listed.iter().find(|user| user.id_usuario == ME).expect("me");
+    assert_eq!(me.estado, AccountState::Aprobado);
+    let mine: Vec<&str> = me.localizaciones.iter().map(|l| l.nombre.as_str()).collect();
+    assert_eq!(mine, ["Bodega Central", "Taller Norte"], "by name");
+    assert!(me.nombre_rol.is_some());
+
     let refused = client.approve_user("nueva@taller.test");
     assert!(refused_with(&refused, RejectionCode::Forbidden), "the role lacks users.manage: {refused:?}");
     grant_users_manage(&client);
@@ -80,6 +89,9 @@ fn administration_names_users_by_email_and_locations_by_name() {
         .expect("rejected by id");
     assert_eq!(rejected.name, "user.reject");
     assert_eq!(usuario(&client, OTHER), (false, Some("ya no trabaja aquí".into())));
+    let states: Vec<(Uuid, AccountState)> =
+        client.users().expect("users").into_iter().map(|user| (user.id_usuario, user.estado)).collect();
+    assert!(states.contains(&(NEW, AccountState::Aprobado)) && states.contains(&(OTHER, AccountState::Rechazado)));
     let no_reason =
         client.reject_user(&UserRejectInput { user: "nueva@taller.test".into(), motivo_rechazo: "".into() });
     assert!(refused_with(&no_reason, RejectionCode::ReasonRequired), "{no_reason:?}");
