@@ -220,10 +220,16 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Connected to `server` and signed in as `email`, synced once.
-    pub fn signed_in(server: &str, email: &str) -> Cli {
+    /// A fresh device connected to `server`, nobody signed in.
+    pub fn connected(server: &str) -> Cli {
         let cli = Cli { dir: tempfile::Builder::new().prefix("taller-e2e-cli-").tempdir().expect("temp dir") };
         cli.ok(&["connect", "--server", server], None);
+        cli
+    }
+
+    /// Connected to `server` and signed in as `email`, synced once.
+    pub fn signed_in(server: &str, email: &str) -> Cli {
+        let cli = Cli::connected(server);
         cli.ok(&["login", "--email", email, "--password-stdin"], Some(PASSWORD));
         cli.ok(&["sync"], None);
         cli

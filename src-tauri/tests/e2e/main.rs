@@ -19,4 +19,5 @@ mod movement;
 mod session;
 mod signin;
 mod transfers;
+mod users;
 mod warranties;

@@ -6,6 +6,10 @@ use crate::permisos::{Permiso, Permisos};
 use crate::rechazo::Rechazo;
 use uuid::Uuid;
 
+/// The account other applications' writes are attributed to (`taller_usuario_sistema()` in the
+/// server's migrations): unapproved and without credentials, never a person.
+pub const SYSTEM_USER: Uuid = Uuid::nil();
+
 /// The acting user: role permissions and location scope.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Actor {

@@ -767,6 +767,8 @@ export type UserAccount = {
 	email: string,
 	/**  `roles.nombre_rol` (`None` for a role the replica does not hold). */
 	nombre_rol: string | null,
+	/**  The administrator role: every location is in scope, whatever it is assigned. */
+	is_admin: boolean,
 	estado: AccountState,
 	motivo_rechazo: string | null,
 	/**  When the account was made (`usuarios.created_at`, RFC 3339). */

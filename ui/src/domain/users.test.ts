@@ -13,6 +13,7 @@ function account(id: string, nombre: string, estado: UserAccount['estado'], loca
     nombre_completo: nombre,
     email: `${nombre.split(' ')[0]!.toLowerCase()}@taller.test`,
     nombre_rol: 'tecnico',
+    is_admin: false,
     estado,
     motivo_rechazo: estado === 'rechazado' ? 'no trabaja aquí' : null,
     created_at: '2026-12-01T10:00:00Z',

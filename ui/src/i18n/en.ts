@@ -483,6 +483,7 @@ export const en: Catalog = {
     since: 'joined {{date}}',
     rejectedBecause: 'rejected: “{{reason}}”',
     locations: 'Locations',
+    allLocations: 'Administrator: sees every location.',
     noLocations: 'No location: they see no inventory until they have one.',
     locationsOf: 'Locations of {{name}}',
     unassign: 'Remove {{location}} from {{name}}',

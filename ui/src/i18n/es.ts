@@ -482,6 +482,7 @@ export const es = {
     since: 'alta {{date}}',
     rejectedBecause: 'rechazada: «{{reason}}»',
     locations: 'Sedes',
+    allLocations: 'Administrador: ve todas las sedes.',
     noLocations: 'Sin sedes: no verá inventario hasta tener una.',
     locationsOf: 'Sedes de {{name}}',
     unassign: 'Quitar {{location}} a {{name}}',

@@ -22,6 +22,7 @@ const account = (id: string, nombre: string, estado: UserAccount['estado'], loca
   nombre_completo: nombre,
   email: `${id}@taller.test`,
   nombre_rol: 'tecnico',
+  is_admin: false,
   estado,
   motivo_rechazo: null,
   created_at: '2026-12-01T08:00:00Z',

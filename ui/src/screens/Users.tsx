@@ -44,7 +44,7 @@ export function UsersScreen() {
             </button>
           ))}
         </div>
-        <label className="search">
+        <label className="search users-search">
           <span className="visually-hidden">{t('users.search')}</span>
           <input type="search" value={search} placeholder={t('users.search')} onChange={(event) => setSearch(event.target.value)} />
         </label>
@@ -114,8 +114,11 @@ function AccountCard({ account, own }: { account: UserAccount; own: boolean }) {
       </p>
       <div className="account__locations">
         <span className="account__label">{t('users.locations')}</span>
+        {account.is_admin && <span className="muted">{t('users.allLocations')}</span>}
         {account.localizaciones.length === 0 ? (
+          account.is_admin ? null : (
           <span className="muted">{t('users.noLocations')}</span>
+          )
         ) : (
           <ul className="chips" aria-label={t('users.locationsOf', { name: account.nombre_completo })}>
             {account.localizaciones.map((location) => (

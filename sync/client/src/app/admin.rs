@@ -19,8 +19,9 @@ impl Client {
         self.technicians_of(id)
     }
 
-    /// Every account the replica holds (an administrator's holds them all), those waiting for
-    /// approval first, then by name; each with its role and its locations by name.
+    /// Every account the replica holds (an administrator's holds them all) but the system's
+    /// ([`taller_domain::actor::SYSTEM_USER`], never a person), those waiting for approval
+    /// first, then by name; each with its role and its locations by name.
     pub fn users(&self) -> Result<Vec<UserAccount>> {
         self.read(|conn| {
             let mut statement = conn.prepare_cached(
@@ -30,17 +31,19 @@ impl Client {
                            FROM (SELECT l.id_localizacion, l.nombre FROM usuarios_localizacion ul \
                                    JOIN localizacion l ON l.id_localizacion = ul.id_localizacion \
                                   WHERE ul.id_usuario = u.id_usuario ORDER BY l.nombre) l) \
-                   FROM usuarios u LEFT JOIN roles r ON r.id_rol = u.id_rol",
+                   FROM usuarios u LEFT JOIN roles r ON r.id_rol = u.id_rol WHERE u.id_usuario <> ?1",
             )?;
-            let rows = statement.query_map([], |row| {
+            let rows = statement.query_map([taller_domain::actor::SYSTEM_USER.to_string()], |row| {
                 let aprobado: bool = row.get(4)?;
                 let motivo_rechazo: Option<String> = row.get(5)?;
                 let locations: String = row.get(7)?;
+                let nombre_rol: Option<String> = row.get(3)?;
                 Ok(UserAccount {
+                    is_admin: nombre_rol.as_deref() == Some(taller_domain::permisos::ADMIN_ROLE),
                     id_usuario: super::uuid_at(row, 0)?,
                     nombre_completo: row.get(1)?,
                     email: row.get(2)?,
-                    nombre_rol: row.get(3)?,
+                    nombre_rol,
                     estado: match (aprobado, &motivo_rechazo) {
                         (true, _) => AccountState::Aprobado,
                         (false, Some(_)) => AccountState::Rechazado,

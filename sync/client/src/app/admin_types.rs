@@ -33,6 +33,8 @@ pub struct UserAccount {
     pub email: String,
     /// `roles.nombre_rol` (`None` for a role the replica does not hold).
     pub nombre_rol: Option<String>,
+    /// The administrator role: every location is in scope, whatever it is assigned.
+    pub is_admin: bool,
     pub estado: AccountState,
     pub motivo_rechazo: Option<String>,
     /// When the account was made (`usuarios.created_at`, RFC 3339).

@@ -66,7 +66,23 @@ fn administration_names_users_by_email_and_locations_by_name() {
             ("created_at", json!(BASE)),
         ],
     );
+    seed(
+        &conn_of(&client).conn,
+        "usuarios",
+        &[
+            ("id_usuario", json!(taller_domain::actor::SYSTEM_USER)),
+            ("id_rol", json!(id_rol)),
+            ("nombre_completo", json!("Sistema")),
+            ("email", json!("sistema@taller.invalid")),
+            ("aprobado", json!(false)),
+            ("created_at", json!(BASE)),
+        ],
+    );
     let listed = client.users().expect("users");
+    assert!(
+        listed.iter().all(|user| user.id_usuario != taller_domain::actor::SYSTEM_USER),
+        "the system account is no person"
+    );
     assert_eq!(listed[0].id_usuario, NEW, "waiting for approval comes first: {listed:?}");
     assert_eq!((listed[0].estado, listed[0].localizaciones.len()), (AccountState::Pendiente, 0));
     let me = listed.iter().find(|user| user.id_usuario == ME).expect("me");
@@ -74,6 +90,7 @@ fn administration_names_users_by_email_and_locations_by_name() {
     let mine: Vec<&str> = me.localizaciones.iter().map(|l| l.nombre.as_str()).collect();
     assert_eq!(mine, ["Bodega Central", "Taller Norte"], "by name");
     assert!(me.nombre_rol.is_some());
+    assert_eq!(me.is_admin, me.nombre_rol.as_deref() == Some(taller_domain::permisos::ADMIN_ROLE));
 
     let refused = client.approve_user("nueva@taller.test");
     assert!(refused_with(&refused, RejectionCode::Forbidden), "the role lacks users.manage: {refused:?}");
