@@ -46,6 +46,10 @@ pub enum ClientError {
     /// File system.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// An export could not be written (a missing or read-only folder, a full disk, ...);
+    /// nothing was left behind.
+    #[error("the export could not be written to {path}: {reason}")]
+    ExportFailed { path: String, reason: String },
     /// Sending the pending changes failed, but the server's changes were received and the
     /// pending ones re-applied on top of them.
     #[error("sending the pending changes failed ({0}); the server's changes were received anyway and the pending ones stay queued on top of them")]
@@ -67,6 +71,7 @@ impl ClientError {
             ClientError::WrongPassword => "invalid_credentials",
             ClientError::UnlockPaused { .. } => "rate_limited",
             ClientError::PushFailed(error) => error.code(),
+            ClientError::ExportFailed { .. } => "export_failed",
         }
     }
 
@@ -84,6 +89,11 @@ impl ClientError {
                 let mut params = serde_json::Map::new();
                 params.insert("email".to_owned(), email.clone().into());
                 params.insert("pending".to_owned(), (*pending).into());
+                params
+            }
+            ClientError::ExportFailed { path, .. } => {
+                let mut params = serde_json::Map::new();
+                params.insert("path".to_owned(), path.clone().into());
                 params
             }
             _ => serde_json::Map::new(),
@@ -129,6 +139,12 @@ impl ClientError {
             (ClientError::Db(error), Lang::Es) => format!("Error de la base de datos local: {error}"),
             (ClientError::Json(error), Lang::Es) => format!("Dato local ilegible: {error}"),
             (ClientError::Io(error), Lang::Es) => format!("Error de archivos: {error}"),
+            (ClientError::ExportFailed { path, reason }, Lang::Es) => {
+                format!("No se pudo guardar la exportación en {path}: {reason}. No quedó ningún archivo a medias.")
+            }
+            (ClientError::ExportFailed { path, reason }, Lang::En) => {
+                format!("The export could not be saved to {path}: {reason}. No half-written file was left.")
+            }
             (other, _) => other.to_string(),
         }
     }
