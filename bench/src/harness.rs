@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-use taller_client::Client;
+use taller_client::{Session, Workstation};
 use taller_protocol::mutations::Mutation;
 use taller_server::demo;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -214,34 +214,35 @@ impl ServerProc {
     }
 }
 
-/// A workstation (data directory) signed in as one user.
+/// A workstation (data directory) signed in as one user, and that user's session.
 pub struct Device {
     pub dir: PathBuf,
-    pub client: Client,
+    pub client: std::sync::Arc<Session>,
 }
 
 impl Device {
     pub async fn login(dir: PathBuf, server: &str, email: &str) -> Result<Device> {
-        let mut client = Client::open(&dir)?;
-        client.connect(server)?;
-        client.login(email, demo::DEMO_PASSWORD).await?;
-        Ok(Device { dir, client })
+        let mut ws = Workstation::open(&dir)?;
+        ws.connect(server)?;
+        ws.login(email, demo::DEMO_PASSWORD).await?;
+        Ok(Device { dir, client: ws.session()? })
     }
 
+    /// A workstation where someone is signed in already, pointed at `server`.
     pub fn open(dir: PathBuf, server: &str) -> Result<Device> {
-        let mut client = Client::open(&dir)?;
-        client.connect(server)?;
-        Ok(Device { dir, client })
+        let mut ws = Workstation::open(&dir)?;
+        ws.connect(server)?;
+        Ok(Device { dir, client: ws.session()? })
     }
 
     /// The replica's file.
     pub fn replica_path(&self) -> Result<PathBuf> {
-        let user = self.client.user_id()?;
+        let user = self.client.user_id();
         Ok(self.dir.join("users").join(user.to_string()).join("replica.sqlite3"))
     }
 
     pub fn query_uuid(&self, sql: &str, param: &str) -> Result<Uuid> {
-        let shared = self.client.shared()?;
+        let shared = self.client.shared();
         let replica = taller_client::sync::lock(shared);
         let text: String = replica.conn.query_row(sql, [param], |row| row.get(0))?;
         Ok(text.parse()?)
@@ -253,7 +254,7 @@ impl Device {
 
     /// Parts of the replica, by reference.
     pub fn parts(&self, limit: usize) -> Result<Vec<Uuid>> {
-        let shared = self.client.shared()?;
+        let shared = self.client.shared();
         let replica = taller_client::sync::lock(shared);
         let mut statement = replica.conn.prepare("SELECT id_repuesto FROM repuestos ORDER BY referencia LIMIT ?1")?;
         let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get::<_, String>(0))?;

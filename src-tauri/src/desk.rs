@@ -1,7 +1,8 @@
-//! The shell's managed state: the workstation's client, the sync engine that runs for the
-//! signed-in user, and the few facts the shell keeps itself (the last sync errors, the demo
-//! accounts). Commands reach the library only through [`Desk::client`] (per-user session,
-//! `&self`) or [`Desk::switch`] (workstation changes: sign in, unlock, sign out, settings).
+//! The shell's managed state: the workstation, the sync engine that runs for the signed-in
+//! user's session, and the few facts the shell keeps itself (the last sync errors, the demo
+//! accounts). Commands reach the library only through [`Desk::with`] (the signed-in user's
+//! [`Session`], `&self`, shared with the engine), [`Desk::workstation`] (its settings and
+//! users) or [`Desk::switch`] (workstation changes: sign in, unlock, sign out, settings).
 
 use crate::error::{CommandError, CommandResult};
 use crate::events::{ChangeSource, SyncStatusEvent, TablesChanged};
@@ -11,7 +12,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use taller_client::app::SyncError;
 use taller_client::engine::{self, Observer};
-use taller_client::{Client, ClientError};
+use taller_client::{ClientError, Session, Workstation};
 use tauri::async_runtime::JoinHandle;
 use tauri::AppHandle;
 use tauri_specta::Event;
@@ -32,7 +33,7 @@ pub struct DemoAccount {
 pub struct Desk {
     data_dir: PathBuf,
     app: AppHandle,
-    client: RwLock<Arc<Client>>,
+    workstation: RwLock<Arc<Workstation>>,
     /// One workstation change at a time (a sign-in while another runs waits).
     switching: tokio::sync::Mutex<()>,
     engine: Mutex<Option<Running>>,
@@ -56,17 +57,17 @@ impl Desk {
         server: Option<&str>,
         demo: Option<Vec<DemoAccount>>,
     ) -> anyhow::Result<Desk> {
-        let mut client = Client::open(&data_dir)?;
+        let mut workstation = Workstation::open(&data_dir)?;
         if let Some(server) = server {
-            if client.settings().server_url.is_none() {
-                client.connect(server)?;
+            if workstation.settings().server_url.is_none() {
+                workstation.connect(server)?;
             }
         }
         let notifier = Arc::new(Notifier::new(app.clone()));
         Ok(Desk {
             data_dir,
             app,
-            client: RwLock::new(Arc::new(client)),
+            workstation: RwLock::new(Arc::new(workstation)),
             switching: tokio::sync::Mutex::new(()),
             engine: Mutex::new(None),
             errors: Arc::new(Mutex::new(VecDeque::new())),
@@ -75,51 +76,64 @@ impl Desk {
         })
     }
 
-    /// The current client (the signed-in user's session, or the bare workstation).
-    pub fn client(&self) -> Arc<Client> {
-        match self.client.read() {
-            Ok(client) => client.clone(),
+    /// The workstation as it is now (its settings, its users, who is signed in).
+    pub fn workstation(&self) -> Arc<Workstation> {
+        match self.workstation.read() {
+            Ok(workstation) => workstation.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
         }
     }
 
-    /// Runs `f` over the current client, its error in the workstation's language.
-    pub fn with<T>(&self, f: impl FnOnce(&Client) -> Result<T, ClientError>) -> CommandResult<T> {
-        let client = self.client();
-        f(&client).map_err(|error| CommandError::from_client(&error, client.lang()))
+    /// The signed-in user's session (shared with the engine); `not_signed_in` otherwise.
+    pub fn session(&self) -> CommandResult<Arc<Session>> {
+        let workstation = self.workstation();
+        workstation.session().map_err(|error| CommandError::from_client(&error, workstation.lang()))
     }
 
-    /// A workstation change: the engine stops, `f` works on a freshly opened client (what is on
-    /// disk now), which then becomes the current one, and the engine starts again for whoever is
-    /// signed in. Every screen refetches (the user may have changed).
+    /// Runs `f` over the signed-in user's session, its error in the workstation's language.
+    pub fn with<T>(&self, f: impl FnOnce(&Session) -> Result<T, ClientError>) -> CommandResult<T> {
+        let session = self.session()?;
+        f(&session).map_err(|error| CommandError::from_client(&error, session.lang()))
+    }
+
+    /// Runs `f` over the workstation (who signed in here, its settings).
+    pub fn with_workstation<T>(&self, f: impl FnOnce(&Workstation) -> Result<T, ClientError>) -> CommandResult<T> {
+        let workstation = self.workstation();
+        f(&workstation).map_err(|error| CommandError::from_client(&error, workstation.lang()))
+    }
+
+    /// A workstation change: the engine stops, `f` works on a freshly opened workstation (what
+    /// is on disk now, which another process such as the CLI may have changed), which then
+    /// becomes the current one, and the engine starts again for whoever is signed in. Every
+    /// screen refetches (the user may have changed).
     pub async fn switch<T, F>(&self, f: F) -> CommandResult<T>
     where
-        F: AsyncFnOnce(&mut Client) -> Result<T, ClientError>,
+        F: AsyncFnOnce(&mut Workstation) -> Result<T, ClientError>,
     {
         let _one = self.switching.lock().await;
         self.stop_engine();
-        let mut client =
-            Client::open(&self.data_dir).map_err(|error| CommandError::from_client(&error, Default::default()))?;
-        let outcome = f(&mut client).await;
-        let lang = client.lang();
-        self.install(client);
+        let mut workstation =
+            Workstation::open(&self.data_dir).map_err(|error| CommandError::from_client(&error, Default::default()))?;
+        let outcome = f(&mut workstation).await;
+        let lang = workstation.lang();
+        self.install(workstation);
         self.start_engine();
         self.emit_status();
         emitted(TablesChanged::everything().emit(&self.app));
         outcome.map_err(|error| CommandError::from_client(&error, lang))
     }
 
-    fn install(&self, client: Client) {
-        let client = Arc::new(client);
-        match self.client.write() {
-            Ok(mut current) => *current = client,
-            Err(poisoned) => *poisoned.into_inner() = client,
+    fn install(&self, workstation: Workstation) {
+        let workstation = Arc::new(workstation);
+        match self.workstation.write() {
+            Ok(mut current) => *current = workstation,
+            Err(poisoned) => *poisoned.into_inner() = workstation,
         }
     }
 
     /// Sends the current status to the UI.
     pub fn emit_status(&self) {
-        if let Ok(status) = self.client().sync_status() {
+        if let Ok(status) = self.workstation().sync_status() {
             emitted(SyncStatusEvent(status).emit(&self.app));
         }
     }
@@ -132,8 +146,8 @@ impl Desk {
     }
 
     /// A sync the shell ran (the UI's "sync now"): the same events as the engine's.
-    pub fn synced(&self, outcome: &Result<taller_client::SyncReport, ClientError>) {
-        observe(&self.app, &self.client(), &self.errors, &self.notifier, outcome);
+    pub fn synced(&self, session: &Session, outcome: &Result<taller_client::SyncReport, ClientError>) {
+        observe(&self.app, session, &self.errors, &self.notifier, outcome);
     }
 
     pub fn recent_errors(&self) -> Vec<SyncError> {
@@ -145,14 +159,15 @@ impl Desk {
 
     /// Starts the engine for the signed-in user (nothing when nobody is).
     pub fn start_engine(&self) {
-        let client = self.client();
+        let workstation = self.workstation();
         // Nobody signed in, or a user unlocked offline after signing out: there is no session
-        // to sync with (the status says so; an online sign-in starts the engine).
+        // with the server to sync with (the status says so; an online sign-in starts the engine).
+        let Some(client) = workstation.current().cloned() else { return };
         if !client.status().is_ok_and(|status| status.signed_in) {
             return;
         }
         self.notifier.prime(&client);
-        let config = client.engine_config();
+        let config = workstation.engine_config();
         let stop = Arc::new(Notify::new());
         let observer: Observer = {
             let (app, client, errors, notifier) =
@@ -206,7 +221,7 @@ impl Running {
 /// panel, and desktop notifications for new stock alerts.
 fn observe(
     app: &AppHandle,
-    client: &Client,
+    client: &Session,
     errors: &Mutex<VecDeque<SyncError>>,
     notifier: &Notifier,
     outcome: &Result<taller_client::SyncReport, ClientError>,

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Mutex;
-use taller_client::Client;
+use taller_client::Session;
 use tauri::AppHandle;
 use tauri_plugin_notification::NotificationExt;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ impl Notifier {
     }
 
     /// What is already in the list when a user's session starts is not announced again.
-    pub fn prime(&self, client: &Client) {
+    pub fn prime(&self, client: &Session) {
         if let Ok(list) = client.notification_list() {
             let mut seen = self.seen();
             seen.extend(list.iter().map(|notification| notification.id_notificacion));
@@ -28,7 +28,7 @@ impl Notifier {
     }
 
     /// Shows each unread notification not shown before.
-    pub fn announce(&self, client: &Client) {
+    pub fn announce(&self, client: &Session) {
         let Ok(list) = client.notification_list() else { return };
         let fresh: Vec<_> = {
             let mut seen = self.seen();

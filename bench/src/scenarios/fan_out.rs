@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use taller_client::http::ServerApi;
 use taller_client::sync::lock;
-use taller_client::Client;
+use taller_client::Workstation;
 use taller_protocol::messages::{PullRequest, PullResponse};
 use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
 
@@ -30,8 +30,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let s = &ctx.sizes;
     let replica_dir = ensure_big_replica(ctx, shared).await?;
     let cursor = {
-        let client = Client::open(&replica_dir)?;
-        let replica = lock(client.shared()?);
+        let client = Workstation::open(&replica_dir)?.session()?;
+        let replica = lock(client.shared());
         taller_client::sync::state(&replica.conn, StateKey::Cursor)?.context("the big replica has no cursor")?
     };
     let mut result = ScenarioResult::new(

@@ -46,11 +46,11 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     let pool = taller_server::db::connect(&ctx.pg.url(DB), 1).await?;
     let statements = Pg::statements(&pool).await;
     let b_replica = b.replica_path()?;
-    let b_token = sync::access_token(&lock(b.client.shared()?).conn)?;
+    let b_token = sync::access_token(&lock(b.client.shared()).conn)?;
     let loc = a.location("Taller Norte")?;
-    let me = a.client.user_id()?;
+    let me = a.client.user_id();
     let parts = a.parts(usize::MAX)?;
-    let b_client = Arc::new(b.client);
+    let b_client = b.client;
     let stop = Arc::new(Notify::new());
     let engine_task = tokio::spawn(engine::run(b_client.clone(), EngineConfig::default(), stop.clone()));
 
@@ -97,7 +97,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         let started = Instant::now();
         let watcher = watch_row(b_replica.clone(), id, started);
         let mut report = SyncReport::default();
-        sync::push(a.client.shared()?, &api, &mut report).await?;
+        sync::push(a.client.shared(), &api, &mut report).await?;
         let pushed = started.elapsed();
         let seen = watcher.await.context("watcher")??;
         let signal = events_rx.try_recv().ok().map(|at| at.saturating_duration_since(started));
@@ -190,7 +190,7 @@ async fn profile_push(
     for part in parts.iter().cycle().take(PROFILE_SAMPLES) {
         a.client.act(&movement(Uuid::now_v7(), loc, *part, me)?)?;
         let started = Instant::now();
-        sync::push(a.client.shared()?, &api, &mut SyncReport::default()).await?;
+        sync::push(a.client.shared(), &api, &mut SyncReport::default()).await?;
         pushes.push(ms(started.elapsed()));
     }
     let cpu = meter.since(&mark);
@@ -220,11 +220,11 @@ async fn profile_push(
 async fn profile_pull(a: &Device, c: &Device, loc: Uuid, me: Uuid, parts: &[Uuid]) -> Result<String> {
     let api = a.client.api()?;
     let c_api = c.client.api()?;
-    let shared = c.client.shared()?;
+    let shared = c.client.shared();
     let (mut requests, mut stages, mut applies) = (Vec::new(), Vec::new(), Vec::new());
     for part in parts.iter().cycle().take(PROFILE_SAMPLES) {
         a.client.act(&movement(Uuid::now_v7(), loc, *part, me)?)?;
-        sync::push(a.client.shared()?, &api, &mut SyncReport::default()).await?;
+        sync::push(a.client.shared(), &api, &mut SyncReport::default()).await?;
         loop {
             let (cursor, token) = {
                 let replica = lock(shared);

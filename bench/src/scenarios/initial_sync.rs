@@ -1,5 +1,5 @@
 //! Initial sync: a fresh admin replica of the big data set, end to end through
-//! `Client::sync`, beside PostgreSQL COPY out plus a bulk SQLite insert of the same rows.
+//! `Session::sync`, beside PostgreSQL COPY out plus a bulk SQLite insert of the same rows.
 //!
 //! One more run goes through a transparent fault proxy (to count the bytes on the wire) and
 //! drives the library's pull functions one by one (`sync::stage`, `sync::apply_staged`) with
@@ -185,7 +185,7 @@ impl Phases {
 }
 
 async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
-    let shared = device.client.shared()?;
+    let shared = device.client.shared();
     let api = device.client.api()?;
     let url = format!("{}/v1/pull", api.base());
     let token = sync::access_token(&lock(shared).conn)?;

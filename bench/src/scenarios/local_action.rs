@@ -1,4 +1,4 @@
-//! Local action: the latency of recording a movement through `Client::act` (local effect and
+//! Local action: the latency of recording a movement through `Session::act` (local effect and
 //! outbox entry committed in one SQLite transaction, WAL, synchronous=FULL), beside the same
 //! domain rows written by one plain rusqlite transaction with the same durability on a copy of
 //! the same replica. Acts and raw transactions alternate, so disturbances hit both alike.
@@ -32,14 +32,14 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     let device = Device::login(dir, &server.base, "tecnico.norte@taller.test").await?;
     device.client.sync(None, &|_| {}).await?;
     let loc = device.location("Taller Norte")?;
-    let me = device.client.user_id()?;
+    let me = device.client.user_id();
     let parts = device.parts(usize::MAX)?;
 
     // The raw limit's database: a copy of the same replica, written with plain SQL.
     let raw_path = ctx.work.join("local-raw.sqlite3");
     crate::harness::clear(&raw_path);
     {
-        let replica = taller_client::sync::lock(device.client.shared()?);
+        let replica = taller_client::sync::lock(device.client.shared());
         replica.conn.execute("VACUUM INTO ?1", [raw_path.to_string_lossy()])?;
     }
     let mut raw = Connection::open(&raw_path)?;
@@ -125,7 +125,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         crate::stats::median(&raw_means),
     ));
     result.breakdown.push(format!(
-        "of an act, the status refresh it ends with (Client::status: pending outbox count, conflicts) takes {:.3} ms \
+        "of an act, the status refresh it ends with (Session::status: pending outbox count, conflicts) takes {:.3} ms \
          (mean; p99 {:.3} ms)",
         mean(&statuses),
         percentile(&statuses, 99.0)
@@ -239,7 +239,7 @@ fn checkpoints(
         anyhow::ensure!(checkpointer.wait_idle(std::time::Duration::from_secs(60)), "the checkpointer did not stop");
     }
     for sql in ["PRAGMA wal_autocheckpoint = 0", "PRAGMA wal_checkpoint(TRUNCATE)"] {
-        pragma(&taller_client::sync::lock(device.client.shared()?).conn, sql)?;
+        pragma(&taller_client::sync::lock(device.client.shared()).conn, sql)?;
         pragma(raw, sql)?;
     }
     for (name, path) in [("client", replica_path.as_path()), ("raw", raw_path)] {
@@ -258,7 +258,7 @@ fn checkpoints(
     }
     let wal = Wal {
         samples,
-        act_frames: wal_frames(&replica_path, page_size(&taller_client::sync::lock(device.client.shared()?).conn)?)
+        act_frames: wal_frames(&replica_path, page_size(&taller_client::sync::lock(device.client.shared()).conn)?)
             / samples as f64,
         raw_frames: wal_frames(raw_path, page_size(raw)?) / samples as f64,
         act_p99: percentile(&acts, 99.0),
@@ -271,7 +271,7 @@ fn checkpoints(
         (backstop.as_str(), "PRAGMA wal_autocheckpoint = 1000"),
         ("PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA wal_checkpoint(TRUNCATE)"),
     ] {
-        pragma(&taller_client::sync::lock(device.client.shared()?).conn, client_sql)?;
+        pragma(&taller_client::sync::lock(device.client.shared()).conn, client_sql)?;
         pragma(raw, raw_sql)?;
     }
     if let Some(checkpointer) = device.client.checkpointer() {
@@ -292,7 +292,7 @@ fn page_size(conn: &Connection) -> Result<f64> {
 /// The mean latency of an act with synchronous=OFF: the library's CPU work alone.
 fn cpu_only_act_ms(device: &Device, loc: Uuid, me: Uuid, parts: &[Uuid]) -> Result<f64> {
     let set = |mode: &str| -> Result<()> {
-        let replica = taller_client::sync::lock(device.client.shared()?);
+        let replica = taller_client::sync::lock(device.client.shared());
         replica.conn.execute_batch(&format!("PRAGMA synchronous = {mode}"))?;
         Ok(())
     };

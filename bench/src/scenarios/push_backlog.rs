@@ -1,7 +1,7 @@
 //! Push backlog: one device's offline movements reaching the server, beside the same rows
 //! written set-based by plain SQL in batches.
 //!
-//! The backlog is recorded once through `Client::act` (offline: nothing is pushed), and the
+//! The backlog is recorded once through `Session::act` (offline: nothing is pushed), and the
 //! workstation and the server database are both copied for each run, so every run pushes the
 //! same mutations to a server that has not seen them.
 
@@ -64,7 +64,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     let device = Device::login(source.clone(), &server.base, "tecnico.norte@taller.test").await?;
     device.client.sync(None, &|_| {}).await?;
     let loc = device.location("Taller Norte")?;
-    let me = device.client.user_id()?;
+    let me = device.client.user_id();
     let parts = device.parts(usize::MAX)?;
     // The backlog, recorded offline.
     note(&format!("recording {} offline movements", s.backlog));
@@ -147,7 +147,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         let api = device.client.api()?;
         let mut report = SyncReport::default();
         let t = Instant::now();
-        sync::pull(device.client.shared()?, &api, None, &mut report, &|_| {}).await?;
+        sync::pull(device.client.shared(), &api, None, &mut report, &|_| {}).await?;
         if run == 0 {
             result.breakdown.push(format!(
                 "the pull after the push (the server's {} rows of the delta, applied and rebased) took {:.2} s",
@@ -206,7 +206,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
 
 /// The backlog's movements, from the outbox.
 fn backlog_moves(device: &Device) -> Result<Vec<RawMove>> {
-    let replica = lock(device.client.shared()?);
+    let replica = lock(device.client.shared());
     let mut out = Vec::new();
     for envelope in outbox::pending(&replica.conn, usize::MAX)? {
         let arg = |key: &str| -> Result<Uuid> {
@@ -224,7 +224,7 @@ fn backlog_moves(device: &Device) -> Result<Vec<RawMove>> {
 }
 
 async fn push(device: &Device) -> Result<PushTimes> {
-    let shared = device.client.shared()?;
+    let shared = device.client.shared();
     let api = device.client.api()?;
     let mut times = PushTimes::default();
     let mut report = SyncReport::default();

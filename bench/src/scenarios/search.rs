@@ -10,8 +10,7 @@ use anyhow::Result;
 use std::collections::BTreeMap;
 use std::time::Instant;
 use taller_client::queries::{self, RANKED_CANDIDATES};
-use taller_client::workstation::Workstation;
-use taller_client::Client;
+use taller_client::Workstation;
 
 /// Every match ranked (the query before issue 13): what a narrow search must still answer.
 const RANK_ALL: &str = "SELECT r.id_repuesto FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
@@ -65,7 +64,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let dir = ensure_big_replica(ctx, shared).await?;
     let queries_count = ctx.sizes.search_queries;
     // The replica's own file, read-only: the bench needs no handle inside the library.
-    let path = Workstation::replica_path(&dir, Client::open(&dir)?.user_id()?);
+    let path = Workstation::replica_path(&dir, Workstation::open(&dir)?.user_id()?);
     let conn = &rusqlite::Connection::open_with_flags(
         &path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,

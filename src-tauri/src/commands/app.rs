@@ -36,12 +36,12 @@ pub fn app_info(desk: State<'_, Desk>) -> AppInfo {
 #[tauri::command]
 #[specta::specta]
 pub async fn settings(desk: State<'_, Desk>) -> CommandResult<Settings> {
-    Ok(desk.client().settings())
+    Ok(desk.workstation().settings())
 }
 
 /// Server address, language and sync interval; the engine restarts with them.
 #[tauri::command]
 #[specta::specta]
 pub async fn save_settings(desk: State<'_, Desk>, input: Settings) -> CommandResult<Settings> {
-    desk.switch(async |client| client.save_settings(&input)).await
+    desk.switch(async |workstation| workstation.save_settings(&input)).await
 }

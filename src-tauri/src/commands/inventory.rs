@@ -4,7 +4,7 @@ use super::LocationRef;
 use crate::desk::Desk;
 use crate::error::CommandResult;
 use taller_client::app::{ConceptoInfo, InventoryPage, InventoryQuery, Localizacion, Tecnico};
-use taller_client::Client;
+use taller_client::Session;
 use tauri::State;
 
 #[tauri::command]
@@ -23,7 +23,7 @@ pub async fn technicians(desk: State<'_, Desk>, input: LocationRef) -> CommandRe
 #[tauri::command]
 #[specta::specta]
 pub fn movement_concepts() -> Vec<ConceptoInfo> {
-    Client::movement_concepts()
+    Session::movement_concepts()
 }
 
 #[tauri::command]

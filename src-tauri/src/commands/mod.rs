@@ -22,12 +22,12 @@ pub mod warranties;
 use crate::desk::Desk;
 use crate::error::CommandResult;
 use serde::Deserialize;
-use taller_client::{Client, ClientError, Queued};
+use taller_client::{ClientError, Queued, Session};
 use uuid::Uuid;
 
 /// A local action (committed with its outbox entry, offline or not), then `tables-changed`
 /// for the tables it wrote.
-pub(crate) fn act(desk: &Desk, action: impl FnOnce(&Client) -> Result<Queued, ClientError>) -> CommandResult<Queued> {
+pub(crate) fn act(desk: &Desk, action: impl FnOnce(&Session) -> Result<Queued, ClientError>) -> CommandResult<Queued> {
     let queued = desk.with(action)?;
     desk.local_change(queued.tables);
     Ok(queued)

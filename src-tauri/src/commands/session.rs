@@ -23,29 +23,29 @@ impl std::fmt::Debug for Credentials {
 #[tauri::command]
 #[specta::specta]
 pub async fn workstation_users(desk: State<'_, Desk>) -> CommandResult<Vec<WorkstationUser>> {
-    desk.with(|client| client.workstation_users())
+    desk.with_workstation(|workstation| workstation.workstation_users())
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn current_user(desk: State<'_, Desk>) -> CommandResult<Option<UserProfile>> {
-    desk.with(|client| client.current_profile())
+    desk.with_workstation(|workstation| workstation.current_profile())
 }
 
 /// Online sign-in; what the user left pending here is sent with their own session.
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_in(desk: State<'_, Desk>, input: Credentials) -> CommandResult<UserProfile> {
-    desk.switch(async |client| client.sign_in(&input.email, &input.password).await.map(|signed| signed.user)).await
+    desk.switch(async |workstation| workstation.sign_in(&input.email, &input.password).await.map(|signed| signed.user))
+        .await
 }
 
 /// Offline unlock with the credential cached at the last online sign-in.
 #[tauri::command]
 #[specta::specta]
 pub async fn unlock(desk: State<'_, Desk>, input: Credentials) -> CommandResult<UserProfile> {
-    desk.switch(async |client| {
-        client.unlock(&input.email, &input.password)?;
-        client.current_profile()?.ok_or(taller_client::ClientError::NotSignedIn)
+    desk.switch(async |workstation| {
+        workstation.unlock(&input.email, &input.password)?.profile()?.ok_or(taller_client::ClientError::NotSignedIn)
     })
     .await
 }
@@ -54,5 +54,5 @@ pub async fn unlock(desk: State<'_, Desk>, input: Credentials) -> CommandResult<
 #[tauri::command]
 #[specta::specta]
 pub async fn sign_out(desk: State<'_, Desk>) -> CommandResult<()> {
-    desk.switch(async |client| client.logout().map(|_| ())).await
+    desk.switch(async |workstation| workstation.logout().map(|_| ())).await
 }

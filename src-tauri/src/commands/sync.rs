@@ -11,7 +11,7 @@ use tauri::State;
 #[tauri::command]
 #[specta::specta]
 pub async fn status(desk: State<'_, Desk>) -> CommandResult<AppStatus> {
-    desk.with(|client| client.sync_status())
+    desk.with_workstation(|workstation| workstation.sync_status())
 }
 
 /// One sync now (push, then pull until caught up), the pull's progress on `progress`. A sync
@@ -19,7 +19,7 @@ pub async fn status(desk: State<'_, Desk>) -> CommandResult<AppStatus> {
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_now(desk: State<'_, Desk>, progress: Channel<Progress>) -> CommandResult<SyncReport> {
-    let client = desk.client();
+    let client = desk.session()?;
     let outcome = client
         .sync(None, &|step| {
             if progress.send(step).is_err() {
@@ -27,7 +27,7 @@ pub async fn sync_now(desk: State<'_, Desk>, progress: Channel<Progress>) -> Com
             }
         })
         .await;
-    desk.synced(&outcome);
+    desk.synced(&client, &outcome);
     outcome.map_err(|error| CommandError::from_client(&error, client.lang()))
 }
 

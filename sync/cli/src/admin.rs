@@ -4,7 +4,7 @@
 use crate::output::{self, Failure};
 use clap::Subcommand;
 use taller_client::app::{LocationPolicyInput, NegativeStock, UserLocationInput, UserRejectInput};
-use taller_client::Client;
+use taller_client::Session;
 use uuid::Uuid;
 
 #[derive(Subcommand)]
@@ -66,7 +66,7 @@ pub enum LocationCommand {
     },
 }
 
-pub fn people(client: &Client, json: bool, command: PeopleCommand) -> Result<(), Failure> {
+pub fn people(client: &Session, json: bool, command: PeopleCommand) -> Result<(), Failure> {
     match command {
         PeopleCommand::Notifications { read: Some(id) } => {
             output::acted(client, json, client.mark_notification_read(id))
@@ -77,7 +77,7 @@ pub fn people(client: &Client, json: bool, command: PeopleCommand) -> Result<(),
     }
 }
 
-pub fn user(client: &Client, json: bool, command: UserCommand) -> Result<(), Failure> {
+pub fn user(client: &Session, json: bool, command: UserCommand) -> Result<(), Failure> {
     let done = match command {
         UserCommand::Approve { email } => client.approve_user(&email),
         UserCommand::Reject { email, reason } => {
@@ -89,7 +89,7 @@ pub fn user(client: &Client, json: bool, command: UserCommand) -> Result<(), Fai
     output::acted(client, json, done)
 }
 
-pub fn location(client: &Client, json: bool, command: LocationCommand) -> Result<(), Failure> {
+pub fn location(client: &Session, json: bool, command: LocationCommand) -> Result<(), Failure> {
     match command {
         LocationCommand::Policy { location, negative_stock } => {
             let stock_negativo = NegativeStock::parse(&negative_stock)

@@ -3,7 +3,7 @@
 use crate::output::{self, Failure};
 use clap::Subcommand;
 use taller_client::app::{CountLineInput, CountListInput, CountStartInput, CountState};
-use taller_client::Client;
+use taller_client::Session;
 use uuid::Uuid;
 
 #[derive(Subcommand)]
@@ -41,7 +41,7 @@ pub enum CountCommand {
     Show { id: Uuid },
 }
 
-pub fn run(client: &Client, json: bool, command: CountCommand) -> Result<(), Failure> {
+pub fn run(client: &Session, json: bool, command: CountCommand) -> Result<(), Failure> {
     match command {
         CountCommand::Start { location, note } => {
             output::acted(client, json, client.start_count(&CountStartInput { location, observaciones: note }))

@@ -5,6 +5,7 @@
 
 mod admin;
 mod counts;
+mod export;
 mod output;
 mod parts;
 mod requests;
@@ -13,10 +14,10 @@ mod stock;
 mod warranties;
 
 use clap::{Parser, Subcommand};
-use output::{fail, Failure};
+use output::{fail, fail_in, Failure};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use taller_client::Client;
+use taller_client::Workstation;
 
 #[derive(Parser)]
 #[command(name = "taller", version, about = "Taller: inventario de talleres, sin conexión primero")]
@@ -63,6 +64,9 @@ enum Command {
     /// Location settings (users.manage).
     #[command(subcommand)]
     Location(admin::LocationCommand),
+    /// A list to a CSV or XLSX file, with its screen's filters: inventory, requests, counts, warranties.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 fn main() -> ExitCode {
@@ -90,18 +94,25 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> Result<(), Failure> {
     let json = cli.json;
-    let mut client = Client::open(&cli.data_dir).map_err(|error| fail(None, error))?;
+    let mut workstation = Workstation::open(&cli.data_dir).map_err(|error| fail(None, error))?;
+    let ws = &workstation;
     match cli.command {
-        Command::Session(command) => session::run(&mut client, json, command).await,
-        Command::Parts(command) => parts::run(&client, json, command),
-        Command::Stock(command) => stock::run(&client, json, command),
-        Command::Move(args) => stock::record_move(&client, json, args),
-        Command::Cart(command) => requests::cart(&client, json, command),
-        Command::Request(command) => requests::request(&client, json, command),
-        Command::Count(command) => counts::run(&client, json, command),
-        Command::Warranty(command) => warranties::run(&client, json, command),
-        Command::People(command) => admin::people(&client, json, command),
-        Command::User(command) => admin::user(&client, json, command),
-        Command::Location(command) => admin::location(&client, json, command),
+        Command::Session(command) => session::run(&mut workstation, json, command).await,
+        Command::Parts(command) => parts::run(&*signed_in(ws)?, json, command),
+        Command::Stock(command) => stock::run(&*signed_in(ws)?, json, command),
+        Command::Move(args) => stock::record_move(&*signed_in(ws)?, json, args),
+        Command::Cart(command) => requests::cart(&*signed_in(ws)?, json, command),
+        Command::Request(command) => requests::request(&*signed_in(ws)?, json, command),
+        Command::Count(command) => counts::run(&*signed_in(ws)?, json, command),
+        Command::Warranty(command) => warranties::run(&*signed_in(ws)?, json, command),
+        Command::People(command) => admin::people(&*signed_in(ws)?, json, command),
+        Command::User(command) => admin::user(&*signed_in(ws)?, json, command),
+        Command::Location(command) => admin::location(&*signed_in(ws)?, json, command),
+        Command::Export(command) => export::run(&*signed_in(ws)?, json, command),
     }
+}
+
+/// The signed-in user's session; `not_signed_in` in the workstation's language otherwise.
+pub(crate) fn signed_in(workstation: &Workstation) -> Result<std::sync::Arc<taller_client::Session>, Failure> {
+    workstation.session().map_err(|error| fail_in(workstation.lang(), error))
 }

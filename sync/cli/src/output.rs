@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value};
 use std::io::Write;
 use std::process::ExitCode;
 use taller_client::app::{Lang, Queued};
-use taller_client::{Client, ClientError};
+use taller_client::{ClientError, Session};
 
 /// Why a command did not finish.
 #[derive(Debug)]
@@ -55,13 +55,17 @@ impl Failure {
 }
 
 /// A library error as a refusal, its message in the workstation's language.
-pub fn fail(client: Option<&Client>, error: ClientError) -> Failure {
+pub fn fail(client: Option<&Session>, error: ClientError) -> Failure {
+    fail_in(client.map(Session::lang).unwrap_or_default(), error)
+}
+
+/// A library error as a refusal, its message in `lang`.
+pub fn fail_in(lang: Lang, error: ClientError) -> Failure {
     if let ClientError::Io(io) = &error {
         if io.kind() == std::io::ErrorKind::BrokenPipe {
             return Failure::Closed;
         }
     }
-    let lang = client.map(Client::lang).unwrap_or_default();
     Failure::refused(error.code(), error.message(lang))
 }
 
@@ -169,7 +173,7 @@ impl RowPrinter {
 }
 
 /// What a local action printed: it is committed on this computer and queued.
-pub fn queued(client: &Client, json: bool, queued: &Queued) -> Result<(), Failure> {
+pub fn queued(client: &Session, json: bool, queued: &Queued) -> Result<(), Failure> {
     let pending = queued.pending;
     if json {
         return line(
@@ -190,14 +194,14 @@ pub fn queued(client: &Client, json: bool, queued: &Queued) -> Result<(), Failur
 }
 
 /// Prints a local action's result, or fails with the library's error.
-pub fn acted(client: &Client, json: bool, result: Result<Queued, ClientError>) -> Result<(), Failure> {
+pub fn acted(client: &Session, json: bool, result: Result<Queued, ClientError>) -> Result<(), Failure> {
     let done = result.map_err(|error| fail(Some(client), error))?;
     queued(client, json, &done)
 }
 
 /// Prints a list the library read, or fails with its error.
 pub fn listed<T: serde::Serialize>(
-    client: &Client,
+    client: &Session,
     json: bool,
     result: Result<Vec<T>, ClientError>,
 ) -> Result<(), Failure> {
@@ -205,6 +209,6 @@ pub fn listed<T: serde::Serialize>(
 }
 
 /// Prints one value the library read, or fails with its error.
-pub fn shown<T: serde::Serialize>(client: &Client, json: bool, result: Result<T, ClientError>) -> Result<(), Failure> {
+pub fn shown<T: serde::Serialize>(client: &Session, json: bool, result: Result<T, ClientError>) -> Result<(), Failure> {
     typed_value(json, &result.map_err(|error| fail(Some(client), error))?)
 }

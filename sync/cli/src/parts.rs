@@ -3,7 +3,7 @@
 use crate::output::{self, Failure};
 use clap::Subcommand;
 use taller_client::app::{PartCreateInput, PartDiscontinueInput, PartEditInput, PartListInput};
-use taller_client::Client;
+use taller_client::Session;
 
 #[derive(Subcommand)]
 pub enum PartsCommand {
@@ -52,7 +52,7 @@ pub enum PartsCommand {
     },
 }
 
-pub fn run(client: &Client, json: bool, command: PartsCommand) -> Result<(), Failure> {
+pub fn run(client: &Session, json: bool, command: PartsCommand) -> Result<(), Failure> {
     match command {
         PartsCommand::List { search, location, limit } => output::listed(
             client,

@@ -6,7 +6,7 @@ use taller_client::app::{
     CartAddInput, CartSetInput, DispatchInput, EstadoSolicitud, LineQuantityInput, ReceiveInput, RequestFromCartInput,
     RequestListInput, RequestStepInput,
 };
-use taller_client::Client;
+use taller_client::Session;
 use uuid::Uuid;
 
 #[derive(Subcommand)]
@@ -76,7 +76,7 @@ fn line_quantities(lines: &[String]) -> Result<Vec<LineQuantityInput>, Failure> 
     lines.iter().map(|line| LineQuantityInput::parse(line).map_err(Failure::usage)).collect()
 }
 
-pub fn cart(client: &Client, json: bool, command: CartCommand) -> Result<(), Failure> {
+pub fn cart(client: &Session, json: bool, command: CartCommand) -> Result<(), Failure> {
     match command {
         CartCommand::Add { location, reference, qty } => output::acted(
             client,
@@ -91,7 +91,7 @@ pub fn cart(client: &Client, json: bool, command: CartCommand) -> Result<(), Fai
     }
 }
 
-pub fn request(client: &Client, json: bool, command: RequestCommand) -> Result<(), Failure> {
+pub fn request(client: &Session, json: bool, command: RequestCommand) -> Result<(), Failure> {
     match command {
         RequestCommand::Create { from, to, note } => output::acted(
             client,

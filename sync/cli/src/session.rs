@@ -1,12 +1,13 @@
 //! The workstation and its session: `connect`, `login`, `unlock`, `logout`, `sync`, `status`,
 //! `checksum`, `lang`.
 
-use crate::output::{self, fail, Failure};
+use crate::output::{self, fail, fail_in, Failure};
+use crate::signed_in;
 use clap::Subcommand;
 use serde_json::{json, Map, Value};
 use std::io::Read;
 use taller_client::app::{Progress, SyncReport};
-use taller_client::Client;
+use taller_client::{Session, Workstation};
 
 #[derive(Subcommand)]
 pub enum SessionCommand {
@@ -60,19 +61,20 @@ fn read_password(from_stdin: bool) -> Result<String, Failure> {
     Ok(text.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-pub async fn run(client: &mut Client, json: bool, command: SessionCommand) -> Result<(), Failure> {
+pub async fn run(workstation: &mut Workstation, json: bool, command: SessionCommand) -> Result<(), Failure> {
     match command {
         SessionCommand::Connect { server } => {
-            client.connect(&server).map_err(|error| fail(None, error))?;
+            workstation.connect(&server).map_err(|error| fail_in(workstation.lang(), error))?;
             output::value(json, &json!({"ok": true, "server": server}))
         }
         SessionCommand::Lang { lang } => {
-            client.set_lang(&lang).map_err(|error| fail(None, error))?;
-            output::value(json, &json!({"ok": true, "lang": client.lang().as_str()}))
+            workstation.set_lang(&lang).map_err(|error| fail_in(workstation.lang(), error))?;
+            output::value(json, &json!({"ok": true, "lang": workstation.lang().as_str()}))
         }
         SessionCommand::Login { email, password_stdin } => {
             let password = read_password(password_stdin)?;
-            let signed_in = client.sign_in(&email, &password).await.map_err(|error| fail(None, error))?;
+            let lang = workstation.lang();
+            let signed_in = workstation.sign_in(&email, &password).await.map_err(|error| fail_in(lang, error))?;
             output::value(
                 json,
                 &json!({"ok": true, "user": signed_in.user, "sent": signed_in.sent, "pending": signed_in.pending,
@@ -81,16 +83,18 @@ pub async fn run(client: &mut Client, json: bool, command: SessionCommand) -> Re
         }
         SessionCommand::Unlock { email, password_stdin } => {
             let password = read_password(password_stdin)?;
-            client.unlock(&email, &password).map_err(|error| fail(None, error))?;
-            let status = client.status().map_err(|error| fail(Some(client), error))?;
+            let lang = workstation.lang();
+            let client = workstation.unlock(&email, &password).map_err(|error| fail_in(lang, error))?;
+            let status = client.status().map_err(|error| fail(Some(&client), error))?;
             output::value(
                 json,
                 &json!({"ok": true, "user": email, "signed_in": status.signed_in, "pending": status.pending}),
             )
         }
         SessionCommand::Logout => {
-            let signed_out = client.logout().map_err(|error| fail(None, error))?;
-            let message = signed_out.message(client.lang());
+            let lang = workstation.lang();
+            let signed_out = workstation.logout().map_err(|error| fail_in(lang, error))?;
+            let message = signed_out.message(lang);
             if json {
                 output::line(
                     &json!({"ok": true, "user": signed_out.user, "pending": signed_out.pending, "message": message})
@@ -100,17 +104,17 @@ pub async fn run(client: &mut Client, json: bool, command: SessionCommand) -> Re
                 output::line(&message)
             }
         }
-        SessionCommand::Sync { once, limit } => sync(client, json, once, limit).await,
+        SessionCommand::Sync { once, limit } => sync(&*signed_in(workstation)?, json, once, limit).await,
         SessionCommand::Status => {
-            let status = client.status().map_err(|error| fail(Some(client), error))?;
+            let status = workstation.status().map_err(|error| fail_in(workstation.lang(), error))?;
             output::value(json, &serde_json::to_value(status).unwrap_or_default())
         }
-        SessionCommand::Checksum { compare } => checksum(client, json, compare).await,
+        SessionCommand::Checksum { compare } => checksum(&*signed_in(workstation)?, json, compare).await,
     }
 }
 
 /// Syncs until nothing is pending (or once); a failure carries the status it left.
-async fn sync(client: &Client, json: bool, once: bool, limit: Option<u32>) -> Result<(), Failure> {
+async fn sync(client: &Session, json: bool, once: bool, limit: Option<u32>) -> Result<(), Failure> {
     let show_progress = !json;
     let progress = move |p: Progress| {
         if show_progress && p.rows_total > 0 {
@@ -145,7 +149,7 @@ async fn sync(client: &Client, json: bool, once: bool, limit: Option<u32>) -> Re
 
 /// The replica's checksums, compared with the server's projection with `compare`: one
 /// document either way (a difference is the failure, with the comparison in it).
-async fn checksum(client: &Client, json: bool, compare: bool) -> Result<(), Failure> {
+async fn checksum(client: &Session, json: bool, compare: bool) -> Result<(), Failure> {
     let local = client.checksums().map_err(|error| fail(Some(client), error))?;
     if !compare {
         return output::value(json, &serde_json::to_value(local).unwrap_or_default());

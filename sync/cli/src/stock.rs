@@ -4,7 +4,7 @@
 use crate::output::{self, fail, Failure};
 use clap::{Args, Subcommand};
 use taller_client::app::{Concepto, MoveInput, StockAdjustInput, StockListInput, StockSettingsInput, TipoMovimiento};
-use taller_client::Client;
+use taller_client::Session;
 
 #[derive(Subcommand)]
 pub enum StockCommand {
@@ -64,7 +64,7 @@ pub struct MoveArgs {
     at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-pub fn run(client: &Client, json: bool, command: StockCommand) -> Result<(), Failure> {
+pub fn run(client: &Session, json: bool, command: StockCommand) -> Result<(), Failure> {
     match command {
         StockCommand::List { location, low } => {
             // Streamed: every location of a big network is a million rows.
@@ -97,7 +97,7 @@ pub fn run(client: &Client, json: bool, command: StockCommand) -> Result<(), Fai
     }
 }
 
-pub fn record_move(client: &Client, json: bool, args: MoveArgs) -> Result<(), Failure> {
+pub fn record_move(client: &Session, json: bool, args: MoveArgs) -> Result<(), Failure> {
     let concepto: Concepto =
         args.concept.parse().map_err(|_| Failure::usage(format!("unknown concept {}", args.concept)))?;
     let tipo = args

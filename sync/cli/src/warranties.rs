@@ -3,7 +3,7 @@
 use crate::output::{self, Failure};
 use clap::Subcommand;
 use taller_client::app::{EstadoGarantia, WarrantyCreateInput, WarrantyListInput, WarrantyResolveInput};
-use taller_client::Client;
+use taller_client::Session;
 use uuid::Uuid;
 
 #[derive(Subcommand)]
@@ -52,7 +52,7 @@ pub enum WarrantyCommand {
     },
 }
 
-pub fn run(client: &Client, json: bool, command: WarrantyCommand) -> Result<(), Failure> {
+pub fn run(client: &Session, json: bool, command: WarrantyCommand) -> Result<(), Failure> {
     match command {
         WarrantyCommand::Create { location, reference, qty, reason, technician, customer, mileage, order } => {
             output::acted(

@@ -3,8 +3,8 @@
 //! after failures with exponential back-off and jitter, capped. Coming back online (the live
 //! channel reconnects) syncs at once.
 
-use crate::client::Client;
 use crate::error::ClientError;
+use crate::session::Session;
 use crate::sync::SyncReport;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
@@ -43,15 +43,15 @@ pub fn backoff(config: &EngineConfig, attempt: u32, rng: &mut impl Rng) -> Durat
 /// the tables a pull changed, the last errors).
 pub type Observer = Arc<dyn Fn(&Result<SyncReport, ClientError>) + Send + Sync>;
 
-/// Runs until `stop` is notified.
-pub async fn run(client: Arc<Client>, config: EngineConfig, stop: Arc<Notify>) {
-    run_observed(client, config, stop, Arc::new(|_| {})).await;
+/// Syncs `session` until `stop` is notified (a user switch stops it and runs another).
+pub async fn run(session: Arc<Session>, config: EngineConfig, stop: Arc<Notify>) {
+    run_observed(session, config, stop, Arc::new(|_| {})).await;
 }
 
 /// [`run`], telling `observer` the outcome of each sync.
-pub async fn run_observed(client: Arc<Client>, config: EngineConfig, stop: Arc<Notify>, observer: Observer) {
+pub async fn run_observed(session: Arc<Session>, config: EngineConfig, stop: Arc<Notify>, observer: Observer) {
     let changed = Arc::new(Notify::new());
-    let live = tokio::spawn(live_channel(client.clone(), changed.clone()));
+    let live = tokio::spawn(live_channel(session.clone(), changed.clone()));
     let mut failures: u32 = 0;
     let mut rng = rand::rngs::StdRng::from_entropy();
     loop {
@@ -60,9 +60,9 @@ pub async fn run_observed(client: Arc<Client>, config: EngineConfig, stop: Arc<N
             () = stop.notified() => break,
             () = tokio::time::sleep(wait) => {}
             () = changed.notified() => {}
-            () = client.written.notified() => tokio::time::sleep(config.debounce).await,
+            () = session.written.notified() => tokio::time::sleep(config.debounce).await,
         }
-        let outcome = client.sync(None, &|_| {}).await;
+        let outcome = session.sync(None, &|_| {}).await;
         observer(&outcome);
         match outcome {
             Ok(_) => failures = 0,
@@ -77,13 +77,12 @@ pub async fn run_observed(client: Arc<Client>, config: EngineConfig, stop: Arc<N
 
 /// Listens to the server's live channel; each `changes` event (and each reconnection, which
 /// means the network came back) wakes the engine.
-async fn live_channel(client: Arc<Client>, changed: Arc<Notify>) {
+async fn live_channel(session: Arc<Session>, changed: Arc<Notify>) {
     use futures::StreamExt;
     let mut delay = Duration::from_millis(500);
     loop {
-        let token =
-            client.shared().ok().and_then(|shared| crate::sync::access_token(&crate::sync::lock(shared).conn).ok());
-        let api = client.api().ok();
+        let token = crate::sync::access_token(&crate::sync::lock(session.shared()).conn).ok();
+        let api = session.api().ok();
         if let (Some(token), Some(api)) = (token, api) {
             if let Ok(response) = api.events(&token).await {
                 delay = Duration::from_millis(500);

@@ -297,7 +297,8 @@ pub fn slug(text: &str) -> String {
 /// `$XDG_CONFIG_HOME/user-dirs.dirs`, else `~/.config/user-dirs.dirs`), else `~/Descargas` or
 /// `~/Downloads`, whichever exists (the language's when neither does, to be created).
 pub fn downloads_dir(lang: Lang) -> Result<PathBuf> {
-    let home = home_dir().ok_or_else(|| ClientError::Invalid("HOME is not set: there is no downloads folder to write to".to_owned()))?;
+    let home = home_dir()
+        .ok_or_else(|| ClientError::Invalid("HOME is not set: there is no downloads folder to write to".to_owned()))?;
     let config = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)

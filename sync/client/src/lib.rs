@@ -19,7 +19,7 @@ macro_rules! internals {
     )*};
 }
 
-/// A method of [`Client`] that hands out an internal (the raw replica, the server API): `pub`
+/// A method of [`Session`] that hands out an internal (the raw replica, the server API): `pub`
 /// only with the `internals` feature.
 macro_rules! internal_fn {
     ($(#[$meta:meta])* fn $name:ident(&$self:ident) -> $ret:ty $body:block) => {
@@ -34,9 +34,10 @@ macro_rules! internal_fn {
 }
 
 pub mod app;
-pub mod client;
 pub mod engine;
 pub mod error;
+pub mod export;
+pub mod session;
 pub mod workstation;
 
 internals! {
@@ -52,8 +53,9 @@ internals! {
     sync_lock;
 }
 
-pub use client::{Client, Queued, SignIn, SignOut, Status};
 pub use error::ClientError;
 #[cfg(feature = "internals")]
 pub use replica::Replica;
+pub use session::{Queued, Session, SignIn, SignOut, Status};
 pub use sync::{Progress, SyncReport};
+pub use workstation::Workstation;

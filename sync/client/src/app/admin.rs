@@ -1,19 +1,19 @@
 //! People and locations: the technicians of a location, and the administration actions
 //! (`users.manage`) of `taller user`, `taller location` and an administration screen. Users
 //! are named by email or id and locations by name or id, resolved inside the action's own
-//! transaction ([`Client::act_built`]).
+//! transaction ([`Session::act_built`]).
 
 use super::admin_types::*;
 use super::types::Tecnico;
-use crate::client::{Client, Queued};
 use crate::error::Result;
 use crate::queries;
+use crate::session::{Queued, Session};
 use chrono::Utc;
 use taller_protocol::mutations::{LocationPolicy, Mutation, UserLocation, UserRef, UserReject};
 
-impl Client {
+impl Session {
     /// The technicians (users) assigned to a location named by id or name, by name, as
-    /// [`Client::technicians_of`] lists them. An unknown location is `invalid_input`.
+    /// [`Session::technicians_of`] lists them. An unknown location is `invalid_input`.
     pub fn technicians_at(&self, location: &str) -> Result<Vec<Tecnico>> {
         let id = self.read(|conn| queries::location_id(conn, location))?;
         self.technicians_of(id)

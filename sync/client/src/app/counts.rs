@@ -1,14 +1,14 @@
 //! Physical counts: what the count screen and `taller count` do. A count is started at a
 //! location named as a person names it, its lines name their part by reference; each lookup
-//! runs inside the action's own transaction ([`Client::act_built`]). Closing a count writes
+//! runs inside the action's own transaction ([`Session::act_built`]). Closing a count writes
 //! its `CONTEO_FISICO` ledger rows (`local/counts.rs`), which a count's detail shows beside
 //! its lines.
 
 use super::count_types::*;
 use super::{ledger_entry_at, utc, uuid_at, LEDGER_COLUMNS};
-use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries;
+use crate::session::{Queued, Session};
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension};
 use taller_protocol::mutations::{CountClose, CountLine, CountStart, Mutation};
@@ -43,7 +43,7 @@ fn summary_at(row: &rusqlite::Row<'_>) -> rusqlite::Result<CountSummary> {
     })
 }
 
-impl Client {
+impl Session {
     /// Starts a count at a location named by id or name (`count.start`); `result.id_conteo`
     /// is the new count's id. An unknown location is `invalid_input`.
     pub fn start_count(&self, input: &CountStartInput) -> Result<Queued> {

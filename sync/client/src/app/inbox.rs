@@ -6,8 +6,8 @@
 use super::texts::{self, Facts};
 use super::types::{InboxConflict, InboxEntry, InboxEntryRef, InboxKind, InboxRejection};
 use super::{json_value, utc, INBOX_ROWS};
-use crate::client::Client;
 use crate::error::{ClientError, Result};
+use crate::session::Session;
 use crate::sync::lock;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -15,11 +15,11 @@ use serde_json::{Map, Value};
 use taller_domain::{Lang, Rechazo, RejectionCode};
 use uuid::Uuid;
 
-impl Client {
+impl Session {
     /// The inbox, newest first: rejections and conflicts, reviewed or not (`reviewed` says),
     /// at most [`INBOX_ROWS`] of each.
     pub fn inbox(&self) -> Result<Vec<InboxEntry>> {
-        let me = self.user_id()?;
+        let me = self.user_id();
         let lang = self.lang();
         let mut entries = self.read(|conn| {
             let mut entries = rejections(conn, lang)?;
@@ -34,10 +34,10 @@ impl Client {
     /// `rejected_mutations`; a conflict in the replica's overlay, which no pull undoes. An
     /// entry the replica does not have is `invalid_input`.
     pub fn dismiss_inbox_entry(&self, entry: &InboxEntryRef) -> Result<()> {
-        let me = self.user_id()?.to_string();
+        let me = self.user_id().to_string();
         let id = entry.id.to_string();
         {
-            let replica = lock(self.shared()?);
+            let replica = lock(self.shared());
             let conn = &replica.conn;
             let found = match entry.kind {
                 InboxKind::Rechazo => {

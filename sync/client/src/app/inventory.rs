@@ -9,10 +9,10 @@ use super::types::{
 use super::{
     json_value, ledger_entry_at, opt_uuid_at, utc, uuid_at, LEDGER_COLUMNS, LEDGER_ROWS, MAX_PAGE, MAX_SUGGESTIONS,
 };
-use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries::{fts_query, ranked_candidates};
 use crate::replica::{LocationCensus, Replica};
+use crate::session::{Queued, Session};
 use crate::sync::lock;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use taller_domain::stock::alerta_minimo;
@@ -246,7 +246,7 @@ pub(super) fn part_matches(
     Ok(parts)
 }
 
-impl Client {
+impl Session {
     /// The replica's locations (the user's scope), by name.
     pub fn locations(&self) -> Result<Vec<Localizacion>> {
         self.read(|conn| {
@@ -300,7 +300,7 @@ impl Client {
         let location = input.id_localizacion.to_string();
         let low = i64::from(input.low_only);
         let column = input.sort.column;
-        let replica = lock(self.shared()?);
+        let replica = lock(self.shared());
         let conn = &replica.conn;
         let (access, total) = match &search {
             None => {
@@ -391,7 +391,7 @@ impl Client {
     /// [`LEDGER_ROWS`] ledger rows (newest first), and the user's open `edicion_campo`
     /// conflicts on it and its inventory rows. An unknown part is `invalid_input`.
     pub fn part_view(&self, id_repuesto: Uuid) -> Result<PartDetail> {
-        let me = self.user_id()?.to_string();
+        let me = self.user_id().to_string();
         let id = id_repuesto.to_string();
         self.read(|conn| {
             let mut detail = conn
@@ -471,7 +471,7 @@ impl Client {
     }
 
     /// Records a technician movement (`movement.record`, a new uuid v7 id) through
-    /// [`Client::act`]; `result.stock_actual` is the stock it left.
+    /// [`Session::act`]; `result.stock_actual` is the stock it left.
     pub fn record_movement(&self, input: &MovementInput) -> Result<Queued> {
         self.act(&Mutation::MovementRecord(MovementRecord {
             id_movimientos_tecnicos: Uuid::now_v7(),
@@ -485,7 +485,7 @@ impl Client {
         }))
     }
 
-    /// Edits a part's stock settings at a location (`inventory.settings`) through [`Client::act`].
+    /// Edits a part's stock settings at a location (`inventory.settings`) through [`Session::act`].
     pub fn edit_inventory_settings(&self, input: &InventorySettingsInput) -> Result<Queued> {
         self.act(&Mutation::InventorySettings(InventorySettings {
             id_localizacion: input.id_localizacion,
@@ -496,7 +496,7 @@ impl Client {
 
     /// The user's notifications, newest first.
     pub fn notification_list(&self) -> Result<Vec<Notificacion>> {
-        let me = self.user_id()?.to_string();
+        let me = self.user_id().to_string();
         self.read(|conn| {
             let mut statement = conn.prepare_cached(
                 "SELECT id_notificacion, id_localizacion, titulo, mensaje, tipo, prioridad, leida, created_at \
@@ -518,7 +518,7 @@ impl Client {
         })
     }
 
-    /// Marks one of the user's notifications read (`notification.read`) through [`Client::act`].
+    /// Marks one of the user's notifications read (`notification.read`) through [`Session::act`].
     pub fn mark_notification_read(&self, id_notificacion: Uuid) -> Result<Queued> {
         self.act(&Mutation::NotificationRead(NotificationRead { id_notificacion }))
     }

@@ -1,7 +1,7 @@
 //! The use-case API of the desktop app's screens: every operation the shell's commands
-//! forward (`ui/COMMANDS.md`), as methods on [`Client`], with typed inputs and outputs that
+//! forward (`ui/COMMANDS.md`), as methods on [`Session`], with typed inputs and outputs that
 //! serialise to the shapes of `ui/src/api/bindings.ts`. Reads go to the open replica; local
-//! actions go through [`Client::act`] (one transaction with their outbox entry), so they work
+//! actions go through [`Session::act`] (one transaction with their outbox entry), so they work
 //! offline and refusals come back as [`crate::ClientError::Rejected`] with their params.
 //!
 //! Behind the crate's `specta` feature every type here derives `specta::Type`, for the
@@ -11,6 +11,7 @@ mod admin;
 pub mod admin_types;
 pub mod count_types;
 mod counts;
+mod export;
 mod inbox;
 mod inventory;
 mod parts;
@@ -31,16 +32,20 @@ mod tests_admin;
 #[cfg(test)]
 mod tests_counts;
 #[cfg(test)]
+mod tests_export;
+#[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
 mod tests_stock;
 #[cfg(test)]
 mod tests_warranties;
 
-pub use crate::client::{Client, Queued};
+pub use crate::session::{Queued, Session};
 pub use crate::sync::{Progress, SyncReport};
+pub use crate::workstation::Workstation;
 pub use admin_types::*;
 pub use count_types::*;
+pub use export::{ExportDone, ExportList, InventoryExport};
 pub use parts_types::*;
 pub use stock_types::*;
 pub use taller_domain::{Concepto, EstadoGarantia, EstadoSolicitud, Lang, Permisos, TipoMovimiento, TipoOperacion};
@@ -79,10 +84,10 @@ pub fn tables_changed_by(mutation: &Mutation) -> Vec<&'static str> {
     tables
 }
 
-impl Client {
+impl Session {
     /// Runs a read on the open replica.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let replica = lock(self.shared()?);
+        let replica = lock(self.shared());
         f(&replica.conn)
     }
 }

@@ -1,13 +1,13 @@
 //! The parts catalogue: what `taller parts` and a catalogue screen do. A part is named by
 //! reference or id; an edit's replaced values are read from the replica inside the action's
-//! own transaction ([`Client::act_built`]), so the lookup, the values the edit replaces and
+//! own transaction ([`Session::act_built`]), so the lookup, the values the edit replaces and
 //! the edit are one unit.
 
 use super::inventory::part_matches;
 use super::parts_types::*;
 use super::types::{PartDetail, PartMatch};
-use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
+use crate::session::{Queued, Session};
 use crate::{queries, rows};
 use chrono::Utc;
 use rusqlite::Connection;
@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 use taller_protocol::mutations::{FieldEdit, Mutation, PartCreate, PartDiscontinue, PartEdit};
 use uuid::Uuid;
 
-impl Client {
+impl Session {
     /// Parts for what is typed (best match first; by reference when nothing is typed), at
     /// most `limit`, each with its stock at the location when one is named. An unknown
     /// location is `invalid_input`.
@@ -26,7 +26,7 @@ impl Client {
         })
     }
 
-    /// A part named by reference (case-insensitive) or id, as [`Client::part_view`] shows it.
+    /// A part named by reference (case-insensitive) or id, as [`Session::part_view`] shows it.
     /// A name that matches no part is `invalid_input`.
     pub fn part(&self, part: &str) -> Result<PartDetail> {
         let id = self.read(|conn| queries::part_id(conn, part))?;

@@ -1,13 +1,13 @@
 //! The cart and transfer requests: what the transfers screen and `taller cart` / `taller
 //! request` do. Each action resolves what the person named (a location by name, a part by
 //! reference, a line by its part's reference) inside the action's own transaction
-//! ([`Client::act_built`]), so the lookup and the action are one unit.
+//! ([`Session::act_built`]), so the lookup and the action are one unit.
 
 use super::{opt_uuid_at, utc, uuid_at};
 use crate::app::types::*;
-use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries;
+use crate::session::{Queued, Session};
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension};
 use taller_domain::EstadoSolicitud;
@@ -51,10 +51,10 @@ fn summary_at(row: &rusqlite::Row<'_>) -> rusqlite::Result<RequestSummary> {
     })
 }
 
-impl Client {
+impl Session {
     /// The signed-in user's cart, oldest line first.
     pub fn cart(&self) -> Result<Vec<CartLine>> {
-        let me = self.user_id()?.to_string();
+        let me = self.user_id().to_string();
         self.read(|conn| cart_lines(conn, &me, None))
     }
 
@@ -84,7 +84,7 @@ impl Client {
     /// lines leave the cart. A cart with no line for that destination is refused as
     /// `empty_request`, as the server would.
     pub fn request_from_cart(&self, input: &RequestFromCartInput) -> Result<Queued> {
-        let me = self.user_id()?.to_string();
+        let me = self.user_id().to_string();
         self.act_built(Utc::now(), |conn| {
             let origen = queries::location_id(conn, &input.origin)?;
             let destino = queries::location_id(conn, &input.destination)?;

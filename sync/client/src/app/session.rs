@@ -1,25 +1,25 @@
 //! Settings, the workstation's users, the signed-in profile and the sync status.
 
 use super::types::{AppStatus, Settings, WorkstationUser};
-use crate::client::Client;
 use crate::engine::EngineConfig;
 use crate::error::{ClientError, Result};
 use crate::replica::StateKey;
+use crate::session::Session;
 use crate::sync::lock;
-use crate::workstation::{Workstation, SYNC_INTERVAL_SECONDS};
+use crate::workstation::{server_url, Workstation, SYNC_INTERVAL_SECONDS};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::collections::BTreeMap;
 use std::time::Duration;
 use taller_protocol::messages::UserProfile;
 use uuid::Uuid;
 
-impl Client {
+impl Workstation {
     /// The workstation's settings.
     pub fn settings(&self) -> Settings {
         Settings {
-            server_url: self.workstation.server_url.clone(),
+            server_url: self.file.server_url.clone(),
             lang: self.lang(),
-            sync_interval_seconds: self.workstation.sync_interval_seconds(),
+            sync_interval_seconds: self.file.sync_interval_seconds(),
         }
     }
 
@@ -36,16 +36,17 @@ impl Client {
             )));
         }
         if let Some(url) = &input.server_url {
-            self.connect(url)?;
+            self.file.server_url = Some(server_url(url)?);
         }
-        self.workstation.sync_interval_seconds = Some(input.sync_interval_seconds);
-        self.set_lang(input.lang.as_str())?;
+        self.file.sync_interval_seconds = Some(input.sync_interval_seconds);
+        self.file.lang = Some(input.lang.as_str().to_owned());
+        self.save()?;
         Ok(self.settings())
     }
 
     /// The engine's interval between periodic syncs, as the workstation sets it.
     pub fn sync_interval(&self) -> Duration {
-        Duration::from_secs(u64::from(self.workstation.sync_interval_seconds()))
+        Duration::from_secs(u64::from(self.file.sync_interval_seconds()))
     }
 
     /// The engine's configuration for this workstation (its interval; the rest by default).
@@ -58,17 +59,18 @@ impl Client {
     pub fn workstation_users(&self) -> Result<Vec<WorkstationUser>> {
         // The same user is listed under each email they signed in with.
         let mut users: BTreeMap<Uuid, String> = BTreeMap::new();
-        for (email, id) in &self.workstation.users {
+        for (email, id) in &self.file.users {
             users.entry(*id).or_insert_with(|| email.clone());
         }
         let mut out = Vec::with_capacity(users.len());
         for (id, email) in users {
-            let current = self.user == Some(id) && self.shared().is_ok();
-            let facts = if current {
-                let replica = lock(self.shared()?);
+            let session = self.current().filter(|session| session.user_id() == id);
+            let current = session.is_some();
+            let facts = if let Some(session) = session {
+                let replica = lock(session.shared());
                 replica_facts(&replica.conn)?
             } else {
-                let path = Workstation::replica_path(&self.data_dir, id);
+                let path = Workstation::replica_path(self.data_dir(), id);
                 if !path.exists() {
                     continue;
                 }
@@ -89,41 +91,53 @@ impl Client {
         Ok(out)
     }
 
-    /// The open replica's profile (`sync_state.profile`); `None` when nobody is signed in.
+    /// The signed-in user's profile; `None` when nobody is signed in.
     pub fn current_profile(&self) -> Result<Option<UserProfile>> {
-        let Some(shared) = &self.replica_if_open() else { return Ok(None) };
-        let replica = lock(shared);
+        self.current().map_or(Ok(None), |session| session.profile())
+    }
+
+    /// The sync status as the app shows it ([`Session::sync_status`], or the bare
+    /// workstation's when nobody is signed in).
+    pub fn sync_status(&self) -> Result<AppStatus> {
+        app_status(self.status()?)
+    }
+}
+
+impl Session {
+    /// The user's profile as the server last sent it (`sync_state.profile`); `None` before
+    /// the first online sign-in stored one.
+    pub fn profile(&self) -> Result<Option<UserProfile>> {
+        let replica = lock(self.shared());
         match replica.state(StateKey::Profile)? {
             Some(text) => Ok(Some(serde_json::from_str(&text)?)),
             None => Ok(None),
         }
     }
 
-    /// [`Client::status`] as the app shows it: the last error structured, and whether the
+    /// [`Session::status`] as the app shows it: the last error structured, and whether the
     /// server asks for a newer app.
     pub fn sync_status(&self) -> Result<AppStatus> {
-        let status = self.status()?;
-        let update_required = status
-            .last_error_detail
-            .as_ref()
-            .is_some_and(|error| error.code == taller_protocol::messages::ErrorCode::UpdateRequired.as_str());
-        Ok(AppStatus {
-            user: status.user,
-            online: status.online,
-            syncing: status.syncing,
-            pending: status.pending,
-            last_success: status.last_success,
-            last_error: status.last_error_detail,
-            conflicts: status.conflicts,
-            server_url: status.server_url,
-            update_required,
-            signed_in: status.signed_in,
-        })
+        app_status(self.status()?)
     }
+}
 
-    fn replica_if_open(&self) -> Option<crate::sync::Shared> {
-        self.shared().ok().cloned()
-    }
+fn app_status(status: crate::session::Status) -> Result<AppStatus> {
+    let update_required = status
+        .last_error_detail
+        .as_ref()
+        .is_some_and(|error| error.code == taller_protocol::messages::ErrorCode::UpdateRequired.as_str());
+    Ok(AppStatus {
+        user: status.user,
+        online: status.online,
+        syncing: status.syncing,
+        pending: status.pending,
+        last_success: status.last_success,
+        last_error: status.last_error_detail,
+        conflicts: status.conflicts,
+        server_url: status.server_url,
+        update_required,
+        signed_in: status.signed_in,
+    })
 }
 
 /// What the user list shows of one replica.

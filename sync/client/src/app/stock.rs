@@ -1,24 +1,24 @@
 //! Stock: what `taller stock`, `taller move` and a stock screen do. Locations, parts and
 //! technicians are named as a person names them and resolved inside the action's own
-//! transaction ([`Client::act_built`]); a settings edit's replaced values are read there too.
+//! transaction ([`Session::act_built`]); a settings edit's replaced values are read there too.
 
 use super::inventory::{inventory_row, ROW_COLUMNS};
 use super::parts::field_edits;
 use super::stock_types::*;
-use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries;
+use crate::session::{Queued, Session};
 use chrono::Utc;
 use rusqlite::OptionalExtension;
 use serde_json::json;
 use taller_protocol::mutations::{InventoryAdjust, InventorySettings, MovementRecord, Mutation};
 use uuid::Uuid;
 
-impl Client {
+impl Session {
     /// Stock rows by location name, then part reference, of one location or of all: each with
     /// `estado_stock` and `alerta_minimo` (the domain's rules), optionally only those at or
     /// below their minimum. An unknown location is `invalid_input`. Every location of a big
-    /// network is a million rows: [`Client::each_stock`] hands them over one at a time.
+    /// network is a million rows: [`Session::each_stock`] hands them over one at a time.
     pub fn stock(&self, input: &StockListInput) -> Result<Vec<StockRow>> {
         let mut rows = Vec::new();
         self.each_stock(input, |row| {
@@ -28,7 +28,7 @@ impl Client {
         Ok(rows)
     }
 
-    /// [`Client::stock`] one row at a time, so that a listing of any size holds one row in
+    /// [`Session::stock`] one row at a time, so that a listing of any size holds one row in
     /// memory; an error from `f` stops the listing and is returned.
     pub fn each_stock(&self, input: &StockListInput, mut f: impl FnMut(StockRow) -> Result<()>) -> Result<()> {
         self.read(|conn| {
@@ -94,7 +94,7 @@ impl Client {
     /// user by default), of the concept's default type unless one is given, dated `at` or
     /// now; `result.stock_actual` is the stock it left.
     pub fn record_move(&self, input: &MoveInput) -> Result<Queued> {
-        let me = self.user_id()?;
+        let me = self.user_id();
         let tipo = match input.tipo {
             Some(tipo) => tipo,
             None => input.concepto.allowed_tipos()[0],

@@ -10,9 +10,10 @@ use crate::local::fixtures::{seed, seed_item, BASE};
 use crate::replica::{query_plan, Replica};
 use crate::rows;
 use crate::sync::{self, record_result};
-use crate::workstation::Workstation;
+use crate::workstation::WorkstationFile;
 use serde_json::json;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use taller_protocol::cursor::Cursor;
 use taller_protocol::messages::TableChanges;
 use taller_protocol::mutations::MovementRecord;
@@ -174,29 +175,44 @@ fn seed_replica(conn: &Connection) {
     }
 }
 
+/// A workstation and the session of the user signed in on it; the session's methods are
+/// called on it directly.
+pub(super) struct SignedIn {
+    pub ws: Workstation,
+    session: Arc<Session>,
+}
+
+impl std::ops::Deref for SignedIn {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
 /// A workstation where `ME` signed in (offline credential stored), with a seeded replica file.
-pub(super) fn workstation() -> (tempfile::TempDir, Client) {
+pub(super) fn workstation() -> (tempfile::TempDir, SignedIn) {
     let dir = tempfile::tempdir().expect("dir");
-    let ws = Workstation {
+    let ws = WorkstationFile {
         current: Some(ME),
         users: [("marta@taller.test".to_owned(), ME)].into_iter().collect(),
-        ..Workstation::default()
+        ..WorkstationFile::default()
     };
     ws.save(dir.path()).expect("save");
     {
-        let replica = Replica::open(&Workstation::replica_path(dir.path(), ME)).expect("replica");
+        let replica = Replica::open(&WorkstationFile::replica_path(dir.path(), ME)).expect("replica");
         seed_replica(&replica.conn);
         Replica::set_state(&replica.conn, StateKey::UserId, &ME.to_string()).expect("state");
         Replica::set_state(&replica.conn, StateKey::Profile, &profile(ME, "marta@taller.test", "Marta Méndez"))
             .expect("p");
         Replica::set_state(&replica.conn, StateKey::OfflineHash, "$argon2id$stand-in").expect("hash");
     }
-    let client = Client::open(dir.path()).expect("open");
-    (dir, client)
+    let ws = Workstation::open(dir.path()).expect("open");
+    let session = ws.session().expect("signed in");
+    (dir, SignedIn { ws, session })
 }
 
-pub(super) fn conn_of(client: &Client) -> std::sync::MutexGuard<'_, Replica> {
-    sync::lock(client.shared().expect("replica"))
+pub(super) fn conn_of(client: &Session) -> std::sync::MutexGuard<'_, Replica> {
+    sync::lock(client.shared())
 }
 
 fn query(search: &str, low_only: bool, column: InventorySortColumn, direction: SortDirection) -> InventoryQuery {
@@ -482,7 +498,7 @@ fn a_broad_search_counts_the_location_s_rows_as_the_replica_changes() {
     seed_here(id(0x4017), P4);
     assert_eq!(total(), filters + 1);
     // Another connection (the CLI on the same replica) removes a filter's row.
-    let other = Connection::open(Workstation::replica_path(dir.path(), ME)).expect("second connection");
+    let other = Connection::open(WorkstationFile::replica_path(dir.path(), ME)).expect("second connection");
     other.execute("DELETE FROM inventario WHERE id_inventario = ?1", [id(0x60_0002).to_string()]).expect("delete");
     assert_eq!(total(), filters);
 }
@@ -690,7 +706,7 @@ fn locations_technicians_and_concepts() {
     assert_eq!(technicians.iter().map(|t| t.id_usuario).collect::<Vec<_>>(), [ME, OTHER]);
     assert_eq!(technicians[1].email, "Óscar@taller.test");
     assert!(client.technicians_of(L3).expect("none").is_empty());
-    let concepts = Client::movement_concepts();
+    let concepts = Session::movement_concepts();
     assert_eq!(concepts.len(), Concepto::ALL.len());
     let quote = concepts.iter().find(|c| c.concepto == Concepto::Cotizacion).expect("cotizacion");
     assert_eq!(
@@ -707,7 +723,7 @@ fn locations_technicians_and_concepts() {
 // ------------------------------------------------------------------------------ actions
 
 /// Each table whose checksum a local action changed is one the catalogue names for it.
-fn changed_tables(client: &Client, act: impl FnOnce() -> Queued) -> (Queued, BTreeSet<String>) {
+fn changed_tables(client: &Session, act: impl FnOnce() -> Queued) -> (Queued, BTreeSet<String>) {
     let before = client.checksums().expect("checksums");
     let queued = act();
     let after = client.checksums().expect("checksums");
@@ -797,7 +813,7 @@ fn a_refused_action_comes_back_with_its_code_and_params() {
 
 // ------------------------------------------------------------------------------ inbox
 
-fn reject(client: &Client, mutation: &str, args: Value, code: &str, params: Value, at: &str) -> Uuid {
+fn reject(client: &Session, mutation: &str, args: Value, code: &str, params: Value, at: &str) -> Uuid {
     let id = Uuid::now_v7();
     let replica = conn_of(client);
     replica
@@ -944,7 +960,7 @@ fn the_inbox_explains_rejections_and_conflicts_by_name_in_both_languages() {
         (json!("stock_negativo"), json!(false), Value::Null)
     );
 
-    client.set_lang("en").expect("lang");
+    client.ws.set_lang("en").expect("lang");
     let english = client.inbox().expect("inbox");
     assert_eq!(english[0].what, "The server refused your movement of 3 × MTR-500W at Taller Norte.");
     assert_eq!(english[0].why, "Not enough stock: 2 available, 3 requested.");
@@ -1034,7 +1050,7 @@ fn the_status_reads_structured_and_older_one_line_errors() {
 
     let failed: crate::error::Result<crate::sync::SyncReport> =
         Err(ClientError::UpdateRequired("this app speaks protocol 1; the server needs 2".into()));
-    record_result(client.shared().expect("replica"), &failed).expect("record");
+    record_result(client.shared(), &failed).expect("record");
     let stored = conn_of(&client).state(StateKey::LastError).expect("state").expect("stored");
     let parsed: SyncError = serde_json::from_str(&stored).expect("stored as JSON");
     assert_eq!(parsed.code, "update_required");
@@ -1063,13 +1079,13 @@ fn the_status_reads_structured_and_older_one_line_errors() {
         })
     );
     assert!(!status.update_required);
-    record_result(client.shared().expect("replica"), &Ok(crate::sync::SyncReport::default())).expect("record");
+    record_result(client.shared(), &Ok(crate::sync::SyncReport::default())).expect("record");
     assert_eq!(client.sync_status().expect("status").last_error, None, "cleared by a success");
 }
 
 #[test]
 fn settings_are_validated_whole_and_kept_with_the_workstation() {
-    let (dir, mut client) = workstation();
+    let (dir, SignedIn { ws: mut client, .. }) = workstation();
     assert_eq!(client.settings(), Settings { server_url: None, lang: Lang::Es, sync_interval_seconds: 30 });
     for (url, interval) in [("ftp://taller", 60), ("https://taller.test", 4), ("https://taller.test", 3601)] {
         let input = Settings { server_url: Some(url.into()), lang: Lang::En, sync_interval_seconds: interval };
@@ -1089,7 +1105,7 @@ fn settings_are_validated_whole_and_kept_with_the_workstation() {
         saved,
         Settings { server_url: Some("https://taller.test".into()), lang: Lang::En, sync_interval_seconds: 120 }
     );
-    let reopened = Client::open(dir.path()).expect("reopen");
+    let reopened = Workstation::open(dir.path()).expect("reopen");
     assert_eq!(reopened.settings(), saved);
     assert_eq!(reopened.engine_config().interval, std::time::Duration::from_secs(120));
     assert_eq!(serde_json::to_value(&saved).expect("json")["lang"], "en");
@@ -1114,7 +1130,7 @@ fn workstation_users_show_each_user_s_own_pending_count() {
     drop(client);
     // Óscar signed in here too (twice by email case), left three changes and signed out for good.
     {
-        let replica = Replica::open(&Workstation::replica_path(dir.path(), OTHER)).expect("replica");
+        let replica = Replica::open(&WorkstationFile::replica_path(dir.path(), OTHER)).expect("replica");
         Replica::set_state(&replica.conn, StateKey::Profile, &profile(OTHER, "oscar@taller.test", "Óscar Ortega"))
             .expect("p");
         for n in 0..3 {
@@ -1127,11 +1143,11 @@ fn workstation_users_show_each_user_s_own_pending_count() {
                 .expect("outbox");
         }
     }
-    let mut ws = Workstation::load(dir.path()).expect("load");
+    let mut ws = WorkstationFile::load(dir.path()).expect("load");
     ws.users.insert("oscar@taller.test".into(), OTHER);
     ws.users.insert("o.ortega@taller.test".into(), OTHER);
     ws.save(dir.path()).expect("save");
-    let client = Client::open(dir.path()).expect("open");
+    let client = Workstation::open(dir.path()).expect("open");
     let users = client.workstation_users().expect("users");
     let seen: Vec<(&str, Option<&str>, i64, bool, bool)> = users
         .iter()

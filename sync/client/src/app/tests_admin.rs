@@ -12,7 +12,7 @@ use taller_domain::RejectionCode;
 
 const NEW: Uuid = Uuid::from_u128(0x2003);
 
-fn technicians(client: &Client, location: &str) -> Vec<Uuid> {
+fn technicians(client: &Session, location: &str) -> Vec<Uuid> {
     client.technicians_at(location).expect("technicians").into_iter().map(|t| t.id_usuario).collect()
 }
 
@@ -21,14 +21,14 @@ fn refused_with(result: &Result<Queued>, code: RejectionCode) -> bool {
 }
 
 /// The seeded role may not manage users until this grants it (`roles.permisos`).
-fn grant_users_manage(client: &Client) {
+fn grant_users_manage(client: &Session) {
     conn_of(client)
         .conn
         .execute("UPDATE roles SET permisos = json_set(permisos, '$.users.manage', json('true'))", [])
         .expect("grant");
 }
 
-fn usuario(client: &Client, id: Uuid) -> (bool, Option<String>) {
+fn usuario(client: &Session, id: Uuid) -> (bool, Option<String>) {
     conn_of(client)
         .conn
         .query_row("SELECT aprobado, motivo_rechazo FROM usuarios WHERE id_usuario = ?1", [id.to_string()], |row| {

@@ -20,7 +20,7 @@ fn refused_with(result: &Result<Queued>, code: RejectionCode) -> bool {
     matches!(result, Err(ClientError::Rejected(r)) if r.code == code)
 }
 
-fn stock_at_norte(client: &Client, reference: &str) -> Option<i32> {
+fn stock_at_norte(client: &Session, reference: &str) -> Option<i32> {
     let found = client
         .find_part(&FindPartInput { code: reference.into(), id_localizacion: Some(L1) })
         .expect("find part")

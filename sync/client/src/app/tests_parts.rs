@@ -9,7 +9,7 @@ use serde_json::json;
 use taller_domain::RejectionCode;
 
 /// The outbox entry of a queued action: its name and arguments.
-pub(super) fn queued_args(client: &Client, queued: &Queued) -> (String, Value) {
+pub(super) fn queued_args(client: &Session, queued: &Queued) -> (String, Value) {
     let replica = conn_of(client);
     let (name, args): (String, String) = replica
         .conn
@@ -20,7 +20,7 @@ pub(super) fn queued_args(client: &Client, queued: &Queued) -> (String, Value) {
     (name, serde_json::from_str(&args).expect("args"))
 }
 
-fn list(client: &Client, search: &str, location: Option<&str>, limit: u32) -> Result<Vec<PartMatch>> {
+fn list(client: &Session, search: &str, location: Option<&str>, limit: u32) -> Result<Vec<PartMatch>> {
     client.parts(&PartListInput { search: search.into(), location: location.map(str::to_owned), limit })
 }
 

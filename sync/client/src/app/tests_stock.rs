@@ -10,7 +10,7 @@ use crate::error::ClientError;
 use serde_json::json;
 use taller_domain::RejectionCode;
 
-fn rows(client: &Client, location: Option<&str>, low_only: bool) -> Vec<(String, String, i32, EstadoStock)> {
+fn rows(client: &Session, location: Option<&str>, low_only: bool) -> Vec<(String, String, i32, EstadoStock)> {
     client
         .stock(&StockListInput { location: location.map(str::to_owned), low_only })
         .expect("stock")
@@ -23,7 +23,7 @@ fn row(location: &str, reference: &str, stock: i32, estado: EstadoStock) -> (Str
     (location.to_owned(), reference.to_owned(), stock, estado)
 }
 
-fn stock_of(client: &Client, location: &str, reference: &str) -> Option<StockRow> {
+fn stock_of(client: &Session, location: &str, reference: &str) -> Option<StockRow> {
     client
         .stock(&StockListInput { location: Some(location.into()), low_only: false })
         .expect("stock")

@@ -29,7 +29,7 @@ fn refused_with(result: &Result<Queued>, code: RejectionCode) -> bool {
     matches!(result, Err(ClientError::Rejected(r)) if r.code == code)
 }
 
-fn bat_at_norte(client: &Client) -> Option<i32> {
+fn bat_at_norte(client: &Session) -> Option<i32> {
     let found = client
         .find_part(&FindPartInput { code: "BAT-48V".into(), id_localizacion: Some(L1) })
         .expect("find part")

@@ -1,14 +1,14 @@
 //! Warranty claims: what the warranty screen and `taller warranty` do. A claim is created
 //! with its location, part and technician named as a person names them, resolved inside the
-//! action's own transaction ([`Client::act_built`]); then submitted, and approved (the
+//! action's own transaction ([`Session::act_built`]); then submitted, and approved (the
 //! replacement units come into stock, `GARANTIA`) or rejected with a comment.
 
 use super::warranty_types::*;
 use super::{ledger_entry_at, LEDGER_COLUMNS};
 use super::{opt_uuid_at, utc, uuid_at};
-use crate::client::{Client, Queued};
 use crate::error::{ClientError, Result};
 use crate::queries;
+use crate::session::{Queued, Session};
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension};
 use taller_domain::EstadoGarantia;
@@ -48,7 +48,7 @@ fn summary_at(row: &rusqlite::Row<'_>) -> rusqlite::Result<WarrantySummary> {
     })
 }
 
-impl Client {
+impl Session {
     /// Creates a claim (`warranty.create`, SIN_ENVIAR) for a location and a part named by id
     /// or name/reference, with the technician involved named by id or email;
     /// `result.id_garantia` is the new claim's id. A name that matches nothing is

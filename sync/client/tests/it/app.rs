@@ -30,12 +30,12 @@ async fn a_signed_in_replica_feeds_the_screens_and_a_sync_names_the_tables_it_ch
     let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
     let first = norte.sync().await;
     assert!(first.tables.contains("inventario") && first.tables.contains("repuestos"), "{:?}", first.tables);
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
 
-    let users = norte.client.workstation_users().expect("users");
+    let users = norte.ws.workstation_users().expect("users");
     assert_eq!(users.len(), 1);
     assert_eq!((users[0].id_usuario, users[0].pending, users[0].current, users[0].can_unlock), (me, 0, true, true));
-    let profile = norte.client.current_profile().expect("profile").expect("signed in");
+    let profile = norte.ws.current_profile().expect("profile").expect("signed in");
     assert_eq!(profile.email, "tecnico.norte@taller.test");
     assert!(norte
         .client
@@ -100,7 +100,7 @@ async fn dismissed_inbox_entries_survive_a_full_pull() {
     let (loc, part, other_part) = (net.locs[1], net.parts[1].0, net.parts[2].0);
     let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
     norte.sync().await;
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     // Stock below zero under the default policy (allow): a conflict for the author.
     let have = net.server_stock(loc, other_part).await;
     norte.act(movement(loc, other_part, me, "venta", "venta", have + 2));
@@ -132,7 +132,7 @@ async fn dismissed_inbox_entries_survive_a_full_pull() {
     }
     assert_eq!(norte.client.sync_status().expect("status").conflicts, 0);
     // Forget the cursor: the next pull brings every row of the scope again, conflicts too.
-    lock(norte.client.shared().expect("replica"))
+    lock(norte.client.shared())
         .conn
         .execute("DELETE FROM sync_state WHERE key = 'cursor'", [])
         .expect("forget the cursor");

@@ -72,16 +72,16 @@ async fn run(seed: u64) {
         dev.sync().await;
         let proxy = if proxied {
             let proxy = FaultProxy::start(upstream).await.expect("proxy");
-            dev.client.connect(&format!("http://{}", proxy.addr())).expect("connect");
+            dev.ws.connect(&format!("http://{}", proxy.addr())).expect("connect");
             Some(proxy)
         } else {
             None
         };
         let device_id: Uuid = {
-            let replica = lock(dev.client.shared().expect("replica"));
+            let replica = lock(dev.client.shared());
             sync::state(&replica.conn, StateKey::DeviceId).expect("state").expect("device").parse().expect("uuid")
         };
-        let user = dev.client.user_id().expect("user");
+        let user = dev.client.user_id();
         actors.push(Actor { name, role, home, dev, proxy, user, device_id, queued: Vec::new() });
     }
     let mut tally = Tally::default();
@@ -743,7 +743,7 @@ async fn assert_same_as_server(dev: &Device, context: &str) {
 /// Every row of a query on a device's replica, as JSON values.
 fn rows(dev: &Device, sql: &str) -> Vec<Vec<Value>> {
     use rusqlite::types::ValueRef;
-    let replica = lock(dev.client.shared().expect("replica"));
+    let replica = lock(dev.client.shared());
     let mut statement = replica.conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let n = statement.column_count();
     let found = statement

@@ -111,7 +111,7 @@ async fn an_initial_sync_cut_mid_pull_resumes_from_the_last_staged_page() {
     let full = reference.client.sync(Some(PAGE), &|_| {}).await.expect("full sync");
     let proxy = FaultProxy::start(upstream).await.expect("proxy");
     let mut dev = Device::login(&net.server.base, "admin@taller.test").await;
-    dev.client.connect(&format!("http://{}", proxy.addr())).expect("connect");
+    dev.ws.connect(&format!("http://{}", proxy.addr())).expect("connect");
     let context = format!("resume, seed {seed}, full sync {} rows in {} pages", full.rows, full.pages);
     assert!(full.pages >= 6, "{context}: the data set is too small to cut a sync in the middle");
 
@@ -191,7 +191,7 @@ async fn a_server_restart_in_the_middle_of_a_push_applies_each_mutation_once() {
     rig.assert_prefix_applied(&context).await;
     // Another server process on the same database.
     let second = TestServer::start(&rig.net.db, Config::default()).await;
-    rig.dev.client.connect(&second.base).expect("connect");
+    rig.dev.ws.connect(&second.base).expect("connect");
     rig.settle().await;
     rig.assert_exactly_once(&context).await;
     println!("{context}");
@@ -288,7 +288,7 @@ where
 
 /// Rows staged in the replica (pages of a delta not applied yet).
 fn staged_rows(dev: &Device) -> u64 {
-    let replica = lock(dev.client.shared().expect("replica"));
+    let replica = lock(dev.client.shared());
     let mut statement = replica.conn.prepare("SELECT payload FROM staged_pages").expect("prepare");
     let payloads: Vec<String> =
         statement.query_map([], |row| row.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("rows");
@@ -396,12 +396,12 @@ impl Rig {
 
     /// Puts a synced device behind `proxy` (already there if it is). Works at Bodega Central.
     async fn attach(net: Net, mut dev: Device, proxy: FaultProxy, seed: u64) -> Rig {
-        dev.client.connect(&format!("http://{}", proxy.addr())).expect("connect");
+        dev.ws.connect(&format!("http://{}", proxy.addr())).expect("connect");
         let device_id: Uuid = {
-            let replica = lock(dev.client.shared().expect("replica"));
+            let replica = lock(dev.client.shared());
             sync::state(&replica.conn, StateKey::DeviceId).expect("state").expect("device id").parse().expect("uuid")
         };
-        let user = dev.client.user_id().expect("user");
+        let user = dev.client.user_id();
         let loc = net.locs[0];
         let parts: Vec<Uuid> = net.parts[..3].iter().map(|p| p.0).collect();
         let mut initial = HashMap::new();
@@ -474,7 +474,7 @@ impl Rig {
     }
 
     fn pending_ids(&self) -> Vec<Uuid> {
-        let replica = lock(self.dev.client.shared().expect("replica"));
+        let replica = lock(self.dev.client.shared());
         let mut statement = replica.conn.prepare("SELECT id FROM outbox WHERE status = 'pending'").expect("prepare");
         let ids: Vec<String> =
             statement.query_map([], |row| row.get(0)).expect("query").collect::<rusqlite::Result<_>>().expect("rows");

@@ -4,9 +4,10 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::sync::Arc;
 use taller_client::app::InboxEntry;
 use taller_client::sync::{self, lock, SyncReport};
-use taller_client::{Client, Queued};
+use taller_client::{Queued, Session, Workstation};
 use taller_protocol::mutations::Mutation;
 use taller_server::config::Config;
 use taller_server::demo;
@@ -57,10 +58,11 @@ impl Net {
     }
 }
 
-/// A workstation signed in as one user.
+/// A workstation signed in as one user: the workstation, and that user's session.
 pub struct Device {
     pub dir: tempfile::TempDir,
-    pub client: Client,
+    pub ws: Workstation,
+    pub client: Arc<Session>,
 }
 
 impl Device {
@@ -70,10 +72,11 @@ impl Device {
     }
 
     pub async fn login_in(dir: tempfile::TempDir, server: &str, email: &str) -> Device {
-        let mut client = Client::open(dir.path()).expect("open");
-        client.connect(server).expect("connect");
-        client.login(email, demo::DEMO_PASSWORD).await.expect("login");
-        Device { dir, client }
+        let mut ws = Workstation::open(dir.path()).expect("open");
+        ws.connect(server).expect("connect");
+        ws.login(email, demo::DEMO_PASSWORD).await.expect("login");
+        let client = ws.session().expect("signed in");
+        Device { dir, ws, client }
     }
 
     pub fn path(&self) -> &Path {
@@ -89,7 +92,7 @@ impl Device {
     pub async fn pull_only(&self) {
         let api = self.client.api().expect("api");
         let mut report = SyncReport::default();
-        sync::pull(self.client.shared().expect("replica"), &api, None, &mut report, &|_| {}).await.expect("pull");
+        sync::pull(self.client.shared(), &api, None, &mut report, &|_| {}).await.expect("pull");
     }
 
     pub fn act(&self, mutation: Mutation) -> Queued {
@@ -97,7 +100,7 @@ impl Device {
     }
 
     pub fn stock(&self, loc: Uuid, part: Uuid) -> i64 {
-        let replica = lock(self.client.shared().expect("replica"));
+        let replica = lock(self.client.shared());
         replica
             .conn
             .query_row(
@@ -109,7 +112,7 @@ impl Device {
     }
 
     pub fn count(&self, sql: &str) -> i64 {
-        let replica = lock(self.client.shared().expect("replica"));
+        let replica = lock(self.client.shared());
         replica.conn.query_row(sql, [], |row| row.get(0)).expect("count")
     }
 

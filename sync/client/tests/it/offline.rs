@@ -18,7 +18,7 @@ async fn a_pulled_change_shows_under_a_pending_local_one() {
     norte.sync().await;
     admin.sync().await;
     let before = norte.stock(loc, part);
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     norte.act(movement(loc, part, me, "salida", "salida", 2));
     assert_eq!(norte.stock(loc, part), before - 2, "the local action shows at once");
     admin.act(
@@ -55,7 +55,7 @@ async fn a_rejected_mutation_leaves_the_replica_and_enters_the_inbox() {
     );
     admin.sync().await;
     let before = norte.stock(loc, part);
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     norte.act(movement(loc, part, me, "venta", "venta", i32::try_from(before).expect("small") + 3));
     assert_eq!(norte.stock(loc, part), -3, "applied locally under the policy Norte knew");
     let report = norte.sync().await;
@@ -81,7 +81,7 @@ async fn scope_changes_bring_and_remove_rows_and_pending_work_is_answered() {
     admin.sync().await;
     let at_sur = format!("SELECT count(*) FROM inventario WHERE id_localizacion = '{sur_loc}'");
     assert_eq!(norte.count(&at_sur), 0);
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     admin.act(Mutation::parse("user.assign", &json!({"id_usuario": me, "id_localizacion": sur_loc})).expect("m"));
     admin.sync().await;
     norte.sync().await;
@@ -112,22 +112,23 @@ async fn a_shared_workstation_keeps_each_users_outbox() {
     let (loc, part) = (net.locs[1], net.parts[3].0);
     let first = Device::login_in(dir, &net.server.base, "tecnico.norte@taller.test").await;
     first.sync().await;
-    let norte_id = first.client.user_id().expect("user");
+    let norte_id = first.client.user_id();
     let queued = first.act(movement(loc, part, norte_id, "salida", "salida", 1));
-    let mut client = first.client;
-    client.logout().expect("logout");
-    assert!(client.act(&movement(loc, part, norte_id, "salida", "salida", 1)).is_err(), "nobody signed in");
-    client.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("second user");
-    client.sync(None, &|_| {}).await.expect("sync bodega");
+    let Device { mut ws, client: norte, .. } = first;
+    ws.logout().expect("logout");
+    assert_eq!(ws.session().expect_err("nobody signed in").code(), "not_signed_in");
+    drop(norte);
+    ws.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("second user");
+    ws.session().expect("bodega").sync(None, &|_| {}).await.expect("sync bodega");
     let pushed_by_bodega: i64 =
         sqlx::query_scalar("SELECT count(*) FROM sync_mutations").fetch_one(&net.db.pool).await.expect("count");
     assert_eq!(pushed_by_bodega, 0, "Norte's pending movement was not pushed by Bodega");
-    client.logout().expect("logout");
-    client.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("offline unlock");
-    assert!(client.unlock("tecnico.norte@taller.test", "wrong password").is_err());
-    assert_eq!(client.status().expect("status").pending, 1, "Norte's pending movement survived the switch");
-    client.login("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("login again");
-    client.sync(None, &|_| {}).await.expect("sync norte");
+    ws.logout().expect("logout");
+    ws.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("offline unlock");
+    assert!(ws.unlock("tecnico.norte@taller.test", "wrong password").is_err());
+    assert_eq!(ws.status().expect("status").pending, 1, "Norte's pending movement survived the switch");
+    ws.login("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("login again");
+    ws.session().expect("norte").sync(None, &|_| {}).await.expect("sync norte");
     let author: Uuid = sqlx::query_scalar("SELECT id_usuario FROM sync_mutations WHERE id_mutacion = $1")
         .bind(queued.id)
         .fetch_one(&net.db.pool)
@@ -157,15 +158,15 @@ async fn switching_users_keeps_each_session_and_a_logout_waits_for_the_next_sign
     let (loc, part) = (net.locs[1], net.parts[7].0);
     let norte = Device::login_in(dir, &net.server.base, "tecnico.norte@taller.test").await;
     norte.sync().await;
-    let norte_id = norte.client.user_id().expect("user");
-    let Device { dir: _dir, mut client } = norte;
+    let norte_id = norte.client.user_id();
+    let Device { dir: _dir, mut ws, client } = norte;
 
     // A switch, not a logout: Bodega signs in on the same workstation.
     let queued = client.act(&movement(loc, part, norte_id, "salida", "salida", 1)).expect("act");
-    client.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("bodega");
-    client.sync(None, &|_| {}).await.expect("bodega syncs");
+    ws.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("bodega");
+    ws.session().expect("bodega").sync(None, &|_| {}).await.expect("bodega syncs");
     assert_eq!(author(&net, queued.id).await, None, "Bodega did not push Norte's movement");
-    client.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
+    let client = ws.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
     assert!(client.status().expect("status").signed_in, "Norte's session was kept");
     let report = client.sync(None, &|_| {}).await.expect("Norte syncs with the kept session");
     assert_eq!(report.applied, 1);
@@ -173,11 +174,11 @@ async fn switching_users_keeps_each_session_and_a_logout_waits_for_the_next_sign
 
     // An explicit logout: the pending change waits for the next online sign-in.
     let queued = client.act(&movement(loc, part, norte_id, "salida", "salida", 1)).expect("act");
-    let signed_out = client.logout().expect("logout");
+    let signed_out = ws.logout().expect("logout");
     assert_eq!(signed_out.pending, 1);
     assert!(signed_out.message(taller_domain::Lang::En).contains("1 change waits for the next online sign-in"));
-    client.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("bodega");
-    client.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
+    ws.login("bodega@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("bodega");
+    let client = ws.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
     let status = client.status().expect("status");
     assert_eq!((status.signed_in, status.pending), (false, 1), "{status:?}");
     let error = client.sync(None, &|_| {}).await.expect_err("no session after the logout");
@@ -186,10 +187,10 @@ async fn switching_users_keeps_each_session_and_a_logout_waits_for_the_next_sign
     assert_eq!(author(&net, queued.id).await, None);
 
     // The first online sign-in sends it, with Norte's authority.
-    let signed_in =
-        client.sign_in("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("sign in");
+    let signed_in = ws.sign_in("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).await.expect("sign in");
     assert_eq!((signed_in.sent, signed_in.pending, signed_in.send_error), (1, 0, None));
     assert_eq!(author(&net, queued.id).await, Some(norte_id));
+    let client = ws.session().expect("signed in");
     client.sync(None, &|_| {}).await.expect("sync");
     assert_eq!(client.status().expect("status").pending, 0);
 }
@@ -202,10 +203,10 @@ async fn actions_work_offline_and_sync_later() {
     let (loc, part) = (net.locs[1], net.parts[4].0);
     let mut norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
     norte.sync().await;
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     // A port where nothing listens.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr");
-    norte.client.connect(&format!("http://{dead}")).expect("connect");
+    norte.ws.connect(&format!("http://{dead}")).expect("connect");
     for _ in 0..3 {
         norte.act(movement(loc, part, me, "salida", "salida", 1));
     }
@@ -215,7 +216,7 @@ async fn actions_work_offline_and_sync_later() {
     assert_eq!(status.pending, 3);
     assert!(!status.online);
     assert!(status.last_error.is_some_and(|e| e.contains("offline")));
-    norte.client.connect(&net.server.base).expect("back online");
+    norte.ws.connect(&net.server.base).expect("back online");
     let mut updates = norte.client.subscribe();
     assert_eq!(updates.borrow_and_update().pending, 3, "a subscriber starts from the current status");
     norte.sync().await;
@@ -245,9 +246,8 @@ async fn the_engine_syncs_after_local_writes_and_on_the_live_signal() {
     norte.sync().await;
     let admin = Device::login(&net.server.base, "admin@taller.test").await;
     admin.sync().await;
-    let me = norte.client.user_id().expect("user");
-    let Device { dir: _norte_dir, client } = norte;
-    let client = Arc::new(client);
+    let me = norte.client.user_id();
+    let Device { dir: _norte_dir, client, .. } = norte;
     let stop = Arc::new(tokio::sync::Notify::new());
     let config = EngineConfig {
         interval: Duration::from_secs(3600),
@@ -274,7 +274,7 @@ async fn the_engine_syncs_after_local_writes_and_on_the_live_signal() {
     );
     admin.sync().await;
     let stock_in_replica = || {
-        let replica = taller_client::sync::lock(client.shared().expect("replica"));
+        let replica = taller_client::sync::lock(client.shared());
         replica
             .conn
             .query_row(
@@ -305,16 +305,14 @@ async fn an_expired_token_is_refreshed_during_sync() {
     let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
     norte.sync().await;
     let token_before =
-        taller_client::sync::access_token(&taller_client::sync::lock(norte.client.shared().expect("replica")).conn)
-            .expect("token");
+        taller_client::sync::access_token(&taller_client::sync::lock(norte.client.shared()).conn).expect("token");
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     norte.act(movement(net.locs[1], net.parts[6].0, me, "salida", "salida", 1));
     let report = norte.sync().await;
     assert_eq!(report.applied, 1, "pushed after refreshing the token");
     let token_after =
-        taller_client::sync::access_token(&taller_client::sync::lock(norte.client.shared().expect("replica")).conn)
-            .expect("token");
+        taller_client::sync::access_token(&taller_client::sync::lock(norte.client.shared()).conn).expect("token");
     assert_ne!(token_before, token_after, "a new access token was stored");
 }
 
@@ -326,7 +324,7 @@ async fn an_expired_token_is_refreshed_during_sync() {
 async fn wrong_offline_passwords_pause_the_unlock() {
     let net = Net::new().await;
     let device = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
-    let mut client = device.client;
+    let mut client = device.ws;
     let email = "tecnico.norte@taller.test";
     client.logout().expect("logout");
     for attempt in 1..=5 {

@@ -17,7 +17,7 @@ async fn the_warehouse_replica_gets_the_name_of_a_technician_who_asks_it_for_par
     let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
     bodega.sync().await;
     norte.sync().await;
-    let technician = norte.client.user_id().expect("user");
+    let technician = norte.client.user_id();
     let named = format!(
         "SELECT count(*) FROM usuarios WHERE id_usuario = '{technician}' AND nombre_completo = 'Carla Técnica'"
     );

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 use taller_client::sync::{self, lock};
-use taller_client::{Client, ClientError};
+use taller_client::ClientError;
 use taller_protocol::mutations::Mutation;
 use uuid::Uuid;
 
@@ -23,7 +23,7 @@ fn adjust(loc: Uuid, part: Uuid, delta: i32) -> Mutation {
 }
 
 fn set_state(device: &Device, key: StateKey, value: &str) {
-    let replica = lock(device.client.shared().expect("replica"));
+    let replica = lock(device.client.shared());
     Replica::set_state(&replica.conn, key, value).expect("sync_state");
 }
 
@@ -39,12 +39,12 @@ async fn a_refused_cursor_starts_a_full_sync_that_keeps_and_then_pushes_the_outb
     let admin = Device::login(&net.server.base, "admin@taller.test").await;
     norte.sync().await;
     admin.sync().await;
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     norte.act(movement(loc, part, me, "salida", "salida", 2));
     admin.act(adjust(loc, other, 5));
     admin.sync().await;
     {
-        let mut replica = lock(norte.client.shared().expect("replica"));
+        let mut replica = lock(norte.client.shared());
         // A staged page under a cursor the server will refuse, and a refused stored cursor.
         sync::stage_raw(&mut replica.conn, Some(r#"[{"table":"repuestos","deletes":["nope"]}]"#), "bad-staged", false)
             .expect("stage");
@@ -141,7 +141,10 @@ async fn a_sync_that_succeeds_has_every_change_committed_before_it_started() {
     let first = Device::login_in(dir, &net.server.base, "tecnico.norte@taller.test").await;
     first.sync().await;
     let first = Arc::new(first);
-    let second = Arc::new(Client::open(&path).expect("a second client on the same data directory"));
+    let second = taller_client::Workstation::open(&path)
+        .expect("a second workstation on the same data directory")
+        .session()
+        .expect("signed in");
     let admin = Device::login(&net.server.base, "admin@taller.test").await;
     admin.sync().await;
     for round in 0..4 {
@@ -225,7 +228,7 @@ async fn a_sync_after_an_interrupted_one_has_what_was_committed_in_between() {
     // What an interrupted pull leaves: the first page of a delta, staged with its cursor.
     {
         let api = norte.client.api().expect("api");
-        let shared = norte.client.shared().expect("replica");
+        let shared = norte.client.shared();
         let (token, cursor) = {
             let replica = lock(shared);
             (sync::access_token(&replica.conn).expect("token"), replica.state(StateKey::Cursor).expect("state"))
@@ -262,12 +265,12 @@ async fn a_device_whose_push_fails_still_pulls_and_reports_the_failure() {
     let admin = Device::login(&net.server.base, "admin@taller.test").await;
     norte.sync().await;
     admin.sync().await;
-    let me = norte.client.user_id().expect("user");
+    let me = norte.client.user_id();
     norte.act(movement(loc, part, me, "salida", "salida", 1));
     admin.act(adjust(loc, other, 4));
     admin.sync().await;
     let admin_device = {
-        let replica = lock(admin.client.shared().expect("replica"));
+        let replica = lock(admin.client.shared());
         replica.state(StateKey::DeviceId).expect("state").expect("the admin's device")
     };
     set_state(&norte, StateKey::DeviceId, &admin_device);

@@ -1,5 +1,6 @@
-//! The client library's entry point: a workstation (data directory), its signed-in user's
-//! replica, and the server. The desktop app and the `taller` CLI use only this.
+//! The signed-in user's session: their replica, local actions (applied and queued in one
+//! transaction), sync and status. A [`Workstation`] opens it; the desktop app and the `taller`
+//! CLI reach the replica only through it.
 
 use crate::checkpoint::Checkpointer;
 use crate::error::{ClientError, Result};
@@ -13,7 +14,8 @@ use crate::workstation::Workstation;
 use chrono::Utc;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use taller_domain::Lang;
 use taller_protocol::messages::UserProfile;
 use taller_protocol::mutations::Mutation;
@@ -95,60 +97,66 @@ pub struct Queued {
     pub tables: &'static [&'static str],
 }
 
-pub struct Client {
-    pub(crate) data_dir: PathBuf,
-    pub(crate) workstation: Workstation,
-    pub(crate) user: Option<Uuid>,
-    replica: Option<Shared>,
+/// The server and language a session works with: the workstation's, kept current by
+/// [`Workstation::connect`] and [`Workstation::set_lang`] while the session is open.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Link {
+    pub(crate) server_url: Option<String>,
+    pub(crate) lang: Lang,
+}
+
+/// The signed-in (or unlocked) user's session on a workstation: their replica, its outbox and
+/// its sync. Every method takes `&self`, so one `Arc<Session>` serves the sync engine and any
+/// number of UI threads at once. A [`Workstation`] opens it (sign in, unlock); switching users
+/// opens another session, and this one keeps working for whoever still holds it.
+pub struct Session {
+    data_dir: PathBuf,
+    user: Uuid,
+    replica: Shared,
     /// Copies the replica's WAL into its database file off the action path (decision 0003).
     checkpointer: Option<Checkpointer>,
+    link: RwLock<Link>,
     /// Wakes the engine soon after a local write.
-    pub(crate) written: Arc<Notify>,
-    pub(crate) syncing: Arc<std::sync::atomic::AtomicBool>,
+    pub(crate) written: Notify,
+    syncing: AtomicBool,
     /// The latest status, for screens that subscribe instead of polling.
     status_tx: watch::Sender<Status>,
 }
 
-impl Client {
-    /// Opens a workstation; the current user's replica when someone is signed in.
-    pub fn open(data_dir: &Path) -> Result<Client> {
-        let workstation = Workstation::load(data_dir)?;
-        let mut client = Client {
-            data_dir: data_dir.to_owned(),
-            user: None,
-            replica: None,
-            checkpointer: None,
-            workstation,
-            written: Arc::new(Notify::new()),
-            syncing: Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            status_tx: watch::Sender::new(Status::default()),
-        };
-        if let Some(user) = client.workstation.current {
-            client.open_replica(user)?;
-        }
-        Ok(client)
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("user", &self.user).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Opens `user`'s replica on the workstation in `data_dir`.
+    pub(crate) fn open(data_dir: &Path, user: Uuid, link: Link) -> Result<Session> {
+        let replica = Replica::open(&Workstation::replica_path(data_dir, user))?;
+        Ok(Session::with_replica(data_dir, user, replica, link))
     }
 
-    fn open_replica(&mut self, user: Uuid) -> Result<()> {
-        let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
-        self.use_replica(user, replica);
-        Ok(())
-    }
-
-    /// Makes `replica` the current one, with a checkpointer of its own. Without one (the
+    /// A session over an opened replica, with a checkpointer of its own. Without one (the
     /// thread could not start) SQLite's automatic checkpoint still bounds the WAL.
-    fn use_replica(&mut self, user: Uuid, replica: Replica) {
-        self.checkpointer = None;
-        let path = Workstation::replica_path(&self.data_dir, user);
-        self.checkpointer = match Checkpointer::start(&path) {
+    pub(crate) fn with_replica(data_dir: &Path, user: Uuid, replica: Replica, link: Link) -> Session {
+        let path = Workstation::replica_path(data_dir, user);
+        let checkpointer = match Checkpointer::start(&path) {
             Ok(checkpointer) => Some(checkpointer),
             Err(error) => {
                 tracing::warn!(%error, "no background checkpointer: SQLite's automatic checkpoint only");
                 None
             }
         };
-        self.replica = Some(Arc::new(Mutex::new(replica)));
-        self.user = Some(user);
+        Session {
+            data_dir: data_dir.to_owned(),
+            user,
+            replica: Arc::new(Mutex::new(replica)),
+            checkpointer,
+            link: RwLock::new(link),
+            written: Notify::new(),
+            syncing: AtomicBool::new(false),
+            status_tx: watch::Sender::new(Status::default()),
+        }
     }
 
     /// Counts a committed write toward the next background checkpoint.
@@ -159,66 +167,61 @@ impl Client {
     }
 
     internal_fn! {
-        /// The background checkpointer of the current replica, if one runs.
+        /// The background checkpointer of the replica, if one runs.
         fn checkpointer(&self) -> Option<&Checkpointer> {
             self.checkpointer.as_ref()
         }
     }
 
-    pub fn lang(&self) -> Lang {
-        self.workstation.lang.as_deref().map(Lang::from_tag).unwrap_or_default()
-    }
-
-    pub fn set_lang(&mut self, lang: &str) -> Result<()> {
-        self.workstation.lang = Some(Lang::from_tag(lang).as_str().to_owned());
-        self.workstation.save(&self.data_dir)
-    }
-
-    pub fn connect(&mut self, server_url: &str) -> Result<()> {
-        let url = server_url.trim().trim_end_matches('/');
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ClientError::Invalid(format!("{server_url} is not an http(s) URL")));
+    fn link(&self) -> Link {
+        match self.link.read() {
+            Ok(link) => link.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
         }
-        self.workstation.server_url = Some(url.to_owned());
-        self.workstation.save(&self.data_dir)
+    }
+
+    pub(crate) fn set_link(&self, link: Link) {
+        match self.link.write() {
+            Ok(mut current) => *current = link,
+            Err(poisoned) => *poisoned.into_inner() = link,
+        }
+        self.publish();
+    }
+
+    /// The workstation's language.
+    pub fn lang(&self) -> Lang {
+        self.link().lang
     }
 
     internal_fn! {
-        /// The server of this workstation, in the user's language.
+        /// The workstation's server, in the user's language.
         fn api(&self) -> Result<ServerApi> {
-            let url = self
-                .workstation
+            let link = self.link();
+            let url = link
                 .server_url
                 .as_deref()
                 .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
-            ServerApi::new(url, self.lang().as_str())
+            ServerApi::new(url, link.lang.as_str())
         }
     }
 
     internal_fn! {
-        /// The current user's replica (its raw connection behind a mutex).
-        fn shared(&self) -> Result<&Shared> {
-            self.replica.as_ref().ok_or(ClientError::NotSignedIn)
+        /// The replica (its raw connection behind a mutex).
+        fn shared(&self) -> &Shared {
+            &self.replica
         }
     }
 
-    pub fn user_id(&self) -> Result<Uuid> {
-        self.user.ok_or(ClientError::NotSignedIn)
+    /// The session's user.
+    pub fn user_id(&self) -> Uuid {
+        self.user
     }
 
-    /// Signs in online: a session for this user's replica, and an offline credential
-    /// (an argon2id hash of the password, never the password) for unlocking without network.
-    /// Another user's session on this workstation stays as it is.
-    pub async fn login(&mut self, email: &str, password: &str) -> Result<UserProfile> {
-        Ok(self.sign_in(email, password).await?.user)
-    }
-
-    /// [`Client::login`], then sends what the user left pending (signed out, or offline) with
-    /// the new session: the first online sign-in sends it.
-    pub async fn sign_in(&mut self, email: &str, password: &str) -> Result<SignIn> {
-        let user = self.open_session(email, password).await?;
-        let shared = self.shared()?.clone();
-        let pending = outbox::pending_count(&lock(&shared).conn)?;
+    /// Sends what the user left pending (signed out, or offline) with the session just
+    /// opened: what an online sign-in does after the server let them in.
+    pub(crate) async fn send_pending(&self, user: UserProfile) -> Result<SignIn> {
+        let shared = self.shared();
+        let pending = outbox::pending_count(&lock(shared).conn)?;
         let mut sign_in = SignIn { user, sent: 0, pending, send_error: None };
         if pending == 0 {
             return Ok(sign_in);
@@ -226,13 +229,13 @@ impl Client {
         let api = self.api()?;
         let mut report = SyncReport::default();
         let pushed = async {
-            let _one_sync = SyncLock::acquire(&self.sync_lock_path()?).await?;
-            sync::push(&shared, &api, &mut report).await
+            let _one_sync = SyncLock::acquire(&self.sync_lock_path()).await?;
+            sync::push(shared, &api, &mut report).await
         }
         .await;
         self.wrote();
         sign_in.sent = report.pushed;
-        sign_in.pending = outbox::pending_count(&lock(&shared).conn)?;
+        sign_in.pending = outbox::pending_count(&lock(shared).conn)?;
         if let Err(error) = pushed {
             tracing::warn!(%error, "signed in; the pending changes wait for the next sync");
             sign_in.send_error = Some(format!("{}: {error}", error.code()));
@@ -241,87 +244,43 @@ impl Client {
         Ok(sign_in)
     }
 
-    async fn open_session(&mut self, email: &str, password: &str) -> Result<UserProfile> {
-        let api = self.api()?;
-        let session = api.login(email, password).await?;
-        let user = session.user.id_usuario;
-        self.open_replica(user)?;
-        let hash = {
-            let password = password.to_owned();
-            tokio::task::spawn_blocking(move || hash_password(&password))
-                .await
-                .map_err(|error| ClientError::Invalid(error.to_string()))??
-        };
+    /// Stores what an online sign-in brought: the server's tokens and profile, and the offline
+    /// credential (an argon2id hash of the password, never the password).
+    pub(crate) fn store_sign_in(
+        &self,
+        granted: &taller_protocol::messages::Session,
+        hash: &str,
+        server: &str,
+    ) -> Result<()> {
         {
-            let replica = lock(self.shared()?);
+            let replica = lock(self.shared());
             let conn = &replica.conn;
-            Replica::set_state(conn, StateKey::AccessToken, &session.access_token)?;
-            Replica::set_state(conn, StateKey::RefreshToken, &session.refresh_token)?;
-            Replica::set_state(conn, StateKey::UserId, &user.to_string())?;
-            Replica::set_state(conn, StateKey::Profile, &serde_json::to_string(&session.user)?)?;
-            Replica::set_state(conn, StateKey::OfflineHash, &hash)?;
-            Replica::set_state(conn, StateKey::ServerUrl, api.base())?;
+            Replica::set_state(conn, StateKey::AccessToken, &granted.access_token)?;
+            Replica::set_state(conn, StateKey::RefreshToken, &granted.refresh_token)?;
+            Replica::set_state(conn, StateKey::UserId, &self.user.to_string())?;
+            Replica::set_state(conn, StateKey::Profile, &serde_json::to_string(&granted.user)?)?;
+            Replica::set_state(conn, StateKey::OfflineHash, hash)?;
+            Replica::set_state(conn, StateKey::ServerUrl, server)?;
             if sync::state(conn, StateKey::DeviceId)?.is_none() {
                 Replica::set_state(conn, StateKey::DeviceId, &Uuid::new_v4().to_string())?;
             }
         }
         self.wrote();
-        self.workstation.users.insert(session.user.email.to_lowercase(), user);
-        self.workstation.users.insert(email.trim().to_lowercase(), user);
-        self.workstation.current = Some(user);
-        self.workstation.save(&self.data_dir)?;
-        Ok(session.user)
+        self.publish();
+        Ok(())
     }
 
-    /// Unlocks a user who signed in here before, without the network. A session they still
-    /// have here (they switched users rather than signing out) is the one their syncs use.
-    pub fn unlock(&mut self, email: &str, password: &str) -> Result<()> {
-        let user = self.workstation.user_by_email(email)?;
-        let replica = Replica::open(&Workstation::replica_path(&self.data_dir, user))?;
-        let hash = replica.state(StateKey::OfflineHash)?.ok_or(ClientError::WrongPassword)?;
-        let now = Utc::now();
-        let failures: u32 = replica.state(StateKey::UnlockFailures)?.and_then(|n| n.parse().ok()).unwrap_or(0);
-        let paused_until = replica
-            .state(StateKey::UnlockPausedUntil)?
-            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
-            .map(|at| at.with_timezone(&Utc));
-        if let Some(until) = paused_until.filter(|until| *until > now) {
-            let seconds = (until - now).num_seconds().max(1);
-            return Err(ClientError::UnlockPaused { retry_after_seconds: u64::try_from(seconds).unwrap_or(1) });
-        }
-        if !verify_password(password, &hash) {
-            let failures = failures.saturating_add(1);
-            Replica::set_state(&replica.conn, StateKey::UnlockFailures, &failures.to_string())?;
-            if let Some(pause) = unlock_pause(failures) {
-                let until = now + pause;
-                Replica::set_state(&replica.conn, StateKey::UnlockPausedUntil, &until.to_rfc3339())?;
-            }
-            return Err(ClientError::WrongPassword);
-        }
-        if failures > 0 {
-            Replica::clear_state(&replica.conn, &[StateKey::UnlockFailures, StateKey::UnlockPausedUntil])?;
-        }
-        self.use_replica(user, replica);
-        self.workstation.current = Some(user);
-        self.workstation.save(&self.data_dir)
-    }
-
-    /// Signs out of the server on this workstation: the session's tokens are forgotten (an
-    /// offline unlock still opens the replica). The replica and its pending mutations stay:
-    /// they are pushed, with this user's authority, at their next online sign-in.
-    pub fn logout(&mut self) -> Result<SignOut> {
-        let mut signed_out = SignOut { user: None, pending: 0 };
-        if let Some(shared) = &self.replica {
-            let replica = lock(shared);
-            Replica::clear_state(&replica.conn, &[StateKey::AccessToken, StateKey::RefreshToken])?;
-            signed_out.pending = outbox::pending_count(&replica.conn)?;
-            signed_out.user = profile_email(replica.state(StateKey::Profile)?);
-        }
-        self.workstation.current = None;
-        self.replica = None;
-        self.checkpointer = None;
-        self.user = None;
-        self.workstation.save(&self.data_dir)?;
+    /// Forgets the server's tokens (an offline unlock still opens the replica): what signing
+    /// out leaves behind.
+    pub(crate) fn forget_tokens(&self) -> Result<SignOut> {
+        let replica = lock(self.shared());
+        Replica::clear_state(&replica.conn, &[StateKey::AccessToken, StateKey::RefreshToken])?;
+        let signed_out = SignOut {
+            user: profile_email(replica.state(StateKey::Profile)?),
+            pending: outbox::pending_count(&replica.conn)?,
+        };
+        drop(replica);
+        self.publish();
         Ok(signed_out)
     }
 
@@ -331,13 +290,13 @@ impl Client {
         self.act_at(mutation, Utc::now())
     }
 
-    /// As [`Client::act`], for an action a person did earlier (the time is kept and bounded by
+    /// As [`Session::act`], for an action a person did earlier (the time is kept and bounded by
     /// the server: at most the back-dating window).
     pub fn act_at(&self, mutation: &Mutation, at: chrono::DateTime<Utc>) -> Result<Queued> {
         self.act_built(at, |_| Ok(mutation.clone()))
     }
 
-    /// As [`Client::act_at`], with the mutation built from the replica inside the action's own
+    /// As [`Session::act_at`], with the mutation built from the replica inside the action's own
     /// transaction: a lookup (a name, a reference, the lines of a cart) and the action it feeds
     /// are one unit, so nothing another writer does can come between them.
     pub(crate) fn act_built(
@@ -345,8 +304,8 @@ impl Client {
         at: chrono::DateTime<Utc>,
         build: impl FnOnce(&rusqlite::Connection) -> Result<Mutation>,
     ) -> Result<Queued> {
-        let user = self.user_id()?;
-        let mut replica = lock(self.shared()?);
+        let user = self.user;
+        let mut replica = lock(self.shared());
         // IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first
         // read. A deferred transaction that reads and then writes fails at once with "database
         // is locked" when another process (a second `taller`, the app) wrote in between.
@@ -379,23 +338,23 @@ impl Client {
     /// committed before it was called.
     pub async fn sync(&self, limit: Option<u32>, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport> {
         let api = self.api()?;
-        let shared = self.shared()?;
+        let shared = self.shared();
         self.check_session(shared)?;
-        self.syncing.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.syncing.store(true, Ordering::SeqCst);
         self.publish();
-        let result = match SyncLock::acquire(&self.sync_lock_path()?).await {
+        let result = match SyncLock::acquire(&self.sync_lock_path()).await {
             Ok(_one_sync) => sync::sync(shared, &api, limit, progress).await,
             Err(error) => Err(error),
         };
         self.wrote();
-        self.syncing.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.syncing.store(false, Ordering::SeqCst);
         self.publish();
         result
     }
 
     /// The lock file that keeps the current replica's syncs one at a time.
-    fn sync_lock_path(&self) -> Result<std::path::PathBuf> {
-        Ok(SyncLock::path_for(&Workstation::replica_path(&self.data_dir, self.user_id()?)))
+    fn sync_lock_path(&self) -> PathBuf {
+        SyncLock::path_for(&Workstation::replica_path(&self.data_dir, self.user))
     }
 
     /// A user unlocked after signing out has no session: say what waits, and how to send it.
@@ -427,13 +386,12 @@ impl Client {
 
     pub fn status(&self) -> Result<Status> {
         let mut status = Status {
-            syncing: self.syncing.load(std::sync::atomic::Ordering::SeqCst),
-            server_url: self.workstation.server_url.clone(),
+            syncing: self.syncing.load(Ordering::SeqCst),
+            server_url: self.link().server_url,
             ..Status::default()
         };
-        let Some(shared) = &self.replica else { return Ok(status) };
-        let replica = lock(shared);
-        let me = self.user.map(|u| u.to_string()).unwrap_or_default();
+        let replica = lock(self.shared());
+        let me = self.user.to_string();
         // One statement, prepared once per connection; every part reads a row by key or an
         // index of open items (migration 0002), so it costs the same however long the outbox.
         let (profile, pending, last_success, last_error, conflicts, signed_in, online, observed_at, full) =
@@ -465,14 +423,14 @@ impl Client {
     }
 
     pub fn checksums(&self) -> Result<std::collections::BTreeMap<String, taller_protocol::checksum::TableChecksum>> {
-        let replica = lock(self.shared()?);
+        let replica = lock(self.shared());
         crate::checksum::replica_checksums(&replica.conn)
     }
 
     /// The server's checksums of this user's scope.
     pub async fn server_checksums(&self) -> Result<taller_protocol::messages::ChecksumResponse> {
         let api = self.api()?;
-        let token = sync::access_token(&lock(self.shared()?).conn)?;
+        let token = sync::access_token(&lock(self.shared()).conn)?;
         match api.checksum(&token).await {
             Err(error) if error.is_expired_token() => {
                 Err(ClientError::Invalid("the session expired: sync once to refresh it".into()))
@@ -482,19 +440,7 @@ impl Client {
     }
 }
 
-/// Wrong offline passwords allowed before the first pause.
-const UNLOCK_FREE_ATTEMPTS: u32 = 5;
-
-/// The pause after the `failures`-th wrong offline password in a row: none for the first
-/// five, then 30 s doubling per further failure, at most 15 minutes. A person who mistyped
-/// is barely slowed; guessing a password offline takes years.
-fn unlock_pause(failures: u32) -> Option<chrono::Duration> {
-    let over = failures.checked_sub(UNLOCK_FREE_ATTEMPTS + 1)?;
-    let seconds = 30i64.saturating_mul(1i64 << over.min(20)).min(15 * 60);
-    Some(chrono::Duration::seconds(seconds))
-}
-
-/// What [`Client::status`] reads from the replica.
+/// What [`Session::status`] reads from the replica.
 pub(crate) const STATUS: &str = "SELECT \
        (SELECT value FROM sync_state WHERE key = 'profile'), \
        (SELECT n FROM outbox_pending WHERE id = 1), \
@@ -509,7 +455,7 @@ pub(crate) const STATUS: &str = "SELECT \
        (SELECT value FROM sync_state WHERE key = 'last_full_sync')";
 
 /// The email of a stored profile.
-fn profile_email(profile: Option<String>) -> Option<String> {
+pub(crate) fn profile_email(profile: Option<String>) -> Option<String> {
     profile.and_then(|text| serde_json::from_str::<UserProfile>(&text).ok()).map(|profile| profile.email)
 }
 
@@ -528,37 +474,10 @@ fn named(conn: &rusqlite::Connection, mut rechazo: taller_domain::Rechazo) -> Re
     Ok(rechazo)
 }
 
-fn hash_password(password: &str) -> Result<String> {
-    use argon2::password_hash::rand_core::OsRng;
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    let salt = SaltString::generate(&mut OsRng);
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| ClientError::Invalid(error.to_string()))
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    use argon2::password_hash::{PasswordHash, PasswordVerifier};
-    PasswordHash::new(hash)
-        .map(|parsed| argon2::Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
-        .unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{unlock_pause, StateKey, STATUS};
+    use super::{StateKey, STATUS};
 
-    #[test]
-    fn offline_unlock_pauses_grow_after_five_wrong_passwords_and_are_capped() {
-        for failures in 0..=5 {
-            assert_eq!(unlock_pause(failures), None, "{failures} wrong passwords");
-        }
-        assert_eq!(unlock_pause(6), Some(chrono::Duration::seconds(30)));
-        assert_eq!(unlock_pause(7), Some(chrono::Duration::seconds(60)));
-        assert_eq!(unlock_pause(40), Some(chrono::Duration::minutes(15)));
-        assert_eq!(unlock_pause(u32::MAX), Some(chrono::Duration::minutes(15)));
-    }
     use crate::replica::{query_plan, Replica};
 
     /// The status reads `sync_state` in SQL: each key it names is one of [`StateKey`]'s, so a
