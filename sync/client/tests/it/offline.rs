@@ -181,6 +181,7 @@ async fn switching_users_keeps_each_session_and_a_logout_waits_for_the_next_sign
     let client = ws.unlock("tecnico.norte@taller.test", taller_server::demo::DEMO_PASSWORD).expect("unlock");
     let status = client.status().expect("status");
     assert_eq!((status.signed_in, status.pending), (false, 1), "{status:?}");
+    let unlocked = client.clone();
     let error = client.sync(None, &|_| {}).await.expect_err("no session after the logout");
     assert_eq!(error.code(), "not_signed_in");
     assert!(error.to_string().contains("1 pending change(s) wait for the next online sign-in"), "{error}");
@@ -191,6 +192,7 @@ async fn switching_users_keeps_each_session_and_a_logout_waits_for_the_next_sign
     assert_eq!((signed_in.sent, signed_in.pending, signed_in.send_error), (1, 0, None));
     assert_eq!(author(&net, queued.id).await, Some(norte_id));
     let client = ws.session().expect("signed in");
+    assert!(std::sync::Arc::ptr_eq(&client, &unlocked), "signing in as the open session's user keeps that session");
     client.sync(None, &|_| {}).await.expect("sync");
     assert_eq!(client.status().expect("status").pending, 0);
 }
