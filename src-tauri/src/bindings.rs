@@ -3,7 +3,7 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
+    admin, app, counts, export, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
@@ -75,6 +75,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             admin::reject_user,
             admin::assign_user,
             admin::unassign_user,
+            export::export_list,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

@@ -52,4 +52,5 @@ pub const COMMANDS: &[&str] = &[
     "reject_user",
     "assign_user",
     "unassign_user",
+    "export_list",
 ];

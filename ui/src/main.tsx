@@ -11,6 +11,7 @@ import './styles/transfers.css';
 import './styles/counts.css';
 import './styles/warranties.css';
 import './styles/users.css';
+import './styles/export.css';
 
 async function start() {
   // `vite --mode mock` only: a stand-in for the Tauri shell, to look at the UI in a browser.

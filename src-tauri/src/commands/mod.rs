@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod app;
 pub mod counts;
+pub mod export;
 pub mod inbox;
 pub mod inventory;
 pub mod movements;

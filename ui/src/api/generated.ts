@@ -69,6 +69,7 @@ export const commands = {
 	reject_user: (input: UserRejectInput) => __TAURI_INVOKE<Queued>("reject_user", { input }),
 	assign_user: (input: UserLocationInput) => __TAURI_INVOKE<Queued>("assign_user", { input }),
 	unassign_user: (input: UserLocationInput) => __TAURI_INVOKE<Queued>("unassign_user", { input }),
+	export_list: (input: ExportInput) => __TAURI_INVOKE<ExportDone>("export_list", { input }),
 };
 
 /** Events */
@@ -312,6 +313,39 @@ export type EstadoSolicitud = "PENDIENTE" | "ALISTAMIENTO" | "DESPACHADO" | "REC
 /**  `vista_repuestos_inventario.estado_stock` (`taller_domain::stock::estado_stock`). */
 export type EstadoStock = "Sin Stock" | "Bajo" | "Normal" | "Alto";
 
+/**  What an export wrote. */
+export type ExportDone = {
+	/**  The file written, in full. */
+	path: string,
+	/**  The same as a person reads it (`~/Descargas/…` under the home folder). */
+	shown_path: string,
+	/**  Its name alone. */
+	file_name: string,
+	format: ExportFormat,
+	/**  Data rows (the header row aside). */
+	rows: number,
+};
+
+/**  The file formats a list is exported to. */
+export type ExportFormat = "csv" | "xlsx";
+
+/**  `{list, format}`: which list with its screen's filters, and the file's format. */
+export type ExportInput = {
+	list: ExportList,
+	format: ExportFormat,
+};
+
+/**  Which list to export, with the filters of its screen. */
+export type ExportList = {
+	list: "inventory",
+} & InventoryExport | {
+	list: "requests",
+} & RequestListInput | {
+	list: "counts",
+} & CountListInput | {
+	list: "warranties",
+} & WarrantyListInput;
+
 /**  An open `edicion_campo` conflict on a part or one of its inventory rows: both values. */
 export type FieldConflict = {
 	id_conflicto: string,
@@ -394,6 +428,20 @@ export type InboxKind = "rechazo" | "absorbido" | "stock_negativo" | "edicion_ca
 export type InboxRejection = {
 	code: string,
 	params: { [key in string]: Value },
+};
+
+/**
+ *  The inventory of a location as its screen filters it (the screen's filter, without the
+ *  window: every row is exported).
+ */
+export type InventoryExport = {
+	/**  The location: its id or its name. */
+	location: string,
+	/**  The search as typed (the screen's; empty: everything). */
+	search?: string,
+	/**  Only rows at or below their minimum. */
+	low_only?: boolean,
+	sort?: InventorySort,
 };
 
 export type InventoryPage = {

@@ -17,6 +17,7 @@ import {
   type CountStartInput,
   type Credentials,
   type DispatchInput,
+  type ExportInput,
   type ReceiveInput,
   type RequestFromCartInput,
   type RequestListInput,
@@ -145,6 +146,7 @@ export const api = {
   rejectUser: (input: UserRejectInput) => call('reject_user', input),
   assignUser: (input: UserLocationInput) => call('assign_user', input),
   unassignUser: (input: UserLocationInput) => call('unassign_user', input),
+  exportList: (input: ExportInput) => call('export_list', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

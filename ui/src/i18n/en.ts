@@ -191,6 +191,18 @@ export const en: Catalog = {
     offlineTitle: 'The server cannot be reached',
     code: 'Code',
   },
+  export: {
+    label: 'Export',
+    hint: 'The list as shown: the same filters and order, every row.',
+    format: { csv: 'CSV', xlsx: 'Excel (XLSX)' },
+    aria: { csv: 'Export CSV', xlsx: 'Export Excel (XLSX)' },
+    working: 'Exporting…',
+    done_one: 'Exported {{formatted}} row to {{format}}.',
+    done_many: 'Exported {{formatted}} rows to {{format}}.',
+    done_other: 'Exported {{formatted}} rows to {{format}}.',
+    folder: 'Folder:',
+    file: 'File:',
+  },
   inventory: {
     title: 'Inventory',
     noLocation: 'You have no location assigned. Ask an administrator to assign one.',

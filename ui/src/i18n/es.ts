@@ -190,6 +190,18 @@ export const es = {
     offlineTitle: 'Sin conexión con el servidor',
     code: 'Código',
   },
+  export: {
+    label: 'Exportar',
+    hint: 'La lista tal como se ve: los mismos filtros y orden, todas las filas.',
+    format: { csv: 'CSV', xlsx: 'Excel (XLSX)' },
+    aria: { csv: 'Exportar CSV', xlsx: 'Exportar Excel (XLSX)' },
+    working: 'Exportando…',
+    done_one: 'Exportada {{formatted}} fila a {{format}}.',
+    done_many: 'Exportadas {{formatted}} filas a {{format}}.',
+    done_other: 'Exportadas {{formatted}} filas a {{format}}.',
+    folder: 'Carpeta:',
+    file: 'Archivo:',
+  },
   inventory: {
     title: 'Inventario',
     noLocation: 'No tiene ninguna sede asignada. Pida a un administrador que le asigne una.',

@@ -10,6 +10,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, toTallerError, type CountDetail, type CountLineView, type CountState, type PartMatch, type Queued, type TallerError, type Uuid } from '../api';
 import { useAppInfo, useCountDetail, useCounts } from '../api/hooks';
+import { ExportControl } from '../components/ExportControl';
 import { PartPicker } from '../components/PartPicker';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
 import {
@@ -24,6 +25,7 @@ import {
   lineDifference,
   type Counted,
 } from '../domain/counts';
+import { countsExport } from '../domain/export';
 import type { FieldProblem } from '../domain/validation';
 import { useScanAnywhere } from '../hooks/useScanner';
 import { useFormat } from '../i18n';
@@ -71,6 +73,7 @@ export function CountsScreen() {
           {t('counts.all')}
         </button>
       </div>
+      <ExportControl list={countsExport(state)} />
       <CountList state={state} />
     </section>
   );

@@ -16,11 +16,13 @@ import { useTranslation } from 'react-i18next';
 import { useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
+import { ExportControl } from '../components/ExportControl';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
 import { Cells, SortHeader, SpacerRow } from '../components/tableParts';
 import { useLatestWhenIdle } from '../hooks/useLatestWhenIdle';
 import { useMediaQuery } from '../hooks/useMediaQuery';
 import { useScanAnywhere } from '../hooks/useScanner';
+import { inventoryExport } from '../domain/export';
 import { isTyping } from '../hooks/shortcuts';
 import { useFormat } from '../i18n';
 import { useSession } from '../session/session';
@@ -92,6 +94,9 @@ function Inventory({ location }: { location: Localizacion }) {
     // `sort` is derived from `sorting`.
     [location.id_localizacion, askedSearch, lowOnly, sorting],
   );
+
+  // What "Exportar" writes: this list, as filtered and sorted now, every row.
+  const exportList = useMemo(() => inventoryExport(filter), [filter]);
 
   // The first page on its own: it gives the total, and it keeps showing the last answer
   // while the next search runs (one observer whose key changes; useQueries would start over).
@@ -322,6 +327,7 @@ function Inventory({ location }: { location: Localizacion }) {
           <kbd aria-hidden="true">Alt+L</kbd>
         </label>
       </div>
+      <ExportControl list={exportList} />
       {scanProblem && (
         <p className="notice notice--error" role="alert">
           {scanProblem}

@@ -10,7 +10,9 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, type CartLine, type EstadoSolicitud, type Queued, type RequestDetail, type RequestLineView, type TallerError, type Uuid } from '../api';
 import { useAppInfo, useCart, useLocations, useRequestDetail, useRequests } from '../api/hooks';
+import { ExportControl } from '../components/ExportControl';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
+import { requestsExport } from '../domain/export';
 import { cartByDestination, canCancel, checkLines, defaultQuantity, ESTADOS, nextStep, type LineForm } from '../domain/transfers';
 import { parseWhole, quantityProblem, type FieldProblem } from '../domain/validation';
 import { useFormat } from '../i18n';
@@ -49,6 +51,7 @@ export function TransfersScreen() {
           </button>
         ))}
       </div>
+      <ExportControl list={requestsExport(estado)} />
       <RequestList estado={estado} />
     </section>
   );

@@ -9,6 +9,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, type EstadoGarantia, type Queued, type TallerError, type WarrantyDetail } from '../api';
 import { useAppInfo, useTechnicians, useWarranties, useWarrantyDetail } from '../api/hooks';
+import { ExportControl } from '../components/ExportControl';
 import { PartPicker } from '../components/PartPicker';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
 import {
@@ -22,6 +23,7 @@ import {
   type WarrantyErrors,
   type WarrantyField,
 } from '../domain/warranties';
+import { warrantiesExport } from '../domain/export';
 import type { FieldProblem } from '../domain/validation';
 import { useFormat } from '../i18n';
 import { useSession } from '../session/session';
@@ -60,6 +62,7 @@ export function WarrantiesScreen() {
           </button>
         ))}
       </div>
+      <ExportControl list={warrantiesExport(estado)} />
       <WarrantyList estado={estado} />
     </section>
   );
