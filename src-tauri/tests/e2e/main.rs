@@ -13,6 +13,7 @@
 #![allow(clippy::let_underscore_must_use)]
 
 mod counts;
+mod export;
 mod harness;
 mod inbox;
 mod movement;
