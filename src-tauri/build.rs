@@ -2,7 +2,9 @@
 //! `capabilities/main.json` grants each one by name (and nothing the UI does not use).
 
 fn main() {
-    let ui_dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist/index.html");
+    // Read at run time: a build script compiled in another checkout keeps working.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let ui_dist = std::path::Path::new(&manifest_dir).join("../ui/dist/index.html");
     println!("cargo:rerun-if-changed=../ui/dist");
     if !ui_dist.exists() {
         panic!(
