@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
+use taller_client::app::PartListInput;
 use taller_client::{Session, Workstation};
 use taller_protocol::mutations::Mutation;
 use taller_server::demo;
@@ -214,9 +215,26 @@ impl ServerProc {
     }
 }
 
-/// A workstation (data directory) signed in as one user, and that user's session.
+/// An access token for a demo account, from the server's sign-in endpoint (as any client gets
+/// one): for the bench's own HTTP clients beside the library's.
+pub async fn access_token(base: &str, email: &str) -> Result<String> {
+    let answer: taller_protocol::messages::Session = reqwest::Client::new()
+        .post(format!("{base}/v1/auth/login"))
+        .header(taller_protocol::PROTOCOL_HEADER, taller_protocol::PROTOCOL_VERSION.to_string())
+        .json(&taller_protocol::messages::LoginRequest {
+            email: email.to_owned(),
+            password: demo::DEMO_PASSWORD.to_owned(),
+        })
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(answer.access_token)
+}
+
+/// The session of one user signed in on a workstation (a data directory).
 pub struct Device {
-    pub dir: PathBuf,
     pub client: std::sync::Arc<Session>,
 }
 
@@ -225,43 +243,36 @@ impl Device {
         let mut ws = Workstation::open(&dir)?;
         ws.connect(server)?;
         ws.login(email, demo::DEMO_PASSWORD).await?;
-        Ok(Device { dir, client: ws.session()? })
+        Ok(Device { client: ws.session()? })
     }
 
     /// A workstation where someone is signed in already, pointed at `server`.
     pub fn open(dir: PathBuf, server: &str) -> Result<Device> {
         let mut ws = Workstation::open(&dir)?;
         ws.connect(server)?;
-        Ok(Device { dir, client: ws.session()? })
+        Ok(Device { client: ws.session()? })
     }
 
     /// The replica's file.
-    pub fn replica_path(&self) -> Result<PathBuf> {
-        let user = self.client.user_id();
-        Ok(self.dir.join("users").join(user.to_string()).join("replica.sqlite3"))
+    pub fn replica_path(&self) -> PathBuf {
+        self.client.probe().replica_path()
     }
 
-    pub fn query_uuid(&self, sql: &str, param: &str) -> Result<Uuid> {
-        let shared = self.client.shared();
-        let replica = taller_client::sync::lock(shared);
-        let text: String = replica.conn.query_row(sql, [param], |row| row.get(0))?;
-        Ok(text.parse()?)
-    }
-
+    /// A location of the replica, by name.
     pub fn location(&self, name: &str) -> Result<Uuid> {
-        self.query_uuid("SELECT id_localizacion FROM localizacion WHERE nombre = ?1", name)
+        self.client
+            .locations()?
+            .into_iter()
+            .find(|location| location.nombre == name)
+            .map(|location| location.id_localizacion)
+            .with_context(|| format!("no location {name:?} in the replica"))
     }
 
-    /// Parts of the replica, by reference.
+    /// Parts of the replica, by reference (at most `limit`).
     pub fn parts(&self, limit: usize) -> Result<Vec<Uuid>> {
-        let shared = self.client.shared();
-        let replica = taller_client::sync::lock(shared);
-        let mut statement = replica.conn.prepare("SELECT id_repuesto FROM repuestos ORDER BY referencia LIMIT ?1")?;
-        let rows = statement.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |row| row.get::<_, String>(0))?;
-        let mut out = Vec::new();
-        for row in rows {
-            out.push(row?.parse()?);
-        }
+        let input =
+            PartListInput { search: String::new(), location: None, limit: u32::try_from(limit).unwrap_or(u32::MAX) };
+        let out: Vec<Uuid> = self.client.parts(&input)?.into_iter().map(|part| part.id_repuesto).collect();
         if out.is_empty() {
             bail!("the replica has no parts");
         }

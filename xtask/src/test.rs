@@ -2,8 +2,8 @@
 //!
 //! In order: the UI's tests and production build (`ui/`: `npm test`, `npm run build`; the
 //! desktop crate embeds `ui/dist`), `cargo fmt --check`, `cargo clippy --workspace
-//! --all-targets -- -D warnings`, the same for the CLI and the desktop crate alone (the client
-//! library without its `internals` feature), the workspace's programs, nextest (the desktop app's
+//! --all-targets -- -D warnings`, the same for the CLI, the desktop crate and the benchmarks
+//! alone (the client library without its `internals` feature), the workspace's programs, nextest (the desktop app's
 //! end-to-end tests among them, in the real window under Xvfb), then the benchmarks in quick
 //! mode.
 //!
@@ -32,12 +32,23 @@ pub fn test(nextest_args: &[String]) -> Result<ExitCode> {
         cmd::run(
             cmd::cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]).current_dir(&root),
         )?;
-        // Built alone, the CLI and the desktop app get the client library without its
-        // `internals` feature (which the benchmarks turn on for the whole workspace build):
-        // this holds both shells to the library's public API.
+        // Built alone (no test targets), the CLI, the desktop app and the benchmarks get the
+        // client library without its `internals` feature (which the library's own tests turn
+        // on): this holds the shells and the benchmarks to the library's public API.
         cmd::run(
             cmd::cargo()
-                .args(["clippy", "-p", "taller-cli", "-p", "taller-desktop", "--", "-D", "warnings"])
+                .args([
+                    "clippy",
+                    "-p",
+                    "taller-cli",
+                    "-p",
+                    "taller-desktop",
+                    "-p",
+                    "taller-bench",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
                 .current_dir(&root),
         )?;
     }

@@ -4,8 +4,6 @@
 //! resident memory (VmRSS); beside the latency of /healthz (answered from memory) on the same
 //! server at the same time.
 
-use taller_client::replica::StateKey;
-
 use super::{ensure_big_replica, Shared, BIG};
 use crate::harness::{Pg, ServerProc, Statements};
 use crate::procfs::{status_kb, CpuMeter};
@@ -17,8 +15,6 @@ use futures::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use taller_client::http::ServerApi;
-use taller_client::sync::lock;
 use taller_client::Workstation;
 use taller_protocol::messages::{PullRequest, PullResponse};
 use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
@@ -29,11 +25,8 @@ type Samples = Arc<Mutex<Vec<(Instant, f64)>>>;
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let s = &ctx.sizes;
     let replica_dir = ensure_big_replica(ctx, shared).await?;
-    let cursor = {
-        let client = Workstation::open(&replica_dir)?.session()?;
-        let replica = lock(client.shared());
-        taller_client::sync::state(&replica.conn, StateKey::Cursor)?.context("the big replica has no cursor")?
-    };
+    let cursor =
+        Workstation::open(&replica_dir)?.session()?.probe().cursor()?.context("the big replica has no cursor")?;
     let mut result = ScenarioResult::new(
         "fan_out",
         "Fan-out",
@@ -45,10 +38,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     // A fresh server process, so its memory is this scenario's alone.
     let server = ServerProc::start(&ctx.server_bin, &ctx.pg.url(BIG), &ctx.work.join("server-fanout.log")).await?;
     let rss_idle = server.rss_kb();
-    let token = ServerApi::new(&server.base, "es")?
-        .login("admin@taller.test", taller_server::demo::DEMO_PASSWORD)
-        .await?
-        .access_token;
+    let token = crate::harness::access_token(&server.base, "admin@taller.test").await?;
     let http = reqwest::Client::builder().gzip(true).pool_max_idle_per_host(usize::MAX).build()?;
     let events_url = format!("{}/v1/events", server.base);
     let pull_url = format!("{}/v1/pull", server.base);

@@ -4,8 +4,6 @@
 //! 300 ms write debounce) and stops when B's replica file holds the row, seen from a separate
 //! read-only SQLite connection polled every 100 µs.
 
-use taller_client::replica::StateKey;
-
 use super::SMALL;
 use crate::harness::{movement, Device, Pg, ServerProc, Statements};
 use crate::procfs::CpuMeter;
@@ -19,8 +17,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use taller_client::engine::{self, EngineConfig};
-use taller_client::sync::{self, lock, SyncReport};
-use taller_protocol::messages::PullRequest;
+use taller_client::probe::{AppliedDelta, NoObserver, PulledPage, SyncObserver};
 use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
@@ -45,8 +42,8 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     c.client.sync(None, &|_| {}).await?;
     let pool = taller_server::db::connect(&ctx.pg.url(DB), 1).await?;
     let statements = Pg::statements(&pool).await;
-    let b_replica = b.replica_path()?;
-    let b_token = sync::access_token(&lock(b.client.shared()).conn)?;
+    let b_replica = b.replica_path();
+    let b_token = crate::harness::access_token(&server.base, "admin@taller.test").await?;
     let loc = a.location("Taller Norte")?;
     let me = a.client.user_id();
     let parts = a.parts(usize::MAX)?;
@@ -83,7 +80,6 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     // Let the engine connect its live channel and do its first sync.
     tokio::time::sleep(Duration::from_millis(1500)).await;
 
-    let api = a.client.api()?;
     let healthz = format!("{}/healthz", server.base);
     let mut visible = Vec::new();
     let mut pushes = Vec::new();
@@ -96,8 +92,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         a.client.act(&movement(id, loc, parts[i % parts.len()], me)?)?;
         let started = Instant::now();
         let watcher = watch_row(b_replica.clone(), id, started);
-        let mut report = SyncReport::default();
-        sync::push(a.client.shared(), &api, &mut report).await?;
+        a.client.push_observed(&NoObserver).await?;
         let pushed = started.elapsed();
         let seen = watcher.await.context("watcher")??;
         let signal = events_rx.try_recv().ok().map(|at| at.saturating_duration_since(started));
@@ -180,7 +175,6 @@ async fn profile_push(
     me: Uuid,
     parts: &[Uuid],
 ) -> Result<Vec<String>> {
-    let api = a.client.api()?;
     let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());
     if statements {
         Statements::reset(pool).await?;
@@ -190,7 +184,7 @@ async fn profile_push(
     for part in parts.iter().cycle().take(PROFILE_SAMPLES) {
         a.client.act(&movement(Uuid::now_v7(), loc, *part, me)?)?;
         let started = Instant::now();
-        sync::push(a.client.shared(), &api, &mut SyncReport::default()).await?;
+        a.client.push_observed(&NoObserver).await?;
         pushes.push(ms(started.elapsed()));
     }
     let cpu = meter.since(&mark);
@@ -216,43 +210,36 @@ async fn profile_push(
     Ok(lines)
 }
 
-/// B's part, step by step on device C: the pull request, staging the page, applying the delta.
+/// Each pulled page's wait and staging, and each delta's apply, as the library times them.
+#[derive(Default)]
+struct PullPhases(std::sync::Mutex<(Vec<f64>, Vec<f64>, Vec<f64>)>);
+
+impl SyncObserver for PullPhases {
+    fn page_pulled(&self, page: &PulledPage<'_>) {
+        let mut phases = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        phases.0.push(ms(page.waited));
+        phases.1.push(ms(page.stage));
+    }
+
+    fn delta_applied(&self, delta: &AppliedDelta) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).2.push(ms(delta.apply));
+    }
+}
+
+/// B's part, step by step on device C: the pull request, staging the page, applying the delta
+/// (C's own syncs, observed).
 async fn profile_pull(a: &Device, c: &Device, loc: Uuid, me: Uuid, parts: &[Uuid]) -> Result<String> {
-    let api = a.client.api()?;
-    let c_api = c.client.api()?;
-    let shared = c.client.shared();
-    let (mut requests, mut stages, mut applies) = (Vec::new(), Vec::new(), Vec::new());
+    let phases = PullPhases::default();
     for part in parts.iter().cycle().take(PROFILE_SAMPLES) {
         a.client.act(&movement(Uuid::now_v7(), loc, *part, me)?)?;
-        sync::push(a.client.shared(), &api, &mut SyncReport::default()).await?;
-        loop {
-            let (cursor, token) = {
-                let replica = lock(shared);
-                let cursor = match sync::state(&replica.conn, StateKey::StagedCursor)? {
-                    Some(staged) => Some(staged),
-                    None => sync::state(&replica.conn, StateKey::Cursor)?,
-                };
-                (cursor, sync::access_token(&replica.conn)?)
-            };
-            let started = Instant::now();
-            let page = c_api.pull(&token, &PullRequest { cursor, limit: None }).await?;
-            requests.push(ms(started.elapsed()));
-            let mut replica = lock(shared);
-            let started = Instant::now();
-            sync::stage(&mut replica.conn, &page.changes, &page.cursor, page.reset)?;
-            stages.push(ms(started.elapsed()));
-            if page.complete {
-                let started = Instant::now();
-                sync::apply_staged(&mut replica.conn)?;
-                applies.push(ms(started.elapsed()));
-                break;
-            }
-        }
+        a.client.push_observed(&NoObserver).await?;
+        c.client.sync_observed(None, &|_| {}, &phases).await?;
     }
+    let (requests, stages, applies) = phases.0.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     Ok(format!(
-        "B's part, timed on a third device pulling each change ({PROFILE_SAMPLES} changes): pull request p50 {:.1} ms / \
-         p99 {:.1} ms, staging the page (a SQLite commit, synchronous=FULL) p50 {:.1} ms / p99 {:.1} ms, applying the \
-         delta (another commit) p50 {:.1} ms / p99 {:.1} ms",
+        "B's part, timed on a third device pulling each change ({PROFILE_SAMPLES} changes, the library's own sync \
+         observed): pull request p50 {:.1} ms / p99 {:.1} ms, staging the page (a SQLite commit, synchronous=FULL) \
+         p50 {:.1} ms / p99 {:.1} ms, applying the delta (another commit) p50 {:.1} ms / p99 {:.1} ms",
         median(&requests),
         percentile(&requests, 99.0),
         median(&stages),

@@ -2,13 +2,10 @@
 //! `Session::sync`, beside PostgreSQL COPY out plus a bulk SQLite insert of the same rows.
 //!
 //! One more run goes through a transparent fault proxy (to count the bytes on the wire) and
-//! drives the library's pull functions one by one (`sync::stage`, `sync::apply_staged`) with
-//! its own HTTP request, to time each phase: the server's answer (query and JSON encoding), the
-//! transfer (and decompression: zstd or gzip, as negotiated), decoding and checking the page
-//! (as the library: `changes` kept as text), staging and the final apply. Unlike `sync::pull`,
-//! it does not request the next page while staging one, so that the phases do not overlap.
-
-use taller_client::replica::StateKey;
+//! observes the library's own sync (`Session::sync_observed`, the `probe::SyncObserver` hook):
+//! for each page, how long the pull waited for it (the server's answer, the transfer and
+//! decompression, decoding and checking; the next page is requested while one is staged, so
+//! this is what staging did not hide) and how long staging it took; then the final apply.
 
 use super::{ensure_big, Shared, BIG};
 use crate::harness::{dir_bytes, Device, ServerProc};
@@ -18,12 +15,11 @@ use crate::{note, Ctx};
 use anyhow::{Context, Result};
 use futures::StreamExt;
 use rusqlite::types::Value as SqlValue;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use taller_client::http::PulledPage;
-use taller_client::sync::{self, lock};
-use taller_client::Replica;
+use taller_client::probe::{self, AppliedDelta, PulledPage, SyncObserver};
 use taller_faultproxy::FaultProxy;
-use taller_protocol::messages::{PullRequest, PullResponse};
+use taller_protocol::messages::PullRequest;
 use taller_protocol::tables::{ColumnType, TABLES};
 use taller_protocol::{PROTOCOL_HEADER, PROTOCOL_VERSION};
 use uuid::Uuid;
@@ -84,7 +80,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     crate::harness::clear(&dir);
     let device = Device::login(dir.clone(), &format!("http://{}", proxy.addr()), "admin@taller.test").await?;
     let mark = meter.mark();
-    let phases = instrumented(&device, &proxy).await?;
+    let phases = instrumented(&device, &proxy, &server.base).await?;
     let cpu = meter.since(&mark);
     drop(device);
     crate::harness::clear(&dir);
@@ -113,27 +109,25 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let total = phases.total.as_secs_f64();
     let share = |d: Duration| d.as_secs_f64() * 100.0 / total;
     result.breakdown.push(format!(
-        "instrumented run ({} rows, {} pages, {:.1} s, {} rows/s through the proxy): waiting for the server's answer \
-         (query + JSON encoding) {:.1} s ({:.0}%), transfer and decompression {:.1} s ({:.0}%), JSON decoding and checking {:.1} s ({:.0}%), \
-         staging pages {:.1} s ({:.0}%), applying the delta {:.1} s ({:.0}%)",
+        "instrumented run ({} rows, {} pages, {:.1} s, {} rows/s through the proxy; the library's own pull, observed): \
+         waiting for pages (the server's answer, transfer, decompression, decoding and checking, where staging the \
+         previous page did not hide it) {:.1} s ({:.0}%), staging pages {:.1} s ({:.0}%), applying the delta {:.1} s \
+         ({:.0}%), the rest (sign-in checks, the push of an empty outbox, the sync's bookkeeping) {:.1} s",
         phases.rows,
         phases.pages,
         total,
         number(phases.rows as f64 / total),
-        phases.answer.as_secs_f64(),
-        share(phases.answer),
-        phases.transfer.as_secs_f64(),
-        share(phases.transfer),
-        phases.decode.as_secs_f64(),
-        share(phases.decode),
+        phases.waited.as_secs_f64(),
+        share(phases.waited),
         phases.stage.as_secs_f64(),
         share(phases.stage),
         phases.apply.as_secs_f64(),
         share(phases.apply),
+        (phases.total.saturating_sub(phases.waited + phases.stage + phases.apply)).as_secs_f64(),
     ));
     result.breakdown.push(format!("instrumented run, {}", cpu.describe()));
     result.breakdown.push(format!(
-        "wire ({}): {:.1} MB on the wire for {:.1} MB of JSON ({:.1}x); inventory rows: {} in {:.1} MB (each page's wire bytes shared among its tables in proportion to their JSON)",
+        "wire ({}): {:.1} MB on the wire for {:.1} MB of JSON ({:.1}x); inventory rows: {} in {:.1} MB (the run's wire bytes shared among the tables in proportion to their JSON)",
         phases.encoding,
         phases.wire_bytes as f64 / 1e6,
         phases.json_bytes as f64 / 1e6,
@@ -160,15 +154,15 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
 
 #[derive(Default)]
 struct Phases {
+    /// The observed sync, less the observer's own accounting.
     total: Duration,
-    answer: Duration,
-    transfer: Duration,
-    decode: Duration,
+    waited: Duration,
     stage: Duration,
     apply: Duration,
     rows: u64,
     pages: u64,
     wire_bytes: u64,
+    /// The pages' `changes`, as JSON text.
     json_bytes: u64,
     inventory_rows: u64,
     inventory_bytes: u64,
@@ -184,18 +178,80 @@ impl Phases {
     }
 }
 
-async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
-    let shared = device.client.shared();
-    let api = device.client.api()?;
-    let url = format!("{}/v1/pull", api.base());
-    let token = sync::access_token(&lock(shared).conn)?;
-    // As the library's ServerApi: gzip and zstd offered.
-    let http = reqwest::Client::builder().gzip(true).zstd(true).timeout(Duration::from_secs(60)).build()?;
-    let mut phases = Phases::default();
+/// What the observer gathers during the sync; the time it spends is kept apart.
+#[derive(Default)]
+struct Observed {
+    phases: Phases,
+    /// JSON bytes of inventory rows, over every page.
+    inventory_json: u64,
+    accounting: Duration,
+}
+
+/// One table's changes in a page, left undecoded (only their sizes are needed).
+#[derive(serde::Deserialize)]
+struct RawChange<'a> {
+    table: &'a str,
+    #[serde(borrow, default)]
+    upserts: Option<&'a serde_json::value::RawValue>,
+}
+
+struct Observer(Mutex<Observed>);
+
+impl Observer {
+    fn account(&self, observed: &mut Observed, page: &PulledPage<'_>) -> Result<()> {
+        let phases = &mut observed.phases;
+        phases.pages += 1;
+        phases.rows += page.rows;
+        phases.json_bytes += page.changes.len() as u64;
+        let changes: Vec<RawChange<'_>> = serde_json::from_str(page.changes)?;
+        for change in &changes {
+            if change.table != "inventario" {
+                continue;
+            }
+            let Some(upserts) = change.upserts else { continue };
+            observed.inventory_json += upserts.get().len() as u64;
+            if phases.sample.is_none() && changes.len() == 1 {
+                let decoded: Vec<Vec<serde_json::Value>> = serde_json::from_str(upserts.get())?;
+                if decoded.len() >= 1000 {
+                    phases.sample = Some(decoded);
+                }
+            }
+            phases.inventory_rows += count_rows(upserts.get())?;
+        }
+        Ok(())
+    }
+}
+
+/// Rows in a JSON array of rows, counted without decoding them.
+fn count_rows(upserts: &str) -> Result<u64> {
+    let rows: Vec<&serde_json::value::RawValue> = serde_json::from_str(upserts)?;
+    Ok(rows.len() as u64)
+}
+
+impl SyncObserver for Observer {
+    fn page_pulled(&self, page: &PulledPage<'_>) {
+        let started = Instant::now();
+        let mut observed = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        observed.phases.waited += page.waited;
+        observed.phases.stage += page.stage;
+        if let Err(error) = self.account(&mut observed, page) {
+            eprintln!("a page the bench could not account for: {error:#}");
+        }
+        observed.accounting += started.elapsed();
+    }
+
+    fn delta_applied(&self, delta: &AppliedDelta) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).phases.apply += delta.apply;
+    }
+}
+
+async fn instrumented(device: &Device, proxy: &FaultProxy, server: &str) -> Result<Phases> {
+    let url = format!("{server}/v1/pull");
+    let token = crate::harness::access_token(server, "admin@taller.test").await?;
     // Which encoding the server picks for what the library offers (reqwest drops the header
-    // when it decompresses): one untimed request that keeps the body compressed.
+    // when it decompresses): one request that keeps the body compressed.
     let probe = reqwest::Client::builder().no_gzip().no_zstd().timeout(Duration::from_secs(60)).build()?;
-    phases.encoding = probe
+    let encoding = probe
         .post(&url)
         .bearer_auth(&token)
         .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
@@ -209,78 +265,18 @@ async fn instrumented(device: &Device, proxy: &FaultProxy) -> Result<Phases> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("identity")
         .to_owned();
+    let observer = Observer(Mutex::new(Observed::default()));
+    let before = proxy.stats().bytes_to_client;
     let started = Instant::now();
-    loop {
-        let cursor = {
-            let replica = lock(shared);
-            match sync::state(&replica.conn, StateKey::StagedCursor)? {
-                Some(staged) => Some(staged),
-                None => sync::state(&replica.conn, StateKey::Cursor)?,
-            }
-        };
-        let before = proxy.stats().bytes_to_client;
-        let t = Instant::now();
-        let response = http
-            .post(&url)
-            .bearer_auth(&token)
-            .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
-            .json(&PullRequest { cursor, limit: None })
-            .send()
-            .await?
-            .error_for_status()?;
-        phases.answer += t.elapsed();
-        let t = Instant::now();
-        let body = response.bytes().await?;
-        phases.transfer += t.elapsed();
-        let t = Instant::now();
-        let raw: PulledPage = serde_json::from_slice(&body)?;
-        let shape = sync::check_changes(raw.changes.get())?;
-        phases.decode += t.elapsed();
-        // Decoded once more, untimed, for the accounting below.
-        let page: PullResponse = serde_json::from_slice(&body)?;
-        // The proxy has forwarded the whole answer once the body is read.
-        let wire = proxy.stats().bytes_to_client - before;
-        let rows: u64 = page.changes.iter().map(|c| (c.upserts.len() + c.deletes.len()) as u64).sum();
-        phases.rows += rows;
-        phases.pages += 1;
-        phases.wire_bytes += wire;
-        phases.json_bytes += body.len() as u64;
-        // A page's wire bytes are shared among its tables in proportion to their JSON.
-        let sizes: Vec<(bool, usize, u64)> = page
-            .changes
-            .iter()
-            .map(|c| {
-                let json = serde_json::to_vec(&c.upserts).map(|v| v.len()).unwrap_or(0);
-                (c.table == "inventario", json, c.upserts.len() as u64)
-            })
-            .collect();
-        let page_json: usize = sizes.iter().map(|s| s.1).sum();
-        for (inventory, json, count) in sizes {
-            if inventory && page_json > 0 {
-                phases.inventory_rows += count;
-                phases.inventory_bytes += wire * json as u64 / page_json as u64;
-            }
-        }
-        if phases.sample.is_none() {
-            if let [change] = page.changes.as_slice() {
-                if change.table == "inventario" && change.upserts.len() >= 1000 {
-                    phases.sample = Some(change.upserts.clone());
-                }
-            }
-        }
-        let t = Instant::now();
-        let mut replica = lock(shared);
-        let changes = (shape.tables > 0).then(|| raw.changes.get());
-        sync::stage_raw(&mut replica.conn, changes, &raw.cursor, raw.reset)?;
-        phases.stage += t.elapsed();
-        if page.complete {
-            let t = Instant::now();
-            sync::apply_staged(&mut replica.conn)?;
-            phases.apply += t.elapsed();
-            break;
-        }
-    }
-    phases.total = started.elapsed();
+    device.client.sync_observed(None, &|_| {}, &observer).await?;
+    let took = started.elapsed();
+    let wire = proxy.stats().bytes_to_client - before;
+    let observed = observer.0.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut phases = observed.phases;
+    phases.total = took.saturating_sub(observed.accounting);
+    phases.encoding = encoding;
+    phases.wire_bytes = wire;
+    phases.inventory_bytes = wire * observed.inventory_json / phases.json_bytes.max(1);
     Ok(phases)
 }
 
@@ -327,9 +323,15 @@ async fn raw_limit(ctx: &Ctx) -> Result<Raw> {
         crate::harness::clear(format!("{}{suffix}", path.display()));
     }
     let task = tokio::task::spawn_blocking(move || -> Result<(u64, Duration)> {
-        let mut replica = Replica::open(&path)?;
+        probe::create_replica_file(&path)?;
+        let mut conn = rusqlite::Connection::open(&path)?;
+        // The replica's own settings (`probe::create_replica_file` leaves them to the connection).
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+        let _frames: i64 =
+            conn.query_row(&format!("PRAGMA wal_autocheckpoint = {}", probe::BACKSTOP_FRAMES), [], |row| row.get(0))?;
         let started = Instant::now();
-        let tx = replica.conn.transaction()?;
+        let tx = conn.transaction()?;
         let mut rows = 0u64;
         for (table, data) in &copied {
             let columns = table.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");

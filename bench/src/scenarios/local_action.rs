@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 use rusqlite::{params, Connection};
 use std::collections::HashMap;
 use std::time::Instant;
+use taller_client::probe::{Synchronous, BACKSTOP_FRAMES, CHECKPOINT_COMMITS, CHECKPOINT_IDLE};
 use uuid::Uuid;
 
 const DB: &str = "local_action";
@@ -38,10 +39,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     // The raw limit's database: a copy of the same replica, written with plain SQL.
     let raw_path = ctx.work.join("local-raw.sqlite3");
     crate::harness::clear(&raw_path);
-    {
-        let replica = taller_client::sync::lock(device.client.shared());
-        replica.conn.execute("VACUUM INTO ?1", [raw_path.to_string_lossy()])?;
-    }
+    device.client.probe().copy_replica_to(&raw_path)?;
     let mut raw = Connection::open(&raw_path)?;
     let _mode: String = raw.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
     raw.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
@@ -142,10 +140,10 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         wal.act_frames,
         wal.raw_frames,
         1000.0 / wal.raw_frames.max(0.001),
-        taller_client::checkpoint::IDLE.as_millis(),
-        taller_client::checkpoint::COMMITS,
-        taller_client::replica::BACKSTOP_FRAMES,
-        taller_client::replica::BACKSTOP_FRAMES as f64 / wal.act_frames.max(0.001),
+        CHECKPOINT_IDLE.as_millis(),
+        CHECKPOINT_COMMITS,
+        BACKSTOP_FRAMES,
+        BACKSTOP_FRAMES as f64 / wal.act_frames.max(0.001),
         wal.samples,
         wal.act_p99,
         wal.act_max,
@@ -225,7 +223,7 @@ fn checkpoints(
     items: &HashMap<String, String>,
     samples: usize,
 ) -> Result<Wal> {
-    let replica_path = device.replica_path()?;
+    let replica_path = device.replica_path();
     let pragma = |conn: &Connection, sql: &str| -> Result<()> {
         conn.query_row(sql, [], |_| Ok(())).or_else(|e| match e {
             rusqlite::Error::QueryReturnedNoRows => Ok(()),
@@ -234,12 +232,11 @@ fn checkpoints(
         Ok(())
     };
     // The client's background checkpoints would start its WAL over and hide its growth.
-    if let Some(checkpointer) = device.client.checkpointer() {
-        checkpointer.set_paused(true);
-        anyhow::ensure!(checkpointer.wait_idle(std::time::Duration::from_secs(60)), "the checkpointer did not stop");
-    }
+    let probe = device.client.probe();
+    anyhow::ensure!(probe.pause_checkpoints(true, std::time::Duration::from_secs(60)), "the checkpointer did not stop");
+    probe.set_wal_autocheckpoint(0)?;
+    probe.truncate_wal()?;
     for sql in ["PRAGMA wal_autocheckpoint = 0", "PRAGMA wal_checkpoint(TRUNCATE)"] {
-        pragma(&taller_client::sync::lock(device.client.shared()).conn, sql)?;
         pragma(raw, sql)?;
     }
     for (name, path) in [("client", replica_path.as_path()), ("raw", raw_path)] {
@@ -258,31 +255,25 @@ fn checkpoints(
     }
     let wal = Wal {
         samples,
-        act_frames: wal_frames(&replica_path, page_size(&taller_client::sync::lock(device.client.shared()).conn)?)
-            / samples as f64,
+        act_frames: wal_frames(&replica_path, probe.page_size()? as f64) / samples as f64,
         raw_frames: wal_frames(raw_path, page_size(raw)?) / samples as f64,
         act_p99: percentile(&acts, 99.0),
         act_max: percentile(&acts, 100.0),
         raw_p99: percentile(&raws, 99.0),
         raw_max: percentile(&raws, 100.0),
     };
-    let backstop = format!("PRAGMA wal_autocheckpoint = {}", taller_client::replica::BACKSTOP_FRAMES);
-    for (client_sql, raw_sql) in [
-        (backstop.as_str(), "PRAGMA wal_autocheckpoint = 1000"),
-        ("PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA wal_checkpoint(TRUNCATE)"),
-    ] {
-        pragma(&taller_client::sync::lock(device.client.shared()).conn, client_sql)?;
-        pragma(raw, raw_sql)?;
+    probe.set_wal_autocheckpoint(BACKSTOP_FRAMES)?;
+    probe.truncate_wal()?;
+    for sql in ["PRAGMA wal_autocheckpoint = 1000", "PRAGMA wal_checkpoint(TRUNCATE)"] {
+        pragma(raw, sql)?;
     }
-    if let Some(checkpointer) = device.client.checkpointer() {
-        checkpointer.set_paused(false);
-    }
+    probe.pause_checkpoints(false, std::time::Duration::ZERO);
     Ok(wal)
 }
 
 /// Checkpoints the client's background thread has done so far.
 fn background_checkpoints(device: &Device) -> u64 {
-    device.client.checkpointer().map(|checkpointer| checkpointer.done().0).unwrap_or_default()
+    device.client.probe().checkpoints_done()
 }
 
 fn page_size(conn: &Connection) -> Result<f64> {
@@ -291,12 +282,8 @@ fn page_size(conn: &Connection) -> Result<f64> {
 
 /// The mean latency of an act with synchronous=OFF: the library's CPU work alone.
 fn cpu_only_act_ms(device: &Device, loc: Uuid, me: Uuid, parts: &[Uuid]) -> Result<f64> {
-    let set = |mode: &str| -> Result<()> {
-        let replica = taller_client::sync::lock(device.client.shared());
-        replica.conn.execute_batch(&format!("PRAGMA synchronous = {mode}"))?;
-        Ok(())
-    };
-    set("OFF")?;
+    let probe = device.client.probe();
+    probe.set_synchronous(Synchronous::Off)?;
     let mut samples = Vec::new();
     for (i, part) in parts.iter().cycle().take(200).enumerate() {
         let mutation = movement(Uuid::now_v7(), loc, *part, me)?;
@@ -306,6 +293,6 @@ fn cpu_only_act_ms(device: &Device, loc: Uuid, me: Uuid, parts: &[Uuid]) -> Resu
             samples.push(ms(started.elapsed()));
         }
     }
-    set("FULL")?;
+    probe.set_synchronous(Synchronous::Full)?;
     Ok(mean(&samples))
 }

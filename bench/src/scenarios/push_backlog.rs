@@ -5,22 +5,19 @@
 //! workstation and the server database are both copied for each run, so every run pushes the
 //! same mutations to a server that has not seen them.
 
-use taller_client::replica::StateKey;
-
 use super::SMALL;
 use crate::harness::{copy_dir, movement, Device, Pg, ServerProc, Statements};
 use crate::procfs::CpuMeter;
 use crate::report::{Figure, ScenarioResult, Target};
 use crate::stats::{mean, median, ms, percentile};
 use crate::{note, Ctx};
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-use taller_client::outbox;
-use taller_client::sync::{self, lock, SyncReport, PUSH_BATCH};
-use taller_protocol::messages::PushRequest;
+use taller_client::probe::{PushedBatch, SyncObserver, PUSH_BATCH};
 use uuid::Uuid;
 
 const BASE: &str = "push_base";
@@ -69,12 +66,17 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     // The backlog, recorded offline.
     note(&format!("recording {} offline movements", s.backlog));
     let mut acts = Vec::with_capacity(s.backlog);
+    // The same movements, for the raw limit.
+    let mut moves = Vec::with_capacity(s.backlog);
     let started = Instant::now();
     for i in 0..s.backlog {
-        let mutation = movement(Uuid::now_v7(), loc, parts[i % parts.len()], me)?;
+        let (id, part) = (Uuid::now_v7(), parts[i % parts.len()]);
+        let mutation = movement(id, loc, part, me)?;
+        let at = Utc::now();
         let t = Instant::now();
-        device.client.act(&mutation)?;
+        device.client.act_at(&mutation, at)?;
         acts.push(ms(t.elapsed()));
+        moves.push(RawMove { id, loc, part, technician: me, at });
     }
     let recording = started.elapsed();
     let tenth = (s.backlog / 10).max(1);
@@ -86,7 +88,6 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         mean(&acts[acts.len() - tenth..]),
         percentile(&acts, 99.0)
     ));
-    let moves = backlog_moves(&device)?;
     drop(device);
     server.stop().await?;
 
@@ -144,10 +145,8 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
             result.breakdown.extend(statement_profile(&pool, s.backlog, times.http).await?);
         }
         // The pull that follows brings the server's rows back (information only).
-        let api = device.client.api()?;
-        let mut report = SyncReport::default();
         let t = Instant::now();
-        sync::pull(device.client.shared(), &api, None, &mut report, &|_| {}).await?;
+        let report = device.client.sync(None, &|_| {}).await?;
         if run == 0 {
             result.breakdown.push(format!(
                 "the pull after the push (the server's {} rows of the delta, applied and rebased) took {:.2} s",
@@ -196,76 +195,42 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
          No sync_mutations bookkeeping, no per-mutation checks."
     ));
     result.notes.push(
-        "The push is timed through the library's own functions in the order `sync::push` calls them \
-         (outbox::pending, ServerApi::push, sync::record_outcomes), so each phase can be timed."
+        "The push is the library's own (`Session::push_observed`), its phases (read the outbox, encode, \
+         the HTTP round trip, record the outcomes) timed by the library and reported to the bench per batch \
+         through the `probe::SyncObserver` hook."
             .into(),
     );
     ctx.pg.drop_database(BASE).await?;
     Ok(result)
 }
 
-/// The backlog's movements, from the outbox.
-fn backlog_moves(device: &Device) -> Result<Vec<RawMove>> {
-    let replica = lock(device.client.shared());
-    let mut out = Vec::new();
-    for envelope in outbox::pending(&replica.conn, usize::MAX)? {
-        let arg = |key: &str| -> Result<Uuid> {
-            envelope.args.get(key).and_then(|v| v.as_str()).and_then(|t| t.parse().ok()).context("movement args")
-        };
-        out.push(RawMove {
-            id: arg("id_movimientos_tecnicos")?,
-            loc: arg("id_localizacion")?,
-            part: arg("id_repuesto")?,
-            technician: arg("id_tecnico_asignado")?,
-            at: envelope.at,
-        });
+/// Collects each pushed batch's phases.
+#[derive(Default)]
+struct Batches(Mutex<Vec<PushedBatch>>);
+
+impl SyncObserver for Batches {
+    fn batch_pushed(&self, batch: &PushedBatch) {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).push(*batch);
     }
-    Ok(out)
 }
 
 async fn push(device: &Device) -> Result<PushTimes> {
-    let shared = device.client.shared();
-    let api = device.client.api()?;
-    let mut times = PushTimes::default();
-    let mut report = SyncReport::default();
+    let batches = Batches::default();
     let started = Instant::now();
-    loop {
-        let t = Instant::now();
-        let (batch, device_id, token) = {
-            let replica = lock(shared);
-            let device_id: Uuid = sync::state(&replica.conn, StateKey::DeviceId)?.context("device id")?.parse()?;
-            (outbox::pending(&replica.conn, PUSH_BATCH)?, device_id, sync::access_token(&replica.conn)?)
-        };
-        times.read_outbox += t.elapsed();
-        if batch.is_empty() {
-            break;
-        }
-        let full = batch.len() == PUSH_BATCH;
-        let request = PushRequest { device_id, mutations: batch };
-        let t = Instant::now();
-        let _bytes = serde_json::to_vec(&request)?;
-        times.encode += t.elapsed();
-        let t = Instant::now();
-        let response = api.push(&token, &request).await?;
-        times.http += t.elapsed();
-        times.requests += 1;
-        let t = Instant::now();
-        {
-            let mut replica = lock(shared);
-            sync::record_outcomes(&mut replica.conn, &response, &mut report)?;
-        }
-        times.record += t.elapsed();
-        if let Some(stopped) = response.stopped {
-            bail!("the push stopped: {}", stopped.message);
-        }
-        if !full {
-            break;
-        }
-    }
-    times.total = started.elapsed();
-    times.applied = report.applied;
-    times.rejected = report.rejected;
-    Ok(times)
+    let report = device.client.push_observed(&batches).await?;
+    let total = started.elapsed();
+    let batches = batches.0.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let sum = |phase: fn(&PushedBatch) -> Duration| batches.iter().map(phase).sum::<Duration>();
+    Ok(PushTimes {
+        total,
+        read_outbox: sum(|b| b.read_outbox),
+        encode: sum(|b| b.encode),
+        http: sum(|b| b.request),
+        record: sum(|b| b.record_outcomes),
+        requests: batches.len(),
+        applied: report.applied,
+        rejected: report.rejected,
+    })
 }
 
 /// What pg_stat_statements saw during the push: statements per mutation and where the

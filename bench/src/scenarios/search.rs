@@ -1,6 +1,7 @@
 //! Search: full-text queries over the parts of the big replica, as a screen runs them
-//! (`queries::parts(conn, Some(text), 50)`: prefix match on every word, the best of the first
-//! `RANKED_CANDIDATES` matches by bm25), on the replica's file opened read-only.
+//! (`Session::parts` with the text and a limit of 50: prefix match on every word, the best of
+//! the first `RANKED_CANDIDATES` matches by bm25). The comparisons beside it (ranking every
+//! match, no ranking) run on the replica's file opened read-only by the bench.
 
 use super::{ensure_big_replica, Shared};
 use crate::report::{Figure, ScenarioResult, Target};
@@ -9,16 +10,22 @@ use crate::Ctx;
 use anyhow::Result;
 use std::collections::BTreeMap;
 use std::time::Instant;
-use taller_client::queries::{self, RANKED_CANDIDATES};
-use taller_client::Workstation;
+use taller_client::app::{PartListInput, PartMatch};
+use taller_client::probe::{fts_query, RANKED_CANDIDATES};
+use taller_client::{Session, Workstation};
 
 /// Every match ranked (the query before issue 13): what a narrow search must still answer.
 const RANK_ALL: &str = "SELECT r.id_repuesto FROM repuestos_fts f JOIN repuestos r ON r.rowid = f.rowid \
      WHERE repuestos_fts MATCH ?1 ORDER BY rank LIMIT 50";
 
-/// The ids `queries::parts` answers, in order.
-fn ids(rows: &[serde_json::Map<String, serde_json::Value>]) -> Vec<String> {
-    rows.iter().map(|row| row["id_repuesto"].as_str().unwrap_or_default().to_owned()).collect()
+/// The ids a search answers, in order.
+fn ids(rows: &[PartMatch]) -> Vec<String> {
+    rows.iter().map(|row| row.id_repuesto.to_string()).collect()
+}
+
+/// What the inventory's search box runs for `text`: the first 50 parts.
+fn search(session: &Session, text: &str) -> Result<Vec<PartMatch>> {
+    Ok(session.parts(&PartListInput { search: text.to_owned(), location: None, limit: 50 })?)
 }
 
 /// What people type: categories, brands, voltages, references, partial words, accents or not.
@@ -63,8 +70,9 @@ fn timed(runs: usize, mut f: impl FnMut() -> Result<usize>) -> Result<f64> {
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let dir = ensure_big_replica(ctx, shared).await?;
     let queries_count = ctx.sizes.search_queries;
-    // The replica's own file, read-only: the bench needs no handle inside the library.
-    let path = Workstation::replica_path(&dir, Workstation::open(&dir)?.user_id()?);
+    let session = Workstation::open(&dir)?.session()?;
+    // The replica's own file, read-only, for the bench's own queries beside the library's.
+    let path = session.probe().replica_path();
     let conn = &rusqlite::Connection::open_with_flags(
         &path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -76,14 +84,14 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         format!("{queries_count} queries over {parts} parts of the admin replica, {} distinct texts", QUERIES.len()),
     );
     for q in QUERIES {
-        queries::parts(conn, Some(q), 50)?;
+        search(&session, q)?;
     }
     let mut samples = Vec::with_capacity(queries_count);
     let mut by_query: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for i in 0..queries_count {
         let q = QUERIES[i % QUERIES.len()];
         let started = Instant::now();
-        let rows = queries::parts(conn, Some(q), 50)?;
+        let rows = search(&session, q)?;
         let took = ms(started.elapsed());
         std::hint::black_box(rows);
         samples.push(took);
@@ -98,7 +106,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let mut narrow = 0;
     let mut broad = 0;
     for q in QUERIES {
-        let Some(fts) = queries::fts_query(q) else { continue };
+        let Some(fts) = fts_query(q) else { continue };
         let matched: i64 =
             conn.query_row("SELECT count(*) FROM repuestos_fts WHERE repuestos_fts MATCH ?1", [&fts], |row| {
                 row.get(0)
@@ -110,7 +118,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         narrow += 1;
         let all: Vec<String> =
             conn.prepare_cached(RANK_ALL)?.query_map([&fts], |row| row.get(0))?.collect::<rusqlite::Result<_>>()?;
-        let shown = ids(&queries::parts(conn, Some(q), 50)?);
+        let shown = ids(&search(&session, q)?);
         if shown != all {
             anyhow::bail!("«{q}» ({matched} matches) answers other first results than ranking every match");
         }
@@ -124,7 +132,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let mut slowest: Vec<(&str, f64)> = by_query.iter().map(|(q, s)| (*q, percentile(s, 50.0))).collect();
     slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
     for (q, median) in slowest.iter().take(5) {
-        let Some(fts) = queries::fts_query(q) else { continue };
+        let Some(fts) = fts_query(q) else { continue };
         let matched: i64 =
             conn.query_row("SELECT count(*) FROM repuestos_fts WHERE repuestos_fts MATCH ?1", [&fts], |row| {
                 row.get(0)

@@ -84,6 +84,15 @@ impl ServerApi {
         self.post("/v1/push", Some(token), request).await
     }
 
+    /// A push whose request is already encoded as JSON (so its encoding can be timed apart).
+    pub async fn push_encoded(&self, token: &str, body: Vec<u8>) -> Result<PushResponse> {
+        let request = self
+            .request(reqwest::Method::POST, "/v1/push", Some(token))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body);
+        self.send(request).await
+    }
+
     pub async fn pull(&self, token: &str, request: &PullRequest) -> Result<PullResponse> {
         self.post("/v1/pull", Some(token), request).await
     }

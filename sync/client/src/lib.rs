@@ -4,9 +4,10 @@
 //! app and the `taller` CLI are thin shells over it.
 
 /// Declares modules that are the library's internals: `pub(crate)`, and `pub` only with the
-/// `internals` feature, which the benchmarks and the library's own integration tests turn on
-/// to time phases and reach the raw replica. The CLI and the desktop app build without it, so
-/// the compiler holds them to the public API (`cargo xtask test` checks the CLI on its own).
+/// `internals` feature, which only the library's own integration tests turn on (to stage
+/// hostile pages, corrupt cursors and reach the raw replica). The CLI, the desktop app and the
+/// benchmarks build without it, so the compiler holds them to the public API (`cargo xtask
+/// test` lints them on their own); the benchmarks measure through [`probe`].
 macro_rules! internals {
     ($($(#[$meta:meta])* $name:ident;)*) => {$(
         $(#[$meta])*
@@ -37,6 +38,7 @@ pub mod app;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod probe;
 pub mod session;
 pub mod workstation;
 

@@ -1,35 +1,9 @@
 //! The name lookups of the use-case API (a location by name, a part by reference, a user by
-//! email, each or its id), the full-text query built from what a person typed, and the
-//! parts search the benchmark times (rows as JSON objects).
+//! email, each or its id) and the full-text query built from what a person typed.
 
 use crate::error::{ClientError, Result};
-use rusqlite::types::ValueRef;
-use rusqlite::{params_from_iter, Connection, ToSql};
-use serde_json::{Map, Value};
+use rusqlite::Connection;
 use uuid::Uuid;
-
-/// Runs a query and returns each row as an object keyed by column name.
-pub fn objects(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> Result<Vec<Map<String, Value>>> {
-    let mut statement = conn.prepare(sql)?;
-    let names: Vec<String> = statement.column_names().iter().map(|n| (*n).to_owned()).collect();
-    let mut rows = statement.query(params_from_iter(params.iter()))?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let mut object = Map::new();
-        for (i, name) in names.iter().enumerate() {
-            let value = match row.get_ref(i)? {
-                ValueRef::Null => Value::Null,
-                ValueRef::Integer(n) => Value::from(n),
-                ValueRef::Real(f) => serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
-                ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
-                ValueRef::Blob(_) => Value::Null,
-            };
-            object.insert(name.clone(), value);
-        }
-        out.push(object);
-    }
-    Ok(out)
-}
 
 /// A location by id or by (case-insensitive) name.
 pub fn location_id(conn: &Connection, name_or_id: &str) -> Result<Uuid> {
@@ -101,25 +75,6 @@ pub(crate) fn ranked_candidates() -> String {
     )
 }
 
-pub fn parts(conn: &Connection, search: Option<&str>, limit: i64) -> Result<Vec<Map<String, Value>>> {
-    match search.and_then(fts_query) {
-        Some(query) => objects(
-            conn,
-            &format!(
-                "{} SELECT r.id_repuesto, r.referencia, r.nombre, r.tipo, r.marca, r.descontinuado \
-                   FROM candidates c JOIN repuestos r ON r.rowid = c.rowid ORDER BY c.rank, c.rowid LIMIT ?2",
-                ranked_candidates()
-            ),
-            &[&query, &limit],
-        ),
-        None => objects(
-            conn,
-            "SELECT id_repuesto, referencia, nombre, tipo, marca, descontinuado FROM repuestos ORDER BY referencia LIMIT ?1",
-            &[&limit],
-        ),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,8 +100,10 @@ mod tests {
         rows.collect::<rusqlite::Result<_>>().expect("rows")
     }
 
-    fn ids(rows: &[Map<String, Value>]) -> Vec<String> {
-        rows.iter().map(|row| row["id_repuesto"].as_str().expect("id").to_owned()).collect()
+    /// The ids the screens' search (`Session::parts`, `search_parts`) answers, in order.
+    fn shown(conn: &Connection, text: &str) -> Vec<String> {
+        let parts = crate::app::inventory::part_matches(conn, text, None, 50).expect("parts");
+        parts.iter().map(|part| part.id_repuesto.to_string()).collect()
     }
 
     /// A narrow search (at most RANKED_CANDIDATES matches) answers what ranking every match
@@ -165,7 +122,7 @@ mod tests {
                 "INSERT INTO repuestos (id_repuesto, referencia, nombre, marca, descontinuado, created_at) \
                  VALUES (?1, ?2, ?3, ?4, 0, '2026-01-01T00:00:00Z')",
                 params![
-                    format!("id-{i:05}"),
+                    Uuid::from_u128(u128::try_from(i).expect("positive")).to_string(),
                     format!("BAT-{i:05}"),
                     nombre,
                     if i % 10 == 0 { "Kugoo" } else { "Xiaomi" }
@@ -174,13 +131,14 @@ mod tests {
             .expect("insert");
         }
         for narrow in ["bateria kugoo", "kugoo 4", "BAT-0001"] {
-            let shown = ids(&parts(&conn, Some(narrow), 50).expect("parts"));
+            let shown = shown(&conn, narrow);
             assert!(!shown.is_empty(), "{narrow}");
             assert_eq!(shown, ranked_all(&conn, narrow), "{narrow}");
         }
         // 1,500 matches: the best of the first 1,000 (every one of them a match, ranked).
-        let shown = ids(&parts(&conn, Some("bateria"), 50).expect("parts"));
+        let shown = shown(&conn, "bateria");
         assert_eq!(shown.len(), 50);
-        assert!(shown.iter().all(|id| id.as_str() < "id-01000"), "{shown:?}");
+        let first = Uuid::from_u128(u128::try_from(RANKED_CANDIDATES).expect("positive")).to_string();
+        assert!(shown.iter().all(|id| *id < first), "{shown:?}");
     }
 }

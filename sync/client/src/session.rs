@@ -7,6 +7,7 @@ use crate::error::{ClientError, Result};
 use crate::http::ServerApi;
 use crate::local::{self, LocalCtx, LocalFailure, LocalUser};
 use crate::outbox;
+use crate::probe::{NoObserver, Probe, SyncObserver};
 use crate::replica::{Replica, StateKey};
 use crate::sync::{self, lock, Progress, Shared, SyncError, SyncReport};
 use crate::sync_lock::SyncLock;
@@ -230,7 +231,7 @@ impl Session {
         let mut report = SyncReport::default();
         let pushed = async {
             let _one_sync = SyncLock::acquire(&self.sync_lock_path()).await?;
-            sync::push(shared, &api, &mut report).await
+            sync::push(shared, &api, &mut report, &NoObserver).await
         }
         .await;
         self.wrote();
@@ -337,13 +338,24 @@ impl Session {
     /// a delta of its own, so when it succeeds the replica has every change the server
     /// committed before it was called.
     pub async fn sync(&self, limit: Option<u32>, progress: &(dyn Fn(Progress) + Send + Sync)) -> Result<SyncReport> {
+        self.sync_observed(limit, progress, &NoObserver).await
+    }
+
+    /// [`Session::sync`], telling `observer` about each pushed batch, pulled page and applied
+    /// delta as it ends: for measuring tools (see [`crate::probe`]).
+    pub async fn sync_observed(
+        &self,
+        limit: Option<u32>,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+        observer: &dyn SyncObserver,
+    ) -> Result<SyncReport> {
         let api = self.api()?;
         let shared = self.shared();
         self.check_session(shared)?;
         self.syncing.store(true, Ordering::SeqCst);
         self.publish();
         let result = match SyncLock::acquire(&self.sync_lock_path()).await {
-            Ok(_one_sync) => sync::sync(shared, &api, limit, progress).await,
+            Ok(_one_sync) => sync::sync(shared, &api, limit, progress, observer).await,
             Err(error) => Err(error),
         };
         self.wrote();
@@ -352,9 +364,36 @@ impl Session {
         result
     }
 
+    /// Pushes the outbox and pulls nothing, telling `observer` about each batch: for measuring
+    /// tools that time a push apart from the pull that follows it (see [`crate::probe`]). The
+    /// next [`Session::sync`] brings the server's changes.
+    pub async fn push_observed(&self, observer: &dyn SyncObserver) -> Result<SyncReport> {
+        let api = self.api()?;
+        let shared = self.shared();
+        self.check_session(shared)?;
+        let mut report = SyncReport::default();
+        let pushed = match SyncLock::acquire(&self.sync_lock_path()).await {
+            Ok(_one_sync) => sync::push(shared, &api, &mut report, observer).await,
+            Err(error) => Err(error),
+        };
+        self.wrote();
+        self.publish();
+        pushed.map(|()| report)
+    }
+
+    /// The replica's durability knobs and facts, for measuring tools (see [`crate::probe`]).
+    pub fn probe(&self) -> Probe<'_> {
+        Probe { session: self }
+    }
+
+    /// The replica's database file.
+    pub(crate) fn replica_file(&self) -> PathBuf {
+        Workstation::replica_path(&self.data_dir, self.user)
+    }
+
     /// The lock file that keeps the current replica's syncs one at a time.
     fn sync_lock_path(&self) -> PathBuf {
-        SyncLock::path_for(&Workstation::replica_path(&self.data_dir, self.user))
+        SyncLock::path_for(&self.replica_file())
     }
 
     /// A user unlocked after signing out has no session: say what waits, and how to send it.

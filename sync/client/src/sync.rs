@@ -21,6 +21,7 @@ use crate::error::{ClientError, Result};
 use crate::http::{PulledPage, ServerApi};
 use crate::local::{self, LocalCtx, LocalUser};
 use crate::outbox;
+use crate::probe::{self, AppliedDelta, PushedBatch, SyncObserver};
 use crate::replica::{Replica, StateKey};
 use crate::rows;
 use rusqlite::{params, Connection};
@@ -29,6 +30,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 use taller_protocol::cursor::Cursor;
 use taller_protocol::messages::{OutcomeStatus, PullRequest, PushRequest, PushResponse, TableChanges};
 use taller_protocol::mutations::Mutation;
@@ -147,9 +149,11 @@ macro_rules! with_token {
     }};
 }
 
-/// Pushes every pending mutation (in batches), recording outcomes.
-pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport) -> Result<()> {
+/// Pushes every pending mutation (in batches), recording outcomes; `observer` is told about
+/// each batch.
+pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport, observer: &dyn SyncObserver) -> Result<()> {
     loop {
+        let started = Instant::now();
         let (batch, device) = {
             let replica = lock(shared);
             let device: Uuid = state(&replica.conn, StateKey::DeviceId)?
@@ -160,12 +164,28 @@ pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport) -> 
         if batch.is_empty() {
             return Ok(());
         }
-        let request = PushRequest { device_id: device, mutations: batch.clone() };
-        let response: PushResponse = with_token!(shared, api, |token| api.push(&token, &request))?;
+        let mutations = batch.len();
+        let read_outbox = started.elapsed();
+        let started = Instant::now();
+        let body = serde_json::to_vec(&PushRequest { device_id: device, mutations: batch })
+            .map_err(|error| ClientError::Invalid(format!("the push request could not be encoded: {error}")))?;
+        let (encode, request_bytes) = (started.elapsed(), body.len());
+        let started = Instant::now();
+        let response: PushResponse = with_token!(shared, api, |token| api.push_encoded(&token, body.clone()))?;
+        let request = started.elapsed();
+        let started = Instant::now();
         {
             let mut replica = lock(shared);
             record_outcomes(&mut replica.conn, &response, report)?;
         }
+        observer.batch_pushed(&PushedBatch {
+            mutations,
+            read_outbox,
+            encode,
+            request_bytes,
+            request,
+            record_outcomes: started.elapsed(),
+        });
         if let Some(stopped) = response.stopped {
             return Err(ClientError::Server {
                 status: 503,
@@ -173,7 +193,7 @@ pub async fn push(shared: &Shared, api: &ServerApi, report: &mut SyncReport) -> 
                 message: stopped.message,
             });
         }
-        if batch.len() < PUSH_BATCH {
+        if mutations < PUSH_BATCH {
             return Ok(());
         }
     }
@@ -257,6 +277,7 @@ pub async fn pull(
     limit: Option<u32>,
     report: &mut SyncReport,
     progress: &(dyn Fn(Progress) + Send + Sync),
+    observer: &dyn SyncObserver,
 ) -> Result<()> {
     let (mut cursor, mut resumed) = {
         let replica = lock(shared);
@@ -267,7 +288,7 @@ pub async fn pull(
     };
     let mut started_over = false;
     loop {
-        match pull_delta(shared, api, cursor, limit, report, progress).await {
+        match pull_delta(shared, api, cursor, limit, report, progress, observer).await {
             Ok(()) => {}
             Err(error) if error.is_invalid_cursor() && !started_over => {
                 start_full_sync(&mut lock(shared).conn, &error)?;
@@ -310,6 +331,7 @@ async fn pull_delta(
     limit: Option<u32>,
     report: &mut SyncReport,
     progress: &(dyn Fn(Progress) + Send + Sync),
+    observer: &dyn SyncObserver,
 ) -> Result<()> {
     if cursor.is_none() {
         // A delta from nothing holds every row of the scope: applied, it replaces the
@@ -323,7 +345,9 @@ async fn pull_delta(
     }
     let mut fetch = Fetch::start(shared, api, PullRequest { cursor, limit })?;
     loop {
+        let waiting = Instant::now();
         let (page, shape) = fetch.finish(shared, api).await?;
+        let waited = waiting.elapsed();
         // The next page is requested before this one is staged.
         let next = if page.complete {
             None
@@ -333,14 +357,29 @@ async fn pull_delta(
         report.pages += 1;
         report.rows += shape.rows;
         progress(Progress { rows_sent: page.rows_sent, rows_total: page.rows_total });
+        let staging = Instant::now();
         let mut replica = lock(shared);
         let changes = (shape.tables > 0).then(|| page.changes.get());
         stage_raw(&mut replica.conn, changes, &page.cursor, page.reset)?;
+        observer.page_pulled(&probe::PulledPage {
+            waited,
+            stage: staging.elapsed(),
+            changes: page.changes.get(),
+            tables: shape.tables,
+            rows: shape.rows,
+            complete: page.complete,
+        });
         match next {
             Some(next) => fetch = next,
             None => {
+                let applying = Instant::now();
+                let before = report.tables.len();
                 apply_staged_into(&mut replica.conn, &mut report.tables)?;
                 replica.note_written(report.tables.iter().map(String::as_str));
+                observer.delta_applied(&AppliedDelta {
+                    apply: applying.elapsed(),
+                    tables: report.tables.len().saturating_sub(before),
+                });
                 report.deltas += 1;
                 return Ok(());
             }
@@ -673,16 +712,17 @@ pub async fn sync(
     api: &ServerApi,
     limit: Option<u32>,
     progress: &(dyn Fn(Progress) + Send + Sync),
+    observer: &dyn SyncObserver,
 ) -> Result<SyncReport> {
     let mut report = SyncReport::default();
     let result = async {
-        let pushed = push(shared, api, &mut report).await;
+        let pushed = push(shared, api, &mut report, observer).await;
         match pushed {
             // Nothing was heard from the server, and no session: a pull would fail the same.
             Err(error) if error.is_unreachable() || matches!(error, ClientError::NotSignedIn) => return Err(error),
             Err(error) => {
                 tracing::warn!(%error, "push failed; pulling anyway");
-                if let Err(pull_error) = pull(shared, api, limit, &mut report, progress).await {
+                if let Err(pull_error) = pull(shared, api, limit, &mut report, progress, observer).await {
                     tracing::warn!(error = %pull_error, "the pull after a failed push failed too");
                     return Err(error);
                 }
@@ -690,10 +730,10 @@ pub async fn sync(
             }
             Ok(()) => {}
         }
-        pull(shared, api, limit, &mut report, progress).await?;
+        pull(shared, api, limit, &mut report, progress, observer).await?;
         // Mutations written while pulling are pushed now rather than at the next tick.
         if outbox::pending_count(&lock(shared).conn)? > 0 {
-            push(shared, api, &mut report).await?;
+            push(shared, api, &mut report, observer).await?;
         }
         Ok(report.clone())
     }

@@ -215,7 +215,7 @@ fn stock_at(conn: &Connection, id_repuesto: Uuid, id_localizacion: Option<Uuid>)
 
 /// Parts for what is typed (FTS, best first; by reference when nothing is typed), at most
 /// `limit`, each with its stock at the location when one is given.
-pub(super) fn part_matches(
+pub(crate) fn part_matches(
     conn: &Connection,
     text: &str,
     id_localizacion: Option<Uuid>,

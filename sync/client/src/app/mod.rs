@@ -13,7 +13,7 @@ pub mod count_types;
 mod counts;
 mod export;
 mod inbox;
-mod inventory;
+pub(crate) mod inventory;
 mod parts;
 pub mod parts_types;
 mod requests;

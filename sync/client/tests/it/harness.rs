@@ -92,7 +92,9 @@ impl Device {
     pub async fn pull_only(&self) {
         let api = self.client.api().expect("api");
         let mut report = SyncReport::default();
-        sync::pull(self.client.shared(), &api, None, &mut report, &|_| {}).await.expect("pull");
+        sync::pull(self.client.shared(), &api, None, &mut report, &|_| {}, &taller_client::probe::NoObserver)
+            .await
+            .expect("pull");
     }
 
     pub fn act(&self, mutation: Mutation) -> Queued {
