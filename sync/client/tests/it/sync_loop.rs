@@ -298,3 +298,70 @@ async fn a_device_whose_push_fails_still_pulls_and_reports_the_failure() {
         admin.sync().await;
     }
 }
+
+/// What the probe's observer is told is what the sync did: every pulled page once, in order,
+/// the last one complete, their rows adding up to the report's; one applied delta per delta;
+/// each pushed batch with its mutations. A push without a pull sends the outbox and leaves
+/// the server's changes for the next sync.
+#[tokio::test]
+async fn the_observer_is_told_each_page_batch_and_delta_the_sync_handled() {
+    use taller_client::probe::{AppliedDelta, PulledPage, PushedBatch, SyncObserver};
+
+    #[derive(Default)]
+    struct Seen {
+        pages: Vec<(u64, bool, usize)>,
+        deltas: usize,
+        batches: Vec<(usize, usize)>,
+    }
+    #[derive(Default)]
+    struct Recorder(Mutex<Seen>);
+    impl SyncObserver for Recorder {
+        fn page_pulled(&self, page: &PulledPage<'_>) {
+            let rows: Vec<serde_json::Value> = serde_json::from_str(page.changes).expect("the page's text is JSON");
+            self.0.lock().unwrap().pages.push((page.rows, page.complete, rows.len()));
+        }
+        fn delta_applied(&self, _delta: &AppliedDelta) {
+            self.0.lock().unwrap().deltas += 1;
+        }
+        fn batch_pushed(&self, batch: &PushedBatch) {
+            self.0.lock().unwrap().batches.push((batch.mutations, batch.request_bytes));
+        }
+    }
+
+    let net = Net::new().await;
+    let (loc, part) = (net.locs[1], net.parts[0].0);
+    let norte = Device::login(&net.server.base, "tecnico.norte@taller.test").await;
+    let admin = Device::login(&net.server.base, "admin@taller.test").await;
+    admin.sync().await;
+
+    // The first sync, in small pages.
+    let recorder = Recorder::default();
+    let report = norte.client.sync_observed(Some(50), &|_| {}, &recorder).await.expect("sync");
+    let seen = recorder.0.into_inner().unwrap();
+    assert!(seen.pages.len() > 1, "a first sync of small pages has several: {:?}", seen.pages);
+    assert_eq!(seen.pages.len() as u64, report.pages);
+    assert_eq!(seen.pages.iter().map(|page| page.0).sum::<u64>(), report.rows, "rows add up to the report's");
+    assert_eq!(seen.pages.iter().filter(|page| page.1).count(), 1, "one last page");
+    assert!(seen.pages.last().expect("a page").1, "the last page is the complete one");
+    assert_eq!(seen.deltas as u64, report.deltas);
+    assert!(seen.batches.is_empty(), "nothing was pending: {:?}", seen.batches);
+
+    // Two movements offline, pushed without a pull; the admin's change waits for the next sync.
+    let me = norte.client.user_id();
+    norte.act(movement(loc, part, me, "salida", "salida", 1));
+    norte.act(movement(loc, part, me, "salida", "salida", 1));
+    admin.act(adjust(loc, net.parts[1].0, 3));
+    admin.sync().await;
+    let recorder = Recorder::default();
+    let pushed = norte.client.push_observed(&recorder).await.expect("push");
+    let seen = recorder.0.into_inner().unwrap();
+    assert_eq!(pushed.applied, 2);
+    assert_eq!(seen.batches.len(), 1);
+    assert_eq!(seen.batches[0].0, 2, "the batch's mutations");
+    assert!(seen.batches[0].1 > 100, "the request's bytes: {:?}", seen.batches);
+    assert!(seen.pages.is_empty() && seen.deltas == 0, "a push pulls nothing");
+    assert_eq!(norte.client.status().expect("status").pending, 0);
+    assert_ne!(norte.stock(loc, net.parts[1].0), i64::from(net.server_stock(loc, net.parts[1].0).await));
+    norte.sync().await;
+    assert_eq!(norte.stock(loc, net.parts[1].0), i64::from(net.server_stock(loc, net.parts[1].0).await));
+}
