@@ -106,6 +106,17 @@ pub(crate) struct Link {
     pub(crate) lang: Lang,
 }
 
+impl Link {
+    /// The server's API in the workstation's language; without a server, says how to set one.
+    pub(crate) fn api(&self) -> Result<ServerApi> {
+        let url = self
+            .server_url
+            .as_deref()
+            .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
+        ServerApi::new(url, self.lang.as_str())
+    }
+}
+
 /// The signed-in (or unlocked) user's session on a workstation: their replica, its outbox and
 /// its sync. Every method takes `&self`, so one `Arc<Session>` serves the sync engine and any
 /// number of UI threads at once. A [`Workstation`] opens it (sign in, unlock); switching users
@@ -197,12 +208,7 @@ impl Session {
     internal_fn! {
         /// The workstation's server, in the user's language.
         fn api(&self) -> Result<ServerApi> {
-            let link = self.link();
-            let url = link
-                .server_url
-                .as_deref()
-                .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
-            ServerApi::new(url, link.lang.as_str())
+            self.link().api()
         }
     }
 

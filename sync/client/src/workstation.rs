@@ -104,12 +104,7 @@ impl Workstation {
     /// [`Workstation::login`], then sends what the user left pending (signed out, or offline)
     /// with the new session: the first online sign-in sends it.
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Result<SignIn> {
-        let link = self.link();
-        let server = link
-            .server_url
-            .clone()
-            .ok_or_else(|| ClientError::Invalid("no server: run `taller connect --server URL` first".into()))?;
-        let api = crate::http::ServerApi::new(&server, link.lang.as_str())?;
+        let api = self.link().api()?;
         let granted = api.login(email, password).await?;
         let user = granted.user.id_usuario;
         let hash = {
@@ -121,7 +116,7 @@ impl Workstation {
         let session = match &self.session {
             // The same user again (a session that expired): the open session carries on.
             Some(session) if session.user_id() == user => session.clone(),
-            _ => Arc::new(Session::open(&self.data_dir, user, link)?),
+            _ => Arc::new(Session::open(&self.data_dir, user, self.link())?),
         };
         session.store_sign_in(&granted, &hash, api.base())?;
         self.file.users.insert(granted.user.email.to_lowercase(), user);
