@@ -64,19 +64,30 @@ pub struct ProposedLine {
     pub cantidad: i32,
 }
 
+/// A proposal: its lines, and how many parts still lack units the origin cannot give at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proposal {
+    pub lines: Vec<ProposedLine>,
+    /// Parts that still lack units (after what is in transit and in the cart) but that the
+    /// origin has none of to give: left out of the lines.
+    pub sin_existencias: u32,
+}
+
 /// The proposal: every part that still lacks units and that the origin can give, with the
 /// quantity to ask for, in picking order (the origin's shelf position, parts without one last,
 /// then reference, then id). Parts with nothing to propose are left out.
-pub fn propose(needs: Vec<NeedFacts>) -> Vec<ProposedLine> {
-    let mut lines: Vec<ProposedLine> = needs
-        .into_iter()
-        .filter_map(|facts| {
-            let cantidad = facts.propuesta();
-            (cantidad > 0).then_some(ProposedLine { facts, cantidad })
-        })
-        .collect();
-    lines.sort_by(|a, b| picking_order(&a.facts, &b.facts));
-    lines
+pub fn propose(needs: Vec<NeedFacts>) -> Proposal {
+    let mut proposal = Proposal::default();
+    for facts in needs {
+        let cantidad = facts.propuesta();
+        if cantidad > 0 {
+            proposal.lines.push(ProposedLine { facts, cantidad });
+        } else if facts.falta() > 0 {
+            proposal.sin_existencias += 1;
+        }
+    }
+    proposal.lines.sort_by(|a, b| picking_order(&a.facts, &b.facts));
+    proposal
 }
 
 /// The order a warehouse worker walks the shelves in.
@@ -170,7 +181,7 @@ mod tests {
         let short = |n, referencia: &str, posicion| {
             with(need(n, referencia, posicion), |f| (f.minimo, f.stock_origen) = (3, 10))
         };
-        let lines = propose(vec![
+        let proposal = propose(vec![
             short(1, "ZZZ", None),
             short(2, "AAA", Some("B-2")),
             with(need(3, "MMM", Some("A-1")), |f| (f.minimo, f.stock_origen) = (3, 0)),
@@ -186,7 +197,8 @@ mod tests {
             [(4, 3), (2, 3), (5, 3), (6, 3), (1, 3)],
             "shelf position, then without one, by reference and id"
         );
-        assert!(propose(Vec::new()).is_empty());
+        assert_eq!(proposal.sin_existencias, 1, "MMM lacks 3 that the origin has none of");
+        assert_eq!(propose(Vec::new()), Proposal::default());
     }
 
     #[test]
