@@ -4,7 +4,9 @@
 
 use crate::desk::Desk;
 use crate::error::CommandResult;
-use taller_client::app::{LocationPolicyInput, LocationPolicyRow, RoleView, UserAccount, UserLocationInput, UserRejectInput};
+use taller_client::app::{
+    LocationPolicyInput, LocationPolicyRow, RoleView, UserAccount, UserLocationInput, UserRejectInput,
+};
 use taller_client::Queued;
 use tauri::State;
 

@@ -274,7 +274,6 @@ export const en: Catalog = {
       transito: 'On its way',
       disponible: 'Available at origin',
       pedir: 'Ask for',
-      why: 'Why',
     },
     quantityFor: 'Quantity to ask for of {{referencia}}',
     why: '{{faltan}} missing: minimum {{minimo}} − stock {{stock}} − on its way {{transito}}.',

@@ -273,7 +273,6 @@ export const es = {
       transito: 'En camino',
       disponible: 'Disponible origen',
       pedir: 'Pedir',
-      why: 'Por qué',
     },
     quantityFor: 'Cantidad a pedir de {{referencia}}',
     why: 'Faltan {{faltan}}: mínimo {{minimo}} − stock {{stock}} − en camino {{transito}}.',

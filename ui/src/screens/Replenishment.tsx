@@ -116,7 +116,6 @@ export function ReplenishmentPanel({
                   <th scope="col" className="num">
                     {t('replenish.col.pedir')}
                   </th>
-                  <th scope="col">{t('replenish.col.why')}</th>
                 </tr>
               </thead>
               <tbody>
@@ -185,7 +184,18 @@ function ProposalRow({
       <th scope="row" className="mono">
         {line.referencia}
       </th>
-      <td>{line.nombre}</td>
+      <td>
+        {line.nombre}
+        <div id={`${id}-why`} className="replenish-why">
+          {t('replenish.why', {
+            faltan: format.number(reason.faltan),
+            minimo: format.number(reason.minimo),
+            stock: format.number(reason.stock),
+            transito: format.number(reason.transito),
+          })}
+          {reason.capped && <strong> {t('replenish.capped', { disponible: format.number(reason.disponible) })}</strong>}
+        </div>
+      </td>
       <td className="mono">{line.posicion ?? '—'}</td>
       <td className="num">{format.number(line.cantidad_minima)}</td>
       <td className="num">{format.number(line.stock_actual)}</td>
@@ -205,15 +215,6 @@ function ProposalRow({
           aria-describedby={`${id}-why ${id}-error`}
         />
         <FieldMessage id={`${id}-error`} problem={problemShown ? problem : undefined} />
-      </td>
-      <td id={`${id}-why`} className="replenish-why">
-        {t('replenish.why', {
-          faltan: format.number(reason.faltan),
-          minimo: format.number(reason.minimo),
-          stock: format.number(reason.stock),
-          transito: format.number(reason.transito),
-        })}
-        {reason.capped && <> {t('replenish.capped', { disponible: format.number(reason.disponible) })}</>}
       </td>
     </tr>
   );
