@@ -37,9 +37,11 @@ impl NeedFacts {
         clamp(missing)
     }
 
-    /// What the origin can still give (0 when nothing).
+    /// What the origin can still give (0 when nothing): its stock less what it promised and
+    /// less what the person's cart already holds for the destination (that will be asked of
+    /// an origin too, so the proposal and the cart together never exceed what it holds).
     pub fn disponible_origen(&self) -> i32 {
-        clamp(i64::from(self.stock_origen) - i64::from(self.reservado_origen))
+        clamp(i64::from(self.stock_origen) - i64::from(self.reservado_origen) - i64::from(self.en_carrito))
     }
 
     /// The quantity to propose: what is missing, capped by what the origin can give.
@@ -153,6 +155,7 @@ mod tests {
             ((1, 6, 3, 0, 10, 0), 2, "less what is in transit"),
             ((1, 6, 0, 2, 10, 0), 3, "less what is already in the cart"),
             ((0, 8, 0, 0, 10, 7), 3, "less what the origin promised to others"),
+            ((0, 10, 0, 4, 6, 0), 2, "the cart counts against the origin too: never more than it holds in all"),
             ((5, 5, 0, 0, 10, 0), 0, "at the minimum: nothing"),
             ((7, 5, 0, 0, 10, 0), 0, "above the minimum: nothing"),
             ((0, 4, 6, 0, 10, 0), 0, "more on its way than missing: nothing, never negative"),
@@ -191,7 +194,7 @@ mod tests {
             with(need(7, "CCC", Some("A-1")), |f| (f.stock, f.minimo, f.stock_origen) = (3, 3, 10)),
         ]);
         let order: Vec<(u128, i32)> =
-            lines.iter().map(|line| (line.facts.id_repuesto.as_u128(), line.cantidad)).collect();
+            proposal.lines.iter().map(|line| (line.facts.id_repuesto.as_u128(), line.cantidad)).collect();
         assert_eq!(
             order,
             [(4, 3), (2, 3), (5, 3), (6, 3), (1, 3)],

@@ -41,7 +41,8 @@ pub struct ReplenishmentLine {
     pub en_transito: i32,
     /// Already in the person's cart for the destination.
     pub en_carrito: i32,
-    /// What the origin can give: its stock less what undispatched requests promised.
+    /// What the origin can give: its stock less what undispatched requests promised and what
+    /// the person's cart holds for the destination.
     pub disponible_origen: i32,
     /// What the destination lacks to reach its minimum once what is on its way arrives.
     pub falta: i32,
