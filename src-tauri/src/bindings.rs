@@ -53,6 +53,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             transfers::cart_set,
             transfers::cart_remove,
             transfers::request_from_cart,
+            transfers::replenishment,
+            transfers::replenishment_to_cart,
             transfers::requests,
             transfers::request_detail,
             transfers::pick_request,
@@ -75,6 +77,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             admin::reject_user,
             admin::assign_user,
             admin::unassign_user,
+            admin::location_policies,
+            admin::set_location_policy,
+            admin::roles,
             export::export_list,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])

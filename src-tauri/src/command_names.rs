@@ -30,6 +30,8 @@ pub const COMMANDS: &[&str] = &[
     "cart_set",
     "cart_remove",
     "request_from_cart",
+    "replenishment",
+    "replenishment_to_cart",
     "requests",
     "request_detail",
     "pick_request",
@@ -52,5 +54,8 @@ pub const COMMANDS: &[&str] = &[
     "reject_user",
     "assign_user",
     "unassign_user",
+    "location_policies",
+    "set_location_policy",
+    "roles",
     "export_list",
 ];

@@ -4,7 +4,9 @@
 
 use crate::desk::Desk;
 use crate::error::CommandResult;
-use taller_client::app::{UserAccount, UserLocationInput, UserRejectInput};
+use taller_client::app::{
+    LocationPolicyInput, LocationPolicyRow, RoleView, UserAccount, UserLocationInput, UserRejectInput,
+};
 use taller_client::Queued;
 use tauri::State;
 
@@ -36,4 +38,22 @@ pub async fn assign_user(desk: State<'_, Desk>, input: UserLocationInput) -> Com
 #[specta::specta]
 pub async fn unassign_user(desk: State<'_, Desk>, input: UserLocationInput) -> CommandResult<Queued> {
     super::act(&desk, |client| client.unassign_user(&input))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn location_policies(desk: State<'_, Desk>) -> CommandResult<Vec<LocationPolicyRow>> {
+    desk.with(|client| client.location_policies())
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_location_policy(desk: State<'_, Desk>, input: LocationPolicyInput) -> CommandResult<Queued> {
+    super::act(&desk, |client| client.set_location_policy(&input))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn roles(desk: State<'_, Desk>) -> CommandResult<Vec<RoleView>> {
+    desk.with(|client| client.roles())
 }

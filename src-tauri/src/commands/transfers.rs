@@ -7,8 +7,9 @@ use crate::desk::Desk;
 use crate::error::CommandResult;
 use serde::Deserialize;
 use taller_client::app::{
-    CartAddInput, CartLine, CartSetInput, DispatchInput, ReceiveInput, RequestDetail, RequestFromCartInput,
-    RequestListInput, RequestStepInput, RequestSummary,
+    CartAddInput, CartLine, CartSetInput, DispatchInput, ReceiveInput, ReplenishmentAdded, ReplenishmentInput,
+    ReplenishmentProposal, ReplenishmentToCartInput, RequestDetail, RequestFromCartInput, RequestListInput,
+    RequestStepInput, RequestSummary,
 };
 use taller_client::Queued;
 use tauri::State;
@@ -90,4 +91,21 @@ pub async fn receive_request(desk: State<'_, Desk>, input: ReceiveInput) -> Comm
 #[specta::specta]
 pub async fn cancel_request(desk: State<'_, Desk>, input: RequestStepInput) -> CommandResult<Queued> {
     act(&desk, |client| client.cancel_request(&input))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn replenishment(desk: State<'_, Desk>, input: ReplenishmentInput) -> CommandResult<ReplenishmentProposal> {
+    desk.with(|client| client.replenishment(&input))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn replenishment_to_cart(
+    desk: State<'_, Desk>,
+    input: ReplenishmentToCartInput,
+) -> CommandResult<ReplenishmentAdded> {
+    let added = desk.with(|client| client.replenishment_to_cart(&input))?;
+    desk.local_change(&["carrito_solicitudes"]);
+    Ok(added)
 }

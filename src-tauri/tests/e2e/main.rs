@@ -17,6 +17,7 @@ mod export;
 mod harness;
 mod inbox;
 mod movement;
+mod replenish;
 mod session;
 mod signin;
 mod transfers;

@@ -65,6 +65,28 @@ async fn an_administrator_approves_a_registered_account_and_gives_it_a_location(
             let hers = Cli::signed_in(&env.server.url, NEW);
             let whoami = hers.ok(&["status"], None);
             assert_eq!(whoami["user"], NEW, "{whoami}");
+
+            // The locations and their negative-stock policy: Taller Sur refuses it from now on,
+            // chosen from the keyboard; the roles and what each may do, read-only.
+            env.wait_text("#locations-title", "Sedes y stock negativo").await;
+            let sur = ".locations tr[data-location='Taller Sur'] select";
+            let before = env.js(&format!("return document.querySelector({}).value;", json!(sur))).await;
+            assert_eq!(before.as_str(), Some("allow"), "the default policy");
+            env.find(Locator::Css(sur)).await.select_by_label("Se rechaza").await.expect("choose the policy");
+            env.wait_text(".locations .notice--info", "Taller Sur: Se rechaza.").await;
+            env.wait_pending(0).await;
+            env.wait_text(".roles-table", "tecnico").await;
+            env.wait_text(".roles-table thead", "Administrar usuarios y sedes").await;
+            env.js("document.getElementById('locations-title').scrollIntoView(); return true;").await;
+            env.screenshot("locations").await;
+            let policy: String = sqlx::query_scalar(
+                "SELECT p.stock_negativo FROM localizacion_politicas p JOIN localizacion l USING (id_localizacion) \
+                  WHERE l.nombre = 'Taller Sur'",
+            )
+            .fetch_one(&env.db.pool)
+            .await
+            .expect("the policy on the server");
+            assert_eq!(policy, "reject");
         })
     })
     .await;

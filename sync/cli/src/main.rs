@@ -47,8 +47,8 @@ enum Command {
     /// The cart: parts wanted at a destination, before they are requested.
     #[command(subcommand)]
     Cart(requests::CartCommand),
-    /// Transfer requests: create from the cart, pick, dispatch, receive, cancel.
-    #[command(subcommand)]
+    /// Transfer requests: create from the cart, pick, dispatch, receive, cancel, propose a replenishment.
+    #[command(subcommand, visible_alias = "requests")]
     Request(requests::RequestCommand),
     /// Physical counts: start, count lines, close.
     #[command(subcommand)]

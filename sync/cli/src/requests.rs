@@ -3,8 +3,8 @@
 use crate::output::{self, Failure};
 use clap::Subcommand;
 use taller_client::app::{
-    CartAddInput, CartSetInput, DispatchInput, EstadoSolicitud, LineQuantityInput, ReceiveInput, RequestFromCartInput,
-    RequestListInput, RequestStepInput,
+    CartAddInput, CartSetInput, DispatchInput, EstadoSolicitud, LineQuantityInput, ReceiveInput, ReplenishmentInput,
+    ReplenishmentLineInput, ReplenishmentToCartInput, RequestFromCartInput, RequestListInput, RequestStepInput,
 };
 use taller_client::Session;
 use uuid::Uuid;
@@ -68,6 +68,19 @@ pub enum RequestCommand {
     },
     Show {
         id: Uuid,
+    },
+    /// Proposes a replenishment for a location's parts below their minimum, from a location
+    /// whose stock this replica holds (the one with the most by default); with --to-cart, the
+    /// proposed lines go into the cart (then `request create`).
+    Propose {
+        /// The location to replenish.
+        #[arg(long = "for")]
+        destination: String,
+        /// Where the parts come from.
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to_cart: bool,
     },
 }
 
@@ -139,5 +152,26 @@ pub fn request(client: &Session, json: bool, command: RequestCommand) -> Result<
             output::listed(client, json, client.requests(&RequestListInput { estado }))
         }
         RequestCommand::Show { id } => output::shown(client, json, client.request(id)),
+        RequestCommand::Propose { destination, from, to_cart } => {
+            let proposal = client
+                .replenishment(&ReplenishmentInput { destination: destination.clone(), origin: from })
+                .map_err(|error| output::fail(Some(client), error))?;
+            if !to_cart {
+                return output::typed_value(json, &proposal);
+            }
+            if proposal.lineas.is_empty() {
+                // Nothing to ask for: the cart stays as it is.
+                return output::typed_value(json, &serde_json::json!({"proposal": proposal, "cart": null}));
+            }
+            let lines = proposal
+                .lineas
+                .iter()
+                .map(|line| ReplenishmentLineInput { part: line.id_repuesto.to_string(), cantidad: line.propuesta })
+                .collect();
+            let added = client
+                .replenishment_to_cart(&ReplenishmentToCartInput { destination, lines })
+                .map_err(|error| output::fail(Some(client), error))?;
+            output::typed_value(json, &serde_json::json!({"proposal": proposal, "cart": added}))
+        }
     }
 }

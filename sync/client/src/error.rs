@@ -50,6 +50,10 @@ pub enum ClientError {
     /// nothing was left behind.
     #[error("the export could not be written to {path}: {reason}")]
     ExportFailed { path: String, reason: String },
+    /// A replenishment needs the stock of a location to take the parts from, and this replica
+    /// holds the inventory of no location but the destination (decision 0020).
+    #[error("this replica holds the inventory of no location to replenish {destination} from: ask an administrator to assign you the warehouse, or propose from the warehouse's account")]
+    NoReplenishmentOrigin { destination: String },
     /// Sending the pending changes failed, but the server's changes were received and the
     /// pending ones re-applied on top of them.
     #[error("sending the pending changes failed ({0}); the server's changes were received anyway and the pending ones stay queued on top of them")]
@@ -72,6 +76,7 @@ impl ClientError {
             ClientError::UnlockPaused { .. } => "rate_limited",
             ClientError::PushFailed(error) => error.code(),
             ClientError::ExportFailed { .. } => "export_failed",
+            ClientError::NoReplenishmentOrigin { .. } => "no_replenishment_origin",
         }
     }
 
@@ -94,6 +99,11 @@ impl ClientError {
             ClientError::ExportFailed { path, .. } => {
                 let mut params = serde_json::Map::new();
                 params.insert("path".to_owned(), path.clone().into());
+                params
+            }
+            ClientError::NoReplenishmentOrigin { destination } => {
+                let mut params = serde_json::Map::new();
+                params.insert("localizacion".to_owned(), destination.clone().into());
                 params
             }
             _ => serde_json::Map::new(),
@@ -145,6 +155,12 @@ impl ClientError {
             (ClientError::ExportFailed { path, reason }, Lang::En) => {
                 format!("The export could not be saved to {path}: {reason}. No half-written file was left.")
             }
+            (ClientError::NoReplenishmentOrigin { destination }, Lang::Es) => format!(
+                "No se puede proponer una reposición para {destination}: este equipo no tiene el inventario de ninguna otra sede de la que traer los repuestos. Pida a un administrador que le asigne la bodega, o haga la propuesta desde la cuenta de la bodega."
+            ),
+            (ClientError::NoReplenishmentOrigin { destination }, Lang::En) => format!(
+                "No replenishment can be proposed for {destination}: this workstation holds the inventory of no other location to bring the parts from. Ask an administrator to assign you the warehouse, or propose from the warehouse's account."
+            ),
             (other, _) => other.to_string(),
         }
     }

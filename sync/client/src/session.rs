@@ -311,6 +311,18 @@ impl Session {
         at: chrono::DateTime<Utc>,
         build: impl FnOnce(&rusqlite::Connection) -> Result<Mutation>,
     ) -> Result<Queued> {
+        let mut queued = self.act_all_built(at, |conn| Ok(vec![build(conn)?]))?;
+        queued.pop().ok_or_else(|| ClientError::Invalid("no action was built".into()))
+    }
+
+    /// As [`Session::act_built`], for several actions a person does as one (the lines of a
+    /// proposal into the cart): each applied after the one before, in one transaction with
+    /// their outbox entries, so either all of them are committed and queued or none is.
+    pub(crate) fn act_all_built(
+        &self,
+        at: chrono::DateTime<Utc>,
+        build: impl FnOnce(&rusqlite::Connection) -> Result<Vec<Mutation>>,
+    ) -> Result<Vec<Queued>> {
         let user = self.user;
         let mut replica = lock(self.shared());
         // IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first
@@ -320,23 +332,36 @@ impl Session {
         let local_user = LocalUser::load(&tx, user)?.ok_or_else(|| {
             ClientError::Invalid("this replica has no profile for the user yet: sync once online".into())
         })?;
-        let mutation = &build(&tx)?;
-        let id = Uuid::now_v7();
-        let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
-        let result = match local::apply(&ctx, mutation) {
-            Ok(result) => result,
-            Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(named(&tx, rechazo)?)),
-            Err(LocalFailure::Db(error)) => return Err(error),
-        };
-        let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
-        let pending = outbox::pending_count(&tx)?;
+        let mutations = build(&tx)?;
+        let mut done = Vec::with_capacity(mutations.len());
+        for mutation in &mutations {
+            let id = Uuid::now_v7();
+            let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
+            let result = match local::apply(&ctx, mutation) {
+                Ok(result) => result,
+                Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(named(&tx, rechazo)?)),
+                Err(LocalFailure::Db(error)) => return Err(error),
+            };
+            let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
+            let pending = outbox::pending_count(&tx)?;
+            done.push(Queued {
+                id,
+                seq: envelope.seq,
+                name: envelope.name,
+                result,
+                pending,
+                tables: mutation.tables(),
+            });
+        }
         tx.commit()?;
-        replica.note_written(mutation.tables().iter().copied());
+        for mutation in &mutations {
+            replica.note_written(mutation.tables().iter().copied());
+        }
         drop(replica);
         self.wrote();
         self.written.notify_one();
         self.publish();
-        Ok(Queued { id, seq: envelope.seq, name: envelope.name, result, pending, tables: mutation.tables() })
+        Ok(done)
     }
 
     /// One sync: push, then pull until caught up. One sync of a replica runs at a time (the
@@ -506,7 +531,10 @@ pub(crate) fn profile_email(profile: Option<String>) -> Option<String> {
 
 /// A local refusal with the names a person knows beside the ids it names (the location of a
 /// `location_out_of_scope`), for its message.
-fn named(conn: &rusqlite::Connection, mut rechazo: taller_domain::Rechazo) -> Result<taller_domain::Rechazo> {
+pub(crate) fn named(
+    conn: &rusqlite::Connection,
+    mut rechazo: taller_domain::Rechazo,
+) -> Result<taller_domain::Rechazo> {
     use rusqlite::OptionalExtension;
     if let Some(id) = rechazo.params.get("id_localizacion").and_then(serde_json::Value::as_str).map(str::to_owned) {
         let name: Option<String> = conn

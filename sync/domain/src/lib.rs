@@ -12,6 +12,7 @@ pub mod estados;
 pub mod i18n;
 pub mod permisos;
 pub mod rechazo;
+pub mod replenishment;
 pub mod stock;
 pub mod text;
 pub mod tiempo;

@@ -21,6 +21,17 @@ import type { AppStatus, Progress, SyncReport, TablesChanged } from './generated
 
 export type {
   AccountState,
+  LocationPolicyInput,
+  LocationPolicyRow,
+  NegativeStock,
+  ReplenishmentAdded,
+  ReplenishmentInput,
+  ReplenishmentLine,
+  ReplenishmentLineInput,
+  ReplenishmentOrigin,
+  ReplenishmentProposal,
+  ReplenishmentToCartInput,
+  RoleView,
   AppInfo,
   CartAddInput,
   CartLine,

@@ -47,6 +47,8 @@ export const commands = {
 	cart_set: (input: CartSetInput) => __TAURI_INVOKE<Queued>("cart_set", { input }),
 	cart_remove: (input: CartLineRef) => __TAURI_INVOKE<Queued>("cart_remove", { input }),
 	request_from_cart: (input: RequestFromCartInput) => __TAURI_INVOKE<Queued>("request_from_cart", { input }),
+	replenishment: (input: ReplenishmentInput) => __TAURI_INVOKE<ReplenishmentProposal>("replenishment", { input }),
+	replenishment_to_cart: (input: ReplenishmentToCartInput) => __TAURI_INVOKE<ReplenishmentAdded>("replenishment_to_cart", { input }),
 	requests: (input: RequestListInput) => __TAURI_INVOKE<RequestSummary[]>("requests", { input }),
 	request_detail: (input: RequestRef) => __TAURI_INVOKE<RequestDetail>("request_detail", { input }),
 	pick_request: (input: RequestStepInput) => __TAURI_INVOKE<Queued>("pick_request", { input }),
@@ -69,6 +71,9 @@ export const commands = {
 	reject_user: (input: UserRejectInput) => __TAURI_INVOKE<Queued>("reject_user", { input }),
 	assign_user: (input: UserLocationInput) => __TAURI_INVOKE<Queued>("assign_user", { input }),
 	unassign_user: (input: UserLocationInput) => __TAURI_INVOKE<Queued>("unassign_user", { input }),
+	location_policies: () => __TAURI_INVOKE<LocationPolicyRow[]>("location_policies"),
+	set_location_policy: (input: LocationPolicyInput) => __TAURI_INVOKE<Queued>("set_location_policy", { input }),
+	roles: () => __TAURI_INVOKE<RoleView[]>("roles"),
 	export_list: (input: ExportInput) => __TAURI_INVOKE<ExportDone>("export_list", { input }),
 };
 
@@ -541,6 +546,24 @@ export type Localizacion = {
 	activo: boolean,
 };
 
+/**  Whether stock may go below zero at a location (`location.policy`). */
+export type LocationPolicyInput = {
+	/**  A location's id or name (case-insensitive). */
+	location: string,
+	stock_negativo: NegativeStock,
+};
+
+/**
+ *  A location as the administration screen lists it, with its negative-stock policy (a
+ *  location without a `localizacion_politicas` row allows it, the domain's default).
+ */
+export type LocationPolicyRow = {
+	id_localizacion: string,
+	nombre: string,
+	activo: boolean,
+	stock_negativo: NegativeStock,
+};
+
 /**  `{id_localizacion}`. */
 export type LocationRef = {
 	id_localizacion: string,
@@ -568,6 +591,16 @@ export type MovementInput = {
 	cantidad: number,
 	numero_orden?: number | null,
 };
+
+/**
+ *  A location's negative-stock policy, as the app writes it (`taller_domain`'s
+ *  [`NegativeStockPolicy`], with the bindings' derive).
+ */
+export type NegativeStock = 
+/**  The movement applies and is flagged (a notification and a conflict entry). */
+"allow" | 
+/**  The movement is refused with `insufficient_stock`. */
+"reject";
 
 export type Notificacion = {
 	id_notificacion: string,
@@ -649,6 +682,86 @@ export type ReceiveInput = {
 	id_solicitud: string,
 	lines: LineQuantityInput[],
 	comentario: string | null,
+};
+
+/**  What putting a proposal into the cart did. */
+export type ReplenishmentAdded = {
+	/**  Cart lines added. */
+	added: number,
+	/**  Cart lines of the same part whose quantity grew instead. */
+	increased: number,
+	/**  Units put in the cart. */
+	units: number,
+	/**  The outbox's size afterwards. */
+	pending: number,
+};
+
+/**
+ *  Which location to replenish and, optionally, from where (names or ids as a person types
+ *  them); without an origin, the candidate with the most stock on hand.
+ */
+export type ReplenishmentInput = {
+	destination: string,
+	origin?: string | null,
+};
+
+/**
+ *  One part of a proposal, with why: the destination's minimum and stock, what is already on
+ *  its way (open requests) and in the cart, what the origin can give, and what is proposed.
+ */
+export type ReplenishmentLine = {
+	id_repuesto: string,
+	referencia: string,
+	nombre: string,
+	/**  Its shelf position at the origin (the picking order). */
+	posicion: string | null,
+	/**  Stock on hand at the destination. */
+	stock_actual: number,
+	cantidad_minima: number,
+	/**  Requested for the destination in open requests (pending, picking, dispatched). */
+	en_transito: number,
+	/**  Already in the person's cart for the destination. */
+	en_carrito: number,
+	/**  What the origin can give: its stock less what undispatched requests promised. */
+	disponible_origen: number,
+	/**  What the destination lacks to reach its minimum once what is on its way arrives. */
+	falta: number,
+	/**  Whole units proposed: what is missing, never more than the origin can give. */
+	propuesta: number,
+};
+
+/**  A line a person keeps: the part (id or reference) and the quantity they want. */
+export type ReplenishmentLineInput = {
+	part: string,
+	cantidad: number,
+};
+
+/**  A location a replenishment may come from: one whose inventory this replica holds. */
+export type ReplenishmentOrigin = {
+	id_localizacion: string,
+	nombre: string,
+	/**  Its stock on hand, every part (negative stock counts as none). */
+	stock_total: number,
+};
+
+/**  A replenishment proposal for a destination from an origin. */
+export type ReplenishmentProposal = {
+	id_localizacion_destino: string,
+	destino: string,
+	id_localizacion_origen: string,
+	origen: string,
+	/**  Every location it may come from, the most stock first. */
+	origenes: ReplenishmentOrigin[],
+	/**  In picking order; parts with nothing to propose are left out. */
+	lineas: ReplenishmentLine[],
+	/**  Parts still below their minimum that the origin has none of to give. */
+	sin_existencias: number,
+};
+
+/**  The lines of a proposal, as the person edited them, into the cart for the destination. */
+export type ReplenishmentToCartInput = {
+	destination: string,
+	lines: ReplenishmentLineInput[],
 };
 
 /**
@@ -738,6 +851,18 @@ export type RequestTimelineEntry = {
 	estado_nuevo: string,
 	usuario: string | null,
 	comentario: string | null,
+};
+
+/**
+ *  A role and what it may do (`roles.permisos`, read as the domain reads it: a key the JSON
+ *  lacks is not allowed).
+ */
+export type RoleView = {
+	id_rol: string,
+	nombre_rol: string,
+	/**  The administrator role: every location is in scope. */
+	is_admin: boolean,
+	permisos: Permisos,
 };
 
 export type SearchPartsInput = {

@@ -60,3 +60,7 @@ export const useWarrantyDetail = (idGarantia: Uuid) =>
   useQuery({ queryKey: queryKeys.warrantyDetail(idGarantia), queryFn: () => api.warrantyDetail(idGarantia) });
 
 export const useUsers = () => useQuery({ queryKey: queryKeys.users, queryFn: () => api.users() });
+export const useReplenishment = (destination: Uuid, origin: Uuid | null, enabled: boolean) =>
+  useQuery({ queryKey: queryKeys.replenishment(destination, origin), queryFn: () => api.replenishment({ destination, origin }), enabled });
+export const useLocationPolicies = () => useQuery({ queryKey: queryKeys.locationPolicies, queryFn: () => api.locationPolicies() });
+export const useRoles = () => useQuery({ queryKey: queryKeys.roles, queryFn: () => api.roles() });

@@ -20,6 +20,9 @@ import {
   type ExportInput,
   type ReceiveInput,
   type RequestFromCartInput,
+  type ReplenishmentInput,
+  type ReplenishmentToCartInput,
+  type LocationPolicyInput,
   type RequestListInput,
   type RequestStepInput,
   type FindPartInput,
@@ -124,6 +127,8 @@ export const api = {
   cartSet: (input: CartSetInput) => call('cart_set', input),
   cartRemove: (idItemCarrito: Uuid) => call('cart_remove', { id_item_carrito: idItemCarrito }),
   requestFromCart: (input: RequestFromCartInput) => call('request_from_cart', input),
+  replenishment: (input: ReplenishmentInput) => call('replenishment', input),
+  replenishmentToCart: (input: ReplenishmentToCartInput) => call('replenishment_to_cart', input),
   requests: (input: RequestListInput) => call('requests', input),
   requestDetail: (idSolicitud: Uuid) => call('request_detail', { id_solicitud: idSolicitud }),
   pickRequest: (input: RequestStepInput) => call('pick_request', input),
@@ -146,6 +151,9 @@ export const api = {
   rejectUser: (input: UserRejectInput) => call('reject_user', input),
   assignUser: (input: UserLocationInput) => call('assign_user', input),
   unassignUser: (input: UserLocationInput) => call('unassign_user', input),
+  locationPolicies: () => call('location_policies'),
+  setLocationPolicy: (input: LocationPolicyInput) => call('set_location_policy', input),
+  roles: () => call('roles'),
   exportList: (input: ExportInput) => call('export_list', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {

@@ -41,6 +41,9 @@ export const queryKeys = {
   warranties: (estado: EstadoGarantia | null) => ['warranties', estado] as const,
   warrantyDetail: (idGarantia: Uuid) => ['warranty_detail', idGarantia] as const,
   users: ['users'] as const,
+  replenishment: (destination: Uuid, origin: Uuid | null) => ['replenishment', destination, origin] as const,
+  locationPolicies: ['location_policies'] as const,
+  roles: ['roles'] as const,
 };
 
 /** The tables each query reads (by the first element of its key). A query that reads none
@@ -64,6 +67,9 @@ export const TABLES_READ: Readonly<Record<string, readonly string[]>> = {
   warranties: ['garantias', 'repuestos', 'localizacion', 'usuarios'],
   warranty_detail: ['garantias', 'repuestos', 'localizacion', 'usuarios', 'inventario', 'logs_inventario'],
   users: ['usuarios', 'roles', 'usuarios_localizacion', 'localizacion'],
+  replenishment: ['inventario', 'repuestos', 'localizacion', 'usuarios_localizacion', 'roles', 'solicitudes', 'detalles_solicitud', 'carrito_solicitudes'],
+  location_policies: ['localizacion', 'localizacion_politicas'],
+  roles: ['roles'],
 };
 
 export function readsAny(queryKey: QueryKey, tables: readonly string[]): boolean {

@@ -449,6 +449,24 @@ function recordMovement(input: MovementInput) {
   return { id: `mut-${Date.now()}`, seq: status.pending, name: 'movement.record', result: { stock_actual: item.stock_actual, absorbido: false }, pending: status.pending };
 }
 
+/** A replenishment proposal for the preview: two parts below their minimum, one capped by the origin. */
+function mockReplenishment(destination: string) {
+  const destino = LOCATIONS.find((location) => location.id_localizacion === destination) ?? LOCATIONS[0]!;
+  const origen = LOCATIONS.find((location) => location.id_localizacion !== destino.id_localizacion) ?? destino;
+  return {
+    id_localizacion_destino: destino.id_localizacion,
+    destino: destino.nombre,
+    id_localizacion_origen: origen.id_localizacion,
+    origen: origen.nombre,
+    origenes: [{ id_localizacion: origen.id_localizacion, nombre: origen.nombre, stock_total: 5210 }],
+    lineas: [
+      { id_repuesto: 'rep-mtr', referencia: 'MTR-500W-BAF', nombre: 'Motor 500W-48V Bafang', posicion: 'E3-N1', stock_actual: 1, cantidad_minima: 6, en_transito: 1, en_carrito: 0, disponible_origen: 2, falta: 4, propuesta: 2 },
+      { id_repuesto: 'rep-bat', referencia: 'BAT-48V-13AH-XIA', nombre: 'Batería 48V-13AH Xiaomi', posicion: 'E7-N2', stock_actual: 0, cantidad_minima: 4, en_transito: 0, en_carrito: 0, disponible_origen: 31, falta: 4, propuesta: 4 },
+    ],
+    sin_existencias: 0,
+  };
+}
+
 /** Written into the page when the mock runs; `npm run build` fails if a production bundle
  * contains it (scripts/check-dist.mjs). */
 export const MOCK_SHELL_MARKER = 'taller-ui-dev-mock-shell';
@@ -597,6 +615,26 @@ export function installMockShell(): void {
           setStatus({ conflicts: Math.max(0, status.conflicts - 1) });
           publish(['conflictos', 'rejected_mutations'], 'local');
           return null;
+        case 'cart':
+          return [];
+        case 'requests':
+          return [];
+        case 'replenishment':
+          return mockReplenishment((input as { destination: string }).destination);
+        case 'replenishment_to_cart': {
+          const lines = (input as { lines: Array<{ cantidad: number }> }).lines;
+          status = { ...status, pending: status.pending + lines.length };
+          publish(['carrito_solicitudes', 'outbox'], 'local');
+          return { added: lines.length, increased: 0, units: lines.reduce((sum, line) => sum + line.cantidad, 0), pending: status.pending };
+        }
+        case 'location_policies':
+          return LOCATIONS.map((location, index) => ({ ...location, stock_negativo: index === 0 ? 'reject' : 'allow' }));
+        case 'set_location_policy':
+          status = { ...status, pending: status.pending + 1 };
+          publish(['localizacion_politicas', 'outbox'], 'local');
+          return { id: `mut-${Date.now()}`, seq: status.pending, name: 'location.policy', result: null, pending: status.pending };
+        case 'roles':
+          return [{ id_rol: 'rol-tecnico', nombre_rol: USER.nombre_rol, is_admin: false, permisos: USER.permisos }];
         case 'sync_now':
           return syncNow(args.progress as Channel<SyncProgress>);
         default:

@@ -171,3 +171,71 @@ describe('transfers', () => {
     expect(screen.queryByRole('button', { name: 'Despachar' })).toBeNull();
   });
 });
+
+describe('replenishment', () => {
+  const PROPOSAL = {
+    id_localizacion_destino: NORTE.id_localizacion,
+    destino: NORTE.nombre,
+    id_localizacion_origen: SUR.id_localizacion,
+    origen: SUR.nombre,
+    origenes: [{ id_localizacion: SUR.id_localizacion, nombre: SUR.nombre, stock_total: 1234 }],
+    lineas: [
+      { id_repuesto: 'rep-mtr', referencia: 'MTR-500W', nombre: 'Motor 500W', posicion: 'A-7', stock_actual: 2, cantidad_minima: 8, en_transito: 1, en_carrito: 0, disponible_origen: 4, falta: 5, propuesta: 4 },
+      { id_repuesto: 'rep-ctl', referencia: 'CTL-48V', nombre: 'Controlador 48V', posicion: null, stock_actual: 0, cantidad_minima: 5, en_transito: 2, en_carrito: 0, disponible_origen: 18, falta: 3, propuesta: 3 },
+    ],
+    sin_existencias: 1,
+  };
+
+  it('shows the proposal with why, takes an edited quantity and puts it into the cart', async () => {
+    const cart: CartLine[] = [];
+    const shell = installShell({
+      cart: () => cart,
+      requests: () => [],
+      replenishment: () => PROPOSAL,
+      replenishment_to_cart: (input) => {
+        for (const line of input.lines) {
+          cart.push({ id_item_carrito: `c-${line.part}`, id_localizacion: NORTE.id_localizacion, destino: NORTE.nombre, id_repuesto: line.part, referencia: line.part, nombre: line.part, cantidad: line.cantidad, created_at: '2026-12-01T09:00:00Z' });
+        }
+        return { added: input.lines.length, increased: 0, units: input.lines.reduce((sum, line) => sum + line.cantidad, 0), pending: 2 };
+      },
+    });
+    renderApp('/transfers');
+    await userEvent.click(await screen.findByRole('button', { name: 'Proponer reposición' }));
+    expect(await screen.findByRole('heading', { name: 'Reposición para Taller Norte' })).toHaveFocus();
+    const mtr = screen.getByLabelText('Cantidad a pedir de MTR-500W');
+    expect(mtr).toHaveValue('4');
+    expect(screen.getByLabelText('Cantidad a pedir de CTL-48V')).toHaveValue('3');
+    expect(screen.getByText(/Faltan 5: mínimo 8 − stock 2 − en camino 1\./)).toHaveTextContent('El origen solo puede dar 4.');
+    expect(screen.getByText('1 repuesto bajo el mínimo no tiene existencias en Taller Sur y no se propone.')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Añadir al carrito (2 líneas, 7 uds.)' })).toBeInTheDocument();
+
+    await userEvent.clear(mtr);
+    await userEvent.type(mtr, '6');
+    expect(screen.getByText('Pide más de lo que Taller Sur puede dar: MTR-500W. El despacho puede salir corto.')).toBeInTheDocument();
+    await userEvent.type(mtr, '{Enter}');
+    await waitFor(() =>
+      expect(shell.callsOf('replenishment_to_cart')).toEqual([
+        { destination: NORTE.id_localizacion, lines: [{ part: 'rep-mtr', cantidad: 6 }, { part: 'rep-ctl', cantidad: 3 }] },
+      ]),
+    );
+    expect(await screen.findByText('Propuesta en el carrito: 2 líneas, 9 uds. Revise el origen y cree la solicitud.')).toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Reposición para Taller Norte' })).not.toBeInTheDocument();
+  });
+
+  it('says why no proposal can be made when the replica holds no origin', async () => {
+    installShell({
+      cart: () => [],
+      requests: () => [],
+      replenishment: () => {
+        throw new Refusal({ code: 'no_replenishment_origin', message: 'No se puede proponer una reposición para Taller Norte: pida a un administrador que le asigne la bodega.', params: {} });
+      },
+    });
+    renderApp('/transfers');
+    await userEvent.click(await screen.findByRole('button', { name: 'Proponer reposición' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('no_replenishment_origin');
+    expect(alert).toHaveTextContent('asigne la bodega');
+    await userEvent.keyboard('{Escape}');
+    await waitFor(() => expect(screen.queryByRole('alert')).not.toBeInTheDocument());
+  });
+});

@@ -5,7 +5,7 @@
 // offline: each step is a local action with its outbox entry.
 
 import { useMutation } from '@tanstack/react-query';
-import { useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { api, type CartLine, type EstadoSolicitud, type Queued, type RequestDetail, type RequestLineView, type TallerError, type Uuid } from '../api';
@@ -17,6 +17,7 @@ import { cartByDestination, canCancel, checkLines, defaultQuantity, ESTADOS, nex
 import { parseWhole, quantityProblem, type FieldProblem } from '../domain/validation';
 import { useFormat } from '../i18n';
 import { useSession } from '../session/session';
+import { ReplenishmentPanel } from './Replenishment';
 
 const DEFAULT_MAX_QUANTITY = 100_000;
 
@@ -102,6 +103,7 @@ function RequestList({ estado }: { estado: EstadoSolicitud | null }) {
 
 function CartPanel() {
   const { t } = useTranslation();
+  const format = useFormat();
   const session = useSession();
   const maxQuantity = useMaxQuantity();
   const cart = useCart();
@@ -110,6 +112,12 @@ function CartPanel() {
   const [cantidad, setCantidad] = useState('1');
   const [problem, setProblem] = useState<{ field: 'reference' | 'cantidad'; problem: FieldProblem } | null>(null);
   const referenceInput = useRef<HTMLInputElement>(null);
+  const [proposing, setProposing] = useState(false);
+  const [preferredOrigin, setPreferredOrigin] = useState<Record<Uuid, Uuid>>({});
+  const [added, setAdded] = useState<{ destination: Uuid; lines: number; units: number } | null>(null);
+  useEffect(() => {
+    if (added) document.getElementById(`cart-${added.destination}-create`)?.focus();
+  }, [added]);
   const add = useMutation<Queued, TallerError, { part: string; cantidad: number }>({
     mutationFn: (input) => api.cartAdd({ destination, part: input.part, cantidad: input.cantidad }),
     onSuccess: () => {
@@ -183,21 +191,69 @@ function CartPanel() {
           <button type="submit" className="button button--primary" disabled={add.isPending}>
             {t('transfers.addToCart')}
           </button>
+          <button
+            type="button"
+            className="button"
+            aria-expanded={proposing}
+            disabled={destination === ''}
+            onClick={() => {
+              setAdded(null);
+              setProposing((open) => !open);
+            }}
+          >
+            {t('replenish.action')}
+          </button>
         </div>
       </form>
       <RefusalNotice error={add.error ?? cart.error ?? null} />
+      {proposing && (
+        <ReplenishmentPanel
+          key={destination}
+          destination={destination}
+          maxQuantity={maxQuantity}
+          onClose={() => setProposing(false)}
+          onDone={(origin, done) => {
+            setPreferredOrigin((before) => ({ ...before, [destination]: origin }));
+            setProposing(false);
+            setAdded({ destination, lines: done.added + done.increased, units: Number(done.units) });
+          }}
+        />
+      )}
+      {added && (
+        <p className="notice notice--info" role="status">
+          {t('replenish.added', { count: added.lines, units: format.number(added.units) })}
+        </p>
+      )}
       {cart.isPending ? (
         <p>{t('common.loading')}</p>
       ) : groups.length === 0 ? (
         <p className="empty">{t('transfers.cartEmpty')}</p>
       ) : (
-        groups.map((group) => <CartGroup key={group.id_localizacion} idLocalizacion={group.id_localizacion} destino={group.destino} lines={group.lines} />)
+        groups.map((group) => (
+          <CartGroup
+            key={group.id_localizacion}
+            idLocalizacion={group.id_localizacion}
+            destino={group.destino}
+            lines={group.lines}
+            preferredOrigin={preferredOrigin[group.id_localizacion]}
+          />
+        ))
       )}
     </section>
   );
 }
 
-function CartGroup({ idLocalizacion, destino, lines }: { idLocalizacion: Uuid; destino: string; lines: CartLine[] }) {
+function CartGroup({
+  idLocalizacion,
+  destino,
+  lines,
+  preferredOrigin,
+}: {
+  idLocalizacion: Uuid;
+  destino: string;
+  lines: CartLine[];
+  preferredOrigin?: Uuid | undefined;
+}) {
   const { t } = useTranslation();
   const format = useFormat();
   const navigate = useNavigate();
@@ -205,7 +261,8 @@ function CartGroup({ idLocalizacion, destino, lines }: { idLocalizacion: Uuid; d
   const origins = (locations.data ?? []).filter((location) => location.activo && location.id_localizacion !== idLocalizacion);
   const [origin, setOrigin] = useState<Uuid>('');
   const [note, setNote] = useState('');
-  const chosenOrigin = origin || origins[0]?.id_localizacion || '';
+  const preferred = origins.find((location) => location.id_localizacion === preferredOrigin)?.id_localizacion;
+  const chosenOrigin = origin || preferred || origins[0]?.id_localizacion || '';
   const remove = useMutation<Queued, TallerError, Uuid>({ mutationFn: (id) => api.cartRemove(id) });
   const create = useMutation<Queued, TallerError, void>({
     mutationFn: () =>
@@ -272,7 +329,13 @@ function CartGroup({ idLocalizacion, destino, lines }: { idLocalizacion: Uuid; d
           <input id={`${titleId}-note`} value={note} onChange={(event) => setNote(event.target.value)} />
         </div>
         <div className="form__actions">
-          <button type="button" className="button button--primary" disabled={create.isPending || chosenOrigin === ''} onClick={() => create.mutate()}>
+          <button
+            id={`${titleId}-create`}
+            type="button"
+            className="button button--primary"
+            disabled={create.isPending || chosenOrigin === ''}
+            onClick={() => create.mutate()}
+          >
             {t('transfers.createRequest', { count: lines.length })}
           </button>
         </div>

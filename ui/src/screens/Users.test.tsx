@@ -4,7 +4,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { UserAccount, UserProfile } from '../api';
-import { CARLA, NORTE, SUR, installShell, renderApp } from '../test/shell';
+import { CARLA, NORTE, Refusal, SUR, installShell, renderApp } from '../test/shell';
 
 const ADMIN: UserProfile = {
   ...CARLA,
@@ -79,5 +79,58 @@ describe('users', () => {
     renderApp('/users');
     expect(await screen.findByText('Su rol no administra usuarios.')).toBeInTheDocument();
     expect(screen.queryByRole('link', { name: /Usuarios/ })).toBeNull();
+  });
+});
+
+describe('locations and roles', () => {
+  it('lists each location with its negative-stock policy and changes one from the keyboard', async () => {
+    const policies = [
+      { id_localizacion: NORTE.id_localizacion, nombre: NORTE.nombre, activo: true, stock_negativo: 'allow' as const },
+      { id_localizacion: SUR.id_localizacion, nombre: SUR.nombre, activo: false, stock_negativo: 'reject' as const },
+    ];
+    const shell = installShell({
+      current_user: () => ADMIN,
+      users: () => ACCOUNTS,
+      location_policies: () => policies,
+      roles: () => [
+        { id_rol: 'rol-admin', nombre_rol: 'admin', is_admin: true, permisos: ADMIN.permisos },
+        { id_rol: 'rol-tecnico', nombre_rol: 'tecnico', is_admin: false, permisos: CARLA.permisos },
+      ],
+      set_location_policy: () => queued('location.policy'),
+    });
+    renderApp('/users');
+    const norte = await screen.findByLabelText('Stock negativo en Taller Norte');
+    expect(norte).toHaveValue('allow');
+    expect(screen.getByLabelText('Stock negativo en Taller Sur')).toHaveValue('reject');
+    expect(screen.getByText('(inactiva)')).toBeInTheDocument();
+    norte.focus();
+    await userEvent.selectOptions(norte, 'Se rechaza');
+    await waitFor(() => expect(shell.callsOf('set_location_policy')).toEqual([{ location: NORTE.id_localizacion, stock_negativo: 'reject' }]));
+    expect(await screen.findByText('Taller Norte: Se rechaza.')).toBeInTheDocument();
+
+    // The roles, read-only: what each may do.
+    const roles = screen.getAllByRole('region', { name: 'Roles y lo que puede hacer cada uno' }).at(-1)!;
+    const tecnico = within(roles).getByRole('row', { name: /tecnico/ });
+    const cells = within(tecnico).getAllByRole('cell');
+    expect(cells).toHaveLength(12);
+    expect(cells[0]).toHaveTextContent('Sí'); // inventory.view
+    expect(cells[3]).toHaveTextContent('No'); // inventory.delete
+    expect(cells[11]).toHaveTextContent('No'); // users.manage
+    expect(within(roles).getByRole('row', { name: /ve todas las sedes/ })).toBeInTheDocument();
+  });
+
+  it('shows a refused change with its code', async () => {
+    installShell({
+      current_user: () => ADMIN,
+      users: () => ACCOUNTS,
+      location_policies: () => [{ id_localizacion: NORTE.id_localizacion, nombre: NORTE.nombre, activo: true, stock_negativo: 'allow' }],
+      set_location_policy: () => {
+        throw new Refusal({ code: 'forbidden', message: 'Su rol no tiene el permiso users.manage.', params: {} });
+      },
+    });
+    renderApp('/users');
+    await userEvent.selectOptions(await screen.findByLabelText('Stock negativo en Taller Norte'), 'reject');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('forbidden');
   });
 });

@@ -10,6 +10,7 @@ import { FieldMessage, RefusalNotice } from '../components/Problems';
 import { accountActions, accountCounts, ACCOUNT_FILTERS, assignableLocations, rejectionProblem, shownAccounts, type AccountFilter } from '../domain/users';
 import { useFormat } from '../i18n';
 import { useSession } from '../session/session';
+import { LocationsSection, RolesSection } from './Locations';
 
 export function UsersScreen() {
   const { t } = useTranslation();
@@ -64,6 +65,8 @@ export function UsersScreen() {
           ))}
         </ul>
       )}
+      <LocationsSection />
+      <RolesSection />
     </section>
   );
 }

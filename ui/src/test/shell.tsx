@@ -146,6 +146,8 @@ function defaults(): Handlers {
     search_parts: () => [],
     notifications: () => [],
     inbox: () => [],
+    location_policies: () => [],
+    roles: () => [],
   };
 }
 

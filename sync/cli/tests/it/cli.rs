@@ -540,3 +540,97 @@ async fn parts_stock_and_people_commands_name_things_as_a_person_types_them() {
     }
     cli.ok(&["checksum", "--compare"], None);
 }
+
+/// `taller request propose` (alias `requests`): a replenishment for Taller Norte from the
+/// location with the most stock (Bodega Central), a part capped by what the warehouse holds,
+/// every line by the rule, into the cart with --to-cart and then a request; a technician who
+/// holds only the workshop is told why there is no origin; usage mistakes exit 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replenishment_is_proposed_put_into_the_cart_and_requested_by_name() {
+    let net = Net::new().await;
+    let admin = Cli::signed_in(&net, "admin@taller.test");
+    let stock_at = |location: &str| -> Vec<Value> {
+        admin.ok(&["stock", "list", "--location", location], None).as_array().cloned().unwrap_or_default()
+    };
+    let warehouse = stock_at("Bodega Central");
+    let held = |reference: &str| -> i64 {
+        warehouse
+            .iter()
+            .find(|row| row["referencia"] == reference)
+            .and_then(|row| row["stock_actual"].as_i64())
+            .unwrap_or(0)
+    };
+    let workshop = stock_at("Taller Norte");
+    let chosen = workshop
+        .iter()
+        .find(|row| held(row["referencia"].as_str().unwrap_or_default()) > 0)
+        .expect("a part the warehouse holds");
+    let reference = chosen["referencia"].as_str().expect("reference").to_owned();
+    let (stock, in_warehouse) = (chosen["stock_actual"].as_i64().expect("stock"), held(&reference));
+    // A minimum beyond what the warehouse can give: the proposal is capped by the warehouse.
+    let minimum = (stock + in_warehouse + 5).to_string();
+    admin.ok(&["stock", "set", "--location", "Taller Norte", "--ref", &reference, "--min", &minimum], None);
+
+    // Without --from: the location with the most stock on hand, the first of the candidates.
+    let default = admin.ok(&["requests", "propose", "--for", "Taller Norte"], None);
+    let origins = default["origenes"].as_array().expect("origins");
+    assert_eq!(origins.len(), 2, "every other location the administrator's replica holds: {default}");
+    assert_eq!(default["origen"], origins[0]["nombre"], "{default}");
+    assert!(origins[0]["stock_total"].as_i64() >= origins[1]["stock_total"].as_i64(), "{default}");
+    let proposal = admin.ok(&["requests", "propose", "--for", "Taller Norte", "--from", "bodega central"], None);
+    assert_eq!(
+        (proposal["destino"].as_str(), proposal["origen"].as_str()),
+        (Some("Taller Norte"), Some("Bodega Central"))
+    );
+    let lines = proposal["lineas"].as_array().expect("lines");
+    let line = lines.iter().find(|line| line["referencia"] == reference.as_str()).expect("the chosen part");
+    assert_eq!(line["propuesta"].as_i64(), Some(in_warehouse), "capped by the warehouse: {line}");
+    assert_eq!(line["falta"].as_i64(), Some(in_warehouse + 5));
+    for line in lines {
+        let n = |key: &str| line[key].as_i64().unwrap_or(i64::MIN);
+        assert_eq!(n("falta"), n("cantidad_minima") - n("stock_actual") - n("en_transito") - n("en_carrito"), "{line}");
+        assert_eq!(n("propuesta"), n("falta").min(n("disponible_origen")), "{line}");
+        assert!(n("propuesta") > 0, "lines at 0 are left out: {line}");
+    }
+
+    let done =
+        admin.ok(&["request", "propose", "--for", "Taller Norte", "--from", "Bodega Central", "--to-cart"], None);
+    assert_eq!(done["cart"]["added"].as_u64(), Some(lines.len() as u64), "{done}");
+    let cart = admin.ok(&["cart", "list"], None);
+    let in_cart =
+        cart.as_array().and_then(|rows| rows.iter().find(|row| row["referencia"] == reference.as_str()).cloned());
+    assert_eq!(in_cart.map(|row| row["cantidad"].clone()), Some(json!(in_warehouse)), "{cart}");
+    // What is in the cart is not proposed again.
+    let again = admin.ok(&["request", "propose", "--for", "Taller Norte", "--from", "Bodega Central"], None);
+    assert!(
+        again["lineas"]
+            .as_array()
+            .is_some_and(|lines| lines.iter().all(|line| line["referencia"] != reference.as_str())),
+        "{again}"
+    );
+    let created = admin.ok(&["request", "create", "--from", "Bodega Central", "--to", "Taller Norte"], None);
+    assert_eq!(created["queued"], true, "{created}");
+    let out = admin.ok(&["sync"], None);
+    assert_eq!(out["report"]["rejected"].as_u64(), Some(0), "{out}");
+    let asked: i32 = sqlx::query_scalar(
+        "SELECT d.cantidad_solicitada FROM detalles_solicitud d JOIN repuestos r USING (id_repuesto) \
+           JOIN solicitudes s USING (id_solicitud) WHERE r.referencia = $1 AND s.estado = 'PENDIENTE'",
+    )
+    .bind(&reference)
+    .fetch_one(&net.db.pool)
+    .await
+    .expect("the request line on the server");
+    assert_eq!(i64::from(asked), in_warehouse);
+
+    // Refusals: exit 1 with a stable code; usage mistakes exit 2.
+    let technician = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let (code, out) = technician.run(&["request", "propose", "--for", "Taller Norte"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("no_replenishment_origin")), "{out}");
+    assert!(out["message"].as_str().is_some_and(|m| m.contains("Taller Norte")), "{out}");
+    let (code, out) = admin.run(&["request", "propose", "--for", "Taller Norte", "--from", "Taller Norte"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_arguments")), "{out}");
+    let (code, out) = admin.run(&["request", "propose", "--for", "Nowhere"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "{out}");
+    let (code, _) = admin.run(&["request", "propose"], None);
+    assert_eq!(code, 2);
+}

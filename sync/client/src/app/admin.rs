@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::queries;
 use crate::session::{Queued, Session};
 use chrono::Utc;
+use taller_domain::stock::NegativeStockPolicy;
 use taller_protocol::mutations::{LocationPolicy, Mutation, UserLocation, UserRef, UserReject};
 
 impl Session {
@@ -87,6 +88,47 @@ impl Session {
     /// Removes a user from a location (`user.unassign`).
     pub fn unassign_user(&self, input: &UserLocationInput) -> Result<Queued> {
         self.act_built(Utc::now(), |conn| Ok(Mutation::UserUnassign(user_location(conn, input)?)))
+    }
+
+    /// Every location the replica holds, by name, with its negative-stock policy.
+    pub fn location_policies(&self) -> Result<Vec<LocationPolicyRow>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT l.id_localizacion, l.nombre, l.activo, p.stock_negativo FROM localizacion l \
+                   LEFT JOIN localizacion_politicas p ON p.id_localizacion = l.id_localizacion \
+                  ORDER BY lower(l.nombre), l.id_localizacion",
+            )?;
+            let rows = statement.query_map([], |row| {
+                let policy: Option<String> = row.get(3)?;
+                Ok(LocationPolicyRow {
+                    id_localizacion: super::uuid_at(row, 0)?,
+                    nombre: row.get(1)?,
+                    activo: row.get(2)?,
+                    stock_negativo: policy.as_deref().and_then(NegativeStockPolicy::parse).unwrap_or_default().into(),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Every role the replica holds, by name, with what it may do (`roles.permisos` read by
+    /// the domain's [`taller_domain::Permisos`]).
+    pub fn roles(&self) -> Result<Vec<RoleView>> {
+        self.read(|conn| {
+            let mut statement = conn
+                .prepare_cached("SELECT id_rol, nombre_rol, permisos FROM roles ORDER BY lower(nombre_rol), id_rol")?;
+            let rows = statement.query_map([], |row| {
+                let nombre_rol: String = row.get(1)?;
+                let permisos: Option<String> = row.get(2)?;
+                Ok(RoleView {
+                    id_rol: super::uuid_at(row, 0)?,
+                    is_admin: nombre_rol == taller_domain::permisos::ADMIN_ROLE,
+                    nombre_rol,
+                    permisos: taller_domain::Permisos::from_json(&super::json_value(permisos)),
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Sets whether stock may go below zero at a location (`location.policy`).

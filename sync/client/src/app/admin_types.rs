@@ -107,3 +107,26 @@ pub struct LocationPolicyInput {
     pub location: String,
     pub stock_negativo: NegativeStock,
 }
+
+/// A location as the administration screen lists it, with its negative-stock policy (a
+/// location without a `localizacion_politicas` row allows it, the domain's default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LocationPolicyRow {
+    pub id_localizacion: uuid::Uuid,
+    pub nombre: String,
+    pub activo: bool,
+    pub stock_negativo: NegativeStock,
+}
+
+/// A role and what it may do (`roles.permisos`, read as the domain reads it: a key the JSON
+/// lacks is not allowed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RoleView {
+    pub id_rol: uuid::Uuid,
+    pub nombre_rol: String,
+    /// The administrator role: every location is in scope.
+    pub is_admin: bool,
+    pub permisos: taller_domain::Permisos,
+}

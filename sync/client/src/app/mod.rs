@@ -16,6 +16,8 @@ mod inbox;
 pub(crate) mod inventory;
 mod parts;
 pub mod parts_types;
+mod replenishment;
+pub mod replenishment_types;
 mod requests;
 mod session;
 mod stock;
@@ -36,6 +38,8 @@ mod tests_export;
 #[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
+mod tests_replenishment;
+#[cfg(test)]
 mod tests_stock;
 #[cfg(test)]
 mod tests_warranties;
@@ -47,6 +51,7 @@ pub use admin_types::*;
 pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
 pub use parts_types::*;
+pub use replenishment_types::*;
 pub use stock_types::*;
 pub use taller_domain::{Concepto, EstadoGarantia, EstadoSolicitud, Lang, Permisos, TipoMovimiento, TipoOperacion};
 pub use taller_protocol::messages::UserProfile;

@@ -158,3 +158,42 @@ fn the_negative_stock_policy_reads_and_writes_as_the_domain_s() {
         assert_eq!(NegativeStock::from(domain), policy);
     }
 }
+
+#[test]
+fn the_administration_screen_lists_locations_with_their_policy_and_roles_with_what_they_may_do() {
+    let (_dir, client) = workstation();
+    let policies = |client: &Session| -> Vec<(String, bool, NegativeStock)> {
+        client
+            .location_policies()
+            .expect("locations")
+            .into_iter()
+            .map(|row| (row.nombre, row.activo, row.stock_negativo))
+            .collect()
+    };
+    assert_eq!(
+        policies(&client),
+        [
+            ("Bodega Central".to_owned(), true, NegativeStock::Allow),
+            ("Taller Norte".to_owned(), true, NegativeStock::Allow),
+            ("Taller Sur".to_owned(), false, NegativeStock::Allow),
+        ],
+        "by name; without a policy row a location allows negative stock (the domain's default)"
+    );
+    // Without users.manage the change is refused; nothing changes.
+    let input = LocationPolicyInput { location: "taller norte".into(), stock_negativo: NegativeStock::Reject };
+    assert!(refused_with(&client.set_location_policy(&input), RejectionCode::Forbidden));
+    assert_eq!(policies(&client)[1].2, NegativeStock::Allow);
+    grant_users_manage(&client);
+    client.set_location_policy(&input).expect("policy");
+    assert_eq!(policies(&client)[1], ("Taller Norte".to_owned(), true, NegativeStock::Reject));
+    let shape = serde_json::to_value(&client.location_policies().expect("locations")[1]).expect("json");
+    assert_eq!(shape["stock_negativo"], "reject");
+
+    let roles = client.roles().expect("roles");
+    assert_eq!(roles.len(), 1);
+    let role = &roles[0];
+    assert_eq!((role.nombre_rol.as_str(), role.is_admin), ("supervisor", false));
+    assert!(role.permisos.inventory.edit && !role.permisos.inventory.delete);
+    assert!(role.permisos.users.manage, "read as the replica holds it now");
+    assert!(!role.permisos.guarantees.resolve);
+}
