@@ -53,4 +53,12 @@ pub const COMMANDS: &[&str] = &[
     "assign_user",
     "unassign_user",
     "export_list",
+    "models",
+    "create_model",
+    "edit_model",
+    "orders",
+    "order_detail",
+    "create_order",
+    "advance_order",
+    "edit_order",
 ];

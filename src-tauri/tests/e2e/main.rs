@@ -17,6 +17,7 @@ mod export;
 mod harness;
 mod inbox;
 mod movement;
+mod orders;
 mod session;
 mod signin;
 mod transfers;

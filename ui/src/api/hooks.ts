@@ -60,3 +60,8 @@ export const useWarrantyDetail = (idGarantia: Uuid) =>
   useQuery({ queryKey: queryKeys.warrantyDetail(idGarantia), queryFn: () => api.warrantyDetail(idGarantia) });
 
 export const useUsers = () => useQuery({ queryKey: queryKeys.users, queryFn: () => api.users() });
+
+export const useModels = () => useQuery({ queryKey: queryKeys.models, queryFn: () => api.models() });
+
+export const useOrders = (nivel: number | null) =>
+  useQuery({ queryKey: queryKeys.orders(nivel), queryFn: () => api.orders({ nivel }) });

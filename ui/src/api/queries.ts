@@ -41,6 +41,8 @@ export const queryKeys = {
   warranties: (estado: EstadoGarantia | null) => ['warranties', estado] as const,
   warrantyDetail: (idGarantia: Uuid) => ['warranty_detail', idGarantia] as const,
   users: ['users'] as const,
+  models: ['models'] as const,
+  orders: (nivel: number | null) => ['orders', nivel] as const,
 };
 
 /** The tables each query reads (by the first element of its key). A query that reads none
@@ -64,6 +66,8 @@ export const TABLES_READ: Readonly<Record<string, readonly string[]>> = {
   warranties: ['garantias', 'repuestos', 'localizacion', 'usuarios'],
   warranty_detail: ['garantias', 'repuestos', 'localizacion', 'usuarios', 'inventario', 'logs_inventario'],
   users: ['usuarios', 'roles', 'usuarios_localizacion', 'localizacion'],
+  models: ['scooter_types', 'order_follow'],
+  orders: ['order_follow', 'scooter_types'],
 };
 
 export function readsAny(queryKey: QueryKey, tables: readonly string[]): boolean {
