@@ -550,8 +550,8 @@ async fn parts_stock_and_people_commands_name_things_as_a_person_types_them() {
 async fn models_and_orders_go_through_the_cli_by_name_and_never_go_back() {
     let net = Net::new().await;
     let cli = Cli::signed_in(&net, "bodega@taller.test");
-    cli.ok(&["models", "create", "--name", "Urbano 350", "--power", "350W", "--description", "Patinete urbano"], None);
-    cli.ok(&["models", "edit", "urbano 350", "--power", "500W"], None);
+    cli.ok(&["models", "create", "--name", "Ciudad 500", "--power", "350W", "--description", "Patinete urbano"], None);
+    cli.ok(&["models", "edit", "ciudad 500", "--power", "500W"], None);
     let created = cli.ok(
         &[
             "orders",
@@ -559,7 +559,7 @@ async fn models_and_orders_go_through_the_cli_by_name_and_never_go_back() {
             "--number",
             "OC-CLI-1",
             "--model",
-            "Urbano 350",
+            "Ciudad 500",
             "--email",
             "compras@taller.test",
             "--eta",
@@ -577,11 +577,13 @@ async fn models_and_orders_go_through_the_cli_by_name_and_never_go_back() {
     let listed = second.ok(&["orders", "list", "--level", "2"], None);
     assert_eq!(
         (listed[0]["id_orden"].as_str(), listed[0]["modelo"].as_str(), listed[0]["estado"].as_str()),
-        (Some(order.as_str()), Some("Urbano 350"), Some("Salió de Valencia")),
+        (Some(order.as_str()), Some("Ciudad 500"), Some("Salió de Valencia")),
         "{listed}"
     );
     let models = second.ok(&["models", "list"], None);
-    assert_eq!((models[0]["potencia"].as_str(), models[0]["pedidos_abiertos"].as_i64()), (Some("500W"), Some(1)));
+    let ciudad =
+        models.as_array().and_then(|all| all.iter().find(|m| m["nombre"] == "Ciudad 500")).expect("the new model");
+    assert_eq!((ciudad["potencia"].as_str(), ciudad["pedidos_abiertos"].as_i64()), (Some("500W"), Some(1)), "{models}");
     second.ok(&["orders", "advance", &order, "--level", "3"], None);
     second.ok(&["sync"], None);
     cli.ok(&["sync"], None);

@@ -158,6 +158,7 @@ async fn models_and_orders_refuse_bad_input_and_roles_without_inventory_edit() {
     assert_rejected(&world.norte.push_one(&device, "order.advance", advance(order, 2)).await, "forbidden");
 
     let admin = &world.admin;
+    let device = Device::new();
     let missing = Uuid::new_v4();
     let no_model = admin
         .push_one(
