@@ -3,7 +3,8 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, export, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
+    admin, app, counts, export, inbox, inventory, movements, notifications, orders, parts, session, sync, transfers,
+    warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
@@ -81,6 +82,14 @@ pub fn builder() -> Builder<tauri::Wry> {
             admin::set_location_policy,
             admin::roles,
             export::export_list,
+            orders::models,
+            orders::create_model,
+            orders::edit_model,
+            orders::orders,
+            orders::order_detail,
+            orders::create_order,
+            orders::advance_order,
+            orders::edit_order,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

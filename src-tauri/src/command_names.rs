@@ -58,4 +58,12 @@ pub const COMMANDS: &[&str] = &[
     "set_location_policy",
     "roles",
     "export_list",
+    "models",
+    "create_model",
+    "edit_model",
+    "orders",
+    "order_detail",
+    "create_order",
+    "advance_order",
+    "edit_order",
 ];

@@ -12,6 +12,7 @@ import { InboxScreen } from './screens/Inbox';
 import { InventoryScreen } from './screens/Inventory';
 import { MovementScreen } from './screens/Movement';
 import { NotificationsScreen } from './screens/Notifications';
+import { NewOrderScreen, OrdersScreen } from './screens/Orders';
 import { PartDetailScreen } from './screens/PartDetail';
 import { SettingsScreen } from './screens/Settings';
 import { SignInScreen, SwitchUserScreen } from './screens/SignIn';
@@ -105,6 +106,8 @@ export function Root() {
           <Route path="/warranties" element={<WarrantiesScreen />} />
           <Route path="/warranties/new" element={<NewWarrantyScreen />} />
           <Route path="/warranties/:id" element={<WarrantyScreen />} />
+          <Route path="/orders" element={<OrdersScreen />} />
+          <Route path="/orders/new" element={<NewOrderScreen />} />
           <Route path="/notifications" element={<NotificationsScreen />} />
           <Route path="/inbox" element={<InboxScreen />} />
           <Route path="/sync" element={<SyncPanel />} />

@@ -12,6 +12,7 @@ import './styles/counts.css';
 import './styles/warranties.css';
 import './styles/users.css';
 import './styles/export.css';
+import './styles/orders.css';
 
 async function start() {
   // `vite --mode mock` only: a stand-in for the Tauri shell, to look at the UI in a browser.

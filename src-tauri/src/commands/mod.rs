@@ -14,6 +14,7 @@ pub mod inbox;
 pub mod inventory;
 pub mod movements;
 pub mod notifications;
+pub mod orders;
 pub mod parts;
 pub mod session;
 pub mod sync;

@@ -18,6 +18,7 @@ mod harness;
 mod inbox;
 mod movement;
 mod replenish;
+mod orders;
 mod session;
 mod signin;
 mod transfers;

@@ -6,6 +6,7 @@
 mod admin;
 mod counts;
 mod export;
+mod orders;
 mod output;
 mod parts;
 mod requests;
@@ -56,6 +57,12 @@ enum Command {
     /// Warranty claims: create, submit, approve or reject.
     #[command(subcommand)]
     Warranty(warranties::WarrantyCommand),
+    /// Scooter models: list, create, edit.
+    #[command(subcommand)]
+    Models(orders::ModelsCommand),
+    /// Scooter orders: list by level, show, create, advance, edit contact and ETA.
+    #[command(subcommand)]
+    Orders(orders::OrdersCommand),
     #[command(flatten)]
     People(admin::PeopleCommand),
     /// Accounts and their locations (users.manage).
@@ -105,6 +112,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Request(command) => requests::request(&*signed_in(ws)?, json, command),
         Command::Count(command) => counts::run(&*signed_in(ws)?, json, command),
         Command::Warranty(command) => warranties::run(&*signed_in(ws)?, json, command),
+        Command::Models(command) => orders::models(&*signed_in(ws)?, json, command),
+        Command::Orders(command) => orders::orders(&*signed_in(ws)?, json, command),
         Command::People(command) => admin::people(&*signed_in(ws)?, json, command),
         Command::User(command) => admin::user(&*signed_in(ws)?, json, command),
         Command::Location(command) => admin::location(&*signed_in(ws)?, json, command),

@@ -277,3 +277,59 @@ pub struct LocationPolicy {
     pub id_localizacion: Uuid,
     pub stock_negativo: NegativeStockPolicy,
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelCreate {
+    pub id_tipo: Uuid,
+    pub nombre: String,
+    pub potencia: String,
+    #[serde(default)]
+    pub descripcion: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEdit {
+    pub id_tipo: Uuid,
+    /// Fields: `nombre`, `potencia`, `descripcion`.
+    pub edits: Vec<FieldEdit>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderCreate {
+    pub id_orden: Uuid,
+    pub numero_orden: String,
+    pub id_tipo_scooter: Uuid,
+    /// The state's words at level 1; the level's own name (`Pedido`) when not given.
+    #[serde(default)]
+    pub estado: Option<String>,
+    #[serde(default)]
+    pub telefono_contacto: Option<String>,
+    #[serde(default)]
+    pub email_contacto: Option<String>,
+    #[serde(default)]
+    pub link_orden: Option<String>,
+    #[serde(default)]
+    pub fecha_entrega_estimada: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderAdvance {
+    pub id_orden: Uuid,
+    /// The level the order reaches: 2 in transit, 3 delivered (never back).
+    pub nivel: i32,
+    /// The state's words; the level's own name (`En tránsito`, `Entregado`) when not given.
+    #[serde(default)]
+    pub estado: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderEdit {
+    pub id_orden: Uuid,
+    /// Fields: `telefono_contacto`, `email_contacto`, `link_orden`, `fecha_entrega_estimada`.
+    pub edits: Vec<FieldEdit>,
+}

@@ -60,6 +60,11 @@ pub enum Mutation {
     UserAssign(UserLocation),
     UserUnassign(UserLocation),
     LocationPolicy(LocationPolicy),
+    ModelCreate(ModelCreate),
+    ModelEdit(ModelEdit),
+    OrderCreate(OrderCreate),
+    OrderAdvance(OrderAdvance),
+    OrderEdit(OrderEdit),
 }
 
 /// What the push engine must know of a mutation before it runs it: properties of the
@@ -98,9 +103,8 @@ fn listed_push_traits(name: &str) -> Option<PushTraits> {
         }
         "part.create" | "part.edit" | "part.discontinue" | "inventory.settings" | "inventory.adjust" | "cart.add"
         | "cart.set" | "cart.remove" | "request.create" | "request.pick" | "request.dispatch" | "request.receive"
-        | "request.cancel" | "count.start" | "count.line" | "count.close" | "notification.read" | "location.policy" => {
-            PLAIN
-        }
+        | "request.cancel" | "count.start" | "count.line" | "count.close" | "notification.read" | "location.policy"
+        | "model.create" | "model.edit" | "order.create" | "order.advance" | "order.edit" => PLAIN,
         _ => return None,
     })
 }
@@ -154,6 +158,11 @@ pub const MUTATION_NAMES: &[&str] = &[
     "user.assign",
     "user.unassign",
     "location.policy",
+    "model.create",
+    "model.edit",
+    "order.create",
+    "order.advance",
+    "order.edit",
 ];
 
 fn args<T: DeserializeOwned>(value: &Value) -> Result<T, Rechazo> {
@@ -193,6 +202,11 @@ impl Mutation {
             "user.assign" => Mutation::UserAssign(args(value)?),
             "user.unassign" => Mutation::UserUnassign(args(value)?),
             "location.policy" => Mutation::LocationPolicy(args(value)?),
+            "model.create" => Mutation::ModelCreate(args(value)?),
+            "model.edit" => Mutation::ModelEdit(args(value)?),
+            "order.create" => Mutation::OrderCreate(args(value)?),
+            "order.advance" => Mutation::OrderAdvance(args(value)?),
+            "order.edit" => Mutation::OrderEdit(args(value)?),
             other => return Err(Rechazo::new(RejectionCode::UnknownMutation).with("name", other)),
         })
     }
@@ -227,6 +241,11 @@ impl Mutation {
             Mutation::UserAssign(_) => "user.assign",
             Mutation::UserUnassign(_) => "user.unassign",
             Mutation::LocationPolicy(_) => "location.policy",
+            Mutation::ModelCreate(_) => "model.create",
+            Mutation::ModelEdit(_) => "model.edit",
+            Mutation::OrderCreate(_) => "order.create",
+            Mutation::OrderAdvance(_) => "order.advance",
+            Mutation::OrderEdit(_) => "order.edit",
         }
     }
 
@@ -258,6 +277,11 @@ impl Mutation {
             Mutation::UserReject(a) => serde_json::to_value(a),
             Mutation::UserAssign(a) | Mutation::UserUnassign(a) => serde_json::to_value(a),
             Mutation::LocationPolicy(a) => serde_json::to_value(a),
+            Mutation::ModelCreate(a) => serde_json::to_value(a),
+            Mutation::ModelEdit(a) => serde_json::to_value(a),
+            Mutation::OrderCreate(a) => serde_json::to_value(a),
+            Mutation::OrderAdvance(a) => serde_json::to_value(a),
+            Mutation::OrderEdit(a) => serde_json::to_value(a),
         };
         // Serializing plain structs of strings, numbers and uuids cannot fail.
         value.unwrap_or(Value::Null)
@@ -316,6 +340,13 @@ impl Mutation {
             | Mutation::UserAssign(_)
             | Mutation::UserUnassign(_)
             | Mutation::LocationPolicy(_) => Permiso::UsersManage,
+            // Models and orders are the whole network's, not a location's: whoever keeps the
+            // shared catalogue and the stock settings (decision 0018).
+            Mutation::ModelCreate(_)
+            | Mutation::ModelEdit(_)
+            | Mutation::OrderCreate(_)
+            | Mutation::OrderAdvance(_)
+            | Mutation::OrderEdit(_) => Permiso::InventoryEdit,
         })
     }
 
@@ -374,6 +405,10 @@ impl Mutation {
             Mutation::UserApprove(_) | Mutation::UserReject(_) => &["usuarios", "notificaciones"],
             Mutation::UserAssign(_) | Mutation::UserUnassign(_) => &["usuarios_localizacion"],
             Mutation::LocationPolicy(_) => &["localizacion_politicas"],
+            Mutation::ModelCreate(_) | Mutation::ModelEdit(_) => &["scooter_types", "conflictos"],
+            Mutation::OrderCreate(_) | Mutation::OrderAdvance(_) | Mutation::OrderEdit(_) => {
+                &["order_follow", "conflictos"]
+            }
         }
     }
 }
@@ -422,6 +457,8 @@ mod tests {
             ("count.close", json!({"id_conteo": other}), Some(RowLock::Count(other))),
             ("part.edit", json!({"id_repuesto": part, "edits": []}), Some(RowLock::Part(part))),
             ("cart.remove", json!({"id_item_carrito": other}), None),
+            ("order.advance", json!({"id_orden": other, "nivel": 3}), None),
+            ("order.edit", json!({"id_orden": other, "edits": []}), None),
         ];
         for (name, args, lock) in cases {
             let mutation = Mutation::parse(name, &args).unwrap_or_else(|r| panic!("{name}: {r}"));
@@ -473,6 +510,11 @@ mod tests {
             ("user.assign", json!({"id_usuario": id, "id_localizacion": id})),
             ("user.unassign", json!({"id_usuario": id, "id_localizacion": id})),
             ("location.policy", json!({"id_localizacion": id, "stock_negativo": "reject"})),
+            ("model.create", json!({"id_tipo": id, "nombre": "Urbano 350", "potencia": "350W"})),
+            ("model.edit", json!({"id_tipo": id, "edits": [{"field": "potencia", "old": "350W", "new": "500W"}]})),
+            ("order.create", json!({"id_orden": id, "numero_orden": "OC-1", "id_tipo_scooter": id})),
+            ("order.advance", json!({"id_orden": id, "nivel": 2, "estado": "En tránsito"})),
+            ("order.edit", json!({"id_orden": id, "edits": []})),
         ];
         assert_eq!(samples.len(), MUTATION_NAMES.len());
         for ((name, args), listed) in samples.iter().zip(MUTATION_NAMES) {

@@ -43,6 +43,14 @@ pub const TEXT_LIMITS: &[(&str, &str, usize)] = &[
     ("garantias", "url_evidencia_foto", MAX_TEXT),
     ("garantias", "comentarios_resolucion", MAX_TEXT),
     ("usuarios", "motivo_rechazo", MAX_TEXT),
+    ("scooter_types", "nombre", 200),
+    ("scooter_types", "potencia", 100),
+    ("scooter_types", "descripcion", MAX_TEXT),
+    ("order_follow", "numero_orden", 100),
+    ("order_follow", "estado", 100),
+    ("order_follow", "telefono_contacto", 100),
+    ("order_follow", "email_contacto", 200),
+    ("order_follow", "link_orden", MAX_TEXT),
 ];
 
 /// Fields `part.edit` may change.
@@ -60,6 +68,10 @@ pub const WARRANTY_FIELDS: &[&str] = &[
     "url_evidencia_foto",
     "id_tecnico_asociado",
 ];
+/// Fields `model.edit` may change.
+pub const MODEL_FIELDS: &[&str] = &["nombre", "potencia", "descripcion"];
+/// Fields `order.edit` may change (its level and state change by `order.advance` only).
+pub const ORDER_FIELDS: &[&str] = &["telefono_contacto", "email_contacto", "link_orden", "fecha_entrega_estimada"];
 
 pub fn invalid(detail: impl Into<String>) -> Rechazo {
     Rechazo::invalid(detail)
@@ -147,6 +159,21 @@ pub fn mutation_texts(mutation: &Mutation) -> Result<(), Rechazo> {
         Mutation::UserReject(args) => {
             check_column_text("usuarios", "motivo_rechazo", "motivo_rechazo", args.motivo_rechazo.trim())
         }
+        Mutation::ModelCreate(args) => {
+            check_column_text("scooter_types", "nombre", "nombre", args.nombre.trim())?;
+            check_column_text("scooter_types", "potencia", "potencia", args.potencia.trim())?;
+            optional("scooter_types", "descripcion", &args.descripcion)
+        }
+        Mutation::ModelEdit(args) => edit_texts("scooter_types", MODEL_FIELDS, &args.edits),
+        Mutation::OrderCreate(args) => {
+            check_column_text("order_follow", "numero_orden", "numero_orden", args.numero_orden.trim())?;
+            optional("order_follow", "estado", &args.estado)?;
+            optional("order_follow", "telefono_contacto", &args.telefono_contacto)?;
+            optional("order_follow", "email_contacto", &args.email_contacto)?;
+            optional("order_follow", "link_orden", &args.link_orden)
+        }
+        Mutation::OrderAdvance(args) => optional("order_follow", "estado", &args.estado),
+        Mutation::OrderEdit(args) => edit_texts("order_follow", ORDER_FIELDS, &args.edits),
         // No text arguments (ids, quantities, enumerations and flags only).
         Mutation::PartDiscontinue(_)
         | Mutation::MovementRecord(_)
@@ -375,6 +402,21 @@ mod tests {
                 serde_json::json!({"id_usuario": id, "motivo_rechazo": long(2001)}),
                 "motivo_rechazo",
                 2000,
+            ),
+            ("model.create", serde_json::json!({"id_tipo": id, "nombre": "N", "potencia": long(101)}), "potencia", 100),
+            ("model.edit", serde_json::json!({"id_tipo": id, "edits": edit("nombre", 201)}), "nombre", 200),
+            (
+                "order.create",
+                serde_json::json!({"id_orden": id, "numero_orden": long(101), "id_tipo_scooter": id}),
+                "numero_orden",
+                100,
+            ),
+            ("order.advance", serde_json::json!({"id_orden": id, "nivel": 2, "estado": long(101)}), "estado", 100),
+            (
+                "order.edit",
+                serde_json::json!({"id_orden": id, "edits": edit("email_contacto", 201)}),
+                "email_contacto",
+                200,
             ),
         ];
         for (name, args, field, max) in cases {

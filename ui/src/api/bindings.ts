@@ -112,6 +112,14 @@ export type {
   UserProfile,
   Value,
   WorkstationUser,
+  ScooterModel,
+  ModelCreateInput,
+  ModelEditInput,
+  OrderListInput,
+  OrderSummary,
+  OrderCreateInput,
+  OrderAdvanceInput,
+  OrderEditInput,
 } from './generated';
 
 export type Uuid = string;

@@ -75,6 +75,14 @@ export const commands = {
 	set_location_policy: (input: LocationPolicyInput) => __TAURI_INVOKE<Queued>("set_location_policy", { input }),
 	roles: () => __TAURI_INVOKE<RoleView[]>("roles"),
 	export_list: (input: ExportInput) => __TAURI_INVOKE<ExportDone>("export_list", { input }),
+	models: () => __TAURI_INVOKE<ScooterModel[]>("models"),
+	create_model: (input: ModelCreateInput) => __TAURI_INVOKE<Queued>("create_model", { input }),
+	edit_model: (input: ModelEditInput) => __TAURI_INVOKE<Queued>("edit_model", { input }),
+	orders: (input: OrderListInput) => __TAURI_INVOKE<OrderSummary[]>("orders", { input }),
+	order_detail: (input: OrderRef) => __TAURI_INVOKE<OrderSummary>("order_detail", { input }),
+	create_order: (input: OrderCreateInput) => __TAURI_INVOKE<Queued>("create_order", { input }),
+	advance_order: (input: OrderAdvanceInput) => __TAURI_INVOKE<Queued>("advance_order", { input }),
+	edit_order: (input: OrderEditInput) => __TAURI_INVOKE<Queued>("edit_order", { input }),
 };
 
 /** Events */
@@ -427,7 +435,9 @@ export type InboxEntryRef = {
 };
 
 /**  `rechazo` (a refused mutation of the user) or a `conflictos.tipo`. */
-export type InboxKind = "rechazo" | "absorbido" | "stock_negativo" | "edicion_campo" | "fusion_referencia";
+export type InboxKind = "rechazo" | "absorbido" | "stock_negativo" | "edicion_campo" | "fusion_referencia" | 
+/**  An order advance that found the order at its level or beyond (not applied). */
+"nivel_superado";
 
 /**  A rejection's code and params. */
 export type InboxRejection = {
@@ -581,6 +591,25 @@ export type LocationStock = {
 	alerta_minimo: boolean,
 };
 
+/**  A new model (`model.create`; the library gives it its id, uuid v7). */
+export type ModelCreateInput = {
+	nombre: string,
+	potencia: string,
+	descripcion?: string | null,
+};
+
+/**
+ *  Edits a model's fields (`model.edit`), each with the value the replica holds now as the
+ *  one it replaces. At least one field; an empty description clears it.
+ */
+export type ModelEditInput = {
+	/**  The model: its id or its name (case-insensitive). */
+	model: string,
+	nombre?: string | null,
+	potencia?: string | null,
+	descripcion?: string | null,
+};
+
 /**  `movement.record` without its id (the library makes one, uuid v7). */
 export type MovementInput = {
 	id_localizacion: string,
@@ -617,6 +646,75 @@ export type Notificacion = {
 /**  `{id_notificacion}`. */
 export type NotificationRef = {
 	id_notificacion: string,
+};
+
+/**  Moves an order forward (`order.advance`): to level 2 (in transit) or 3 (delivered). */
+export type OrderAdvanceInput = {
+	/**  The order: its id or its order number (case-insensitive). */
+	order: string,
+	nivel: number,
+	/**  The state's words; the level's own name when not given. */
+	estado?: string | null,
+};
+
+/**  A new order of a model (`order.create`, level 1; the library gives it its id, uuid v7). */
+export type OrderCreateInput = {
+	numero_orden: string,
+	/**  The model: its id or its name (case-insensitive). */
+	model: string,
+	/**  The state's words; `Pedido` when not given. */
+	estado?: string | null,
+	telefono_contacto?: string | null,
+	email_contacto?: string | null,
+	link_orden?: string | null,
+	fecha_entrega_estimada?: string | null,
+};
+
+/**
+ *  Edits an order's contact and ETA (`order.edit`), each with the value the replica holds now
+ *  as the one it replaces. At least one field; an empty text clears the field.
+ */
+export type OrderEditInput = {
+	/**  The order: its id or its order number (case-insensitive). */
+	order: string,
+	telefono_contacto?: string | null,
+	email_contacto?: string | null,
+	link_orden?: string | null,
+	/**  `YYYY-MM-DD`, or empty to clear it. */
+	fecha_entrega_estimada?: string | null,
+};
+
+/**  Which orders a list shows. */
+export type OrderListInput = {
+	/**  Only orders at this level (1 ordered, 2 in transit, 3 delivered); all when `None`. */
+	nivel?: number | null,
+};
+
+/**  `{order}`: an order's id or number. */
+export type OrderRef = {
+	order: string,
+};
+
+/**  An order, with its model's name and whether it is late. */
+export type OrderSummary = {
+	id_orden: string,
+	numero_orden: string,
+	id_tipo_scooter: string,
+	/**  The model's name (empty when the replica does not have the model). */
+	modelo: string,
+	potencia: string,
+	/**  1 ordered, 2 in transit, 3 delivered. */
+	nivel: number,
+	estado: string,
+	telefono_contacto: string | null,
+	email_contacto: string | null,
+	link_orden: string | null,
+	/**  When it was ordered (UTC, RFC 3339). */
+	fecha_orden: string,
+	/**  The estimated delivery date, `YYYY-MM-DD`. */
+	fecha_entrega_estimada: string | null,
+	/**  Not delivered and its estimated delivery date has passed (today on this computer). */
+	atrasada: boolean,
 };
 
 /**  A `repuestos` row with its stock in scope, its ledger (newest first) and open field conflicts. */
@@ -863,6 +961,14 @@ export type RoleView = {
 	/**  The administrator role: every location is in scope. */
 	is_admin: boolean,
 	permisos: Permisos,
+/**  A scooter model of the catalogue. */
+export type ScooterModel = {
+	id_tipo: string,
+	nombre: string,
+	potencia: string,
+	descripcion: string | null,
+	/**  Orders of this model not delivered yet. */
+	pedidos_abiertos: number,
 };
 
 export type SearchPartsInput = {

@@ -64,3 +64,8 @@ export const useReplenishment = (destination: Uuid, origin: Uuid | null, enabled
   useQuery({ queryKey: queryKeys.replenishment(destination, origin), queryFn: () => api.replenishment({ destination, origin }), enabled });
 export const useLocationPolicies = () => useQuery({ queryKey: queryKeys.locationPolicies, queryFn: () => api.locationPolicies() });
 export const useRoles = () => useQuery({ queryKey: queryKeys.roles, queryFn: () => api.roles() });
+
+export const useModels = () => useQuery({ queryKey: queryKeys.models, queryFn: () => api.models() });
+
+export const useOrders = (nivel: number | null) =>
+  useQuery({ queryKey: queryKeys.orders(nivel), queryFn: () => api.orders({ nivel }) });

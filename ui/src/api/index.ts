@@ -42,6 +42,11 @@ import {
   type WarrantyResolveInput,
   type UserLocationInput,
   type UserRejectInput,
+  type ModelCreateInput,
+  type ModelEditInput,
+  type OrderAdvanceInput,
+  type OrderCreateInput,
+  type OrderEditInput,
 } from './bindings';
 
 export type * from './bindings';
@@ -155,6 +160,14 @@ export const api = {
   setLocationPolicy: (input: LocationPolicyInput) => call('set_location_policy', input),
   roles: () => call('roles'),
   exportList: (input: ExportInput) => call('export_list', input),
+  models: () => call('models'),
+  createModel: (input: ModelCreateInput) => call('create_model', input),
+  editModel: (input: ModelEditInput) => call('edit_model', input),
+  orders: (input: { nivel: number | null }) => call('orders', input),
+  orderDetail: (order: string) => call('order_detail', { order }),
+  createOrder: (input: OrderCreateInput) => call('create_order', input),
+  advanceOrder: (input: OrderAdvanceInput) => call('advance_order', input),
+  editOrder: (input: OrderEditInput) => call('edit_order', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

@@ -44,6 +44,8 @@ export const queryKeys = {
   replenishment: (destination: Uuid, origin: Uuid | null) => ['replenishment', destination, origin] as const,
   locationPolicies: ['location_policies'] as const,
   roles: ['roles'] as const,
+  models: ['models'] as const,
+  orders: (nivel: number | null) => ['orders', nivel] as const,
 };
 
 /** The tables each query reads (by the first element of its key). A query that reads none
@@ -70,6 +72,8 @@ export const TABLES_READ: Readonly<Record<string, readonly string[]>> = {
   replenishment: ['inventario', 'repuestos', 'localizacion', 'usuarios_localizacion', 'roles', 'solicitudes', 'detalles_solicitud', 'carrito_solicitudes'],
   location_policies: ['localizacion', 'localizacion_politicas'],
   roles: ['roles'],
+  models: ['scooter_types', 'order_follow'],
+  orders: ['order_follow', 'scooter_types'],
 };
 
 export function readsAny(queryKey: QueryKey, tables: readonly string[]): boolean {

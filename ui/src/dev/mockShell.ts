@@ -23,7 +23,9 @@ import type {
   Localizacion,
   MovementInput,
   Notificacion,
+  OrderSummary,
   PartMatch,
+  ScooterModel,
   Settings,
   SyncProgress,
   SyncStatus,
@@ -467,6 +469,62 @@ function mockReplenishment(destination: string) {
   };
 }
 
+// Scooter models and orders (`models`, `orders`, ...): a few of each, one late.
+const MODELS: ScooterModel[] = [
+  { id_tipo: 'tipo-urbano', nombre: 'Urbano 350', potencia: '350W', descripcion: 'Patinete urbano de 10 pulgadas', pedidos_abiertos: 0 },
+  { id_tipo: 'tipo-trail', nombre: 'Trail 800', potencia: '800W', descripcion: 'Doble suspensión', pedidos_abiertos: 0 },
+];
+const day = (offset: number) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+const ORDERS: OrderSummary[] = [
+  ['OC-2026-0101', 'tipo-urbano', 1, 'Pedido', day(-3)],
+  ['OC-2026-0102', 'tipo-trail', 1, 'Pedido', day(12)],
+  ['OC-2026-0093', 'tipo-urbano', 2, 'Salió de Valencia', day(2)],
+  ['OC-2026-0080', 'tipo-trail', 3, 'Entregado', day(-20)],
+].map(([numero, tipo, nivel, estado, eta], index) => ({
+  id_orden: `orden-${index + 1}`,
+  numero_orden: numero as string,
+  id_tipo_scooter: tipo as string,
+  modelo: '',
+  potencia: '',
+  nivel: nivel as number,
+  estado: estado as string,
+  telefono_contacto: '600 123 456',
+  email_contacto: 'compras@taller-norte.es',
+  link_orden: null,
+  fecha_orden: new Date(Date.now() - 30 * 86_400_000).toISOString(),
+  fecha_entrega_estimada: eta as string,
+  atrasada: false,
+}));
+const LEVEL_NAMES = ['', 'Pedido', 'En tránsito', 'Entregado'];
+
+function orderRows(nivel: number | null): OrderSummary[] {
+  const today = day(0);
+  return ORDERS.filter((order) => nivel === null || order.nivel === nivel)
+    .map((order) => {
+      const model = MODELS.find((candidate) => candidate.id_tipo === order.id_tipo_scooter);
+      return {
+        ...order,
+        modelo: model?.nombre ?? '',
+        potencia: model?.potencia ?? '',
+        atrasada: order.nivel < 3 && order.fecha_entrega_estimada !== null && order.fecha_entrega_estimada < today,
+      };
+    })
+    .sort((a, b) => a.nivel - b.nivel || (a.fecha_entrega_estimada ?? '9').localeCompare(b.fecha_entrega_estimada ?? '9'));
+}
+
+function queuedLocal(name: string, tables: string[], result: Record<string, unknown>) {
+  status = { ...status, pending: status.pending + 1 };
+  publish([...tables, 'outbox'], 'local');
+  return { id: `mut-${Date.now()}`, seq: status.pending, name, result, pending: status.pending };
+}
+
+function orderByRef(ref: string): OrderSummary {
+  return (
+    ORDERS.find((order) => order.id_orden === ref || order.numero_orden.toLowerCase() === ref.toLowerCase()) ??
+    refuse({ code: 'invalid_input', message: lang === 'es' ? `No existe la orden ${ref}.` : `No order ${ref}.`, params: {} })
+  );
+}
+
 /** Written into the page when the mock runs; `npm run build` fails if a production bundle
  * contains it (scripts/check-dist.mjs). */
 export const MOCK_SHELL_MARKER = 'taller-ui-dev-mock-shell';
@@ -635,6 +693,50 @@ export function installMockShell(): void {
           return { id: `mut-${Date.now()}`, seq: status.pending, name: 'location.policy', result: null, pending: status.pending };
         case 'roles':
           return [{ id_rol: 'rol-tecnico', nombre_rol: USER.nombre_rol, is_admin: false, permisos: USER.permisos }];
+        case 'models':
+          return MODELS.map((model) => ({ ...model, pedidos_abiertos: ORDERS.filter((order) => order.id_tipo_scooter === model.id_tipo && order.nivel < 3).length })).sort((a, b) => a.nombre.localeCompare(b.nombre));
+        case 'create_model': {
+          const { nombre, potencia, descripcion } = input as { nombre: string; potencia: string; descripcion: string | null };
+          const id_tipo = `tipo-${Date.now()}`;
+          MODELS.push({ id_tipo, nombre, potencia, descripcion, pedidos_abiertos: 0 });
+          return queuedLocal('model.create', ['scooter_types'], { id_tipo });
+        }
+        case 'edit_model': {
+          const edit = input as { model: string; nombre: string | null; potencia: string | null; descripcion: string | null };
+          const model = MODELS.find((candidate) => candidate.id_tipo === edit.model || candidate.nombre.toLowerCase() === edit.model.toLowerCase());
+          if (!model) refuse({ code: 'invalid_input', message: `No existe el modelo ${edit.model}.`, params: {} });
+          if (edit.nombre !== null) model.nombre = edit.nombre;
+          if (edit.potencia !== null) model.potencia = edit.potencia;
+          if (edit.descripcion !== null) model.descripcion = edit.descripcion || null;
+          return queuedLocal('model.edit', ['scooter_types'], { id_tipo: model.id_tipo });
+        }
+        case 'orders':
+          return orderRows((input as { nivel: number | null }).nivel);
+        case 'order_detail':
+          return orderRows(null).find((order) => order.id_orden === orderByRef((input as { order: string }).order).id_orden);
+        case 'create_order': {
+          const order = input as { numero_orden: string; model: string; telefono_contacto: string | null; email_contacto: string | null; link_orden: string | null; fecha_entrega_estimada: string | null };
+          const id_orden = `orden-${Date.now()}`;
+          ORDERS.push({ id_orden, numero_orden: order.numero_orden, id_tipo_scooter: order.model, modelo: '', potencia: '', nivel: 1, estado: 'Pedido', telefono_contacto: order.telefono_contacto, email_contacto: order.email_contacto, link_orden: order.link_orden, fecha_orden: new Date().toISOString(), fecha_entrega_estimada: order.fecha_entrega_estimada, atrasada: false });
+          return queuedLocal('order.create', ['order_follow'], { id_orden });
+        }
+        case 'advance_order': {
+          const { order: ref, nivel, estado } = input as { order: string; nivel: number; estado: string | null };
+          const order = orderByRef(ref);
+          if (nivel <= order.nivel) return queuedLocal('order.advance', ['order_follow'], { id_orden: order.id_orden, nivel: order.nivel, applied: false });
+          order.nivel = nivel;
+          order.estado = estado ?? LEVEL_NAMES[nivel] ?? '';
+          return queuedLocal('order.advance', ['order_follow'], { id_orden: order.id_orden, nivel, applied: true });
+        }
+        case 'edit_order': {
+          const edit = input as { order: string; telefono_contacto: string | null; email_contacto: string | null; link_orden: string | null; fecha_entrega_estimada: string | null };
+          const order = orderByRef(edit.order);
+          if (edit.telefono_contacto !== null) order.telefono_contacto = edit.telefono_contacto || null;
+          if (edit.email_contacto !== null) order.email_contacto = edit.email_contacto || null;
+          if (edit.link_orden !== null) order.link_orden = edit.link_orden || null;
+          if (edit.fecha_entrega_estimada !== null) order.fecha_entrega_estimada = edit.fecha_entrega_estimada || null;
+          return queuedLocal('order.edit', ['order_follow'], { id_orden: order.id_orden });
+        }
         case 'sync_now':
           return syncNow(args.progress as Channel<SyncProgress>);
         default:

@@ -12,7 +12,8 @@ export interface FieldProblem {
     | 'url'
     | 'range'
     | 'pqAboveCounted'
-    | 'reasonRequired';
+    | 'reasonRequired'
+    | 'date';
   values?: Record<string, string | number>;
 }
 

@@ -13,6 +13,7 @@ export const NAVIGATION = [
   { path: '/transfers', key: '3', label: 'nav.transfers' },
   { path: '/counts', key: '4', label: 'nav.counts' },
   { path: '/warranties', key: '5', label: 'nav.warranties' },
+  { path: '/orders', key: 'O', label: 'nav.orders' },
   { path: '/notifications', key: '6', label: 'nav.notifications' },
   { path: '/inbox', key: '7', label: 'nav.inbox' },
   { path: '/sync', key: '8', label: 'nav.sync' },

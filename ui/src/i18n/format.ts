@@ -21,6 +21,8 @@ export interface Formatter {
   percent(fraction: number): string;
   dateTime(timestamp: string): string;
   time(timestamp: string): string;
+  /** A calendar day (`YYYY-MM-DD`, no time zone), as the day it names. */
+  date(day: string): string;
 }
 
 export function makeFormatter(locale: string): Formatter {
@@ -29,6 +31,7 @@ export function makeFormatter(locale: string): Formatter {
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
   const time = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
   const parse = (timestamp: string): Date | null => {
     const date = new Date(timestamp);
     return Number.isNaN(date.getTime()) ? null : date;
@@ -45,6 +48,11 @@ export function makeFormatter(locale: string): Formatter {
     time: (timestamp) => {
       const date = parse(timestamp);
       return date ? time.format(date) : timestamp;
+    },
+    date: (text) => {
+      const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+      if (!parts) return text;
+      return day.format(new Date(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3])));
     },
   };
 }

@@ -63,6 +63,7 @@ describe('conflict inbox', () => {
       stock_negativo: 'Stock negativo',
       edicion_campo: 'Edición en conflicto',
       fusion_referencia: 'Referencia fusionada',
+      nivel_superado: 'Nivel ya superado',
     };
     for (const item of ENTRIES) {
       const card = (await screen.findByRole('heading', { name: item.what })).closest('article') as HTMLElement;

@@ -634,3 +634,78 @@ async fn a_replenishment_is_proposed_put_into_the_cart_and_requested_by_name() {
     let (code, _) = admin.run(&["request", "propose"], None);
     assert_eq!(code, 2);
 }
+
+/// Scooter models and orders through `taller models` and `taller orders`, named as a person
+/// types them: Bodega creates a model and an order, advances it to in transit; a second
+/// device (the administrator's workstation) sees it after a sync, marks it delivered, and an
+/// advance back to level 2 is queued but changes nothing (a level never goes back). Usage
+/// mistakes exit 2; a refused action exits 1 with its code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_and_orders_go_through_the_cli_by_name_and_never_go_back() {
+    let net = Net::new().await;
+    let cli = Cli::signed_in(&net, "bodega@taller.test");
+    cli.ok(&["models", "create", "--name", "Ciudad 500", "--power", "350W", "--description", "Patinete urbano"], None);
+    cli.ok(&["models", "edit", "ciudad 500", "--power", "500W"], None);
+    let created = cli.ok(
+        &[
+            "orders",
+            "create",
+            "--number",
+            "OC-CLI-1",
+            "--model",
+            "Ciudad 500",
+            "--email",
+            "compras@taller.test",
+            "--eta",
+            "2026-12-24",
+        ],
+        None,
+    );
+    let order = created["result"]["id_orden"].as_str().expect("id_orden").to_owned();
+    let advanced = cli.ok(&["orders", "advance", "oc-cli-1", "--level", "2", "--state", "Salió de Valencia"], None);
+    assert_eq!(advanced["result"]["applied"], json!(true), "{advanced}");
+    cli.ok(&["orders", "edit", "OC-CLI-1", "--phone", "600 000 000"], None);
+    cli.ok(&["sync"], None);
+
+    let second = Cli::signed_in(&net, "admin@taller.test");
+    let listed = second.ok(&["orders", "list", "--level", "2"], None);
+    assert_eq!(
+        (listed[0]["id_orden"].as_str(), listed[0]["modelo"].as_str(), listed[0]["estado"].as_str()),
+        (Some(order.as_str()), Some("Ciudad 500"), Some("Salió de Valencia")),
+        "{listed}"
+    );
+    let models = second.ok(&["models", "list"], None);
+    let ciudad =
+        models.as_array().and_then(|all| all.iter().find(|m| m["nombre"] == "Ciudad 500")).expect("the new model");
+    assert_eq!((ciudad["potencia"].as_str(), ciudad["pedidos_abiertos"].as_i64()), (Some("500W"), Some(1)), "{models}");
+    second.ok(&["orders", "advance", &order, "--level", "3"], None);
+    second.ok(&["sync"], None);
+    cli.ok(&["sync"], None);
+    let back = cli.ok(&["orders", "advance", "OC-CLI-1", "--level", "2"], None);
+    assert_eq!(
+        (back["result"]["applied"].clone(), back["result"]["nivel"].clone()),
+        (json!(false), json!(3)),
+        "{back}"
+    );
+    cli.ok(&["sync"], None);
+    let shown = second.ok(&["orders", "show", "OC-CLI-1"], None);
+    assert_eq!(
+        (shown["nivel"].as_i64(), shown["estado"].as_str(), shown["telefono_contacto"].as_str()),
+        (Some(3), Some("Entregado"), Some("600 000 000")),
+        "{shown}"
+    );
+
+    for args in
+        [vec!["orders", "list", "--level", "7"], vec!["orders", "edit", "OC-CLI-1"], vec!["models", "edit", "x"]]
+    {
+        let (code, _) = cli.run(&args, None);
+        assert_eq!(code, 2, "taller {args:?}");
+    }
+    let (code, out) = cli.run(&["orders", "create", "--number", "OC-2", "--model", "Nadie"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("invalid_input")), "{out}");
+    let (code, out) = cli.run(&["orders", "edit", "OC-CLI-1", "--email", "compras"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("value_not_allowed")), "{out}");
+    let technician = Cli::signed_in(&net, "tecnico.norte@taller.test");
+    let (code, out) = technician.run(&["orders", "advance", "OC-CLI-1", "--level", "3"], None);
+    assert_eq!((code, out["code"].as_str()), (1, Some("forbidden")), "{out}");
+}

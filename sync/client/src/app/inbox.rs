@@ -254,6 +254,12 @@ fn conflicts(conn: &Connection, me: Uuid, lang: Lang) -> Result<Vec<InboxEntry>>
                 }
             }
             "repuestos" => facts.referencia = referencia(conn, &clave)?,
+            "order_follow" => {
+                facts.referencia = conn
+                    .prepare_cached("SELECT numero_orden FROM order_follow WHERE id_orden = ?1")?
+                    .query_row([&clave], |row| row.get(0))
+                    .optional()?;
+            }
             _ => {}
         }
         let action = match kind {
@@ -261,10 +267,13 @@ fn conflicts(conn: &Connection, me: Uuid, lang: Lang) -> Result<Vec<InboxEntry>>
                 stock_action(conn, &clave, id_mutacion.as_deref(), &detalles)?
             }
             InboxKind::FusionReferencia => "part.create".to_owned(),
+            InboxKind::NivelSuperado => "order.advance".to_owned(),
             InboxKind::EdicionCampo | InboxKind::Rechazo => match tabla.as_str() {
                 "repuestos" => "part.edit",
                 "inventario" => "inventory.settings",
                 "garantias" => "warranty.edit",
+                "scooter_types" => "model.edit",
+                "order_follow" => "order.edit",
                 _ => "part.edit",
             }
             .to_owned(),

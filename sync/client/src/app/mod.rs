@@ -14,6 +14,8 @@ mod counts;
 mod export;
 mod inbox;
 pub(crate) mod inventory;
+pub mod order_types;
+mod orders;
 mod parts;
 pub mod parts_types;
 mod replenishment;
@@ -36,6 +38,8 @@ mod tests_counts;
 #[cfg(test)]
 mod tests_export;
 #[cfg(test)]
+mod tests_orders;
+#[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
 mod tests_replenishment;
@@ -50,6 +54,7 @@ pub use crate::workstation::Workstation;
 pub use admin_types::*;
 pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
+pub use order_types::*;
 pub use parts_types::*;
 pub use replenishment_types::*;
 pub use stock_types::*;

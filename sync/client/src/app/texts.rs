@@ -37,6 +37,19 @@ fn shown(value: &Value, lang: Lang) -> String {
     }
 }
 
+/// An order level (`order_follow.nivel`) as a person names it.
+fn level_name(value: &Value, lang: Lang) -> String {
+    match (value.as_i64(), lang) {
+        (Some(1), Lang::Es) => "Pedido".to_owned(),
+        (Some(2), Lang::Es) => "En tránsito".to_owned(),
+        (Some(3), Lang::Es) => "Entregado".to_owned(),
+        (Some(1), Lang::En) => "Ordered".to_owned(),
+        (Some(2), Lang::En) => "In transit".to_owned(),
+        (Some(3), Lang::En) => "Delivered".to_owned(),
+        _ => shown(value, lang),
+    }
+}
+
 /// What a person calls an action, in `lang`.
 fn action_label(action: &str, lang: Lang) -> String {
     let (es, en) = match action {
@@ -57,6 +70,11 @@ fn action_label(action: &str, lang: Lang) -> String {
         "notification.read" => ("lectura de notificación", "notification read"),
         "user.approve" | "user.reject" | "user.assign" | "user.unassign" => ("cambio de usuario", "user change"),
         "location.policy" => ("cambio de política de stock", "stock policy change"),
+        "model.create" => ("alta de modelo", "new model"),
+        "model.edit" => ("edición de modelo", "model edit"),
+        "order.create" => ("alta de orden", "new order"),
+        "order.advance" => ("avance de orden", "order advance"),
+        "order.edit" => ("edición de orden", "order edit"),
         other => return format!("«{other}»"),
     };
     match lang {
@@ -182,6 +200,32 @@ pub(super) fn conflict(lang: Lang, kind: InboxKind, facts: &Facts) -> Texts {
             format!("The part \"{new}\" you created already existed with reference {server}."),
             "Someone created a part with the same reference first; yours was merged into it.".to_owned(),
             "Your actions now apply to the existing part. Check its name and details.".to_owned(),
+        ),
+        (InboxKind::NivelSuperado, Lang::Es) => (
+            format!("Su avance de la orden {subject} a «{}» no se aplicó.", level_name(&facts.valor_nuevo, lang)),
+            match &facts.otro_usuario {
+                Some(other) => format!(
+                    "{other} ya la había dejado en «{}»: un nivel nunca retrocede.",
+                    level_name(&facts.valor_servidor, lang)
+                ),
+                None => {
+                    format!("Ya estaba en «{}»: un nivel nunca retrocede.", level_name(&facts.valor_servidor, lang))
+                }
+            },
+            "No hay nada que hacer si la orden va bien; revise su estado en Órdenes.".to_owned(),
+        ),
+        (InboxKind::NivelSuperado, Lang::En) => (
+            format!("Your advance of order {subject} to \"{}\" was not applied.", level_name(&facts.valor_nuevo, lang)),
+            match &facts.otro_usuario {
+                Some(other) => format!(
+                    "{other} had already moved it to \"{}\": a level never goes back.",
+                    level_name(&facts.valor_servidor, lang)
+                ),
+                None => {
+                    format!("It was already \"{}\": a level never goes back.", level_name(&facts.valor_servidor, lang))
+                }
+            },
+            "Nothing needs doing if the order is on its way; check its state in Orders.".to_owned(),
         ),
         // Rejections have texts of their own (`rejection`).
         (InboxKind::Rechazo, Lang::Es) => (format!("Conflicto en {subject}."), String::new(), String::new()),

@@ -370,6 +370,8 @@ pub enum InboxKind {
     StockNegativo,
     EdicionCampo,
     FusionReferencia,
+    /// An order advance that found the order at its level or beyond (not applied).
+    NivelSuperado,
 }
 
 impl InboxKind {
@@ -380,6 +382,7 @@ impl InboxKind {
             InboxKind::StockNegativo => "stock_negativo",
             InboxKind::EdicionCampo => "edicion_campo",
             InboxKind::FusionReferencia => "fusion_referencia",
+            InboxKind::NivelSuperado => "nivel_superado",
         }
     }
 
@@ -390,6 +393,7 @@ impl InboxKind {
             "stock_negativo" => Some(InboxKind::StockNegativo),
             "edicion_campo" => Some(InboxKind::EdicionCampo),
             "fusion_referencia" => Some(InboxKind::FusionReferencia),
+            taller_domain::decide::orders::SUPERSEDED => Some(InboxKind::NivelSuperado),
             _ => None,
         }
     }

@@ -19,6 +19,7 @@ mod counts;
 mod edits;
 mod inventory;
 mod ledger;
+mod orders;
 mod parts;
 mod requests;
 mod warranties;
@@ -220,6 +221,11 @@ fn dispatch(ctx: &LocalCtx<'_>, mutation: &Mutation) -> LocalResult<Value> {
         Mutation::UserAssign(args) => admin::user_assign(ctx, args),
         Mutation::UserUnassign(args) => admin::user_unassign(ctx, args),
         Mutation::LocationPolicy(args) => admin::location_policy(ctx, args),
+        Mutation::ModelCreate(args) => orders::model_create(ctx, args),
+        Mutation::ModelEdit(args) => orders::model_edit(ctx, args),
+        Mutation::OrderCreate(args) => orders::order_create(ctx, args),
+        Mutation::OrderAdvance(args) => orders::order_advance(ctx, args),
+        Mutation::OrderEdit(args) => orders::order_edit(ctx, args),
     }
 }
 

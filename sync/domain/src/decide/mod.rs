@@ -14,6 +14,7 @@ pub mod admin;
 pub mod counts;
 pub mod inventory;
 pub mod ledger;
+pub mod orders;
 pub mod parts;
 pub mod requests;
 pub mod warranties;

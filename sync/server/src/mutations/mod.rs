@@ -10,6 +10,7 @@ mod counts;
 mod edits;
 mod inventory;
 pub mod ledger;
+mod orders;
 mod parts;
 mod requests;
 mod warranties;
@@ -114,6 +115,11 @@ pub async fn apply(conn: &mut PgConnection, ctx: &Ctx<'_>, mutation: &Mutation) 
         Mutation::UserAssign(args) => admin::user_assign(conn, ctx, args).await,
         Mutation::UserUnassign(args) => admin::user_unassign(conn, ctx, args).await,
         Mutation::LocationPolicy(args) => admin::location_policy(conn, ctx, args).await,
+        Mutation::ModelCreate(args) => orders::model_create(conn, ctx, args).await,
+        Mutation::ModelEdit(args) => orders::model_edit(conn, ctx, args).await,
+        Mutation::OrderCreate(args) => orders::order_create(conn, ctx, args).await,
+        Mutation::OrderAdvance(args) => orders::order_advance(conn, ctx, args).await,
+        Mutation::OrderEdit(args) => orders::order_edit(conn, ctx, args).await,
     }
 }
 

@@ -20,6 +20,7 @@ mod http;
 mod ledger;
 mod mutations;
 mod openapi;
+mod orders;
 mod poison;
 mod truncate;
 mod unavailable;
