@@ -50,6 +50,10 @@ pub enum ClientError {
     /// nothing was left behind.
     #[error("the export could not be written to {path}: {reason}")]
     ExportFailed { path: String, reason: String },
+    /// An import was applied while its file has errors (the preview lists them); nothing was
+    /// written.
+    #[error("the file has {errors} error(s): fix them and import it again; nothing was imported")]
+    ImportHasErrors { errors: u32 },
     /// Sending the pending changes failed, but the server's changes were received and the
     /// pending ones re-applied on top of them.
     #[error("sending the pending changes failed ({0}); the server's changes were received anyway and the pending ones stay queued on top of them")]
@@ -72,6 +76,7 @@ impl ClientError {
             ClientError::UnlockPaused { .. } => "rate_limited",
             ClientError::PushFailed(error) => error.code(),
             ClientError::ExportFailed { .. } => "export_failed",
+            ClientError::ImportHasErrors { .. } => "import_has_errors",
         }
     }
 
@@ -94,6 +99,11 @@ impl ClientError {
             ClientError::ExportFailed { path, .. } => {
                 let mut params = serde_json::Map::new();
                 params.insert("path".to_owned(), path.clone().into());
+                params
+            }
+            ClientError::ImportHasErrors { errors } => {
+                let mut params = serde_json::Map::new();
+                params.insert("errors".to_owned(), (*errors).into());
                 params
             }
             _ => serde_json::Map::new(),
@@ -144,6 +154,12 @@ impl ClientError {
             }
             (ClientError::ExportFailed { path, reason }, Lang::En) => {
                 format!("The export could not be saved to {path}: {reason}. No half-written file was left.")
+            }
+            (ClientError::ImportHasErrors { errors }, Lang::Es) => format!(
+                "El archivo tiene {errors} error(es): corríjalos y vuelva a importarlo. No se importó nada."
+            ),
+            (ClientError::ImportHasErrors { errors }, Lang::En) => {
+                format!("The file has {errors} error(s): fix them and import it again. Nothing was imported.")
             }
             (other, _) => other.to_string(),
         }

@@ -332,6 +332,58 @@ impl Session {
         Ok(Queued { id, seq: envelope.seq, name: envelope.name, result, pending, tables: mutation.tables() })
     }
 
+    /// As [`Session::act_built`], for several mutations that stand or fall together (an
+    /// import): each is applied with the server's rules and queued with its own id and outbox
+    /// entry, in the order given, all in one SQLite transaction. The first refusal (the build's,
+    /// or a mutation's local decision) rolls back everything, earlier mutations included, so
+    /// nothing is half-applied; the checkpointer and the engine hear of one write. On the server
+    /// each mutation is still decided on its own.
+    pub(crate) fn act_many_built(
+        &self,
+        at: chrono::DateTime<Utc>,
+        build: impl FnOnce(&rusqlite::Connection) -> Result<Vec<Mutation>>,
+    ) -> Result<Vec<Queued>> {
+        let user = self.user;
+        let mut replica = lock(self.shared());
+        // IMMEDIATE, as in `act_built`: the write lock before the first read.
+        let tx = replica.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let local_user = LocalUser::load(&tx, user)?.ok_or_else(|| {
+            ClientError::Invalid("this replica has no profile for the user yet: sync once online".into())
+        })?;
+        let mutations = build(&tx)?;
+        let mut staged = Vec::with_capacity(mutations.len());
+        for mutation in &mutations {
+            let id = Uuid::now_v7();
+            let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
+            let result = match local::apply(&ctx, mutation) {
+                Ok(result) => result,
+                // Dropping `tx` rolls back every mutation staged before this one.
+                Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(named(&tx, rechazo)?)),
+                Err(LocalFailure::Db(error)) => return Err(error),
+            };
+            let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
+            staged.push((id, envelope, result, mutation.tables()));
+        }
+        let pending = outbox::pending_count(&tx)?;
+        tx.commit()?;
+        replica.note_written(mutations.iter().flat_map(|mutation| mutation.tables().iter().copied()));
+        drop(replica);
+        self.wrote();
+        self.written.notify_one();
+        self.publish();
+        Ok(staged
+            .into_iter()
+            .map(|(id, envelope, result, tables)| Queued {
+                id,
+                seq: envelope.seq,
+                name: envelope.name,
+                result,
+                pending,
+                tables,
+            })
+            .collect())
+    }
+
     /// One sync: push, then pull until caught up. One sync of a replica runs at a time (the
     /// engine, other `taller` processes): this one waits for a running one to end, then pulls
     /// a delta of its own, so when it succeeds the replica has every change the server

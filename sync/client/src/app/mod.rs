@@ -12,6 +12,8 @@ pub mod admin_types;
 pub mod count_types;
 mod counts;
 mod export;
+mod import;
+pub mod import_types;
 mod inbox;
 mod inventory;
 mod parts;
@@ -34,6 +36,8 @@ mod tests_counts;
 #[cfg(test)]
 mod tests_export;
 #[cfg(test)]
+mod tests_import;
+#[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
 mod tests_stock;
@@ -46,6 +50,7 @@ pub use crate::workstation::Workstation;
 pub use admin_types::*;
 pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
+pub use import_types::*;
 pub use parts_types::*;
 pub use stock_types::*;
 pub use taller_domain::{Concepto, EstadoGarantia, EstadoSolicitud, Lang, Permisos, TipoMovimiento, TipoOperacion};
