@@ -3,7 +3,8 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, export, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
+    admin, app, counts, export, import, inbox, inventory, movements, notifications, parts, session, sync, transfers,
+    warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
@@ -76,6 +77,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             admin::assign_user,
             admin::unassign_user,
             export::export_list,
+            import::import_preview,
+            import::import_apply,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

@@ -53,4 +53,6 @@ pub const COMMANDS: &[&str] = &[
     "assign_user",
     "unassign_user",
     "export_list",
+    "import_preview",
+    "import_apply",
 ];

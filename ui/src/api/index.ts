@@ -23,6 +23,7 @@ import {
   type RequestListInput,
   type RequestStepInput,
   type FindPartInput,
+  type ImportInput,
   type InboxEntryRef,
   type InventoryQuery,
   type InventorySettingsInput,
@@ -147,6 +148,8 @@ export const api = {
   assignUser: (input: UserLocationInput) => call('assign_user', input),
   unassignUser: (input: UserLocationInput) => call('unassign_user', input),
   exportList: (input: ExportInput) => call('export_list', input),
+  importPreview: (input: ImportInput) => call('import_preview', input),
+  importApply: (input: ImportInput) => call('import_apply', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

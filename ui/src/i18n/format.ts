@@ -21,6 +21,8 @@ export interface Formatter {
   percent(fraction: number): string;
   dateTime(timestamp: string): string;
   time(timestamp: string): string;
+  /** A calendar date without a time (`2026-12-31`), as the day it names in any time zone. */
+  day(isoDate: string): string;
 }
 
 export function makeFormatter(locale: string): Formatter {
@@ -29,6 +31,7 @@ export function makeFormatter(locale: string): Formatter {
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
   const time = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
   const parse = (timestamp: string): Date | null => {
     const date = new Date(timestamp);
     return Number.isNaN(date.getTime()) ? null : date;
@@ -45,6 +48,10 @@ export function makeFormatter(locale: string): Formatter {
     time: (timestamp) => {
       const date = parse(timestamp);
       return date ? time.format(date) : timestamp;
+    },
+    day: (isoDate) => {
+      const date = /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? parse(`${isoDate}T00:00:00Z`) : null;
+      return date ? day.format(date) : isoDate;
     },
   };
 }
