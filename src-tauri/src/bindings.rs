@@ -3,7 +3,7 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, export, inbox, inventory, movements, notifications, orders, parts, session, sync, transfers,
+    admin, app, counts, export, import, inbox, inventory, movements, notifications, orders, parts, session, sync, transfers,
     warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
@@ -90,6 +90,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             orders::create_order,
             orders::advance_order,
             orders::edit_order,
+            import::import_preview,
+            import::import_apply,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

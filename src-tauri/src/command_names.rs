@@ -66,4 +66,6 @@ pub const COMMANDS: &[&str] = &[
     "create_order",
     "advance_order",
     "edit_order",
+    "import_preview",
+    "import_apply",
 ];

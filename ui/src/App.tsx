@@ -8,6 +8,7 @@ import { useShellEvents } from './api/queries';
 import { Layout } from './components/Layout';
 import { asLang } from './i18n';
 import { CountScreen, CountsScreen } from './screens/Counts';
+import { ImportScreen } from './screens/Import';
 import { InboxScreen } from './screens/Inbox';
 import { InventoryScreen } from './screens/Inventory';
 import { MovementScreen } from './screens/Movement';
@@ -97,6 +98,7 @@ export function Root() {
       <Routes>
         <Route element={<Layout />}>
           <Route path="/inventory" element={<InventoryScreen />} />
+          <Route path="/import" element={<ImportScreen />} />
           <Route path="/parts/:id" element={<PartDetailScreen />} />
           <Route path="/movement" element={<MovementScreen />} />
           <Route path="/transfers" element={<TransfersScreen />} />

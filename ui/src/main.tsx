@@ -7,6 +7,7 @@ import './styles/base.css';
 import './styles/layout.css';
 import './styles/forms.css';
 import './styles/lists.css';
+import './styles/import.css';
 import './styles/transfers.css';
 import './styles/counts.css';
 import './styles/warranties.css';

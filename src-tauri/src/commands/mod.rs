@@ -10,6 +10,7 @@ pub mod admin;
 pub mod app;
 pub mod counts;
 pub mod export;
+pub mod import;
 pub mod inbox;
 pub mod inventory;
 pub mod movements;

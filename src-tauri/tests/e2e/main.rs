@@ -15,6 +15,7 @@
 mod counts;
 mod export;
 mod harness;
+mod import;
 mod inbox;
 mod movement;
 mod replenish;

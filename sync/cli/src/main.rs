@@ -6,6 +6,7 @@
 mod admin;
 mod counts;
 mod export;
+mod import;
 mod orders;
 mod output;
 mod parts;
@@ -74,6 +75,9 @@ enum Command {
     /// A list to a CSV or XLSX file, with its screen's filters: inventory, requests, counts, warranties.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Parts from a CSV file: a preview of every row's errors, then (with --apply) all created or none.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +122,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::User(command) => admin::user(&*signed_in(ws)?, json, command),
         Command::Location(command) => admin::location(&*signed_in(ws)?, json, command),
         Command::Export(command) => export::run(&*signed_in(ws)?, json, command),
+        Command::Import(command) => import::run(&*signed_in(ws)?, json, command),
     }
 }
 

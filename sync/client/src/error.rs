@@ -54,6 +54,10 @@ pub enum ClientError {
     /// holds the inventory of no location but the destination (decision 0020).
     #[error("this replica holds the inventory of no location to replenish {destination} from: ask an administrator to assign you the warehouse, or propose from the warehouse's account")]
     NoReplenishmentOrigin { destination: String },
+    /// An import was applied while its file has errors (the preview lists them); nothing was
+    /// written.
+    #[error("the file has {errors} error(s): fix them and import it again; nothing was imported")]
+    ImportHasErrors { errors: u32 },
     /// Sending the pending changes failed, but the server's changes were received and the
     /// pending ones re-applied on top of them.
     #[error("sending the pending changes failed ({0}); the server's changes were received anyway and the pending ones stay queued on top of them")]
@@ -77,6 +81,7 @@ impl ClientError {
             ClientError::PushFailed(error) => error.code(),
             ClientError::ExportFailed { .. } => "export_failed",
             ClientError::NoReplenishmentOrigin { .. } => "no_replenishment_origin",
+            ClientError::ImportHasErrors { .. } => "import_has_errors",
         }
     }
 
@@ -104,6 +109,11 @@ impl ClientError {
             ClientError::NoReplenishmentOrigin { destination } => {
                 let mut params = serde_json::Map::new();
                 params.insert("localizacion".to_owned(), destination.clone().into());
+                params
+            }
+            ClientError::ImportHasErrors { errors } => {
+                let mut params = serde_json::Map::new();
+                params.insert("errors".to_owned(), (*errors).into());
                 params
             }
             _ => serde_json::Map::new(),
@@ -161,6 +171,12 @@ impl ClientError {
             (ClientError::NoReplenishmentOrigin { destination }, Lang::En) => format!(
                 "No replenishment can be proposed for {destination}: this workstation holds the inventory of no other location to bring the parts from. Ask an administrator to assign you the warehouse, or propose from the warehouse's account."
             ),
+            (ClientError::ImportHasErrors { errors }, Lang::Es) => format!(
+                "El archivo tiene {errors} error(es): corríjalos y vuelva a importarlo. No se importó nada."
+            ),
+            (ClientError::ImportHasErrors { errors }, Lang::En) => {
+                format!("The file has {errors} error(s): fix them and import it again. Nothing was imported.")
+            }
             (other, _) => other.to_string(),
         }
     }

@@ -315,9 +315,12 @@ impl Session {
         queued.pop().ok_or_else(|| ClientError::Invalid("no action was built".into()))
     }
 
-    /// As [`Session::act_built`], for several actions a person does as one (the lines of a
-    /// proposal into the cart): each applied after the one before, in one transaction with
-    /// their outbox entries, so either all of them are committed and queued or none is.
+    /// As [`Session::act_built`], for several mutations that stand or fall together (an
+    /// import, the lines of a proposal into the cart): each is applied with the server's rules and queued with its own id and outbox
+    /// entry, in the order given, all in one SQLite transaction. The first refusal (the build's,
+    /// or a mutation's local decision) rolls back everything, earlier mutations included, so
+    /// nothing is half-applied; the checkpointer and the engine hear of one write. On the server
+    /// each mutation is still decided on its own.
     pub(crate) fn act_all_built(
         &self,
         at: chrono::DateTime<Utc>,
@@ -325,43 +328,43 @@ impl Session {
     ) -> Result<Vec<Queued>> {
         let user = self.user;
         let mut replica = lock(self.shared());
-        // IMMEDIATE: the write lock is taken (waiting up to the busy timeout) before the first
-        // read. A deferred transaction that reads and then writes fails at once with "database
-        // is locked" when another process (a second `taller`, the app) wrote in between.
+        // IMMEDIATE, as in `act_built`: the write lock before the first read.
         let tx = replica.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let local_user = LocalUser::load(&tx, user)?.ok_or_else(|| {
             ClientError::Invalid("this replica has no profile for the user yet: sync once online".into())
         })?;
         let mutations = build(&tx)?;
-        let mut done = Vec::with_capacity(mutations.len());
+        let mut staged = Vec::with_capacity(mutations.len());
         for mutation in &mutations {
             let id = Uuid::now_v7();
             let ctx = LocalCtx { conn: &tx, user: &local_user, at, id_mutacion: id };
             let result = match local::apply(&ctx, mutation) {
                 Ok(result) => result,
+                // Dropping `tx` rolls back every mutation staged before this one.
                 Err(LocalFailure::Rejected(rechazo)) => return Err(ClientError::Rejected(named(&tx, rechazo)?)),
                 Err(LocalFailure::Db(error)) => return Err(error),
             };
             let envelope = outbox::enqueue(&tx, id, mutation.name(), &mutation.args(), at)?;
-            let pending = outbox::pending_count(&tx)?;
-            done.push(Queued {
+            staged.push((id, envelope, result, mutation.tables()));
+        }
+        let pending = outbox::pending_count(&tx)?;
+        tx.commit()?;
+        replica.note_written(mutations.iter().flat_map(|mutation| mutation.tables().iter().copied()));
+        drop(replica);
+        self.wrote();
+        self.written.notify_one();
+        self.publish();
+        Ok(staged
+            .into_iter()
+            .map(|(id, envelope, result, tables)| Queued {
                 id,
                 seq: envelope.seq,
                 name: envelope.name,
                 result,
                 pending,
-                tables: mutation.tables(),
-            });
-        }
-        tx.commit()?;
-        for mutation in &mutations {
-            replica.note_written(mutation.tables().iter().copied());
-        }
-        drop(replica);
-        self.wrote();
-        self.written.notify_one();
-        self.publish();
-        Ok(done)
+                tables,
+            })
+            .collect())
     }
 
     /// One sync: push, then pull until caught up. One sync of a replica runs at a time (the

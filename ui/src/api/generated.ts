@@ -83,6 +83,9 @@ export const commands = {
 	create_order: (input: OrderCreateInput) => __TAURI_INVOKE<Queued>("create_order", { input }),
 	advance_order: (input: OrderAdvanceInput) => __TAURI_INVOKE<Queued>("advance_order", { input }),
 	edit_order: (input: OrderEditInput) => __TAURI_INVOKE<Queued>("edit_order", { input }),
+	import_preview: (input: ImportInput) => __TAURI_INVOKE<ImportPreview>("import_preview", { input }),
+	/**  Then `tables-changed` for `repuestos` and the outbox. */
+	import_apply: (input: ImportInput) => __TAURI_INVOKE<ImportDone>("import_apply", { input }),
 };
 
 /** Events */
@@ -396,6 +399,112 @@ export type GuaranteePermisos = {
 	create?: boolean,
 	resolve?: boolean,
 };
+
+/**  What is wrong with the file or one of its rows. Stable codes (snake_case on the wire). */
+export type ImportCode = 
+/**  No header, or a header and no row with a value. */
+"empty_file" | 
+/**  More rows than [`MAX_IMPORT_ROWS`]. */
+"too_many_rows" | 
+/**  The header has no column for `referencia` or for `nombre`. */
+"missing_column" | 
+/**  Two columns of the header name the same field. */
+"duplicate_column" | 
+/**  A header column the import does not know (a warning: its values are not imported). */
+"unknown_column" | 
+/**  The CSV itself cannot be read (an unclosed quote, ...). */
+"bad_csv" | 
+/**  A row has more values than the header has columns. */
+"extra_values" | 
+/**  A row without a reference. */
+"missing_reference" | 
+/**  A row without a name. */
+"missing_name" | 
+/**  Another row of the file has the same reference (compared as stored: trimmed, upper case). */
+"duplicate_reference" | 
+/**  A part of the replica already has the reference. */
+"reference_exists" | 
+/**  A value of `fecha_estimada` that is neither a date nor a spreadsheet's day number. */
+"bad_date" | 
+/**  A value `part.create` refuses (a text longer than its column allows). */
+"bad_value";
+
+/**  A header column: as written, and the field it was matched to (`None`: unknown). */
+export type ImportColumn = {
+	header: string,
+	field: ImportField | null,
+};
+
+/**  What applying an import did: every row queued as its own `part.create`. */
+export type ImportDone = {
+	/**  Parts created (one `part.create` each, in the file's order). */
+	created: number,
+	/**  The new parts' ids, in the file's order. */
+	ids: string[],
+	/**  The outbox's size after the import. */
+	pending: number,
+	/**  What a person is told, in the workstation's language. */
+	message: string,
+};
+
+/**  A column of `repuestos` an import fills: the fields `part.create` takes. */
+export type ImportField = "referencia" | "nombre" | "tipo" | "marca" | "descripcion" | "fecha_estimada" | "url_imagen";
+
+/**  The text of a CSV file, as the screen read it (or a person pasted it). */
+export type ImportInput = {
+	text: string,
+};
+
+/**  One problem, with its message in the workstation's language. */
+export type ImportIssue = {
+	code: ImportCode,
+	severity: ImportSeverity,
+	/**  The row as the spreadsheet numbers it (the header is row 1); `None` for the file. */
+	row: number | null,
+	/**  The field the problem is about, when it is one. */
+	field: ImportField | null,
+	message: string,
+};
+
+/**
+ *  What importing a file would do: every row, the file's own problems, and the counts a
+ *  summary shows. Applying it is allowed only when `ready`.
+ */
+export type ImportPreview = {
+	/**  The separator sniffed from the header: `;`, `,` or a tab. */
+	separator: string,
+	columns: ImportColumn[],
+	rows: ImportRow[],
+	/**  Problems of the file as a whole (empty, too many rows, its header). */
+	issues: ImportIssue[],
+	/**  Errors in all: the file's and every row's. */
+	errors: number,
+	warnings: number,
+	/**  Rows that have at least one error. */
+	rows_with_errors: number,
+	/**  No error and at least one row: "Importar N repuestos" may be pressed. */
+	ready: boolean,
+};
+
+/**
+ *  One row of the file with its values as they would be created (trimmed; the reference as
+ *  stored, upper case), and its errors.
+ */
+export type ImportRow = {
+	/**  The row as the spreadsheet numbers it (the header is row 1). */
+	row: number,
+	referencia: string,
+	nombre: string,
+	tipo: string | null,
+	marca: string | null,
+	descripcion: string | null,
+	fecha_estimada: string | null,
+	url_imagen: string | null,
+	errors: ImportIssue[],
+};
+
+/**  An error stops the import; a warning is shown and the import goes on. */
+export type ImportSeverity = "error" | "warning";
 
 /**  A `conflictos` row's facts. */
 export type InboxConflict = {

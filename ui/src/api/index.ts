@@ -26,6 +26,7 @@ import {
   type RequestListInput,
   type RequestStepInput,
   type FindPartInput,
+  type ImportInput,
   type InboxEntryRef,
   type InventoryQuery,
   type InventorySettingsInput,
@@ -168,6 +169,8 @@ export const api = {
   createOrder: (input: OrderCreateInput) => call('create_order', input),
   advanceOrder: (input: OrderAdvanceInput) => call('advance_order', input),
   editOrder: (input: OrderEditInput) => call('edit_order', input),
+  importPreview: (input: ImportInput) => call('import_preview', input),
+  importApply: (input: ImportInput) => call('import_apply', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

@@ -15,6 +15,9 @@ import { mockIPC } from '@tauri-apps/api/mocks';
 import type {
   CommandError,
   ConceptoInfo,
+  ImportIssue,
+  ImportPreview,
+  ImportRow,
   EstadoStock,
   InboxEntry,
   InventoryQuery,
@@ -525,6 +528,44 @@ function orderByRef(ref: string): OrderSummary {
   );
 }
 
+/** A rough stand-in for the library's import preview (the browser preview only): the
+ * header's Referencia and Nombre columns, missing values, references repeated or known. */
+function importPreview(text: string): ImportPreview {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/).filter((line) => line.trim() !== '');
+  const separator = (lines[0] ?? '').split(';').length > (lines[0] ?? '').split(',').length ? ';' : ',';
+  const header = (lines[0] ?? '').split(separator).map((name) => fold(name.trim()));
+  const at = (names: string[]) => header.findIndex((name) => names.includes(name));
+  const [ref, name, marca] = [at(['referencia', 'reference', 'ref']), at(['nombre', 'name']), at(['marca', 'brand'])];
+  const seen = new Map<string, number>();
+  const issue = (row: number, code: ImportIssue['code'], es: string, en: string): ImportIssue => ({
+    code, severity: 'error', row, field: null, message: lang === 'es' ? es : en,
+  });
+  const rows: ImportRow[] = lines.slice(1).map((line, index) => {
+    const cells = line.split(separator).map((cell) => cell.trim());
+    const row = index + 2;
+    const referencia = (cells[ref] ?? '').toUpperCase();
+    const errors: ImportIssue[] = [];
+    if (referencia === '') errors.push(issue(row, 'missing_reference', 'Falta la referencia.', 'The reference is missing.'));
+    else if (seen.has(referencia)) errors.push(issue(row, 'duplicate_reference', `La referencia ${referencia} ya está en la fila ${seen.get(referencia)} del archivo.`, `The reference ${referencia} is already in row ${seen.get(referencia)} of the file.`));
+    else if (parts.some((part) => part.referencia === referencia)) errors.push(issue(row, 'reference_exists', `Ya existe un repuesto con la referencia ${referencia}.`, `A part with the reference ${referencia} already exists.`));
+    if (referencia !== '' && !seen.has(referencia)) seen.set(referencia, row);
+    if ((cells[name] ?? '') === '') errors.push(issue(row, 'missing_name', 'Falta el nombre.', 'The name is missing.'));
+    return { row, referencia, nombre: cells[name] ?? '', tipo: null, marca: cells[marca] || null, descripcion: null, fecha_estimada: null, url_imagen: null, errors };
+  });
+  const issues: ImportIssue[] = rows.length === 0 ? [{ ...issue(0, 'empty_file', 'El archivo está vacío.', 'The file is empty.'), row: null }] : [];
+  const errors = issues.length + rows.reduce((sum, row) => sum + row.errors.length, 0);
+  return {
+    separator,
+    columns: header.map((h) => ({ header: h, field: null })),
+    rows,
+    issues,
+    errors,
+    warnings: 0,
+    rows_with_errors: rows.filter((row) => row.errors.length > 0).length,
+    ready: errors === 0 && rows.length > 0,
+  };
+}
+
 /** Written into the page when the mock runs; `npm run build` fails if a production bundle
  * contains it (scripts/check-dist.mjs). */
 export const MOCK_SHELL_MARKER = 'taller-ui-dev-mock-shell';
@@ -736,6 +777,16 @@ export function installMockShell(): void {
           if (edit.link_orden !== null) order.link_orden = edit.link_orden || null;
           if (edit.fecha_entrega_estimada !== null) order.fecha_entrega_estimada = edit.fecha_entrega_estimada || null;
           return queuedLocal('order.edit', ['order_follow'], { id_orden: order.id_orden });
+        }
+        case 'import_preview':
+          return importPreview((input as { text: string }).text);
+        case 'import_apply': {
+          const preview = importPreview((input as { text: string }).text);
+          if (!preview.ready) refuse({ code: 'import_has_errors', message: lang === 'es' ? `El archivo tiene ${preview.errors} error(es).` : `The file has ${preview.errors} error(s).`, params: { errors: preview.errors } });
+          const created = preview.rows.length;
+          status = { ...status, pending: status.pending + created };
+          publish(['repuestos', 'outbox'], 'local');
+          return { created, ids: preview.rows.map((_, index) => `rep-new-${Date.now()}-${index}`), pending: status.pending, message: lang === 'es' ? `Se importaron ${created} repuestos; se enviarán al servidor al sincronizar.` : `${created} parts imported; they are sent to the server with the next sync.` };
         }
         case 'sync_now':
           return syncNow(args.progress as Channel<SyncProgress>);

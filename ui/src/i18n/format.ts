@@ -21,8 +21,8 @@ export interface Formatter {
   percent(fraction: number): string;
   dateTime(timestamp: string): string;
   time(timestamp: string): string;
-  /** A calendar day (`YYYY-MM-DD`, no time zone), as the day it names. */
-  date(day: string): string;
+  /** A calendar date without a time (`2026-12-31`), as the day it names in any time zone. */
+  day(isoDate: string): string;
 }
 
 export function makeFormatter(locale: string): Formatter {
@@ -31,7 +31,7 @@ export function makeFormatter(locale: string): Formatter {
   const percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0 });
   const dateTime = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' });
   const time = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
-  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
   const parse = (timestamp: string): Date | null => {
     const date = new Date(timestamp);
     return Number.isNaN(date.getTime()) ? null : date;
@@ -49,10 +49,9 @@ export function makeFormatter(locale: string): Formatter {
       const date = parse(timestamp);
       return date ? time.format(date) : timestamp;
     },
-    date: (text) => {
-      const parts = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
-      if (!parts) return text;
-      return day.format(new Date(Number(parts[1]), Number(parts[2]) - 1, Number(parts[3])));
+    day: (isoDate) => {
+      const date = /^\d{4}-\d{2}-\d{2}$/.test(isoDate) ? parse(`${isoDate}T00:00:00Z`) : null;
+      return date ? day.format(date) : isoDate;
     },
   };
 }

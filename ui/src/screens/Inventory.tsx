@@ -13,7 +13,7 @@ import {
 import { useVirtualizer, type VirtualItem } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { ExportControl } from '../components/ExportControl';
@@ -68,6 +68,7 @@ export function InventoryScreen() {
 }
 
 function Inventory({ location }: { location: Localizacion }) {
+  const session = useSession();
   const { t } = useTranslation();
   const format = useFormat();
   const navigate = useNavigate();
@@ -327,7 +328,14 @@ function Inventory({ location }: { location: Localizacion }) {
           <kbd aria-hidden="true">Alt+L</kbd>
         </label>
       </div>
-      <ExportControl list={exportList} />
+      <div className="toolbar toolbar--split">
+        <ExportControl list={exportList} />
+        {session.user.permisos.inventory?.create === true && (
+          <Link to="/import" className="button" data-testid="open-import">
+            {t('import.open')}
+          </Link>
+        )}
+      </div>
       {scanProblem && (
         <p className="notice notice--error" role="alert">
           {scanProblem}

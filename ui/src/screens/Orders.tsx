@@ -195,7 +195,7 @@ function OrderTable({
             </td>
             <td>{order.estado}</td>
             <td className="nowrap">
-              {order.fecha_entrega_estimada ? format.date(order.fecha_entrega_estimada) : <span className="muted">{t('orders.noEta')}</span>}
+              {order.fecha_entrega_estimada ? format.day(order.fecha_entrega_estimada) : <span className="muted">{t('orders.noEta')}</span>}
               {order.atrasada && (
                 <>
                   {' '}

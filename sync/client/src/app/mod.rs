@@ -12,6 +12,8 @@ pub mod admin_types;
 pub mod count_types;
 mod counts;
 mod export;
+mod import;
+pub mod import_types;
 mod inbox;
 pub(crate) mod inventory;
 pub mod order_types;
@@ -38,6 +40,7 @@ mod tests_counts;
 #[cfg(test)]
 mod tests_export;
 #[cfg(test)]
+mod tests_import;
 mod tests_orders;
 #[cfg(test)]
 mod tests_parts;
@@ -55,6 +58,7 @@ pub use admin_types::*;
 pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
 pub use order_types::*;
+pub use import_types::*;
 pub use parts_types::*;
 pub use replenishment_types::*;
 pub use stock_types::*;
