@@ -14,6 +14,7 @@ mod counts;
 mod export;
 mod inbox;
 mod inventory;
+mod labels;
 mod parts;
 pub mod parts_types;
 mod requests;
@@ -34,18 +35,22 @@ mod tests_counts;
 #[cfg(test)]
 mod tests_export;
 #[cfg(test)]
+mod tests_labels;
+#[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
 mod tests_stock;
 #[cfg(test)]
 mod tests_warranties;
 
+pub use crate::labels::{Label, LabelFormat};
 pub use crate::session::{Queued, Session};
 pub use crate::sync::{Progress, SyncReport};
 pub use crate::workstation::Workstation;
 pub use admin_types::*;
 pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
+pub use labels::{labels_file_name, LabelsDone, LabelsInput};
 pub use parts_types::*;
 pub use stock_types::*;
 pub use taller_domain::{Concepto, EstadoGarantia, EstadoSolicitud, Lang, Permisos, TipoMovimiento, TipoOperacion};
