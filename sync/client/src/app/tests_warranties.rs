@@ -190,7 +190,7 @@ fn a_draft_claim_is_edited_until_it_is_submitted() {
             motivo_falla: Some("no carga más del 50 %".into()),
             kilometraje: Some(1500),
             numero_orden: Some(String::new()),
-            technician: Some("oscar@taller.test".into()),
+            technician: Some("Óscar@Taller.Test".into()),
             ..WarrantyEditInput::default()
         })
         .expect("edited");
