@@ -3,7 +3,8 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, export, inbox, inventory, movements, notifications, parts, session, sync, transfers, warranties,
+    admin, app, counts, export, inbox, inventory, labels, movements, notifications, parts, session, sync, transfers,
+    warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;
@@ -65,6 +66,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             counts::counts,
             counts::count_detail,
             warranties::create_warranty,
+            warranties::edit_warranty,
             warranties::submit_warranty,
             warranties::approve_warranty,
             warranties::reject_warranty,
@@ -76,6 +78,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             admin::assign_user,
             admin::unassign_user,
             export::export_list,
+            labels::labels,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

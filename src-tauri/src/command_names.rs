@@ -42,6 +42,7 @@ pub const COMMANDS: &[&str] = &[
     "counts",
     "count_detail",
     "create_warranty",
+    "edit_warranty",
     "submit_warranty",
     "approve_warranty",
     "reject_warranty",
@@ -53,4 +54,5 @@ pub const COMMANDS: &[&str] = &[
     "assign_user",
     "unassign_user",
     "export_list",
+    "labels",
 ];

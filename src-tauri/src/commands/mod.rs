@@ -12,6 +12,7 @@ pub mod counts;
 pub mod export;
 pub mod inbox;
 pub mod inventory;
+pub mod labels;
 pub mod movements;
 pub mod notifications;
 pub mod parts;

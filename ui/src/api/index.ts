@@ -18,6 +18,7 @@ import {
   type Credentials,
   type DispatchInput,
   type ExportInput,
+  type LabelsInput,
   type ReceiveInput,
   type RequestFromCartInput,
   type RequestListInput,
@@ -35,6 +36,7 @@ import {
   type TablesChanged,
   type Uuid,
   type WarrantyCreateInput,
+  type WarrantyEditInput,
   type WarrantyListInput,
   type WarrantyResolveInput,
   type UserLocationInput,
@@ -136,6 +138,7 @@ export const api = {
   counts: (input: CountListInput) => call('counts', input),
   countDetail: (idConteo: Uuid) => call('count_detail', { id_conteo: idConteo }),
   createWarranty: (input: WarrantyCreateInput) => call('create_warranty', input),
+  editWarranty: (input: WarrantyEditInput) => call('edit_warranty', input),
   submitWarranty: (idGarantia: Uuid) => call('submit_warranty', { id_garantia: idGarantia }),
   approveWarranty: (input: WarrantyResolveInput) => call('approve_warranty', input),
   rejectWarranty: (input: WarrantyResolveInput) => call('reject_warranty', input),
@@ -147,6 +150,7 @@ export const api = {
   assignUser: (input: UserLocationInput) => call('assign_user', input),
   unassignUser: (input: UserLocationInput) => call('unassign_user', input),
   exportList: (input: ExportInput) => call('export_list', input),
+  labels: (input: LabelsInput) => call('labels', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);
