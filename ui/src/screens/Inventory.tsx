@@ -17,6 +17,7 @@ import { useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { ExportControl } from '../components/ExportControl';
+import { LabelsControl } from '../components/LabelsControl';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
 import { Cells, SortHeader, SpacerRow } from '../components/tableParts';
 import { useLatestWhenIdle } from '../hooks/useLatestWhenIdle';
@@ -327,7 +328,10 @@ function Inventory({ location }: { location: Localizacion }) {
           <kbd aria-hidden="true">Alt+L</kbd>
         </label>
       </div>
-      <ExportControl list={exportList} />
+      <div className="list-tools">
+        <ExportControl list={exportList} />
+        <LabelsControl target={{ kind: 'shelf', idLocalizacion: location.id_localizacion, sede: location.nombre }} />
+      </div>
       {scanProblem && (
         <p className="notice notice--error" role="alert">
           {scanProblem}
