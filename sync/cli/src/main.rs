@@ -6,6 +6,7 @@
 mod admin;
 mod counts;
 mod export;
+mod labels;
 mod output;
 mod parts;
 mod requests;
@@ -53,8 +54,8 @@ enum Command {
     /// Physical counts: start, count lines, close.
     #[command(subcommand)]
     Count(counts::CountCommand),
-    /// Warranty claims: create, submit, approve or reject.
-    #[command(subcommand)]
+    /// Warranty claims: create, edit while not sent, submit, approve or reject.
+    #[command(subcommand, alias = "warranties")]
     Warranty(warranties::WarrantyCommand),
     #[command(flatten)]
     People(admin::PeopleCommand),
@@ -67,6 +68,9 @@ enum Command {
     /// A list to a CSV or XLSX file, with its screen's filters: inventory, requests, counts, warranties.
     #[command(subcommand)]
     Export(export::ExportCommand),
+    /// Printable labels (PDF, Code 128 of the reference, name, position) of one part or of a
+    /// location's shelf.
+    Labels(labels::LabelsArgs),
 }
 
 fn main() -> ExitCode {
@@ -109,6 +113,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::User(command) => admin::user(&*signed_in(ws)?, json, command),
         Command::Location(command) => admin::location(&*signed_in(ws)?, json, command),
         Command::Export(command) => export::run(&*signed_in(ws)?, json, command),
+        Command::Labels(args) => labels::run(&*signed_in(ws)?, json, args),
     }
 }
 
