@@ -107,7 +107,7 @@ fn file_names_name_the_shelf_the_prefix_or_the_part() {
     };
     let shelf_input = LabelsInput { position_prefix: Some("A-".into()), ..shelf("x") };
     assert_eq!(
-        labels_file_name(Lang::Es, &[label.clone()], &shelf_input, at),
+        labels_file_name(Lang::Es, std::slice::from_ref(&label), &shelf_input, at),
         "etiquetas-taller-norte-a-2026-12-03-1530.pdf"
     );
     let part = LabelsInput { part: Some("bat-48v".into()), ..shelf("x") };

@@ -178,7 +178,7 @@ pub fn decode_code128(modules: &str) -> Result<String, String> {
         index += run;
     }
     let widths: String = widths.into_iter().collect();
-    if widths.len() < 6 * 3 + 7 || (widths.len() - 7) % 6 != 0 {
+    if widths.len() < 6 * 3 + 7 || (widths.len() - 7) / 6 * 6 + 7 != widths.len() {
         return Err(format!("{} bars and spaces are not whole symbols", widths.len()));
     }
     let (symbols, stop) = widths.split_at(widths.len() - 7);
