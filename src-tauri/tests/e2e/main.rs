@@ -16,6 +16,7 @@ mod counts;
 mod export;
 mod harness;
 mod inbox;
+mod labels;
 mod movement;
 mod session;
 mod signin;
