@@ -3,7 +3,8 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, export, import, inbox, inventory, movements, notifications, orders, parts, session, sync, transfers,
+    admin, app, counts, export, import, inbox, inventory, labels, movements, notifications, orders, parts, session, sync,
+    transfers,
     warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
@@ -68,6 +69,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             counts::counts,
             counts::count_detail,
             warranties::create_warranty,
+            warranties::edit_warranty,
             warranties::submit_warranty,
             warranties::approve_warranty,
             warranties::reject_warranty,
@@ -92,6 +94,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             orders::edit_order,
             import::import_preview,
             import::import_apply,
+            labels::labels,
         ])
         .events(collect_events![SyncStatusEvent, TablesChanged])
 }

@@ -44,6 +44,7 @@ pub const COMMANDS: &[&str] = &[
     "counts",
     "count_detail",
     "create_warranty",
+    "edit_warranty",
     "submit_warranty",
     "approve_warranty",
     "reject_warranty",
@@ -68,4 +69,5 @@ pub const COMMANDS: &[&str] = &[
     "edit_order",
     "import_preview",
     "import_apply",
+    "labels",
 ];

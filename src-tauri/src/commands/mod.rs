@@ -13,6 +13,7 @@ pub mod export;
 pub mod import;
 pub mod inbox;
 pub mod inventory;
+pub mod labels;
 pub mod movements;
 pub mod notifications;
 pub mod orders;

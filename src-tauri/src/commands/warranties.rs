@@ -1,4 +1,4 @@
-//! Warranty claims: create one (SIN_ENVIAR), submit it for review, approve it (its units come
+//! Warranty claims: create one (SIN_ENVIAR), edit it while it is one, submit it for review, approve it (its units come
 //! into stock) or reject it with a comment, and the lists and detail the warranties screen
 //! shows. Every action is a local one (offline, with its outbox entry); who may resolve is the
 //! library's check (`guarantees.resolve`), refused with `forbidden` like any other refusal.
@@ -8,7 +8,7 @@ use crate::desk::Desk;
 use crate::error::CommandResult;
 use serde::Deserialize;
 use taller_client::app::{
-    WarrantyCreateInput, WarrantyDetail, WarrantyListInput, WarrantyResolveInput, WarrantySummary,
+    WarrantyCreateInput, WarrantyDetail, WarrantyEditInput, WarrantyListInput, WarrantyResolveInput, WarrantySummary,
 };
 use taller_client::Queued;
 use tauri::State;
@@ -24,6 +24,12 @@ pub struct WarrantyRef {
 #[specta::specta]
 pub async fn create_warranty(desk: State<'_, Desk>, input: WarrantyCreateInput) -> CommandResult<Queued> {
     act(&desk, |client| client.create_warranty(&input))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_warranty(desk: State<'_, Desk>, input: WarrantyEditInput) -> CommandResult<Queued> {
+    act(&desk, |client| client.edit_warranty(&input))
 }
 
 #[tauri::command]

@@ -17,6 +17,7 @@ mod export;
 mod harness;
 mod import;
 mod inbox;
+mod labels;
 mod movement;
 mod replenish;
 mod orders;

@@ -1,5 +1,6 @@
 //! A warranty claim from its creation to its approval: the technician creates it in the window
-//! with every field and sends it for review, and is offered no approval; the library refuses
+//! with every field, corrects it ("Editar", while it is not sent: the quantity, the mileage and
+//! the work order) and sends it for review, and is offered no approval nor edit; the library refuses
 //! her approval from another device of hers (the CLI); an administrator signs in on the same
 //! window, approves it with a comment, and the server has the claim approved and the
 //! replacement units in stock.
@@ -43,7 +44,7 @@ async fn a_claim_created_by_the_technician_is_refused_to_her_and_approved_by_an_
             let part = env.find(Locator::Css(".form--warranty input[role=combobox]")).await;
             part.send_keys(&format!("{referencia}{}", char::from(Key::Enter))).await.expect("the part");
             env.wait_text(".part-summary", &referencia).await;
-            env.type_into("#warranty-cantidad", "2").await;
+            env.type_into("#warranty-cantidad", "1").await;
             env.type_into("#warranty-motivo", "Se apaga en subida con carga").await;
             env.find(Locator::Css("#warranty-technician"))
                 .await
@@ -51,8 +52,8 @@ async fn a_claim_created_by_the_technician_is_refused_to_her_and_approved_by_an_
                 .await
                 .expect("the technician involved");
             env.type_into("#warranty-solicitante", "Laura Gómez").await;
-            env.type_into("#warranty-kilometraje", "1520").await;
-            env.type_into("#warranty-orden", "OT-4410").await;
+            env.type_into("#warranty-kilometraje", "1500").await;
+            env.type_into("#warranty-orden", "OT-44").await;
             env.type_into("#warranty-foto", "https://fotos.taller.test/ot-4410.jpg").await;
             env.screenshot("warranty-new").await;
             // Creating opens the claim (a route change: clicked from inside the page).
@@ -62,6 +63,26 @@ async fn a_claim_created_by_the_technician_is_refused_to_her_and_approved_by_an_
             let id = env.js("return location.hash.split('/').pop();").await.as_str().unwrap_or_default().to_owned();
             assert_eq!(id.len(), 36, "the claim's id in the route: {id}");
 
+            // Corrected while it is a draft, from the keyboard: Editar, the form opens on the
+            // quantity; only the fields changed go (the server's row below has them all).
+            let focused = env
+                .js("const b = [...document.querySelectorAll('.warranty-actions button')].find(b => b.textContent.trim() === 'Editar'); b.focus(); return document.activeElement === b;")
+                .await;
+            assert_eq!(focused, json!(true), "the edit button takes the focus");
+            env.press(Key::Enter).await;
+            env.wait_text("#warranty-edit-title", "Editar la garantía").await;
+            let on_units = env.js("return document.activeElement?.id;").await;
+            assert_eq!(on_units, json!("warranty-edit-cantidad"), "the form opens on the quantity");
+            env.type_into("#warranty-edit-cantidad", "2").await;
+            env.type_into("#warranty-edit-kilometraje", "1520").await;
+            env.type_into("#warranty-edit-orden", "OT-4410").await;
+            env.screenshot("warranty-edit").await;
+            env.press(Key::Enter).await;
+            env.wait_text("[data-testid=warranty-saved]", "Cambios guardados.").await;
+            env.wait_text(".warranty-facts", "OT-4410").await;
+            env.wait_for("the mileage edited", "return /1\\.?520 km/.test(document.querySelector('.warranty-facts').textContent);").await;
+            env.wait_text(".warranty-facts .big-number", "2").await;
+
             // Sent for review; the technician is offered no approval.
             env.click_button("Enviar a revisión").await;
             env.wait_text("#warranty-title .badge", "Pendiente de revisión").await;
@@ -70,6 +91,8 @@ async fn a_claim_created_by_the_technician_is_refused_to_her_and_approved_by_an_
                 .js("return [...document.querySelectorAll('button')].filter(b => /^(Aprobar|Rechazar)$/.test(b.textContent.trim())).length;")
                 .await;
             assert_eq!(offered, json!(0), "no approve or reject for a technician");
+            let edit = env.js("return [...document.querySelectorAll('button')].filter(b => b.textContent.trim() === 'Editar').length;").await;
+            assert_eq!(edit, json!(0), "a claim sent for review is not edited");
             env.wait_pending(0).await;
             env.screenshot("warranty-pending").await;
 

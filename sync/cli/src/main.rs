@@ -8,6 +8,7 @@ mod counts;
 mod export;
 mod import;
 mod orders;
+mod labels;
 mod output;
 mod parts;
 mod requests;
@@ -55,8 +56,8 @@ enum Command {
     /// Physical counts: start, count lines, close.
     #[command(subcommand)]
     Count(counts::CountCommand),
-    /// Warranty claims: create, submit, approve or reject.
-    #[command(subcommand)]
+    /// Warranty claims: create, edit while not sent, submit, approve or reject.
+    #[command(subcommand, alias = "warranties")]
     Warranty(warranties::WarrantyCommand),
     /// Scooter models: list, create, edit.
     #[command(subcommand)]
@@ -78,6 +79,9 @@ enum Command {
     /// Parts from a CSV file: a preview of every row's errors, then (with --apply) all created or none.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Printable labels (PDF, Code 128 of the reference, name, position) of one part or of a
+    /// location's shelf.
+    Labels(labels::LabelsArgs),
 }
 
 fn main() -> ExitCode {
@@ -123,6 +127,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Location(command) => admin::location(&*signed_in(ws)?, json, command),
         Command::Export(command) => export::run(&*signed_in(ws)?, json, command),
         Command::Import(command) => import::run(&*signed_in(ws)?, json, command),
+        Command::Labels(args) => labels::run(&*signed_in(ws)?, json, args),
     }
 }
 

@@ -1,8 +1,10 @@
-//! `taller warranty`: warranty claims.
+//! `taller warranty` (or `taller warranties`): warranty claims.
 
 use crate::output::{self, Failure};
 use clap::Subcommand;
-use taller_client::app::{EstadoGarantia, WarrantyCreateInput, WarrantyListInput, WarrantyResolveInput};
+use taller_client::app::{
+    EstadoGarantia, WarrantyCreateInput, WarrantyEditInput, WarrantyListInput, WarrantyResolveInput,
+};
 use taller_client::Session;
 use uuid::Uuid;
 
@@ -27,6 +29,28 @@ pub enum WarrantyCommand {
         /// The work order.
         #[arg(long)]
         order: Option<String>,
+    },
+    /// Edits a claim not yet sent for review (SIN_ENVIAR); only the fields given change, and
+    /// an empty text ("") clears an optional one.
+    Edit {
+        id: Uuid,
+        #[arg(long)]
+        qty: Option<i32>,
+        #[arg(long)]
+        reason: Option<String>,
+        /// The technician involved (email or id; "" for nobody).
+        #[arg(long)]
+        technician: Option<String>,
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long)]
+        mileage: Option<i32>,
+        /// The work order.
+        #[arg(long)]
+        order: Option<String>,
+        /// The photo's address.
+        #[arg(long)]
+        photo: Option<String>,
     },
     Submit {
         id: Uuid,
@@ -71,6 +95,20 @@ pub fn run(client: &Session, json: bool, command: WarrantyCommand) -> Result<(),
                 }),
             )
         }
+        WarrantyCommand::Edit { id, qty, reason, technician, customer, mileage, order, photo } => output::acted(
+            client,
+            json,
+            client.edit_warranty(&WarrantyEditInput {
+                id_garantia: id,
+                cantidad: qty,
+                motivo_falla: reason,
+                kilometraje: mileage,
+                numero_orden: order,
+                solicitante: customer,
+                url_evidencia_foto: photo,
+                technician,
+            }),
+        ),
         WarrantyCommand::Submit { id } => output::acted(client, json, client.submit_warranty(id)),
         WarrantyCommand::Approve { id, comment } => output::acted(
             client,

@@ -58,6 +58,18 @@ pub enum ClientError {
     /// written.
     #[error("the file has {errors} error(s): fix them and import it again; nothing was imported")]
     ImportHasErrors { errors: u32 },
+    /// Labels could not be made or written (a reference a barcode cannot hold, a folder that
+    /// cannot be written, ...); nothing was left behind.
+    #[error("the labels could not be written to {path}: {reason}")]
+    LabelsFailed { path: String, reason: String },
+    /// A reference a label's Code 128 barcode cannot hold (a character outside printable
+    /// ASCII, or too long for a 70 mm label): code `labels_failed`, nothing written.
+    #[error("the reference {referencia:?} cannot be printed as a Code 128 barcode on a label")]
+    NotBarcodable { referencia: String, too_long: bool },
+    /// Labels were asked for where there is no part to label (an empty shelf, a position
+    /// prefix that matches nothing).
+    #[error("there is nothing to print: no part matches")]
+    NothingToPrint,
     /// Sending the pending changes failed, but the server's changes were received and the
     /// pending ones re-applied on top of them.
     #[error("sending the pending changes failed ({0}); the server's changes were received anyway and the pending ones stay queued on top of them")]
@@ -82,6 +94,8 @@ impl ClientError {
             ClientError::ExportFailed { .. } => "export_failed",
             ClientError::NoReplenishmentOrigin { .. } => "no_replenishment_origin",
             ClientError::ImportHasErrors { .. } => "import_has_errors",
+            ClientError::LabelsFailed { .. } | ClientError::NotBarcodable { .. } => "labels_failed",
+            ClientError::NothingToPrint => "nothing_to_print",
         }
     }
 
@@ -101,7 +115,7 @@ impl ClientError {
                 params.insert("pending".to_owned(), (*pending).into());
                 params
             }
-            ClientError::ExportFailed { path, .. } => {
+            ClientError::ExportFailed { path, .. } | ClientError::LabelsFailed { path, .. } => {
                 let mut params = serde_json::Map::new();
                 params.insert("path".to_owned(), path.clone().into());
                 params
@@ -114,6 +128,11 @@ impl ClientError {
             ClientError::ImportHasErrors { errors } => {
                 let mut params = serde_json::Map::new();
                 params.insert("errors".to_owned(), (*errors).into());
+                params
+            }
+            ClientError::NotBarcodable { referencia, .. } => {
+                let mut params = serde_json::Map::new();
+                params.insert("referencia".to_owned(), referencia.clone().into());
                 params
             }
             _ => serde_json::Map::new(),
@@ -176,6 +195,32 @@ impl ClientError {
             ),
             (ClientError::ImportHasErrors { errors }, Lang::En) => {
                 format!("The file has {errors} error(s): fix them and import it again. Nothing was imported.")
+            }
+            (ClientError::LabelsFailed { path, reason }, Lang::Es) => {
+                let place = if path.is_empty() { String::new() } else { format!(" en {path}") };
+                format!("No se pudieron guardar las etiquetas{place}: {reason}. No quedó ningún archivo a medias.")
+            }
+            (ClientError::LabelsFailed { path, reason }, Lang::En) => {
+                let place = if path.is_empty() { String::new() } else { format!(" to {path}") };
+                format!("The labels could not be saved{place}: {reason}. No half-written file was left.")
+            }
+            (ClientError::NotBarcodable { referencia, too_long: false }, Lang::Es) => format!(
+                "La referencia «{referencia}» no cabe en un código de barras Code 128: solo admite letras sin tilde, cifras y signos ASCII. No se guardó ningún archivo."
+            ),
+            (ClientError::NotBarcodable { referencia, too_long: false }, Lang::En) => format!(
+                "The reference \"{referencia}\" cannot be a Code 128 barcode: it only holds unaccented letters, digits and ASCII signs. No file was saved."
+            ),
+            (ClientError::NotBarcodable { referencia, too_long: true }, Lang::Es) => format!(
+                "La referencia «{referencia}» es demasiado larga para un código de barras legible en una etiqueta de 70 mm. No se guardó ningún archivo."
+            ),
+            (ClientError::NotBarcodable { referencia, too_long: true }, Lang::En) => format!(
+                "The reference \"{referencia}\" is too long for a readable barcode on a 70 mm label. No file was saved."
+            ),
+            (ClientError::NothingToPrint, Lang::Es) => {
+                "No hay nada que imprimir: ningún repuesto coincide (la estantería está vacía o ninguna posición empieza así).".to_owned()
+            }
+            (ClientError::NothingToPrint, Lang::En) => {
+                "There is nothing to print: no part matches (the shelf is empty or no position starts like that).".to_owned()
             }
             (other, _) => other.to_string(),
         }

@@ -195,16 +195,22 @@ pub fn write(table: &Table, format: ExportFormat, lang: Lang, placement: &Placem
         }
         other => other,
     })?;
+    place(&bytes, placement)
+}
+
+/// Writes a file's `bytes` where `placement` says, atomically (as [`write`] does; the labels'
+/// PDF goes the same way). A failure is `export_failed` and leaves nothing behind.
+pub fn place(bytes: &[u8], placement: &Placement) -> Result<PathBuf> {
     match placement {
         Placement::Replace(path) => {
             let dir = folder_of(path);
-            let temp = temp_file_with(&dir, &bytes).map_err(|error| failed(path, &error))?;
+            let temp = temp_file_with(&dir, bytes).map_err(|error| failed(path, &error))?;
             temp.persist(path).map_err(|error| failed(path, &error.error))?;
             Ok(path.clone())
         }
         Placement::NewIn { dir, name } => {
             std::fs::create_dir_all(dir).map_err(|error| failed(dir, &error))?;
-            let mut temp = temp_file_with(dir, &bytes).map_err(|error| failed(dir, &error))?;
+            let mut temp = temp_file_with(dir, bytes).map_err(|error| failed(dir, &error))?;
             for n in 1..=MAX_SUFFIX {
                 let path = dir.join(numbered(name, n));
                 match temp.persist_noclobber(&path) {

@@ -38,6 +38,7 @@ pub mod app;
 pub mod engine;
 pub mod error;
 pub mod export;
+pub mod labels;
 pub mod probe;
 pub mod session;
 pub mod workstation;

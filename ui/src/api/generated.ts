@@ -61,6 +61,7 @@ export const commands = {
 	counts: (input: CountListInput) => __TAURI_INVOKE<CountSummary[]>("counts", { input }),
 	count_detail: (input: CountRef) => __TAURI_INVOKE<CountDetail>("count_detail", { input }),
 	create_warranty: (input: WarrantyCreateInput) => __TAURI_INVOKE<Queued>("create_warranty", { input }),
+	edit_warranty: (input: WarrantyEditInput) => __TAURI_INVOKE<Queued>("edit_warranty", { input }),
 	submit_warranty: (input: WarrantyRef) => __TAURI_INVOKE<Queued>("submit_warranty", { input }),
 	approve_warranty: (input: WarrantyResolveInput) => __TAURI_INVOKE<Queued>("approve_warranty", { input }),
 	reject_warranty: (input: WarrantyResolveInput) => __TAURI_INVOKE<Queued>("reject_warranty", { input }),
@@ -86,6 +87,7 @@ export const commands = {
 	import_preview: (input: ImportInput) => __TAURI_INVOKE<ImportPreview>("import_preview", { input }),
 	/**  Then `tables-changed` for `repuestos` and the outbox. */
 	import_apply: (input: ImportInput) => __TAURI_INVOKE<ImportDone>("import_apply", { input }),
+	labels: (input: LabelsInput) => __TAURI_INVOKE<LabelsDone>("labels", { input }),
 };
 
 /** Events */
@@ -629,6 +631,40 @@ export type InventorySort = {
 
 /**  The columns the inventory list sorts by. */
 export type InventorySortColumn = "referencia" | "nombre" | "marca" | "tipo" | "stock_actual" | "cantidad_minima" | "posicion" | "estado_stock";
+
+/**  How labels are laid out on paper. */
+export type LabelFormat = 
+/**  A4 sheets of 3 × 8 labels of 70 × 37 mm. */
+"sheet" | 
+/**  One 70 × 37 mm label per page (a label printer's roll). */
+"roll";
+
+/**  What a labels file holds, and where it went. */
+export type LabelsDone = {
+	/**  The file written, in full. */
+	path: string,
+	/**  The same as a person reads it (`~/Descargas/…` under the home folder). */
+	shown_path: string,
+	/**  Its name alone. */
+	file_name: string,
+	format: LabelFormat,
+	labels: number,
+	pages: number,
+};
+
+/**  Which labels to make. */
+export type LabelsInput = {
+	/**  The location: its id or its name. */
+	location: string,
+	/**  One part (its id or reference); `None`: every part of the location's shelf. */
+	part?: string | null,
+	/**
+	 *  Only the shelf's positions that start with this (case-insensitive); empty or `None`:
+	 *  all of them. Ignored with `part`.
+	 */
+	position_prefix?: string | null,
+	format?: LabelFormat,
+};
 
 /**  A user-facing language. Spanish is the default everywhere. */
 export type Lang = "es" | "en";
@@ -1238,6 +1274,27 @@ export type WarrantyDetail = {
 	 */
 	ingreso: LedgerEntry | null,
 } & WarrantySummary;
+
+/**
+ *  Edits a claim while it is a draft (SIN_ENVIAR): each field given replaces the claim's value;
+ *  an empty text clears an optional field (the customer, the work order, the photo, the
+ *  technician). A field left `None` is not touched.
+ */
+export type WarrantyEditInput = {
+	id_garantia: string,
+	/**  Defective units. */
+	cantidad?: number | null,
+	motivo_falla?: string | null,
+	/**  The vehicle's mileage. */
+	kilometraje?: number | null,
+	/**  The work order. */
+	numero_orden?: string | null,
+	/**  The customer's name. */
+	solicitante?: string | null,
+	url_evidencia_foto?: string | null,
+	/**  The technician involved: a user's id or email; empty: nobody. */
+	technician?: string | null,
+};
 
 /**  Which claims a list shows. */
 export type WarrantyListInput = {

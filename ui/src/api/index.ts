@@ -18,6 +18,7 @@ import {
   type Credentials,
   type DispatchInput,
   type ExportInput,
+  type LabelsInput,
   type ReceiveInput,
   type RequestFromCartInput,
   type ReplenishmentInput,
@@ -39,6 +40,7 @@ import {
   type TablesChanged,
   type Uuid,
   type WarrantyCreateInput,
+  type WarrantyEditInput,
   type WarrantyListInput,
   type WarrantyResolveInput,
   type UserLocationInput,
@@ -147,6 +149,7 @@ export const api = {
   counts: (input: CountListInput) => call('counts', input),
   countDetail: (idConteo: Uuid) => call('count_detail', { id_conteo: idConteo }),
   createWarranty: (input: WarrantyCreateInput) => call('create_warranty', input),
+  editWarranty: (input: WarrantyEditInput) => call('edit_warranty', input),
   submitWarranty: (idGarantia: Uuid) => call('submit_warranty', { id_garantia: idGarantia }),
   approveWarranty: (input: WarrantyResolveInput) => call('approve_warranty', input),
   rejectWarranty: (input: WarrantyResolveInput) => call('reject_warranty', input),
@@ -171,6 +174,7 @@ export const api = {
   editOrder: (input: OrderEditInput) => call('edit_order', input),
   importPreview: (input: ImportInput) => call('import_preview', input),
   importApply: (input: ImportInput) => call('import_apply', input),
+  labels: (input: LabelsInput) => call('labels', input),
   async syncNow(onProgress: (progress: SyncProgress) => void): Promise<SyncReport> {
     try {
       return await invokeSyncNow(onProgress);

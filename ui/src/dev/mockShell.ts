@@ -19,9 +19,13 @@ import type {
   ImportPreview,
   ImportRow,
   EstadoStock,
+  ExportDone,
+  ExportInput,
   InboxEntry,
   InventoryQuery,
   InventoryRow,
+  LabelsDone,
+  LabelsInput,
   LedgerEntry,
   Localizacion,
   MovementInput,
@@ -566,6 +570,82 @@ function importPreview(text: string): ImportPreview {
   };
 }
 
+/** A file name as the library makes one: words as lowercase slugs, then the local minute. */
+function fileName(words: Array<string | null | undefined>, extension: string): string {
+  const slug = (text: string) =>
+    text
+      .normalize('NFD')
+      .replace(/[\u0300-\u036f]/g, '')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
+  const now = new Date();
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const minute = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}`;
+  return `${[...words.filter((word): word is string => !!word).map(slug), minute].filter(Boolean).join('-')}.${extension}`;
+}
+
+const locationName = (id: string) => LOCATIONS.find((location) => location.id_localizacion === id || location.nombre === id)?.nombre ?? id;
+
+/** `export_list`: the inventory's rows as its screen filters them (the other lists are empty
+ * in the mock), "written" to ~/Descargas. */
+function exportList({ list, format }: ExportInput): ExportDone {
+  const es = lang === 'es';
+  let rows = 0;
+  let words: Array<string | null | undefined> = [];
+  switch (list.list) {
+    case 'inventory':
+      rows = inventoryRows({ id_localizacion: list.location, search: list.search, low_only: list.low_only, sort: list.sort, offset: 0, limit: 0 }).length;
+      words = [es ? 'inventario' : 'inventory', locationName(list.location)];
+      break;
+    case 'requests':
+      words = [es ? 'traslados' : 'transfers', list.estado];
+      break;
+    case 'counts':
+      words = [es ? 'conteos' : 'counts', list.location ? locationName(list.location) : null, list.state];
+      break;
+    case 'warranties':
+      words = [es ? 'garantias' : 'warranties', list.estado];
+      break;
+  }
+  const file_name = fileName(words, format);
+  return { path: `/home/bruno/Descargas/${file_name}`, shown_path: `~/Descargas/${file_name}`, file_name, format, rows };
+}
+
+/** `labels`: one part's label, or the shelf's (by position then reference, optionally a
+ * position prefix), "written" to ~/Descargas; nothing to print is refused as the library does. */
+function labels(input: LabelsInput): LabelsDone {
+  const es = lang === 'es';
+  const location = LOCATIONS.find((candidate) => candidate.id_localizacion === input.location || candidate.nombre === input.location);
+  if (!location) refuse({ code: 'invalid_input', message: es ? `No hay ninguna sede «${input.location}».` : `There is no location "${input.location}".`, params: {} });
+  let count: number;
+  let words: string[];
+  if (input.part) {
+    const part = partById.get(input.part) ?? refuse({ code: 'invalid_input', message: es ? 'No existe el repuesto.' : 'No such part.', params: {} });
+    count = 1;
+    words = [es ? 'etiqueta' : 'label', part.referencia];
+  } else {
+    const prefix = (input.position_prefix ?? '').trim().toUpperCase();
+    count = inventoryRows({ id_localizacion: location.id_localizacion, search: '', low_only: false, sort: { column: 'posicion', direction: 'asc' }, offset: 0, limit: 0 }).filter(
+      (row) => prefix === '' || (row.posicion ?? '').toUpperCase().startsWith(prefix),
+    ).length;
+    words = [es ? 'etiquetas' : 'labels', location.nombre, prefix];
+  }
+  if (count === 0) {
+    refuse({
+      code: 'nothing_to_print',
+      message: es
+        ? 'No hay nada que imprimir: ningún repuesto coincide (la estantería está vacía o ninguna posición empieza así).'
+        : 'There is nothing to print: no part matches (the shelf is empty or no position starts like that).',
+      params: {},
+    });
+  }
+  const file_name = fileName(words, 'pdf');
+  const format = input.format ?? 'sheet';
+  const pages = format === 'roll' ? count : Math.ceil(count / 24);
+  return { path: `/home/bruno/Descargas/${file_name}`, shown_path: `~/Descargas/${file_name}`, file_name, format, labels: count, pages };
+}
+
 /** Written into the page when the mock runs; `npm run build` fails if a production bundle
  * contains it (scripts/check-dist.mjs). */
 export const MOCK_SHELL_MARKER = 'taller-ui-dev-mock-shell';
@@ -788,6 +868,14 @@ export function installMockShell(): void {
           publish(['repuestos', 'outbox'], 'local');
           return { created, ids: preview.rows.map((_, index) => `rep-new-${Date.now()}-${index}`), pending: status.pending, message: lang === 'es' ? `Se importaron ${created} repuestos; se enviarán al servidor al sincronizar.` : `${created} parts imported; they are sent to the server with the next sync.` };
         }
+        case 'export_list':
+          return exportList(input as ExportInput);
+        case 'labels':
+          return labels(input as LabelsInput);
+        case 'edit_warranty':
+          status = { ...status, pending: status.pending + 1 };
+          publish(['garantias', 'outbox'], 'local');
+          return { id: `mut-${Date.now()}`, seq: status.pending, name: 'warranty.edit', result: {}, pending: status.pending };
         case 'sync_now':
           return syncNow(args.progress as Channel<SyncProgress>);
         default:

@@ -30,7 +30,7 @@ export function warrantiesExport(estado: EstadoGarantia | null): ExportList {
 
 /** Where the file went, split for the notice: the folder as a person reads it (`~/Descargas`)
  * and the file's name. */
-export function whereSaved(done: ExportDone): { folder: string; fileName: string } {
+export function whereSaved(done: Pick<ExportDone, 'shown_path' | 'file_name'>): { folder: string; fileName: string } {
   const shown = done.shown_path;
   const cut = shown.length - done.file_name.length;
   if (done.file_name && cut > 0 && shown.endsWith(done.file_name)) {

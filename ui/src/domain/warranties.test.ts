@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { PartMatch, UserProfile } from '../api';
+import type { PartMatch, UserProfile, WarrantyDetail } from '../api';
 import { CARLA, MOTOR, NORTE, SUR } from '../test/shell';
-import { canReport, canResolve, emptyWarranty, nextWarrantyStep, resolutionProblem, validateWarranty, warrantyActions, type WarrantyDraft } from './warranties';
+import {
+  canReport,
+  canResolve,
+  editDraftOf,
+  emptyWarranty,
+  nextWarrantyStep,
+  resolutionProblem,
+  validateWarranty,
+  validateWarrantyEdit,
+  warrantyActions,
+  type WarrantyDraft,
+} from './warranties';
 
 const SUPERVISOR: UserProfile = {
   ...CARLA,
@@ -77,13 +88,13 @@ describe('who sees approve and reject', () => {
     expect(canReport(CARLA, SUR.id_localizacion)).toBe(false);
   });
 
-  it('a claim offers sending while unsent, resolving while pending, nothing after', () => {
+  it('a claim offers editing and sending while unsent, resolving while pending, nothing after', () => {
     const claim = (estado: 'SIN_ENVIAR' | 'PENDIENTE' | 'APROBADA' | 'RECHAZADA') => ({ estado, id_localizacion: NORTE.id_localizacion });
-    expect(warrantyActions(CARLA, claim('SIN_ENVIAR'))).toEqual({ submit: true, resolve: false });
-    expect(warrantyActions(CARLA, claim('PENDIENTE'))).toEqual({ submit: false, resolve: false });
-    expect(warrantyActions(SUPERVISOR, claim('PENDIENTE'))).toEqual({ submit: false, resolve: true });
-    expect(warrantyActions(SUPERVISOR, claim('APROBADA'))).toEqual({ submit: false, resolve: false });
-    expect(warrantyActions(ADMIN, claim('RECHAZADA'))).toEqual({ submit: false, resolve: false });
+    expect(warrantyActions(CARLA, claim('SIN_ENVIAR'))).toEqual({ edit: true, submit: true, resolve: false });
+    expect(warrantyActions(CARLA, claim('PENDIENTE'))).toEqual({ edit: false, submit: false, resolve: false });
+    expect(warrantyActions(SUPERVISOR, claim('PENDIENTE'))).toEqual({ edit: false, submit: false, resolve: true });
+    expect(warrantyActions(SUPERVISOR, claim('APROBADA'))).toEqual({ edit: false, submit: false, resolve: false });
+    expect(warrantyActions(ADMIN, claim('RECHAZADA'))).toEqual({ edit: false, submit: false, resolve: false });
     expect(['SIN_ENVIAR', 'PENDIENTE', 'APROBADA', 'RECHAZADA'].map((estado) => nextWarrantyStep(estado as never))).toEqual(['submit', 'resolve', null, null]);
   });
 
@@ -91,5 +102,62 @@ describe('who sees approve and reject', () => {
     expect(resolutionProblem('reject', '  ')).toEqual({ key: 'reasonRequired' });
     expect(resolutionProblem('reject', 'No es defecto de fábrica')).toBeNull();
     expect(resolutionProblem('approve', '')).toBeNull();
+  });
+});
+
+describe('editing a draft claim', () => {
+  const CLAIM: WarrantyDetail = {
+    id_garantia: 'claim-1',
+    estado: 'SIN_ENVIAR',
+    id_repuesto: MOTOR.id_repuesto,
+    referencia: MOTOR.referencia,
+    nombre: MOTOR.nombre,
+    id_localizacion: NORTE.id_localizacion,
+    localizacion: NORTE.nombre,
+    cantidad: 2,
+    motivo_falla: 'No arranca',
+    solicitante: 'Ana',
+    numero_orden: 'OT-7',
+    id_usuario_reporta: CARLA.id_usuario,
+    usuario_reporta: CARLA.nombre_completo,
+    fecha_reporte: '2026-12-03T10:00:00Z',
+    fecha_resolucion: null,
+    comentarios_resolucion: null,
+    id_tecnico_asociado: null,
+    tecnico_asociado: null,
+    kilometraje: 1200,
+    url_evidencia_foto: null,
+    ingreso: null,
+  };
+
+  it('starts from the claim as it is, and nothing changed is said as such', () => {
+    const draft = editDraftOf(CLAIM);
+    expect(draft).toEqual({ cantidad: '2', motivo_falla: 'No arranca', technician: '', solicitante: 'Ana', kilometraje: '1200', numero_orden: 'OT-7', url_evidencia_foto: '' });
+    expect(validateWarrantyEdit(CLAIM, draft, 100)).toEqual({ errors: {}, input: null, unchanged: true });
+    // Spaces around a value are not a change.
+    expect(validateWarrantyEdit(CLAIM, { ...draft, solicitante: ' Ana ' }, 100).unchanged).toBe(true);
+  });
+
+  it('sends only the fields changed; an optional text emptied clears it', () => {
+    const { input } = validateWarrantyEdit(CLAIM, { ...editDraftOf(CLAIM), cantidad: '3', numero_orden: '', technician: 'user-oscar', motivo_falla: ' No arranca en frío ' }, 100);
+    expect(input).toEqual({
+      id_garantia: 'claim-1',
+      cantidad: 3,
+      motivo_falla: 'No arranca en frío',
+      kilometraje: null,
+      numero_orden: '',
+      solicitante: null,
+      url_evidencia_foto: null,
+      technician: 'user-oscar',
+    });
+  });
+
+  it('checks the quantity, the reason, the mileage and the photo as a new claim does', () => {
+    const draft = editDraftOf(CLAIM);
+    const { errors, input } = validateWarrantyEdit(CLAIM, { ...draft, cantidad: '0', motivo_falla: ' ', kilometraje: '-5', url_evidencia_foto: 'no es una url' }, 100);
+    expect(input).toBeNull();
+    expect(Object.keys(errors).sort()).toEqual(['cantidad', 'kilometraje', 'motivo_falla', 'url_evidencia_foto']);
+    expect(errors.cantidad).toEqual({ key: 'wholePositive' });
+    expect(errors.motivo_falla).toEqual({ key: 'required' });
   });
 });

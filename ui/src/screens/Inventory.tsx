@@ -17,6 +17,7 @@ import { Link, useNavigate } from 'react-router';
 import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { ExportControl } from '../components/ExportControl';
+import { LabelsControl } from '../components/LabelsControl';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
 import { Cells, SortHeader, SpacerRow } from '../components/tableParts';
 import { useLatestWhenIdle } from '../hooks/useLatestWhenIdle';
@@ -328,8 +329,9 @@ function Inventory({ location }: { location: Localizacion }) {
           <kbd aria-hidden="true">Alt+L</kbd>
         </label>
       </div>
-      <div className="toolbar toolbar--split">
+      <div className="list-tools">
         <ExportControl list={exportList} />
+        <LabelsControl target={{ kind: 'shelf', idLocalizacion: location.id_localizacion, sede: location.nombre }} />
         {session.user.permisos.inventory?.create === true && (
           <Link to="/import" className="button" data-testid="open-import">
             {t('import.open')}

@@ -1,4 +1,5 @@
-// A part: its data, its stock at each location in scope (minimum and position editable by
+// A part: its data, its label ("Etiquetas": at the location the person works at, with its
+// position there), its stock at each location in scope (minimum and position editable by
 // those allowed), open field-edit conflicts with both values, and its ledger.
 
 import { useMutation } from '@tanstack/react-query';
@@ -9,6 +10,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { api, type FieldConflict, type FieldEdit, type LedgerEntry, type LocationStock, type TallerError } from '../api';
 import { usePartDetail } from '../api/hooks';
 import { DataTable } from '../components/DataTable';
+import { LabelsControl } from '../components/LabelsControl';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
 import { MinimumAlert, StockBadge } from '../components/StockBadge';
 import { parseWhole, type FieldProblem } from '../domain/validation';
@@ -21,6 +23,7 @@ export function PartDetailScreen() {
   const { t } = useTranslation();
   const navigate = useNavigate();
   const detail = usePartDetail(id);
+  const session = useSession();
 
   // Escape goes back to the list (when not editing a field).
   useEffect(() => {
@@ -71,6 +74,11 @@ export function PartDetailScreen() {
           <dd>{part.descripcion ?? '—'}</dd>
         </div>
       </dl>
+      {session.location && (
+        <LabelsControl
+          target={{ kind: 'part', idLocalizacion: session.location.id_localizacion, idRepuesto: part.id_repuesto, referencia: part.referencia }}
+        />
+      )}
       {part.conflictos.length > 0 && <FieldConflicts conflicts={part.conflictos} />}
       <h2>{t('part.stockTitle')}</h2>
       <StockTable idRepuesto={part.id_repuesto} stock={part.stock} />

@@ -119,6 +119,70 @@ describe('warranties', () => {
     }
   });
 
+  it('a draft is edited from the keyboard: only what changed is sent, Escape cancels, a sent claim offers no edit', async () => {
+    const draft: WarrantyDetail = { ...DETAIL, estado: 'SIN_ENVIAR' };
+    const shell = installShell({ warranty_detail: () => draft, edit_warranty: () => ({ ...queued(), name: 'warranty.edit' }) });
+    renderApp('/warranties/gar-1');
+    const edit = await screen.findByRole('button', { name: 'Editar' });
+    edit.focus();
+    await userEvent.keyboard('{Enter}');
+    const form = await screen.findByRole('form', { name: 'Editar la garantía' });
+    const units = within(form).getByRole('textbox', { name: 'Unidades defectuosas' });
+    expect(units).toHaveFocus();
+    expect(units).toHaveValue('1');
+    // Escape closes it without saving, back on the button.
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('form', { name: 'Editar la garantía' })).toBeNull();
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Editar' })).toHaveFocus());
+
+    await userEvent.keyboard('{Enter}');
+    const again = await screen.findByRole('form', { name: 'Editar la garantía' });
+    // Nothing changed: said, nothing sent.
+    await userEvent.click(within(again).getByRole('button', { name: 'Guardar cambios' }));
+    expect(within(again).getByText('No ha cambiado nada.')).toBeInTheDocument();
+    // A quantity of zero is stopped before the library.
+    await userEvent.clear(within(again).getByRole('textbox', { name: 'Unidades defectuosas' }));
+    await userEvent.type(within(again).getByRole('textbox', { name: 'Unidades defectuosas' }), '0');
+    await userEvent.click(within(again).getByRole('button', { name: 'Guardar cambios' }));
+    expect(within(again).getByRole('textbox', { name: 'Unidades defectuosas' })).toHaveAccessibleDescription(/mayor que cero|entero/i);
+    expect(shell.callsOf('edit_warranty')).toEqual([]);
+    await userEvent.clear(within(again).getByRole('textbox', { name: 'Unidades defectuosas' }));
+    await userEvent.type(within(again).getByRole('textbox', { name: 'Unidades defectuosas' }), '3');
+    await userEvent.clear(within(again).getByRole('textbox', { name: /Número de orden/ }));
+    await userEvent.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(shell.callsOf('edit_warranty')).toEqual([
+        { id_garantia: 'gar-1', cantidad: 3, motivo_falla: null, kilometraje: null, numero_orden: '', solicitante: null, url_evidencia_foto: null, technician: null },
+      ]),
+    );
+    expect(await screen.findByTestId('warranty-saved')).toHaveTextContent('Cambios guardados.');
+    expect(screen.queryByRole('form', { name: 'Editar la garantía' })).toBeNull();
+
+    // Once sent for review there is no edit.
+    shell.set({ warranty_detail: () => DETAIL });
+    await shell.emit('tables-changed', { tables: ['garantias'], source: 'local' });
+    await screen.findByText('Espera la revisión de una persona con permiso para resolver garantías.');
+    expect(screen.queryByRole('button', { name: 'Editar' })).toBeNull();
+  });
+
+  it('the library’s refusal of an edit shows as it comes and keeps the form', async () => {
+    installShell({
+      warranty_detail: () => ({ ...DETAIL, estado: 'SIN_ENVIAR' }),
+      edit_warranty: () => {
+        throw new Refusal({ code: 'not_editable', message: 'La garantía ya no se puede editar: está Pendiente de revisión.', params: { estado: 'PENDIENTE' } });
+      },
+    });
+    renderApp('/warranties/gar-1');
+    await userEvent.click(await screen.findByRole('button', { name: 'Editar' }));
+    const form = await screen.findByRole('form', { name: 'Editar la garantía' });
+    await userEvent.type(within(form).getByRole('textbox', { name: /Cliente/ }), ' hija');
+    await userEvent.click(within(form).getByRole('button', { name: 'Guardar cambios' }));
+    const alert = await within(form).findByRole('alert');
+    expect(alert).toHaveTextContent('La garantía ya no se puede editar');
+    expect(alert).toHaveTextContent('not_editable');
+    expect(screen.getByRole('form', { name: 'Editar la garantía' })).toBeInTheDocument();
+  });
+
   it('a role allowed to resolve: a rejection without a comment is stopped, the library’s refusal shows as it comes, an approval goes with its comment', async () => {
     const shell = installShell({
       current_user: () => BRUNO,

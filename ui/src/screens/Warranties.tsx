@@ -14,12 +14,16 @@ import { PartPicker } from '../components/PartPicker';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
 import {
   canReport,
+  editDraftOf,
   emptyWarranty,
   ESTADOS_GARANTIA,
   resolutionProblem,
   validateWarranty,
+  validateWarrantyEdit,
   warrantyActions,
   type WarrantyDraft,
+  type WarrantyEditDraft,
+  type WarrantyEditField,
   type WarrantyErrors,
   type WarrantyField,
 } from '../domain/warranties';
@@ -357,6 +361,9 @@ function WarrantyView({ detail }: { detail: WarrantyDetail }) {
   const actions = warrantyActions(session.user, detail);
   const [comment, setComment] = useState('');
   const [problem, setProblem] = useState<FieldProblem | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [saved, setSaved] = useState(false);
+  const editButton = useRef<HTMLButtonElement>(null);
   const act = useMutation<Queued, TallerError, Action>({
     mutationFn: (action) => {
       const comentarios_resolucion = comment.trim() === '' ? null : comment.trim();
@@ -476,12 +483,42 @@ function WarrantyView({ detail }: { detail: WarrantyDetail }) {
           {t('warranties.submitted')}
         </p>
       )}
+      {saved && !editing && (
+        <p className="notice notice--success" role="status" data-testid="warranty-saved">
+          {t('warranties.saved')}
+        </p>
+      )}
       <RefusalNotice error={act.error} />
-      {actions.submit && (
+      {actions.edit && editing && (
+        <WarrantyEditForm
+          detail={detail}
+          onClose={(wasSaved) => {
+            setEditing(false);
+            setSaved(wasSaved);
+            // Back to the button that opened the form, for the keyboard.
+            setTimeout(() => editButton.current?.focus(), 0);
+          }}
+        />
+      )}
+      {actions.submit && !editing && (
         <div className="form__actions warranty-actions">
           <button type="button" className="button button--primary button--large" disabled={act.isPending} onClick={() => act.mutate('submit')}>
             {t('warranties.submit')}
           </button>
+          {actions.edit && (
+            <button
+              ref={editButton}
+              type="button"
+              className="button button--large"
+              disabled={act.isPending}
+              onClick={() => {
+                setEditing(true);
+                setSaved(false);
+              }}
+            >
+              {t('warranties.edit')}
+            </button>
+          )}
           <span className="muted">{t('warranties.submitHint')}</span>
         </div>
       )}
@@ -518,5 +555,177 @@ function WarrantyView({ detail }: { detail: WarrantyDetail }) {
       )}
       {detail.estado === 'PENDIENTE' && !actions.resolve && <p className="notice notice--info">{t('warranties.waitsReview')}</p>}
     </>
+  );
+}
+
+// ------------------------------------------------------------------------------ editing a draft
+
+const EDIT_ORDER: WarrantyEditField[] = ['cantidad', 'motivo_falla', 'kilometraje', 'url_evidencia_foto'];
+
+/** The claim's fields, editable while it is a draft; only what changed is sent. Escape or
+ * "Cancelar" closes it without saving. */
+function WarrantyEditForm({ detail, onClose }: { detail: WarrantyDetail; onClose: (saved: boolean) => void }) {
+  const { t } = useTranslation();
+  const maxQuantity = useAppInfo().data?.max_quantity ?? DEFAULT_MAX_QUANTITY;
+  const technicians = useTechnicians(detail.id_localizacion);
+  const [draft, setDraft] = useState<WarrantyEditDraft>(() => editDraftOf(detail));
+  const [submitted, setSubmitted] = useState(false);
+  const fieldRefs = useRef<Partial<Record<WarrantyEditField, HTMLElement | null>>>({});
+  const checked = validateWarrantyEdit(detail, draft, maxQuantity);
+  const errors = submitted ? checked.errors : {};
+  const save = useMutation<Queued, TallerError, NonNullable<typeof checked.input>>({
+    mutationFn: (input) => api.editWarranty(input),
+    onSuccess: () => onClose(true),
+  });
+  useEffect(() => fieldRefs.current.cantidad?.focus(), []);
+  const update = (change: Partial<WarrantyEditDraft>) => {
+    setDraft((current) => ({ ...current, ...change }));
+    if (save.error) save.reset();
+  };
+  const onSubmit = (event: React.FormEvent) => {
+    event.preventDefault();
+    setSubmitted(true);
+    if (!checked.input) {
+      const first = EDIT_ORDER.find((field) => checked.errors[field]);
+      if (first) fieldRefs.current[first]?.focus();
+      return;
+    }
+    save.mutate(checked.input);
+  };
+  const invalid = (field: WarrantyEditField) => (errors[field] ? true : undefined);
+  const described = (field: WarrantyEditField) => (errors[field] ? `warranty-edit-${field}-error` : undefined);
+  const ref = (field: WarrantyEditField) => (element: HTMLElement | null) => {
+    fieldRefs.current[field] = element;
+  };
+  // Technicians of the location, and the one the claim names even when the list lacks them.
+  const options = technicians.data ?? [];
+  const named = detail.id_tecnico_asociado && !options.some((technician) => technician.id_usuario === detail.id_tecnico_asociado);
+  return (
+    <form
+      className="panel form form--warranty warranty-edit"
+      aria-labelledby="warranty-edit-title"
+      onSubmit={onSubmit}
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') {
+          event.preventDefault();
+          onClose(false);
+        }
+      }}
+      noValidate
+    >
+      <h2 id="warranty-edit-title">{t('warranties.editTitle')}</h2>
+      <p className="muted">{t('warranties.editHint')}</p>
+      <div className="form__row">
+        <div className="field field--narrow warranty-units">
+          <label className="field__label" htmlFor="warranty-edit-cantidad">
+            {t('warranties.field.cantidad')}
+          </label>
+          <input
+            id="warranty-edit-cantidad"
+            ref={ref('cantidad')}
+            className="qty-input"
+            inputMode="numeric"
+            autoComplete="off"
+            value={draft.cantidad}
+            onChange={(event) => update({ cantidad: event.target.value })}
+            aria-invalid={invalid('cantidad')}
+            aria-describedby={described('cantidad')}
+          />
+          <FieldMessage id="warranty-edit-cantidad-error" problem={errors.cantidad} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor="warranty-edit-technician">
+            {t('warranties.field.technician')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <select id="warranty-edit-technician" value={draft.technician} onChange={(event) => update({ technician: event.target.value })}>
+            <option value="">{t('warranties.field.nobody')}</option>
+            {named && <option value={detail.id_tecnico_asociado ?? ''}>{detail.tecnico_asociado ?? detail.id_tecnico_asociado}</option>}
+            {options.map((technician) => (
+              <option key={technician.id_usuario} value={technician.id_usuario}>
+                {technician.nombre_completo ?? technician.email}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <div className="field">
+        <label className="field__label" htmlFor="warranty-edit-motivo">
+          {t('warranties.field.motivo')}
+        </label>
+        <textarea
+          id="warranty-edit-motivo"
+          ref={ref('motivo_falla')}
+          rows={2}
+          maxLength={2000}
+          value={draft.motivo_falla}
+          onChange={(event) => update({ motivo_falla: event.target.value })}
+          aria-invalid={invalid('motivo_falla')}
+          aria-describedby={described('motivo_falla')}
+        />
+        <FieldMessage id="warranty-edit-motivo_falla-error" problem={errors.motivo_falla} />
+      </div>
+      <div className="form__row">
+        <div className="field">
+          <label className="field__label" htmlFor="warranty-edit-solicitante">
+            {t('warranties.field.solicitante')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <input id="warranty-edit-solicitante" maxLength={200} autoComplete="off" value={draft.solicitante} onChange={(event) => update({ solicitante: event.target.value })} />
+        </div>
+        <div className="field field--narrow warranty-km">
+          <label className="field__label" htmlFor="warranty-edit-kilometraje">
+            {t('warranties.field.kilometraje')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <input
+            id="warranty-edit-kilometraje"
+            ref={ref('kilometraje')}
+            inputMode="numeric"
+            autoComplete="off"
+            value={draft.kilometraje}
+            onChange={(event) => update({ kilometraje: event.target.value })}
+            aria-invalid={invalid('kilometraje')}
+            aria-describedby={described('kilometraje')}
+          />
+          <FieldMessage id="warranty-edit-kilometraje-error" problem={errors.kilometraje} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor="warranty-edit-orden">
+            {t('columns.numero_orden')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <input id="warranty-edit-orden" maxLength={100} autoComplete="off" value={draft.numero_orden} onChange={(event) => update({ numero_orden: event.target.value })} />
+        </div>
+      </div>
+      <div className="field">
+        <label className="field__label" htmlFor="warranty-edit-foto">
+          {t('warranties.field.foto')} <span className="muted">{t('common.optional')}</span>
+        </label>
+        <input
+          id="warranty-edit-foto"
+          ref={ref('url_evidencia_foto')}
+          type="url"
+          autoComplete="off"
+          placeholder="https://"
+          maxLength={2000}
+          value={draft.url_evidencia_foto}
+          onChange={(event) => update({ url_evidencia_foto: event.target.value })}
+          aria-invalid={invalid('url_evidencia_foto')}
+          aria-describedby={described('url_evidencia_foto')}
+        />
+        <FieldMessage id="warranty-edit-url_evidencia_foto-error" problem={errors.url_evidencia_foto} />
+      </div>
+      {submitted && checked.unchanged && (
+        <p className="notice notice--info" role="status">
+          {t('warranties.unchanged')}
+        </p>
+      )}
+      <RefusalNotice error={save.error} />
+      <div className="form__actions">
+        <button type="submit" className="button button--primary button--large" disabled={save.isPending}>
+          {t('warranties.save')}
+        </button>
+        <button type="button" className="button button--link" onClick={() => onClose(false)}>
+          {t('common.cancel')}
+        </button>
+      </div>
+    </form>
   );
 }

@@ -8,3 +8,4 @@ mod cli;
 mod crash;
 mod export;
 mod import;
+mod labels;

@@ -16,6 +16,7 @@ mod import;
 pub mod import_types;
 mod inbox;
 pub(crate) mod inventory;
+mod labels;
 pub mod order_types;
 mod orders;
 mod parts;
@@ -42,6 +43,7 @@ mod tests_export;
 #[cfg(test)]
 mod tests_import;
 mod tests_orders;
+mod tests_labels;
 #[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
@@ -51,6 +53,7 @@ mod tests_stock;
 #[cfg(test)]
 mod tests_warranties;
 
+pub use crate::labels::{Label, LabelFormat};
 pub use crate::session::{Queued, Session};
 pub use crate::sync::{Progress, SyncReport};
 pub use crate::workstation::Workstation;
@@ -59,6 +62,7 @@ pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
 pub use order_types::*;
 pub use import_types::*;
+pub use labels::{labels_file_name, LabelsDone, LabelsInput};
 pub use parts_types::*;
 pub use replenishment_types::*;
 pub use stock_types::*;

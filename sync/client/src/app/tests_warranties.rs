@@ -165,3 +165,71 @@ fn warranty_names_that_match_nothing_are_invalid_input_and_nothing_is_queued() {
     assert!(refused_with(&unknown, RejectionCode::NotFound), "{unknown:?}");
     assert_eq!(client.sync_status().expect("status").pending, 0);
 }
+
+/// A draft is edited field by field, each edit carrying the value it replaces; an empty text
+/// clears an optional field; once submitted the claim is `not_editable` and nothing is queued.
+#[test]
+fn a_draft_claim_is_edited_until_it_is_submitted() {
+    let (_dir, client) = workstation();
+    let id = claim_id(
+        &client
+            .create_warranty(&WarrantyCreateInput {
+                solicitante: Some("Cliente Uno".into()),
+                numero_orden: Some("OT-9".into()),
+                ..claim("taller norte", "bat-48v", 2)
+            })
+            .expect("created"),
+    );
+    let nothing = client.edit_warranty(&WarrantyEditInput { id_garantia: id, ..WarrantyEditInput::default() });
+    assert!(matches!(nothing, Err(ClientError::Invalid(_))), "{nothing:?}");
+
+    let edited = client
+        .edit_warranty(&WarrantyEditInput {
+            id_garantia: id,
+            cantidad: Some(3),
+            motivo_falla: Some("no carga más del 50 %".into()),
+            kilometraje: Some(1500),
+            numero_orden: Some(String::new()),
+            technician: Some("Óscar@Taller.Test".into()),
+            ..WarrantyEditInput::default()
+        })
+        .expect("edited");
+    assert_eq!(edited.name, "warranty.edit");
+    let detail = client.warranty(id).expect("detail");
+    assert_eq!(
+        (detail.claim.cantidad, detail.claim.motivo_falla.as_str(), detail.kilometraje),
+        (3, "no carga más del 50 %", Some(1500))
+    );
+    assert_eq!(
+        (detail.claim.numero_orden.as_deref(), detail.claim.solicitante.as_deref()),
+        (None, Some("Cliente Uno"))
+    );
+    assert_eq!(detail.tecnico_asociado.as_deref(), Some("Óscar Ortega"));
+    // The queued mutation names what each edit replaced (the server's conflict check).
+    let args: serde_json::Value = conn_of(&client)
+        .conn
+        .query_row("SELECT args FROM outbox WHERE name = 'warranty.edit'", [], |row| row.get::<_, String>(0))
+        .map(|text| serde_json::from_str(&text).expect("json"))
+        .expect("queued");
+    let edits = args["edits"].as_array().expect("edits");
+    let of = |field: &str| edits.iter().find(|edit| edit["field"] == field).expect(field).clone();
+    assert_eq!((of("cantidad")["old"].as_i64(), of("cantidad")["new"].as_i64()), (Some(2), Some(3)));
+    assert_eq!((of("numero_orden")["old"].as_str(), of("numero_orden")["new"].is_null()), (Some("OT-9"), true));
+    assert_eq!(edits.len(), 5, "only the fields given: {edits:?}");
+
+    let zero = client.edit_warranty(&WarrantyEditInput { id_garantia: id, cantidad: Some(0), ..Default::default() });
+    assert!(refused_with(&zero, RejectionCode::InvalidQuantity), "{zero:?}");
+    let nobody = client.edit_warranty(&WarrantyEditInput {
+        id_garantia: id,
+        technician: Some("nadie@taller.test".into()),
+        ..Default::default()
+    });
+    assert!(matches!(nobody, Err(ClientError::Invalid(_))), "{nobody:?}");
+
+    client.submit_warranty(id).expect("submit");
+    let pending = client.sync_status().expect("status").pending;
+    let late = client.edit_warranty(&WarrantyEditInput { id_garantia: id, cantidad: Some(4), ..Default::default() });
+    assert!(refused_with(&late, RejectionCode::NotEditable), "{late:?}");
+    assert_eq!(client.warranty(id).expect("detail").claim.cantidad, 3, "a refused edit changes nothing");
+    assert_eq!(client.sync_status().expect("status").pending, pending, "and queues nothing");
+}

@@ -11,8 +11,9 @@ use crate::queries;
 use crate::session::{Queued, Session};
 use chrono::Utc;
 use rusqlite::{Connection, OptionalExtension};
+use serde_json::{json, Value};
 use taller_domain::EstadoGarantia;
-use taller_protocol::mutations::{Mutation, WarrantyCreate, WarrantyRef, WarrantyResolve};
+use taller_protocol::mutations::{Mutation, WarrantyCreate, WarrantyEdit, WarrantyRef, WarrantyResolve};
 use uuid::Uuid;
 
 /// The columns of a [`WarrantySummary`], in its field order, over `garantias g`.
@@ -68,6 +69,39 @@ impl Session {
                 solicitante: input.solicitante.clone(),
                 url_evidencia_foto: input.url_evidencia_foto.clone(),
             }))
+        })
+    }
+
+    /// Edits a draft claim's fields (`warranty.edit`), each with the value the replica holds
+    /// now as the one it replaces (as [`Session::edit_part`] does). No field given is
+    /// `invalid_input`; a claim already sent for review is refused with `not_editable`, and
+    /// nothing is queued.
+    pub fn edit_warranty(&self, input: &WarrantyEditInput) -> Result<Queued> {
+        if input.is_empty() {
+            return Err(ClientError::Invalid("name at least one field of the claim to edit".into()));
+        }
+        // An empty optional text clears the field.
+        let optional = |value: &Option<String>| {
+            value.as_ref().map(|text| if text.trim().is_empty() { Value::Null } else { json!(text) })
+        };
+        self.act_built(Utc::now(), |conn| {
+            let id_tecnico = match input.technician.as_deref().map(str::trim) {
+                None => None,
+                Some("") => Some(Value::Null),
+                Some(who) => Some(json!(queries::user_id(conn, who)?.to_string())),
+            };
+            let wanted: [(&str, Option<Value>); 7] = [
+                ("cantidad", input.cantidad.map(|n| json!(n))),
+                ("motivo_falla", input.motivo_falla.as_ref().map(|text| json!(text))),
+                ("kilometraje", input.kilometraje.map(|km| json!(km))),
+                ("numero_orden", optional(&input.numero_orden)),
+                ("solicitante", optional(&input.solicitante)),
+                ("url_evidencia_foto", optional(&input.url_evidencia_foto)),
+                ("id_tecnico_asociado", id_tecnico),
+            ];
+            let key = input.id_garantia.to_string();
+            let edits = super::parts::field_edits(conn, "garantias", Some(&key), wanted)?;
+            Ok(Mutation::WarrantyEdit(WarrantyEdit { id_garantia: input.id_garantia, edits }))
         })
     }
 

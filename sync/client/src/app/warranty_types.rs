@@ -33,6 +33,47 @@ pub struct WarrantyCreateInput {
     pub url_evidencia_foto: Option<String>,
 }
 
+/// Edits a claim while it is a draft (SIN_ENVIAR): each field given replaces the claim's value;
+/// an empty text clears an optional field (the customer, the work order, the photo, the
+/// technician). A field left `None` is not touched.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct WarrantyEditInput {
+    pub id_garantia: Uuid,
+    /// Defective units.
+    #[serde(default)]
+    pub cantidad: Option<i32>,
+    #[serde(default)]
+    pub motivo_falla: Option<String>,
+    /// The vehicle's mileage.
+    #[serde(default)]
+    pub kilometraje: Option<i32>,
+    /// The work order.
+    #[serde(default)]
+    pub numero_orden: Option<String>,
+    /// The customer's name.
+    #[serde(default)]
+    pub solicitante: Option<String>,
+    #[serde(default)]
+    pub url_evidencia_foto: Option<String>,
+    /// The technician involved: a user's id or email; empty: nobody.
+    #[serde(default)]
+    pub technician: Option<String>,
+}
+
+impl WarrantyEditInput {
+    /// No field is given.
+    pub fn is_empty(&self) -> bool {
+        self.cantidad.is_none()
+            && self.motivo_falla.is_none()
+            && self.kilometraje.is_none()
+            && self.numero_orden.is_none()
+            && self.solicitante.is_none()
+            && self.url_evidencia_foto.is_none()
+            && self.technician.is_none()
+    }
+}
+
 /// Approves or rejects a claim waiting for review (PENDIENTE). A rejection needs a comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
