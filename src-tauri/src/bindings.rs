@@ -3,9 +3,8 @@
 //! `TALLER_WRITE_BINDINGS=1 cargo test -p taller-desktop bindings` rewrites it).
 
 use crate::commands::{
-    admin, app, counts, export, import, inbox, inventory, labels, movements, notifications, orders, parts, session, sync,
-    transfers,
-    warranties,
+    admin, app, counts, export, import, inbox, inventory, labels, movements, notifications, orders, parts, session,
+    sync, transfers, warranties,
 };
 use crate::events::{SyncStatusEvent, TablesChanged};
 use specta_typescript::Typescript;

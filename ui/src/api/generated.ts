@@ -97,6 +97,19 @@ export const events = {
 };
 
 /* Types */
+/**  A stock change a count absorbed (`logs_inventario.detalles.absorbido_por_conteo`). */
+export type AbsorbedChange = {
+	id_log: string,
+	/**  When the person made the change (before the line's counted moment). */
+	fecha: string,
+	tipo_operacion: TipoOperacion,
+	/**  The change asked for (`detalles.delta_original`): -2 for two units out. */
+	cantidad: number,
+	motivo: string | null,
+	/**  `usuarios.nombre_completo` of the author. */
+	usuario: string | null,
+};
+
 /**
  *  Where an account stands: waiting for an administrator, approved, or rejected with a
  *  reason (`usuarios.aprobado` and `motivo_rechazo`).
@@ -243,6 +256,13 @@ export type CountLineView = {
 	 *  a later count already fixed the part); `None` while the count is open.
 	 */
 	ajuste: LedgerEntry | null,
+	/**
+	 *  The stock changes this count absorbed on the line's part: done before the part was
+	 *  counted (so the counted units already reflect them), they reached the server after
+	 *  the count, and were recorded in the ledger without moving stock (contract: a count
+	 *  line fixes the quantity at the moment it was counted). Oldest first.
+	 */
+	absorbidos: AbsorbedChange[],
 };
 
 /**  Which counts a list shows. */
@@ -965,7 +985,10 @@ export type ReplenishmentLine = {
 	en_transito: number,
 	/**  Already in the person's cart for the destination. */
 	en_carrito: number,
-	/**  What the origin can give: its stock less what undispatched requests promised. */
+	/**
+	 *  What the origin can give: its stock less what undispatched requests promised and what
+	 *  the person's cart holds for the destination.
+	 */
 	disponible_origen: number,
 	/**  What the destination lacks to reach its minimum once what is on its way arrives. */
 	falta: number,
@@ -1106,6 +1129,8 @@ export type RoleView = {
 	/**  The administrator role: every location is in scope. */
 	is_admin: boolean,
 	permisos: Permisos,
+};
+
 /**  A scooter model of the catalogue. */
 export type ScooterModel = {
 	id_tipo: string,

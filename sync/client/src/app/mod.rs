@@ -42,8 +42,10 @@ mod tests_counts;
 mod tests_export;
 #[cfg(test)]
 mod tests_import;
-mod tests_orders;
+#[cfg(test)]
 mod tests_labels;
+#[cfg(test)]
+mod tests_orders;
 #[cfg(test)]
 mod tests_parts;
 #[cfg(test)]
@@ -60,9 +62,9 @@ pub use crate::workstation::Workstation;
 pub use admin_types::*;
 pub use count_types::*;
 pub use export::{ExportDone, ExportList, InventoryExport};
-pub use order_types::*;
 pub use import_types::*;
 pub use labels::{labels_file_name, LabelsDone, LabelsInput};
+pub use order_types::*;
 pub use parts_types::*;
 pub use replenishment_types::*;
 pub use stock_types::*;
