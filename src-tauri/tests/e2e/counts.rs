@@ -2,9 +2,11 @@
 //! Central) starts a count there, scans one part twice (each scan adds one unit), types the
 //! units and the loose small parts of another (the difference shows while typed), reads the
 //! summary of the adjustments before closing, closes, and the server's stock and ledger show
-//! both adjustments.
+//! both adjustments. A second count meets a late change: an adjustment the administrator's
+//! workstation made before the part was counted, pushed only after the close, which the
+//! count absorbs and the window explains on the line.
 
-use crate::harness::{run, Env, BODEGA};
+use crate::harness::{run, Cli, Env, ADMIN, BODEGA};
 use fantoccini::key::Key;
 use fantoccini::Locator;
 use serde_json::json;
@@ -180,6 +182,85 @@ async fn a_count_with_a_scan_and_a_typed_quantity_is_closed_and_reaches_the_serv
             let mut expected = vec![(scanned.clone(), 2, 0), (typed.clone(), typed_stock - 1, 1)];
             expected.sort();
             assert_eq!(lines, expected, "the lines as counted");
+        })
+    })
+    .await;
+}
+
+/// The administrator's workstation takes 2 units of a part out of the warehouse with a manual
+/// adjustment (a breakage) and does not sync; the keeper then counts that shelf in the window,
+/// where 2 units fewer are already on it, and closes. When the workstation syncs, its
+/// adjustment reaches the server dated before the line was counted: it is recorded, absorbed,
+/// the stock stays what was counted, and the closed count in the window names the late change
+/// on its line (who, what, why) with a notice above the lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_before_the_count_that_arrives_after_it_is_shown_absorbed() {
+    run("count_absorbs_a_late_change", |env: &mut Env| {
+        Box::pin(async move {
+            let [(part, stock), _] = two_parts(env).await;
+            let admin = Cli::signed_in(&env.server.url, ADMIN);
+            let adjusted =
+                admin.ok(&["stock", "adjust", "--location", BODEGA_CENTRAL, "--ref", &part, "--delta", "-2", "--reason", "rotura"], None);
+            assert_eq!(adjusted["pending"].as_i64(), Some(1), "queued on the workstation, not sent: {adjusted}");
+            assert_eq!(server_stock(env, &part).await, stock, "the server has not heard of it");
+
+            env.sign_in_online(BODEGA).await;
+            env.wait_indicator("synced").await;
+            env.go("/counts").await;
+            env.wait_text("#counts-title", "Conteos").await;
+            env.click_in_page(".form--count-start button[type=submit]").await;
+            env.wait_text("#count-title .badge", "Abierto").await;
+            let id = env.js("return location.hash.split('/').pop();").await.as_str().unwrap_or_default().to_owned();
+            // The shelf holds 2 fewer than the system says: the broken ones are gone.
+            env.type_into(PART_FIELD, &part).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            env.press(Key::Enter).await;
+            env.wait_for("the units field focused", "return document.activeElement?.id === 'count-csa';").await;
+            env.type_into("#count-csa", &(stock - 2).to_string()).await;
+            env.wait_text(".count-preview", "Faltan 2").await;
+            env.press(Key::Enter).await;
+            env.wait_text(".count-last", &format!("Registrado {part}: {} contadas", stock - 2)).await;
+            env.click_button("Cerrar conteo").await;
+            env.click_button("Cerrar y ajustar el stock").await;
+            env.wait_text("#count-title .badge", "Cerrado").await;
+            env.wait_pending(0).await;
+            assert_eq!(server_stock(env, &part).await, stock - 2, "the count fixed what is on the shelf");
+            assert!(
+                env.js("return document.querySelector('[data-testid=count-absorbed]') === null;").await == json!(true),
+                "nothing absorbed yet"
+            );
+
+            // The workstation comes back and pushes its adjustment, dated before the count.
+            admin.ok(&["sync"], None);
+            let late: Vec<(i32, bool, Option<String>)> = sqlx::query_as(
+                "SELECT g.diferencia, COALESCE((g.detalles->>'absorbido')::boolean, false), g.detalles->>'absorbido_por_conteo' \
+                   FROM logs_inventario g JOIN inventario i ON i.id_inventario = g.id_inventario \
+                   JOIN repuestos r ON r.id_repuesto = i.id_repuesto JOIN localizacion l ON l.id_localizacion = i.id_localizacion \
+                  WHERE g.tipo_operacion = 'AJUSTE_MANUAL' AND r.referencia = $1 AND l.nombre = $2",
+            )
+            .bind(&part)
+            .bind(BODEGA_CENTRAL)
+            .fetch_all(&env.db.pool)
+            .await
+            .expect("the adjustment's ledger row");
+            assert_eq!(late, vec![(0, true, Some(id.clone()))], "recorded, absorbed by this count, moving nothing");
+            assert_eq!(server_stock(env, &part).await, stock - 2, "the stock is still what was counted");
+
+            // The window hears of it (the live channel) and explains it on the closed count.
+            env.wait_text("[data-testid=count-absorbed]", "Este conteo absorbió 1 movimiento que llegó tarde (1 línea).").await;
+            let cell = env
+                .wait_for(
+                    "the late change on its line",
+                    &format!(
+                        "const row = [...document.querySelectorAll('table.count-lines tbody tr')].find(r => r.dataset.referencia === {r}); return row?.querySelector('.absorbed-changes')?.textContent ?? null;",
+                        r = json!(part)
+                    ),
+                )
+                .await;
+            let cell = cell.as_str().unwrap_or_default().replace('\u{2212}', "-");
+            assert!(cell.contains("Absorbido") && cell.contains("-2 Ajuste manual (rotura)"), "{cell}");
+            assert!(cell.contains("antes de contarlo") && cell.contains("ya incluido en lo contado"), "{cell}");
+            env.screenshot("count-absorbed").await;
         })
     })
     .await;

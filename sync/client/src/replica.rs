@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/client/0004_outbox_subject.sql"),
     include_str!("../../../migrations/client/0005_ledger_instants.sql"),
     include_str!("../../../migrations/client/0006_search_prefixes.sql"),
+    include_str!("../../../migrations/client/0007_absorbed_by_count.sql"),
 ];
 
 /// WAL frames (pages) after which a commit on a replica connection checkpoints by itself

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CountLineView, LedgerEntry } from '../api';
-import { afterScan, checkCountQuantities, closedLineState, closeSummary, countedNow, countedStock, differenceKind, lineDifference, type Counted } from './counts';
+import { absorbedSummary, afterScan, checkCountQuantities, closedLineState, closeSummary, countedNow, countedStock, differenceKind, lineDifference, type Counted } from './counts';
 
 function line(referencia: string, overrides: Partial<CountLineView> = {}): CountLineView {
   return {
@@ -15,6 +15,7 @@ function line(referencia: string, overrides: Partial<CountLineView> = {}): Count
     diferencia: 0,
     observaciones: null,
     ajuste: null,
+    absorbidos: [],
     ...overrides,
   };
 }
@@ -115,5 +116,29 @@ describe('closing', () => {
     expect(closedLineState(line('A', { ajuste: ledger() }))).toBe('adjusted');
     expect(closedLineState(line('A', { ajuste: ledger({ cantidad_nueva: 10, diferencia: 0 }) }))).toBe('unchanged');
     expect(closedLineState(line('A', { ajuste: ledger({ cantidad_nueva: 10, diferencia: 0, absorbido: true }) }))).toBe('absorbed');
+  });
+});
+
+describe('late changes a closed count absorbed', () => {
+  const change = (id: string, cantidad: number) => ({
+    id_log: id,
+    fecha: '2026-12-01T09:50:00Z',
+    tipo_operacion: 'MOVIMIENTO_TECNICO' as const,
+    cantidad,
+    motivo: null,
+    usuario: 'Carla Técnica',
+  });
+
+  it('counts the changes, the lines they sit on and the units they asked to move', () => {
+    const lines = [
+      line('A', { absorbidos: [change('l1', -2), change('l2', 1)] }),
+      line('B'),
+      line('C', { absorbidos: [change('l3', -3)] }),
+    ];
+    expect(absorbedSummary(lines)).toEqual({ changes: 3, lines: 2, units: -4 });
+  });
+
+  it('is nothing for a count that absorbed none', () => {
+    expect(absorbedSummary([line('A'), line('B')])).toEqual({ changes: 0, lines: 0, units: 0 });
   });
 });

@@ -117,3 +117,24 @@ export function closedLineState(line: CountLineView): ClosedLineState {
   if (line.ajuste.absorbido) return 'absorbed';
   return line.ajuste.diferencia === 0 ? 'unchanged' : 'adjusted';
 }
+
+/** The stock changes a closed count absorbed (made before a line was counted, arrived after):
+ * how many, on how many lines, and the units they asked to move, for the notice above the
+ * lines so a supervisor sees at once why a figure is not the sum of every movement. */
+export interface AbsorbedSummary {
+  changes: number;
+  lines: number;
+  /** The sum of the changes asked for (negative: units out). */
+  units: number;
+}
+
+export function absorbedSummary(lines: readonly CountLineView[]): AbsorbedSummary {
+  const summary: AbsorbedSummary = { changes: 0, lines: 0, units: 0 };
+  for (const line of lines) {
+    if (line.absorbidos.length === 0) continue;
+    summary.lines += 1;
+    summary.changes += line.absorbidos.length;
+    summary.units += line.absorbidos.reduce((sum, change) => sum + change.cantidad, 0);
+  }
+  return summary;
+}

@@ -464,6 +464,16 @@ export const en: Catalog = {
     confirmClose: 'Close and adjust the stock',
     keepCounting: 'Keep counting',
     closedNotice: 'Count closed. Lines adjusted: {{adjusted}}. Absorbed: {{absorbed}}.',
+    absorbed: {
+      title_one: 'This count absorbed {{formatted}} change that arrived late ({{lines}} line).',
+      title_many: 'This count absorbed {{formatted}} changes that arrived late ({{lines}} lines).',
+      title_other: 'This count absorbed {{formatted}} changes that arrived late ({{lines}} lines).',
+      why: 'They were made before the part was counted but reached the server afterwards. The counted units already reflect them, so they were recorded without moving the stock.',
+      badge: 'Absorbed',
+      listLabel: 'Absorbed changes of {{referencia}}',
+      who: '{{usuario}}, {{fecha}}: before it was counted (at {{contado}}), already in the counted units.',
+      someone: 'Someone',
+    },
   },
   warranties: {
     title: 'Warranties',

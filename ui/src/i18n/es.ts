@@ -463,6 +463,16 @@ export const es = {
     confirmClose: 'Cerrar y ajustar el stock',
     keepCounting: 'Seguir contando',
     closedNotice: 'Conteo cerrado. Líneas ajustadas: {{adjusted}}. Absorbidas: {{absorbed}}.',
+    absorbed: {
+      title_one: 'Este conteo absorbió {{formatted}} movimiento que llegó tarde ({{lines}} línea).',
+      title_many: 'Este conteo absorbió {{formatted}} movimientos que llegaron tarde ({{lines}} líneas).',
+      title_other: 'Este conteo absorbió {{formatted}} movimientos que llegaron tarde ({{lines}} líneas).',
+      why: 'Se hicieron antes de contar el repuesto pero llegaron al servidor después. Lo contado ya los refleja, así que quedaron registrados sin mover el stock.',
+      badge: 'Absorbido',
+      listLabel: 'Movimientos absorbidos de {{referencia}}',
+      who: '{{usuario}}, {{fecha}}: antes de contarlo (a las {{contado}}), ya incluido en lo contado.',
+      someone: 'Alguien',
+    },
   },
   warranties: {
     title: 'Garantías',

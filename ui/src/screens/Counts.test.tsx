@@ -58,6 +58,7 @@ function countingShell(lines: CountLineView[] = [], parts: PartMatch[] = [MOTOR,
         diferencia,
         observaciones: input.observaciones ?? null,
         ajuste: null,
+        absorbidos: [],
       };
       if (existing >= 0) lines[existing] = line;
       else lines.push(line);
@@ -137,6 +138,7 @@ describe('counts', () => {
         diferencia: 2,
         observaciones: 'caja abierta',
         ajuste: null,
+        absorbidos: [],
       },
     ];
     const shell = countingShell(lines);
@@ -213,6 +215,7 @@ describe('counts', () => {
       diferencia: 2,
       observaciones: null,
       ajuste: null,
+      absorbidos: [],
     };
     const motor: CountLineView = { ...bat, id_detalle_conteo: 'det-mtr', id_repuesto: MOTOR.id_repuesto, referencia: MOTOR.referencia, nombre: MOTOR.nombre, posicion: 'B-2', cantidad_sistema: 4, cantidad_csa: 4, diferencia: 0 };
     const shell = installShell({
@@ -256,6 +259,36 @@ describe('counts', () => {
     // Closed: nothing more to count.
     expect(screen.queryByRole('combobox', { name: /Repuesto/ })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Cerrar conteo…' })).toBeNull();
+  });
+
+  it('a closed count names each late change it absorbed on its line, who made it and when, and says why the stock did not move', async () => {
+    const counted = { id_log: 'log-bat', fecha: '2026-12-01T08:30:00Z', localizacion: NORTE.nombre, tipo_operacion: 'CONTEO_FISICO' as const, cantidad_anterior: 5, cantidad_nueva: 4, diferencia: -1, motivo: null, usuario: CARLA.nombre_completo, absorbido: false };
+    const bat: CountLineView = {
+      id_detalle_conteo: 'det-bat',
+      id_repuesto: BATERIA.id_repuesto,
+      referencia: BATERIA.referencia,
+      nombre: BATERIA.nombre,
+      posicion: 'A-1',
+      cantidad_sistema: 5,
+      cantidad_csa: 4,
+      cantidad_pq: 0,
+      diferencia: 1,
+      observaciones: null,
+      ajuste: counted,
+      absorbidos: [{ id_log: 'log-late', fecha: '2026-12-01T08:10:00Z', tipo_operacion: 'MOVIMIENTO_TECNICO', cantidad: -2, motivo: null, usuario: 'Bruno Bodeguero' }],
+    };
+    const motor: CountLineView = { ...bat, id_detalle_conteo: 'det-mtr', id_repuesto: MOTOR.id_repuesto, referencia: MOTOR.referencia, nombre: MOTOR.nombre, ajuste: { ...counted, id_log: 'log-mtr', diferencia: 0, cantidad_anterior: 4 }, absorbidos: [] };
+    installShell({ count_detail: () => ({ ...OPEN, state: 'closed', cerrado_en: '2026-12-01T09:00:00Z', lineas: [bat, motor], num_lineas: 2 }) });
+    renderApp('/counts/cnt-1');
+    const notice = await screen.findByTestId('count-absorbed');
+    expect(notice).toHaveTextContent('Este conteo absorbió 1 movimiento que llegó tarde (1 línea).');
+    expect(notice).toHaveTextContent('Lo contado ya los refleja');
+    const list = screen.getByRole('list', { name: `Movimientos absorbidos de ${BATERIA.referencia}` });
+    const [item] = within(list).getAllByRole('listitem');
+    expect(item).toHaveTextContent('Absorbido');
+    expect(item).toHaveTextContent('-2 Movimiento de técnico');
+    expect(item).toHaveTextContent(/Bruno Bodeguero, .*: antes de contarlo \(a las .*\), ya incluido en lo contado\./);
+    expect(screen.queryByRole('list', { name: `Movimientos absorbidos de ${MOTOR.referencia}` })).toBeNull();
   });
 
   it('a role that may not edit the inventory is not offered to count', async () => {

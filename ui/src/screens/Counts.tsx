@@ -14,6 +14,7 @@ import { ExportControl } from '../components/ExportControl';
 import { PartPicker } from '../components/PartPicker';
 import { FieldMessage, RefusalNotice } from '../components/Problems';
 import {
+  absorbedSummary,
   afterScan,
   checkCountQuantities,
   closedLineState,
@@ -247,6 +248,7 @@ function CountView({ detail }: { detail: CountDetail }) {
           {t('counts.closedNotice', { adjusted: format.number(closed.lineas_ajustadas ?? 0), absorbed: format.number(closed.lineas_absorbidas ?? 0) })}
         </p>
       )}
+      {!open && <AbsorbedNotice lines={detail.lineas} />}
       {open && !mayCount && <p className="notice notice--info">{t('counts.notYours')}</p>}
       {mayCount && <CountForm detail={detail} fixing={fixing} onFixed={fixed} />}
       <h2 id="count-lines-title">{t('counts.linesTitle')}</h2>
@@ -582,6 +584,7 @@ function CountLines({ detail, onFix }: { detail: CountDetail; onFix: ((line: Cou
             ) : (
               <td className="count-lines__ajuste">
                 <Adjustment line={line} />
+                <AbsorbedChanges line={line} />
               </td>
             )}
           </tr>
@@ -610,6 +613,54 @@ function Adjustment({ line }: { line: CountLineView }) {
     <span className="ajuste">
       {format.number(ajuste.cantidad_anterior)} → <strong>{format.number(ajuste.cantidad_nueva)}</strong> <span className="ajuste__cambio">({format.signed(ajuste.diferencia)})</span>
     </span>
+  );
+}
+
+/** Above a closed count's lines: how many late changes it absorbed, and why the stock did
+ * not move for them. Nothing when it absorbed none. */
+function AbsorbedNotice({ lines }: { lines: readonly CountLineView[] }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  const summary = useMemo(() => absorbedSummary(lines), [lines]);
+  if (summary.changes === 0) return null;
+  return (
+    <div className="notice notice--warning" role="note" data-testid="count-absorbed">
+      <p>
+        <strong>
+          {t('counts.absorbed.title', {
+            count: summary.changes,
+            formatted: format.number(summary.changes),
+            lines: format.number(summary.lines),
+          })}
+        </strong>
+      </p>
+      <p>{t('counts.absorbed.why')}</p>
+    </div>
+  );
+}
+
+/** Each change the count absorbed on this line: what it was, who made it and when. */
+function AbsorbedChanges({ line }: { line: CountLineView }) {
+  const { t } = useTranslation();
+  const format = useFormat();
+  if (line.absorbidos.length === 0) return null;
+  return (
+    <ul className="absorbed-changes" aria-label={t('counts.absorbed.listLabel', { referencia: line.referencia })}>
+      {line.absorbidos.map((change) => (
+        <li key={change.id_log}>
+          <span className="badge badge--absorbed">{t('counts.absorbed.badge')}</span>{' '}
+          <strong>{format.signed(change.cantidad)}</strong> {t(`operations.${change.tipo_operacion}`)}
+          {change.motivo && <span> ({change.motivo})</span>}
+          <span className="absorbed-why">
+            {t('counts.absorbed.who', {
+              usuario: change.usuario ?? t('counts.absorbed.someone'),
+              fecha: format.dateTime(change.fecha),
+              contado: line.ajuste ? format.time(line.ajuste.fecha) : '—',
+            })}
+          </span>
+        </li>
+      ))}
+    </ul>
   );
 }
 

@@ -120,6 +120,26 @@ pub struct CountLineView {
     /// The `CONTEO_FISICO` ledger row closing the count wrote for this line (`absorbido` when
     /// a later count already fixed the part); `None` while the count is open.
     pub ajuste: Option<LedgerEntry>,
+    /// The stock changes this count absorbed on the line's part: done before the part was
+    /// counted (so the counted units already reflect them), they reached the server after
+    /// the count, and were recorded in the ledger without moving stock (contract: a count
+    /// line fixes the quantity at the moment it was counted). Oldest first.
+    pub absorbidos: Vec<AbsorbedChange>,
+}
+
+/// A stock change a count absorbed (`logs_inventario.detalles.absorbido_por_conteo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AbsorbedChange {
+    pub id_log: Uuid,
+    /// When the person made the change (before the line's counted moment).
+    pub fecha: String,
+    pub tipo_operacion: taller_domain::TipoOperacion,
+    /// The change asked for (`detalles.delta_original`): -2 for two units out.
+    pub cantidad: i32,
+    pub motivo: Option<String>,
+    /// `usuarios.nombre_completo` of the author.
+    pub usuario: Option<String>,
 }
 
 /// A count with its lines, by part reference.

@@ -126,6 +126,7 @@ fn count_detail(conn: &Connection, id: Uuid) -> Result<CountDetail> {
     let adjustments = adjustments
         .query_map([&key], |row| Ok((uuid_at(row, 0)?, ledger_entry_at(row, 1)?)))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut absorbed = absorbed_by(conn, &key)?;
     let mut lines = conn.prepare_cached(
         "SELECT d.id_detalle_conteo, d.id_repuesto, r.referencia, r.nombre, i.posicion, d.cantidad_sistema, \
                 d.cantidad_csa, d.cantidad_pq, d.diferencia, d.observaciones \
@@ -134,7 +135,7 @@ fn count_detail(conn: &Connection, id: Uuid) -> Result<CountDetail> {
            LEFT JOIN inventario i ON i.id_localizacion = c.id_localizacion AND i.id_repuesto = d.id_repuesto \
           WHERE d.id_conteo = ?1 ORDER BY r.referencia, d.id_detalle_conteo",
     )?;
-    let lineas = lines
+    let mut lineas = lines
         .query_map([&key], |row| {
             let id_detalle_conteo = uuid_at(row, 0)?;
             Ok(CountLineView {
@@ -149,8 +150,53 @@ fn count_detail(conn: &Connection, id: Uuid) -> Result<CountDetail> {
                 diferencia: row.get(8)?,
                 observaciones: row.get(9)?,
                 ajuste: adjustments.iter().rev().find(|(line, _)| *line == id_detalle_conteo).map(|(_, e)| e.clone()),
+                absorbidos: Vec::new(),
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
+    // A part counted on two lines shows its absorbed changes once, on the last of them.
+    for line in lineas.iter_mut().rev() {
+        if let Some(changes) = absorbed.remove(&line.id_repuesto) {
+            line.absorbidos = changes;
+        }
+    }
     Ok(CountDetail { count, lineas })
+}
+
+/// The query of the changes a count absorbed. Its `WHERE` spells the expression of the
+/// partial index `idx_logs_inventario_absorbidos` (client migration 0007) so that it reads
+/// only those rows, whatever the ledger's history.
+pub(crate) const ABSORBED_BY_COUNT: &str = "SELECT i.id_repuesto, g.id_log, g.fecha, g.tipo_operacion, \
+        CAST(COALESCE(json_extract(g.detalles, '$.delta_original'), g.diferencia) AS INTEGER), g.motivo, u.nombre_completo \
+   FROM logs_inventario g JOIN inventario i ON i.id_inventario = g.id_inventario \
+   LEFT JOIN usuarios u ON u.id_usuario = g.id_usuario \
+  WHERE (CASE WHEN json_valid(g.detalles) THEN json_extract(g.detalles, '$.absorbido_por_conteo') END) = ?1 \
+  ORDER BY g.fecha, g.id_log";
+
+/// The changes the count `key` absorbed, by part, oldest first.
+fn absorbed_by(conn: &Connection, key: &str) -> Result<std::collections::HashMap<Uuid, Vec<AbsorbedChange>>> {
+    let mut statement = conn.prepare_cached(ABSORBED_BY_COUNT)?;
+    let rows = statement.query_map([key], |row| {
+        let tipo: String = row.get(3)?;
+        let tipo_operacion = tipo.parse::<taller_domain::TipoOperacion>().map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(3, rusqlite::types::Type::Text, Box::new(error))
+        })?;
+        Ok((
+            uuid_at(row, 0)?,
+            AbsorbedChange {
+                id_log: uuid_at(row, 1)?,
+                fecha: utc(row.get(2)?),
+                tipo_operacion,
+                cantidad: row.get(4)?,
+                motivo: row.get(5)?,
+                usuario: row.get(6)?,
+            },
+        ))
+    })?;
+    let mut by_part: std::collections::HashMap<Uuid, Vec<AbsorbedChange>> = std::collections::HashMap::new();
+    for row in rows {
+        let (part, change) = row?;
+        by_part.entry(part).or_default().push(change);
+    }
+    Ok(by_part)
 }

@@ -7,6 +7,7 @@ use super::*;
 use crate::error::ClientError;
 use serde_json::json;
 use taller_domain::RejectionCode;
+use taller_protocol::mutations::{InventoryAdjust, Mutation};
 
 fn count_id(queued: &Queued) -> Uuid {
     queued.result["id_conteo"].as_str().expect("id_conteo").parse().expect("uuid")
@@ -164,4 +165,67 @@ fn counting_needs_inventory_edit() {
     let refused = client.close_count(count_id(&started));
     assert!(refused_with(&refused, RejectionCode::Forbidden), "{refused:?}");
     assert_eq!(client.sync_status().expect("status").pending, 1);
+}
+
+/// A stock change dated before a line's counted moment that is applied after the close (a
+/// movement made offline elsewhere, here an adjustment back-dated ten minutes) is recorded
+/// but absorbed: the stock stays what was counted, and the count's detail names the change
+/// on its line, with who made it, when, how many units and why.
+#[test]
+fn a_change_made_before_a_line_was_counted_shows_on_that_line_as_absorbed() {
+    let (_dir, client) = workstation();
+    let started =
+        client.start_count(&CountStartInput { location: "Taller Norte".into(), observaciones: None }).expect("start");
+    let id = count_id(&started);
+    client.record_count_line(&line(id, "BAT-48V", 7, 0)).expect("BAT counted");
+    client.record_count_line(&line(id, "MTR-500W", 2, 0)).expect("MTR counted");
+    client.close_count(id).expect("close");
+    assert_eq!(stock_at_norte(&client, "BAT-48V"), Some(7));
+
+    let before_the_count = Utc::now() - chrono::Duration::minutes(10);
+    let late = client
+        .act_at(
+            &Mutation::InventoryAdjust(InventoryAdjust {
+                id_localizacion: L1,
+                id_repuesto: P1,
+                delta: -2,
+                motivo: Some("rotura".into()),
+            }),
+            before_the_count,
+        )
+        .expect("a late change is never refused for a count");
+    assert_eq!(late.result["absorbido"], json!(true), "{:?}", late.result);
+    // After the count: applied as usual, and not on the count's detail.
+    client
+        .act(&Mutation::InventoryAdjust(InventoryAdjust {
+            id_localizacion: L1,
+            id_repuesto: P1,
+            delta: 1,
+            motivo: Some("devolución".into()),
+        }))
+        .expect("a change after the count");
+    assert_eq!(stock_at_norte(&client, "BAT-48V"), Some(8), "7 counted, the late -2 absorbed, +1 after");
+
+    let detail = client.count(id).expect("detail");
+    let by_ref = |reference: &str| detail.lineas.iter().find(|l| l.referencia == reference).expect("line");
+    let absorbed: Vec<_> = by_ref("BAT-48V")
+        .absorbidos
+        .iter()
+        .map(|c| (c.tipo_operacion, c.cantidad, c.motivo.as_deref(), c.usuario.as_deref()))
+        .collect();
+    assert_eq!(absorbed, [(TipoOperacion::AjusteManual, -2, Some("rotura"), Some("Marta Méndez"))]);
+    let change = &by_ref("BAT-48V").absorbidos[0];
+    let counted_at = &by_ref("BAT-48V").ajuste.as_ref().expect("adjusted").fecha;
+    assert!(change.fecha < *counted_at, "dated before the line's moment: {} vs {counted_at}", change.fecha);
+    assert!(by_ref("MTR-500W").absorbidos.is_empty(), "a line with nothing absorbed");
+}
+
+/// The count detail's absorbed changes are read through the partial index of migration
+/// 0007, not by scanning the ledger.
+#[test]
+fn the_absorbed_changes_of_a_count_are_read_through_their_index() {
+    let replica = crate::replica::Replica::in_memory().expect("replica");
+    let plan = crate::replica::query_plan(&replica.conn, super::counts::ABSORBED_BY_COUNT);
+    assert!(plan.contains("SEARCH g USING INDEX idx_logs_inventario_absorbidos"), "{plan}");
+    assert!(!plan.contains("SCAN g"), "{plan}");
 }
