@@ -2,7 +2,7 @@
 //! location's name, lines named by part reference, their differences, the close and the
 //! ledger rows it wrote.
 
-use super::tests::{conn_of, workstation, L1, P4};
+use super::tests::{conn_of, workstation, L1, P1, P4};
 use super::*;
 use crate::error::ClientError;
 use serde_json::json;
@@ -189,7 +189,7 @@ fn a_change_made_before_a_line_was_counted_shows_on_that_line_as_absorbed() {
                 id_localizacion: L1,
                 id_repuesto: P1,
                 delta: -2,
-                motivo: Some("rotura".into()),
+                motivo: "rotura".into(),
             }),
             before_the_count,
         )
@@ -201,7 +201,7 @@ fn a_change_made_before_a_line_was_counted_shows_on_that_line_as_absorbed() {
             id_localizacion: L1,
             id_repuesto: P1,
             delta: 1,
-            motivo: Some("devolución".into()),
+            motivo: "devolución".into(),
         }))
         .expect("a change after the count");
     assert_eq!(stock_at_norte(&client, "BAT-48V"), Some(8), "7 counted, the late -2 absorbed, +1 after");
