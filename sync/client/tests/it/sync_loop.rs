@@ -318,13 +318,13 @@ async fn the_observer_is_told_each_page_batch_and_delta_the_sync_handled() {
     impl SyncObserver for Recorder {
         fn page_pulled(&self, page: &PulledPage<'_>) {
             let rows: Vec<serde_json::Value> = serde_json::from_str(page.changes).expect("the page's text is JSON");
-            self.0.lock().unwrap().pages.push((page.rows, page.complete, rows.len()));
+            self.0.lock().expect("recorder").pages.push((page.rows, page.complete, rows.len()));
         }
         fn delta_applied(&self, _delta: &AppliedDelta) {
-            self.0.lock().unwrap().deltas += 1;
+            self.0.lock().expect("recorder").deltas += 1;
         }
         fn batch_pushed(&self, batch: &PushedBatch) {
-            self.0.lock().unwrap().batches.push((batch.mutations, batch.request_bytes));
+            self.0.lock().expect("recorder").batches.push((batch.mutations, batch.request_bytes));
         }
     }
 
@@ -337,7 +337,7 @@ async fn the_observer_is_told_each_page_batch_and_delta_the_sync_handled() {
     // The first sync, in small pages.
     let recorder = Recorder::default();
     let report = norte.client.sync_observed(Some(50), &|_| {}, &recorder).await.expect("sync");
-    let seen = recorder.0.into_inner().unwrap();
+    let seen = recorder.0.into_inner().expect("recorder");
     assert!(seen.pages.len() > 1, "a first sync of small pages has several: {:?}", seen.pages);
     assert_eq!(seen.pages.len() as u64, report.pages);
     assert_eq!(seen.pages.iter().map(|page| page.0).sum::<u64>(), report.rows, "rows add up to the report's");
@@ -354,7 +354,7 @@ async fn the_observer_is_told_each_page_batch_and_delta_the_sync_handled() {
     admin.sync().await;
     let recorder = Recorder::default();
     let pushed = norte.client.push_observed(&recorder).await.expect("push");
-    let seen = recorder.0.into_inner().unwrap();
+    let seen = recorder.0.into_inner().expect("recorder");
     assert_eq!(pushed.applied, 2);
     assert_eq!(seen.batches.len(), 1);
     assert_eq!(seen.batches[0].0, 2, "the batch's mutations");
