@@ -202,6 +202,7 @@ async fn a_change_made_before_the_count_that_arrives_after_it_is_shown_absorbed(
             let adjusted =
                 admin.ok(&["stock", "adjust", "--location", BODEGA_CENTRAL, "--ref", &part, "--delta", "-2", "--reason", "rotura"], None);
             assert_eq!(adjusted["pending"].as_i64(), Some(1), "queued on the workstation, not sent: {adjusted}");
+            let id_mutacion = adjusted["id"].as_str().expect("the queued mutation's id").to_owned();
             assert_eq!(server_stock(env, &part).await, stock, "the server has not heard of it");
 
             env.sign_in_online(BODEGA).await;
@@ -236,10 +237,12 @@ async fn a_change_made_before_the_count_that_arrives_after_it_is_shown_absorbed(
                 "SELECT g.diferencia, COALESCE((g.detalles->>'absorbido')::boolean, false), g.detalles->>'absorbido_por_conteo' \
                    FROM logs_inventario g JOIN inventario i ON i.id_inventario = g.id_inventario \
                    JOIN repuestos r ON r.id_repuesto = i.id_repuesto JOIN localizacion l ON l.id_localizacion = i.id_localizacion \
-                  WHERE g.tipo_operacion = 'AJUSTE_MANUAL' AND r.referencia = $1 AND l.nombre = $2",
+                  WHERE g.tipo_operacion = 'AJUSTE_MANUAL' AND r.referencia = $1 AND l.nombre = $2 \
+                    AND g.detalles->>'id_mutacion' = $3",
             )
             .bind(&part)
             .bind(BODEGA_CENTRAL)
+            .bind(&id_mutacion)
             .fetch_all(&env.db.pool)
             .await
             .expect("the adjustment's ledger row");

@@ -472,7 +472,7 @@ export const en: Catalog = {
       badge: 'Absorbed',
       listLabel: 'Absorbed changes of {{referencia}}',
       who: '{{usuario}}, {{fecha}}: before it was counted (at {{contado}}), already in the counted units.',
-      someone: 'Someone',
+      someone: 'Another account',
     },
   },
   warranties: {

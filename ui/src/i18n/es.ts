@@ -471,7 +471,7 @@ export const es = {
       badge: 'Absorbido',
       listLabel: 'Movimientos absorbidos de {{referencia}}',
       who: '{{usuario}}, {{fecha}}: antes de contarlo (a las {{contado}}), ya incluido en lo contado.',
-      someone: 'Alguien',
+      someone: 'Otra cuenta',
     },
   },
   warranties: {

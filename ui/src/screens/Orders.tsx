@@ -174,7 +174,6 @@ function OrderTable({
         <tr>
           <th scope="col">{t('orders.col.numero')}</th>
           <th scope="col">{t('orders.col.modelo')}</th>
-          <th scope="col">{t('orders.col.nivel')}</th>
           <th scope="col">{t('orders.col.estado')}</th>
           <th scope="col">{t('orders.col.eta')}</th>
           <th scope="col">{t('orders.col.contacto')}</th>
@@ -189,9 +188,6 @@ function OrderTable({
             </th>
             <td>
               {order.modelo} <span className="muted nowrap">{order.potencia}</span>
-            </td>
-            <td>
-              <LevelBadge nivel={order.nivel} />
             </td>
             <td>{order.estado}</td>
             <td className="nowrap">
@@ -208,22 +204,24 @@ function OrderTable({
               {order.email_contacto && <span>{order.email_contacto}</span>}
             </td>
             {mayManage && (
-              <td className="order-list__actions">
-                {nextLevels(order.nivel).map((to) => (
-                  <button
-                    key={to}
-                    type="button"
-                    className={to === order.nivel + 1 ? 'button button--primary' : 'button'}
-                    disabled={busy}
-                    aria-label={t('orders.advanceLabel', { numero: order.numero_orden, nivel: t(LEVEL_KEY[to as Nivel] ?? 'orders.nivel.pedido') })}
-                    onClick={() => onAdvance(order, to)}
-                  >
-                    {t('orders.advanceTo', { nivel: t(LEVEL_KEY[to as Nivel] ?? 'orders.nivel.pedido') })}
+              <td>
+                <div className="order-list__actions">
+                  {nextLevels(order.nivel).map((to) => (
+                    <button
+                      key={to}
+                      type="button"
+                      className={to === order.nivel + 1 ? 'button button--primary' : 'button'}
+                      disabled={busy}
+                      aria-label={t('orders.advanceLabel', { numero: order.numero_orden, nivel: t(LEVEL_KEY[to as Nivel] ?? 'orders.nivel.pedido') })}
+                      onClick={() => onAdvance(order, to)}
+                    >
+                      {t('orders.advanceTo', { nivel: t(LEVEL_KEY[to as Nivel] ?? 'orders.nivel.pedido') })}
+                    </button>
+                  ))}
+                  <button type="button" className="button" aria-label={t('orders.editLabel', { numero: order.numero_orden })} onClick={() => onEdit(order)}>
+                    {t('orders.edit')}
                   </button>
-                ))}
-                <button type="button" className="button" aria-label={t('orders.editLabel', { numero: order.numero_orden })} onClick={() => onEdit(order)}>
-                  {t('orders.edit')}
-                </button>
+                </div>
               </td>
             )}
           </tr>

@@ -911,6 +911,11 @@ fn any_args(name: &str) -> Value {
         "user.reject" => json!({"id_usuario": x, "motivo_rechazo": "m"}),
         "user.assign" | "user.unassign" => json!({"id_usuario": x, "id_localizacion": x}),
         "location.policy" => json!({"id_localizacion": x, "stock_negativo": "allow"}),
+        "model.create" => json!({"id_tipo": x, "nombre": "n", "potencia": "p"}),
+        "model.edit" => json!({"id_tipo": x, "edits": []}),
+        "order.create" => json!({"id_orden": x, "numero_orden": format!("OC-{x}"), "id_tipo_scooter": x}),
+        "order.advance" => json!({"id_orden": x, "nivel": 2}),
+        "order.edit" => json!({"id_orden": x, "edits": []}),
         _ => {
             let mut args = Map::new();
             for field in ["id_repuesto", "id_item_carrito", "id_conteo", "id_garantia", "id_notificacion", "id_usuario"]
@@ -1975,6 +1980,23 @@ fn every_mutation(conn: &Connection) -> Vec<&'static str> {
         (ADMIN, "user.assign", json!({"id_usuario": TECNICO, "id_localizacion": L3})),
         (ADMIN, "user.unassign", json!({"id_usuario": SUPER, "id_localizacion": L2})),
         (ADMIN, "location.policy", json!({"id_localizacion": L3, "stock_negativo": "reject"})),
+        (SUPER, "model.create", json!({"id_tipo": id(0x7100), "nombre": "Urbano 350", "potencia": "350W"})),
+        (
+            SUPER,
+            "model.edit",
+            json!({"id_tipo": id(0x7100), "edits": [{"field": "potencia", "old": "350W", "new": "500W"}]}),
+        ),
+        (
+            SUPER,
+            "order.create",
+            json!({"id_orden": id(0x7200), "numero_orden": "OC-2026-0001", "id_tipo_scooter": id(0x7100)}),
+        ),
+        (SUPER, "order.advance", json!({"id_orden": id(0x7200), "nivel": 2, "estado": "En tránsito"})),
+        (
+            SUPER,
+            "order.edit",
+            json!({"id_orden": id(0x7200), "edits": [{"field": "telefono_contacto", "old": null, "new": "600 123 456"}]}),
+        ),
     ];
     let mut names = Vec::new();
     for (minute, (who, name, args)) in (0_i64..).zip(script) {
@@ -1997,6 +2019,9 @@ fn every_mutation_applies_locally() {
     assert_eq!(stock(conn, L2, P1), Some(3));
     assert_eq!(stock(conn, L1, P1), Some(12));
     assert_eq!(cell(conn, "garantias", id(0x6500), "estado"), json!("APROBADA"));
+    assert_eq!(cell(conn, "scooter_types", id(0x7100), "potencia"), json!("500W"));
+    assert_eq!(cell(conn, "order_follow", id(0x7200), "nivel"), json!(2));
+    assert_eq!(cell(conn, "order_follow", id(0x7200), "telefono_contacto"), json!("600 123 456"));
 }
 
 #[test]
