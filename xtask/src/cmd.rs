@@ -5,10 +5,14 @@ use std::process::{Command, ExitCode, ExitStatus};
 
 use anyhow::{bail, Context, Result};
 
-/// The workspace root: the parent of this crate's directory.
+/// The workspace root: the parent of this crate's directory. `cargo run` names that
+/// directory at run time; the one the binary was compiled in is only the fallback, because a
+/// target directory moved between clones keeps a fresh xtask built in the other clone.
 pub fn workspace_root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir.parent().map_or_else(|| manifest_dir.clone(), Path::to_path_buf)
 }
 
 /// The cargo target directory (`$CARGO_TARGET_DIR`, else `<root>/target`).

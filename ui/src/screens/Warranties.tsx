@@ -256,70 +256,14 @@ export function NewWarrantyScreen() {
           onPick={(found, text) => update({ part: found, partText: text })}
           problem={errors.part}
         />
-        <div className="field">
-          <label className="field__label" htmlFor="warranty-motivo">
-            {t('warranties.field.motivo')} <span id="warranty-motivo_falla-hint" className="field__hint">{t('warranties.field.motivoHint')}</span>
-          </label>
-          <textarea
-            id="warranty-motivo"
-            ref={ref('motivo_falla')}
-            rows={2}
-            maxLength={2000}
-            value={draft.motivo_falla}
-            onChange={(event) => update({ motivo_falla: event.target.value })}
-            aria-invalid={invalid('motivo_falla')}
-            aria-describedby={described('motivo_falla')}
-          />
-          <FieldMessage id="warranty-motivo_falla-error" problem={errors.motivo_falla} />
-        </div>
-        <div className="form__row">
-          <div className="field">
-            <label className="field__label" htmlFor="warranty-solicitante">
-              {t('warranties.field.solicitante')} <span className="muted">{t('common.optional')}</span>
-            </label>
-            <input id="warranty-solicitante" maxLength={200} autoComplete="off" value={draft.solicitante} onChange={(event) => update({ solicitante: event.target.value })} />
-          </div>
-          <div className="field field--narrow warranty-km">
-            <label className="field__label" htmlFor="warranty-kilometraje">
-              {t('warranties.field.kilometraje')} <span className="muted">{t('common.optional')}</span>
-            </label>
-            <input
-              id="warranty-kilometraje"
-              ref={ref('kilometraje')}
-              inputMode="numeric"
-              autoComplete="off"
-              value={draft.kilometraje}
-              onChange={(event) => update({ kilometraje: event.target.value })}
-              aria-invalid={invalid('kilometraje')}
-              aria-describedby={described('kilometraje')}
-            />
-            <FieldMessage id="warranty-kilometraje-error" problem={errors.kilometraje} />
-          </div>
-          <div className="field">
-            <label className="field__label" htmlFor="warranty-orden">
-              {t('columns.numero_orden')} <span className="muted">{t('common.optional')}</span>
-            </label>
-            <input id="warranty-orden" maxLength={100} autoComplete="off" value={draft.numero_orden} onChange={(event) => update({ numero_orden: event.target.value })} />
-          </div>
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor="warranty-foto">
-            {t('warranties.field.foto')} <span className="muted">{t('common.optional')}</span>
-          </label>
-          <input
-            id="warranty-foto"
-            ref={ref('url_evidencia_foto')}
-            type="url"
-            autoComplete="off"
-            placeholder="https://"
-            maxLength={2000}
-            value={draft.url_evidencia_foto}
-            onChange={(event) => update({ url_evidencia_foto: event.target.value })}
-            aria-invalid={invalid('url_evidencia_foto')}
-            aria-describedby={described('url_evidencia_foto')}
-          />
-          <FieldMessage id="warranty-url_evidencia_foto-error" problem={errors.url_evidencia_foto} />
-        </div>
+        <ClaimDetailFields
+          prefix="warranty"
+          draft={draft}
+          errors={errors}
+          update={update}
+          fieldRef={ref}
+          hint
+        />
         <RefusalNotice error={create.error} />
         <div className="form__actions">
           <button type="submit" className="button button--primary button--large" disabled={create.isPending}>
@@ -331,6 +275,107 @@ export function NewWarrantyScreen() {
         </div>
       </form>
     </section>
+  );
+}
+
+/** The claim's account of the failure, the same on the new-claim form and on a draft's edit
+ * form: the fault (required), who asked, the mileage, the order and the photo. Ids are
+ * `<prefix>-<field>`, errors `<prefix>-<field>-error`. */
+type ClaimDetail = Pick<WarrantyDraft, 'motivo_falla' | 'solicitante' | 'kilometraje' | 'numero_orden' | 'url_evidencia_foto'>;
+type ClaimDetailField = 'motivo_falla' | 'kilometraje' | 'url_evidencia_foto';
+
+function ClaimDetailFields({
+  prefix,
+  draft,
+  errors,
+  update,
+  fieldRef,
+  hint = false,
+}: {
+  prefix: string;
+  draft: ClaimDetail;
+  errors: Partial<Record<ClaimDetailField, FieldProblem>>;
+  update: (change: Partial<ClaimDetail>) => void;
+  fieldRef: (field: ClaimDetailField) => (element: HTMLElement | null) => void;
+  /** The fault's hint beside its label (the new-claim form). */
+  hint?: boolean;
+}) {
+  const { t } = useTranslation();
+  const invalid = (field: ClaimDetailField) => (errors[field] ? true : undefined);
+  const described = (field: ClaimDetailField, withHint = false) =>
+    [withHint ? `${prefix}-${field}-hint` : null, errors[field] ? `${prefix}-${field}-error` : null].filter(Boolean).join(' ') || undefined;
+  return (
+    <>
+      <div className="field">
+        <label className="field__label" htmlFor={`${prefix}-motivo`}>
+          {t('warranties.field.motivo')}{' '}
+          {hint && (
+            <span id={`${prefix}-motivo_falla-hint`} className="field__hint">
+              {t('warranties.field.motivoHint')}
+            </span>
+          )}
+        </label>
+        <textarea
+          id={`${prefix}-motivo`}
+          ref={fieldRef('motivo_falla')}
+          rows={2}
+          maxLength={2000}
+          value={draft.motivo_falla}
+          onChange={(event) => update({ motivo_falla: event.target.value })}
+          aria-invalid={invalid('motivo_falla')}
+          aria-describedby={described('motivo_falla', hint)}
+        />
+        <FieldMessage id={`${prefix}-motivo_falla-error`} problem={errors.motivo_falla} />
+      </div>
+      <div className="form__row">
+        <div className="field">
+          <label className="field__label" htmlFor={`${prefix}-solicitante`}>
+            {t('warranties.field.solicitante')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <input id={`${prefix}-solicitante`} maxLength={200} autoComplete="off" value={draft.solicitante} onChange={(event) => update({ solicitante: event.target.value })} />
+        </div>
+        <div className="field field--narrow warranty-km">
+          <label className="field__label" htmlFor={`${prefix}-kilometraje`}>
+            {t('warranties.field.kilometraje')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <input
+            id={`${prefix}-kilometraje`}
+            ref={fieldRef('kilometraje')}
+            inputMode="numeric"
+            autoComplete="off"
+            value={draft.kilometraje}
+            onChange={(event) => update({ kilometraje: event.target.value })}
+            aria-invalid={invalid('kilometraje')}
+            aria-describedby={described('kilometraje')}
+          />
+          <FieldMessage id={`${prefix}-kilometraje-error`} problem={errors.kilometraje} />
+        </div>
+        <div className="field">
+          <label className="field__label" htmlFor={`${prefix}-orden`}>
+            {t('columns.numero_orden')} <span className="muted">{t('common.optional')}</span>
+          </label>
+          <input id={`${prefix}-orden`} maxLength={100} autoComplete="off" value={draft.numero_orden} onChange={(event) => update({ numero_orden: event.target.value })} />
+        </div>
+      </div>
+      <div className="field">
+        <label className="field__label" htmlFor={`${prefix}-foto`}>
+          {t('warranties.field.foto')} <span className="muted">{t('common.optional')}</span>
+        </label>
+        <input
+          id={`${prefix}-foto`}
+          ref={fieldRef('url_evidencia_foto')}
+          type="url"
+          autoComplete="off"
+          placeholder="https://"
+          maxLength={2000}
+          value={draft.url_evidencia_foto}
+          onChange={(event) => update({ url_evidencia_foto: event.target.value })}
+          aria-invalid={invalid('url_evidencia_foto')}
+          aria-describedby={described('url_evidencia_foto')}
+        />
+        <FieldMessage id={`${prefix}-url_evidencia_foto-error`} problem={errors.url_evidencia_foto} />
+      </div>
+    </>
   );
 }
 
@@ -648,70 +693,7 @@ function WarrantyEditForm({ detail, onClose }: { detail: WarrantyDetail; onClose
           </select>
         </div>
       </div>
-      <div className="field">
-        <label className="field__label" htmlFor="warranty-edit-motivo">
-          {t('warranties.field.motivo')}
-        </label>
-        <textarea
-          id="warranty-edit-motivo"
-          ref={ref('motivo_falla')}
-          rows={2}
-          maxLength={2000}
-          value={draft.motivo_falla}
-          onChange={(event) => update({ motivo_falla: event.target.value })}
-          aria-invalid={invalid('motivo_falla')}
-          aria-describedby={described('motivo_falla')}
-        />
-        <FieldMessage id="warranty-edit-motivo_falla-error" problem={errors.motivo_falla} />
-      </div>
-      <div className="form__row">
-        <div className="field">
-          <label className="field__label" htmlFor="warranty-edit-solicitante">
-            {t('warranties.field.solicitante')} <span className="muted">{t('common.optional')}</span>
-          </label>
-          <input id="warranty-edit-solicitante" maxLength={200} autoComplete="off" value={draft.solicitante} onChange={(event) => update({ solicitante: event.target.value })} />
-        </div>
-        <div className="field field--narrow warranty-km">
-          <label className="field__label" htmlFor="warranty-edit-kilometraje">
-            {t('warranties.field.kilometraje')} <span className="muted">{t('common.optional')}</span>
-          </label>
-          <input
-            id="warranty-edit-kilometraje"
-            ref={ref('kilometraje')}
-            inputMode="numeric"
-            autoComplete="off"
-            value={draft.kilometraje}
-            onChange={(event) => update({ kilometraje: event.target.value })}
-            aria-invalid={invalid('kilometraje')}
-            aria-describedby={described('kilometraje')}
-          />
-          <FieldMessage id="warranty-edit-kilometraje-error" problem={errors.kilometraje} />
-        </div>
-        <div className="field">
-          <label className="field__label" htmlFor="warranty-edit-orden">
-            {t('columns.numero_orden')} <span className="muted">{t('common.optional')}</span>
-          </label>
-          <input id="warranty-edit-orden" maxLength={100} autoComplete="off" value={draft.numero_orden} onChange={(event) => update({ numero_orden: event.target.value })} />
-        </div>
-      </div>
-      <div className="field">
-        <label className="field__label" htmlFor="warranty-edit-foto">
-          {t('warranties.field.foto')} <span className="muted">{t('common.optional')}</span>
-        </label>
-        <input
-          id="warranty-edit-foto"
-          ref={ref('url_evidencia_foto')}
-          type="url"
-          autoComplete="off"
-          placeholder="https://"
-          maxLength={2000}
-          value={draft.url_evidencia_foto}
-          onChange={(event) => update({ url_evidencia_foto: event.target.value })}
-          aria-invalid={invalid('url_evidencia_foto')}
-          aria-describedby={described('url_evidencia_foto')}
-        />
-        <FieldMessage id="warranty-edit-url_evidencia_foto-error" problem={errors.url_evidencia_foto} />
-      </div>
+      <ClaimDetailFields prefix="warranty-edit" draft={draft} errors={errors} update={update} fieldRef={ref} />
       {submitted && checked.unchanged && (
         <p className="notice notice--info" role="status">
           {t('warranties.unchanged')}

@@ -2,40 +2,10 @@
 //! filters to CSV and XLSX, read back and held to what `taller stock list` lists; the other
 //! lists; usage mistakes exit 2, refusals exit 1 with their code, and leave no file.
 
-use crate::harness::Net;
+use crate::harness::{ok, taller, Net};
 use calamine::{open_workbook_from_rs, Data, Reader, Xlsx};
-use serde_json::Value;
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-/// `taller --data-dir D --json ARGS`: (exit code, the last JSON document printed).
-fn taller(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, Value) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taller"))
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn taller");
-    if let Some(text) = stdin {
-        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().expect("wait");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let value = stdout.lines().last().and_then(|line| serde_json::from_str(line).ok()).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), value)
-}
-
-fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
-    let (code, out) = taller(dir, args, stdin);
-    assert_eq!(code, 0, "taller {args:?}: {out}");
-    out
-}
 
 fn xlsx_rows(path: &Path, sheet: &str) -> Vec<Vec<Data>> {
     let bytes = std::fs::read(path).expect("read the XLSX");

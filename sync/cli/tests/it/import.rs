@@ -3,38 +3,8 @@
 //! previewed clean (exit 0, nothing queued) and applied (exit 0, one `part.create` each); the
 //! parts reach the server and a second workstation.
 
-use crate::harness::{replica_of, Net};
-use serde_json::Value;
-use std::io::Write;
+use crate::harness::{json_of, ok, replica_of, taller_output, Net};
 use std::path::Path;
-use std::process::{Command, Stdio};
-
-/// `taller --data-dir D [--json] ARGS`: (exit code, stdout).
-fn taller(dir: &Path, json: bool, args: &[&str], stdin: Option<&str>) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_taller"));
-    command.arg("--data-dir").arg(dir);
-    if json {
-        command.arg("--json");
-    }
-    let mut child =
-        command.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    if let Some(text) = stdin {
-        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().expect("wait");
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned())
-}
-
-fn json_of(stdout: &str) -> Value {
-    stdout.lines().last().and_then(|line| serde_json::from_str(line).ok()).unwrap_or(Value::Null)
-}
-
-fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
-    let (code, out) = taller(dir, true, args, stdin);
-    assert_eq!(code, 0, "taller {args:?}: {out}");
-    json_of(&out)
-}
 
 fn signed_in(dir: &Path, net: &Net, email: &str) {
     ok(dir, &["connect", "--server", &net.server.base], None);
@@ -69,7 +39,7 @@ async fn import_refuses_a_file_with_errors_whole_and_applies_the_corrected_one()
     )
     .expect("write");
     let before = outbox_len(&office);
-    let (code, out) = taller(&office, true, &["import", "parts", &bad.to_string_lossy(), "--apply"], None);
+    let (code, out) = taller_output(&office, true, &["import", "parts", &bad.to_string_lossy(), "--apply"], None);
     assert_eq!(code, 1, "{out}");
     let refused = json_of(&out);
     assert_eq!(refused["code"], "import_has_errors", "{refused}");
@@ -87,7 +57,7 @@ async fn import_refuses_a_file_with_errors_whole_and_applies_the_corrected_one()
     assert_eq!(outbox_len(&office), before, "nothing queued, not even the good row");
 
     // As text: a table of the errors, then the refusal (exit 1).
-    let (code, table) = taller(&office, false, &["import", "parts", &bad.to_string_lossy()], None);
+    let (code, table) = taller_output(&office, false, &["import", "parts", &bad.to_string_lossy()], None);
     assert_eq!(code, 1);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("fila") && lines[0].contains("código"), "{table}");

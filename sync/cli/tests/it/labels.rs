@@ -6,39 +6,9 @@
 #[path = "../../../client/src/labels/read_back.rs"]
 mod read_back;
 
-use crate::harness::Net;
+use crate::harness::{ok, taller, Net};
 use serde_json::Value;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-/// `taller --data-dir D --json ARGS`: (exit code, the last JSON document printed).
-fn taller(dir: &Path, args: &[&str], stdin: Option<&str>) -> (i32, Value) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taller"))
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn taller");
-    if let Some(text) = stdin {
-        child.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("write");
-    }
-    drop(child.stdin.take());
-    let output = child.wait_with_output().expect("wait");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let value = stdout.lines().last().and_then(|line| serde_json::from_str(line).ok()).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), value)
-}
-
-fn ok(dir: &Path, args: &[&str], stdin: Option<&str>) -> Value {
-    let (code, out) = taller(dir, args, stdin);
-    assert_eq!(code, 0, "taller {args:?}: {out}");
-    out
-}
+use std::process::Command;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labels_print_the_shelf_and_a_draft_claim_is_edited_until_submitted() {
