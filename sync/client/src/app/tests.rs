@@ -3,7 +3,7 @@
 
 use crate::replica::StateKey;
 
-use super::inventory::{count_sql, inventory_sql, Access, BROAD_SEARCH, ESTADO_RANK};
+use super::inventory::{count_sql, inventory_sql, search_access, Access, BROAD_SEARCH, ESTADO_RANK};
 use super::*;
 use crate::error::ClientError;
 use crate::local::fixtures::{seed, seed_item, BASE};
@@ -441,6 +441,81 @@ fn a_broad_search_answers_as_the_join_of_every_match() {
                 }
             }
         }
+    }
+}
+
+/// A broad search sorted by a column of the part, at a location holding one row of every
+/// part, sorts the matching parts alone and looks up only the window's rows: the same rows in
+/// the same order as the join of every match, at any offset, both ways; the walk stays for a
+/// window the reference order reaches soon, and a location without a row of some part, or the
+/// low-stock filter, keeps the join.
+#[test]
+fn a_broad_search_sorted_by_a_part_column_sorts_the_parts_before_their_rows() {
+    let (_dir, client) = workstation();
+    {
+        let replica = conn_of(&client);
+        seed_filters(&replica.conn);
+        // FRN-01 gets its row at L1: now every part has one there.
+        seed_item(&replica.conn, id(0x70_0000), L1, P4, 4, 2, Some("F-1"));
+        replica.note_written(["inventario"]);
+    }
+    let parts = 4 + FILTERS as i64;
+    let census = |one_row_per_part| {
+        Some(crate::replica::LocationCensus { version: (0, 0), location: L1, parts, one_row_per_part })
+    };
+    let matches = FILTERS as i64 + 1;
+    for column in [InventorySortColumn::Nombre, InventorySortColumn::Marca, InventorySortColumn::Tipo] {
+        assert_eq!(search_access(column, false, 100, matches, census(true)), Access::PartsFirst, "{column:?}");
+        assert_eq!(search_access(column, true, 100, matches, census(true)), Access::Matches, "{column:?} low only");
+        assert_eq!(search_access(column, false, 100, matches, census(false)), Access::Matches, "{column:?}");
+    }
+    let late = FILTERS as i64;
+    assert_eq!(search_access(InventorySortColumn::Referencia, false, late, matches, census(true)), Access::PartsFirst);
+    assert_eq!(
+        search_access(InventorySortColumn::Referencia, false, 100, matches, census(true)),
+        Access::ReferenceOrder
+    );
+    assert_eq!(search_access(InventorySortColumn::StockActual, false, 100, matches, census(true)), Access::Matches);
+
+    let join_of_every_match = |search: &str, column: InventorySortColumn, direction: SortDirection| -> Vec<String> {
+        let replica = conn_of(&client);
+        let fts = crate::queries::fts_query(search).expect("a search");
+        let mut statement = replica.conn.prepare(&inventory_sql(column, direction, Access::Matches)).expect("prepare");
+        let rows =
+            statement.query_map(rusqlite::params![L1.to_string(), fts, 0, 10_000, 0], |row| row.get(3)).expect("query");
+        rows.collect::<rusqlite::Result<_>>().expect("rows")
+    };
+    // «f»: every filter and FRN-01; names differ, brands and types are ties broken by reference.
+    for column in [
+        InventorySortColumn::Referencia,
+        InventorySortColumn::Nombre,
+        InventorySortColumn::Marca,
+        InventorySortColumn::Tipo,
+    ] {
+        for direction in [SortDirection::Asc, SortDirection::Desc] {
+            let want = join_of_every_match("f", column, direction);
+            assert_eq!(want.len(), FILTERS + 1, "every match");
+            for offset in [0_u32, 1, 700, 1_400, FILTERS as u32 - 50] {
+                let mut input = query("f", false, column, direction);
+                input.offset = offset;
+                let page = client.inventory_page(&input).expect("page");
+                let at = offset as usize;
+                let case = format!("{column:?} {direction:?} at {offset}");
+                assert_eq!(references(&page), &want[at..(at + 100).min(want.len())], "{case}");
+                assert_eq!(page.total, want.len() as i64, "{case}");
+            }
+        }
+    }
+    // The plan: the full-text matches drive the window's sort, then one lookup per row shown.
+    for column in [InventorySortColumn::Nombre, InventorySortColumn::Referencia] {
+        let plan = query_plan(&conn_of(&client).conn, &inventory_sql(column, SortDirection::Asc, Access::PartsFirst));
+        assert!(plan.contains("MATERIALIZE window_parts"), "{plan}");
+        assert!(plan.contains("VIRTUAL TABLE"), "{plan}");
+        assert!(plan.contains("SEARCH i USING INDEX idx_inventario_localizacion"), "{plan}");
+        let materialized = plan.find("MATERIALIZE").expect("materialize");
+        let lookup = plan.find("SEARCH i USING").expect("lookup");
+        let scan_window = plan.find("SCAN w").expect("the window, scanned");
+        assert!(materialized < scan_window && scan_window < lookup, "the rows are looked up after the window: {plan}");
     }
 }
 
