@@ -51,8 +51,9 @@ const WORDS: &[&str] = &[
 /// How long one step may take in the window.
 const STEP: Duration = Duration::from_secs(60);
 
-/// Polled until the inventory shows rows: the first call in a document installs an observer
-/// that stamps (epoch ms) the animation frame after the first row appears.
+/// Run until it succeeds (there is a document): installs, once per document, an observer that
+/// stamps (epoch ms) the animation frame after the first row appears, and returns the stamps
+/// (`at` null while no row was painted).
 const FIRST_ROWS: &str = r#"
 if (!document.documentElement) return null;
 const origin = performance.timeOrigin || performance.timing.navigationStart;
@@ -60,20 +61,44 @@ const stamp = () => origin + performance.now();
 const row = () => document.querySelector('tr[id^="inventory-row-"]');
 if (!window.__benchFirst) {
   const b = window.__benchFirst = { nav: origin, installed: stamp(), already: !!row(), at: null, pending: false };
+  b.done = new Promise((resolve) => { b.resolve = resolve; });
   if (b.already) {
     b.at = b.installed;
+    b.resolve();
   } else {
     const obs = new MutationObserver(() => {
       if (b.pending || !row()) return;
       b.pending = true;
       obs.disconnect();
-      requestAnimationFrame(() => { b.at = stamp(); });
+      requestAnimationFrame(() => { b.at = stamp(); b.resolve(); });
     });
     obs.observe(document.documentElement, { childList: true, subtree: true });
   }
 }
 const b = window.__benchFirst;
-return b.at === null ? null : { nav: b.nav, installed: b.installed, already: b.already, at: b.at };
+return { nav: b.nav, installed: b.installed, already: b.already, at: b.at };
+"#;
+
+/// Waits inside the page (one asynchronous script, no polling that would take the page's
+/// time while it starts) for the first rows, then returns the stamps and the page's start-up
+/// timeline: the document's own steps, the app's marks and its first commands (`ipc:<name>`
+/// measures, start and end), in epoch ms.
+const FIRST_ROWS_WAIT: &str = r#"
+const done = arguments[arguments.length - 1];
+const b = window.__benchFirst;
+b.done.then(() => {
+  const origin = performance.timeOrigin || performance.timing.navigationStart;
+  const at = (t) => origin + t;
+  const steps = [];
+  const nav = performance.getEntriesByType('navigation')[0];
+  if (nav) {
+    steps.push(['document received', at(nav.responseEnd), null]);
+    steps.push(['document parsed', at(nav.domInteractive), null]);
+  }
+  for (const mark of performance.getEntriesByType('mark')) steps.push([mark.name, at(mark.startTime), null]);
+  for (const m of performance.getEntriesByType('measure')) steps.push([m.name, at(m.startTime), at(m.startTime + m.duration)]);
+  done({ nav: b.nav, installed: b.installed, already: b.already, at: b.at, steps });
+});
 "#;
 
 /// Installs the search probe: the keystroke's `input` event, the screen's `inventory_page`
@@ -181,21 +206,27 @@ fn memory(app: &App) -> Memory {
     out
 }
 
-/// Waits for the inventory's first rows; returns the page's stamps.
+/// Waits for the inventory's first rows; returns the page's stamps and start-up steps.
 async fn first_rows(app: &App) -> Result<Value> {
     let deadline = Instant::now() + STEP;
     loop {
         // Errors while the page is still loading (no document yet) are waited out.
         if let Ok(value) = app.session.execute(FIRST_ROWS, vec![]).await {
             if !value.is_null() {
-                return Ok(value);
+                break;
             }
         }
         if Instant::now() >= deadline {
-            let text = app.session.execute("return document.body ? document.body.innerText : ''", vec![]).await;
-            bail!("the inventory showed no rows within {STEP:?}; the window says: {text:?}");
+            bail!("the app's window showed no document within {STEP:?}");
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    match tokio::time::timeout(STEP, app.session.execute_async(FIRST_ROWS_WAIT, vec![])).await {
+        Ok(Ok(value)) if !value["at"].is_null() => Ok(value),
+        outcome => {
+            let text = app.session.execute("return document.body ? document.body.innerText : ''", vec![]).await;
+            bail!("the inventory showed no rows within {STEP:?} ({outcome:?}); the window says: {text:?}");
+        }
     }
 }
 
@@ -203,6 +234,22 @@ struct Start {
     cold_ms: f64,
     nav_ms: f64,
     already: bool,
+    /// The page's start-up steps: name, ms after the process was seen (end too for a command).
+    steps: Vec<(String, f64, Option<f64>)>,
+}
+
+/// The start-up steps of one start, for the breakdown: "name +ms" (a command "+from–to").
+fn steps_line(steps: &[(String, f64, Option<f64>)]) -> String {
+    let mut sorted = steps.to_vec();
+    sorted.sort_by(|a, b| a.1.total_cmp(&b.1));
+    sorted
+        .iter()
+        .map(|(name, at, end)| match end {
+            Some(end) => format!("{name} {at:.0}–{end:.0}"),
+            None => format!("{name} {at:.0}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 async fn cold_start(app: &App) -> Result<Start> {
@@ -213,6 +260,18 @@ async fn cold_start(app: &App) -> Result<Start> {
         cold_ms: field("at") - spawned,
         nav_ms: field("nav") - spawned,
         already: stamps["already"].as_bool().unwrap_or(false),
+        steps: stamps["steps"]
+            .as_array()
+            .map(|steps| {
+                steps
+                    .iter()
+                    .filter_map(|step| {
+                        let name = step[0].as_str()?.to_owned();
+                        Some((name, step[1].as_f64()? - spawned, step[2].as_f64().map(|end| end - spawned)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -418,6 +477,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     // Cold starts; the last app stays open for memory and search.
     let mut colds = Vec::new();
     let mut navs = Vec::new();
+    let mut timelines = Vec::new();
     let mut already = 0;
     let mut last = None;
     for start in 0..starts {
@@ -433,6 +493,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         note(&format!("desktop: cold start {start}: {:.0} ms to the first rows", measured.cold_ms));
         colds.push(measured.cold_ms);
         navs.push(measured.nav_ms);
+        timelines.push(measured.steps);
         already += usize::from(measured.already);
         if start + 1 < starts {
             app.close().await;
@@ -503,6 +564,13 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         list(&first_window.session),
         list(&first_window.page)
     ));
+    for (start, steps) in timelines.iter().enumerate() {
+        result.breakdown.push(format!(
+            "cold start {start}, in the page, ms after the process was seen: {}; first rows {:.0}",
+            steps_line(steps),
+            colds[start]
+        ));
+    }
     result.breakdown.push(format!(
         "memory, one location, inventory shown: app {:.0} MB (peak {:.0}), WebKit web process {:.0} MB, network \
          process {:.0} MB; after the search run: app {:.0} MB (peak {:.0}), web process {:.0} MB{}",

@@ -42,6 +42,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
     let server = ServerProc::start(&ctx.server_bin, &ctx.pg.url(BIG), &ctx.work.join("server-initial.log")).await?;
     let meter = CpuMeter::new(Some(server.pid), ctx.pg.pg_dir.as_deref());
     let mut rates = Vec::new();
+    let mut disk = Vec::new();
     let mut rows_synced = 0;
     for run in 0..s.sync_runs {
         let dir = ctx.work.join(format!("big-sync-{run}"));
@@ -55,6 +56,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         let cpu = meter.since(&mark);
         rows_synced = report.rows;
         rates.push(report.rows as f64 / took.as_secs_f64());
+        disk.push(dir_bytes(&dir) as f64 / 1e6);
         result.breakdown.push(format!(
             "run {}: {} rows in {} pages, {:.1} s ({} rows/s); {}; replica {} MB on disk",
             run + 1,
@@ -89,14 +91,17 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
 
     note("raw limit: COPY out and bulk SQLite insert");
     let raw = raw_limit(ctx).await?;
-    let raw_rate = raw.rows as f64 / (raw.copy + raw.insert).as_secs_f64();
+    let (best, raw_rate) = raw.best();
 
     result.figures.push(
         Figure::new("rows per second, end to end", "rows/s", rates)
-            .limit("COPY out + bulk SQLite insert", vec![raw_rate])
-            .target(Target::AtLeast(100_000.0))
+            .limit(&format!("COPY out + the best plain SQLite load: {}", best.describe()), vec![raw_rate])
+            .target(Target::AtLeast(120_000.0))
             .target(Target::RatioAtLeast(0.5)),
     );
+    result
+        .figures
+        .push(Figure::new("replica on disk after the initial sync", "MB", disk.clone()).target(Target::AtMost(400.0)));
     result.figures.push(
         Figure::new("bytes on the wire per inventory row", "B/row", vec![phases.inventory_bytes_per_row()])
             .target(Target::AtMost(25.0)),
@@ -125,6 +130,13 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         share(phases.apply),
         (phases.total.saturating_sub(phases.waited + phases.stage + phases.apply)).as_secs_f64(),
     ));
+    result.breakdown.push(format!(
+        "instrumented run, of applying the delta (a bulk load): building the secondary indexes after the rows {:.1} s, \
+         rebuilding the full-text index {:.1} s, the rows and the rebase {:.1} s",
+        phases.index_build.as_secs_f64(),
+        phases.full_text_build.as_secs_f64(),
+        phases.apply.saturating_sub(phases.index_build + phases.full_text_build).as_secs_f64()
+    ));
     result.breakdown.push(format!("instrumented run, {}", cpu.describe()));
     result.breakdown.push(format!(
         "wire ({}): {:.1} MB on the wire for {:.1} MB of JSON ({:.1}x); inventory rows: {} in {:.1} MB (the run's wire bytes shared among the tables in proportion to their JSON)",
@@ -139,10 +151,19 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         result.breakdown.extend(compression_experiment(sample)?);
     }
     result.breakdown.push(format!(
-        "raw limit: COPY out of {} rows {:.1} s, bulk insert into a fresh replica-schema SQLite file {:.1} s",
+        "raw limit: COPY out of {} rows {:.1} s; loaded into a fresh replica-schema SQLite file, in one transaction: {}",
         raw.rows,
         raw.copy.as_secs_f64(),
-        raw.insert.as_secs_f64()
+        raw.loads
+            .iter()
+            .map(|(load, _, took)| format!(
+                "{} {:.1} s ({} rows/s with the COPY)",
+                load.describe(),
+                took.as_secs_f64(),
+                number(raw.rate(*load))
+            ))
+            .collect::<Vec<_>>()
+            .join("; ")
     ));
     result.notes.push(format!(
         "Rows synced: {rows_synced} (every replicated row the admin may read: parts, inventory, the admin's own \
@@ -159,6 +180,10 @@ struct Phases {
     waited: Duration,
     stage: Duration,
     apply: Duration,
+    /// Of `apply`: the secondary indexes built after the rows (a bulk load).
+    index_build: Duration,
+    /// Of `apply`: the full-text index rebuilt after the rows.
+    full_text_build: Duration,
     rows: u64,
     pages: u64,
     wire_bytes: u64,
@@ -241,7 +266,10 @@ impl SyncObserver for Observer {
     }
 
     fn delta_applied(&self, delta: &AppliedDelta) {
-        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).phases.apply += delta.apply;
+        let mut observed = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        observed.phases.apply += delta.apply;
+        observed.phases.index_build += delta.index_build.unwrap_or_default();
+        observed.phases.full_text_build += delta.full_text_build.unwrap_or_default();
     }
 }
 
@@ -283,7 +311,24 @@ async fn instrumented(device: &Device, proxy: &FaultProxy, server: &str) -> Resu
 struct Raw {
     rows: u64,
     copy: Duration,
-    insert: Duration,
+    /// Each way of loading the rows, with the rows it loaded and the time it took.
+    loads: Vec<(Load, u64, Duration)>,
+}
+
+impl Raw {
+    fn rate(&self, load: Load) -> f64 {
+        let took = self.loads.iter().find(|(l, _, _)| *l == load).map(|(_, _, took)| *took).unwrap_or_default();
+        self.rows as f64 / (self.copy + took).as_secs_f64()
+    }
+
+    /// The fastest way: the machine's limit.
+    fn best(&self) -> (Load, f64) {
+        self.loads
+            .iter()
+            .map(|(load, _, _)| (*load, self.rate(*load)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap_or((Load::Naive, 0.0))
+    }
 }
 
 /// COPY every replicated table (the admin's private rows only) out of PostgreSQL, then insert
@@ -318,41 +363,122 @@ async fn raw_limit(ctx: &Ctx) -> Result<Raw> {
     drop(conn);
     pool.close().await;
 
-    let path = ctx.work.join("raw-initial.sqlite3");
+    let copied = std::sync::Arc::new(copied);
+    let mut loads = Vec::new();
+    for load in [Load::Naive, Load::Deferred, Load::DeferredNoJournal] {
+        let path = ctx.work.join(format!("raw-initial-{}.sqlite3", load.file()));
+        let data = copied.clone();
+        let task = tokio::task::spawn_blocking(move || insert_rows(&path, &data, load));
+        let (rows, took) = task.await.context("raw insert")??;
+        loads.push((load, rows, took));
+    }
+    let rows = loads.first().map(|(_, rows, _)| *rows).unwrap_or(0);
+    Ok(Raw { rows, copy, loads })
+}
+
+/// How the raw limit loads the copied rows into a fresh replica-schema file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Load {
+    /// The replica's settings (WAL, `synchronous=FULL`, SQLite's default page cache), every
+    /// index and the full-text index kept row by row.
+    Naive,
+    /// WAL and `synchronous=FULL` the whole way, a 128 MiB page cache, the secondary indexes
+    /// and the full-text triggers dropped for the load and built after it (two sorter threads).
+    Deferred,
+    /// [`Load::Deferred`] with no journal during the load (only a fresh file with nothing to
+    /// lose may do this), then back to WAL and one fsync.
+    DeferredNoJournal,
+}
+
+impl Load {
+    fn file(self) -> &'static str {
+        match self {
+            Load::Naive => "naive",
+            Load::Deferred => "deferred",
+            Load::DeferredNoJournal => "no-journal",
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Load::Naive => "indexes and full-text index kept during the load, default page cache",
+            Load::Deferred => "WAL + synchronous=FULL, 128 MiB cache, indexes and full-text index built after the load",
+            Load::DeferredNoJournal => "the same with no journal during the load, then WAL and an fsync",
+        }
+    }
+}
+
+fn insert_rows(
+    path: &std::path::Path,
+    copied: &[(&'static taller_protocol::tables::Table, Vec<u8>)],
+    load: Load,
+) -> Result<(u64, Duration)> {
     for suffix in ["", "-wal", "-shm"] {
         crate::harness::clear(format!("{}{suffix}", path.display()));
     }
-    let task = tokio::task::spawn_blocking(move || -> Result<(u64, Duration)> {
-        probe::create_replica_file(&path)?;
-        let mut conn = rusqlite::Connection::open(&path)?;
-        // The replica's own settings (`probe::create_replica_file` leaves them to the connection).
-        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
-        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
-        let _frames: i64 =
-            conn.query_row(&format!("PRAGMA wal_autocheckpoint = {}", probe::BACKSTOP_FRAMES), [], |row| row.get(0))?;
-        let started = Instant::now();
-        let tx = conn.transaction()?;
-        let mut rows = 0u64;
-        for (table, data) in &copied {
-            let columns = table.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
-            let placeholders = (1..=table.columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
-            let mut statement =
-                tx.prepare(&format!("INSERT INTO {} ({columns}) VALUES ({placeholders})", table.name))?;
-            for line in data.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
-                let values: Vec<SqlValue> = line
-                    .split(|b| *b == b'\t')
-                    .zip(table.columns)
-                    .map(|(field, column)| copy_value(field, column.ty))
-                    .collect();
-                statement.execute(rusqlite::params_from_iter(values.iter()))?;
-                rows += 1;
-            }
+    probe::create_replica_file(path)?;
+    let mut conn = rusqlite::Connection::open(path)?;
+    // The replica's own settings (`probe::create_replica_file` leaves them to the connection).
+    let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+    let _frames: i64 =
+        conn.query_row(&format!("PRAGMA wal_autocheckpoint = {}", probe::BACKSTOP_FRAMES), [], |row| row.get(0))?;
+    let started = Instant::now();
+    if load != Load::Naive {
+        conn.execute_batch("PRAGMA cache_size = -131072; PRAGMA threads = 2;")?;
+    }
+    if load == Load::DeferredNoJournal {
+        let _mode: String = conn.query_row("PRAGMA journal_mode = OFF", [], |row| row.get(0))?;
+    }
+    let tx = conn.transaction()?;
+    let mut deferred: Vec<String> = Vec::new();
+    if load != Load::Naive {
+        let schema: Vec<(String, String, String)> = {
+            let mut statement = tx.prepare(
+                "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND \
+                 ((type = 'index' AND tbl_name <> 'outbox') OR (type = 'trigger' AND tbl_name = 'repuestos'))",
+            )?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for (kind, name, sql) in schema {
+            tx.execute_batch(&format!("DROP {} \"{name}\"", if kind == "index" { "INDEX" } else { "TRIGGER" }))?;
+            deferred.push(sql);
         }
-        tx.commit()?;
-        Ok((rows, started.elapsed()))
-    });
-    let (rows, insert) = task.await.context("raw insert")??;
-    Ok(Raw { rows, copy, insert })
+    }
+    let mut rows = 0u64;
+    for (table, data) in copied {
+        let columns = table.columns.iter().map(|c| c.name).collect::<Vec<_>>().join(", ");
+        let placeholders = (1..=table.columns.len()).map(|i| format!("?{i}")).collect::<Vec<_>>().join(", ");
+        let mut statement = tx.prepare(&format!("INSERT INTO {} ({columns}) VALUES ({placeholders})", table.name))?;
+        for line in data.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            let values: Vec<SqlValue> = line
+                .split(|b| *b == b'\t')
+                .zip(table.columns)
+                .map(|(field, column)| copy_value(field, column.ty))
+                .collect();
+            statement.execute(rusqlite::params_from_iter(values.iter()))?;
+            rows += 1;
+        }
+    }
+    if load != Load::Naive {
+        // Indexes first, then the full-text index from its table, then its triggers.
+        let (triggers, indexes): (Vec<&String>, Vec<&String>) =
+            deferred.iter().partition(|sql| sql.trim_start().to_ascii_uppercase().starts_with("CREATE TRIGGER"));
+        for sql in indexes {
+            tx.execute_batch(sql)?;
+        }
+        tx.execute_batch("INSERT INTO repuestos_fts (repuestos_fts) VALUES ('rebuild')")?;
+        for sql in triggers {
+            tx.execute_batch(sql)?;
+        }
+    }
+    tx.commit()?;
+    if load == Load::DeferredNoJournal {
+        let _mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        std::fs::File::open(path)?.sync_all()?;
+    }
+    Ok((rows, started.elapsed()))
 }
 
 /// Gzip (level 6, as the server answers clients that offer only gzip) of one page of inventory

@@ -44,6 +44,7 @@ pub mod session;
 pub mod workstation;
 
 internals! {
+    bulk;
     checkpoint;
     checksum;
     http;

@@ -73,6 +73,11 @@ pub struct AppliedDelta {
     pub apply: Duration,
     /// Tables the delta changed.
     pub tables: usize,
+    /// A delta from nothing (a bulk load): building the secondary indexes after its rows,
+    /// part of `apply`.
+    pub index_build: Option<Duration>,
+    /// ... and rebuilding the full-text index, part of `apply`.
+    pub full_text_build: Option<Duration>,
 }
 
 /// How the replica's commits are made durable.

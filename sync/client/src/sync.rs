@@ -17,6 +17,7 @@
 //!   dropped, a delta from nothing is pulled and replaces the replica's server rows whole,
 //!   and the outbox is kept and re-applied on top (contract invariant 12).
 
+use crate::bulk::{Deferred, Rebuilt, BUILD_THREADS};
 use crate::error::{ClientError, Result};
 use crate::http::{PulledPage, ServerApi};
 use crate::local::{self, LocalCtx, LocalUser};
@@ -374,11 +375,13 @@ async fn pull_delta(
             None => {
                 let applying = Instant::now();
                 let before = report.tables.len();
-                apply_staged_into(&mut replica.conn, &mut report.tables)?;
+                let rebuilt = apply_staged_into(&mut replica.conn, &mut report.tables)?;
                 replica.note_written(report.tables.iter().map(String::as_str));
                 observer.delta_applied(&AppliedDelta {
                     apply: applying.elapsed(),
                     tables: report.tables.len().saturating_sub(before),
+                    index_build: rebuilt.map(|rebuilt| rebuilt.index_build),
+                    full_text_build: rebuilt.map(|rebuilt| rebuilt.full_text),
                 });
                 report.deltas += 1;
                 return Ok(());
@@ -521,21 +524,23 @@ pub const APPLY_CACHE_KIB: i64 = 128 * 1024;
 
 /// Applies the staged delta whole and rebases the pending mutations on it.
 pub fn apply_staged(conn: &mut Connection) -> Result<()> {
-    apply_staged_into(conn, &mut BTreeSet::new())
+    apply_staged_into(conn, &mut BTreeSet::new()).map(|_| ())
 }
 
 /// [`apply_staged`], adding to `tables` the names of the tables it changed (see
 /// [`SyncReport::tables`]). They are added only when the delta is applied.
-pub fn apply_staged_into(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<()> {
+pub fn apply_staged_into(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<Option<Rebuilt>> {
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |row| row.get(0))?;
     // PRAGMA takes no bound parameters; the values are our own integers.
     conn.execute_batch(&format!("PRAGMA cache_size = -{APPLY_CACHE_KIB}"))?;
+    let threads: i64 = conn.query_row("PRAGMA threads", [], |row| row.get(0))?;
+    conn.execute_batch(&format!("PRAGMA threads = {BUILD_THREADS}"))?;
     let applied = apply_staged_whole(conn, tables);
-    conn.execute_batch(&format!("PRAGMA cache_size = {cache}"))?;
+    conn.execute_batch(&format!("PRAGMA cache_size = {cache}; PRAGMA threads = {threads}"))?;
     applied
 }
 
-fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<()> {
+fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<Option<Rebuilt>> {
     let tx = write_transaction(conn)?;
     let mut changed: BTreeSet<String> = BTreeSet::new();
     // Rows changed locally go back to their server image and the pending mutations are
@@ -548,8 +553,11 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
         }
     }
     rows::restore_shadows(&tx)?;
+    let mut deferred = None;
     if state(&tx, StateKey::StagedFullDelta)?.is_some() {
         changed.extend(TABLES.iter().map(|table| table.name.to_owned()));
+        // Every server row is replaced: a bulk load, its indexes built after the last row.
+        deferred = Some(Deferred::take(&tx)?);
         // Rows the server no longer has, or that left the scope, are in no full delta: the
         // delta replaces everything (the pending changes are replayed on top below).
         for table in TABLES {
@@ -589,6 +597,12 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
             }
         }
     }
+    // Back before the pending mutations are replayed: they read through the indexes and
+    // their writes keep the full-text index.
+    let rebuilt = match deferred {
+        Some(deferred) => Some(deferred.restore(&tx)?),
+        None => None,
+    };
     let cursor = state(&tx, StateKey::StagedCursor)?.ok_or_else(|| ClientError::Invalid("no staged cursor".into()))?;
     Replica::set_state(&tx, StateKey::Cursor, &cursor)?;
     Replica::clear_state(&tx, &[StateKey::StagedCursor])?;
@@ -597,7 +611,7 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
     tx.commit()?;
     changed.insert("outbox".to_owned());
     tables.extend(changed);
-    Ok(())
+    Ok(rebuilt)
 }
 
 /// Drops what the server state now contains or refused, and replays the rest.

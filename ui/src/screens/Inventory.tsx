@@ -2,7 +2,7 @@
 // column, and a window of rows at a time (the command returns offset/limit + total, and the
 // virtualizer asks only for the pages on screen), so 100,000 parts never cross IPC at once.
 
-import { keepPreviousData, useQueries, useQuery, type UseQueryResult } from '@tanstack/react-query';
+import { keepPreviousData, useQueries, useQuery, type QueryClient, type UseQueryResult } from '@tanstack/react-query';
 import {
   createColumnHelper,
   getCoreRowModel,
@@ -14,7 +14,7 @@ import { useVirtualizer, type VirtualItem } from '@tanstack/react-virtual';
 import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Link, useNavigate } from 'react-router';
-import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError } from '../api';
+import { api, type InventoryPage, type InventoryRow, type InventorySort, type InventorySortColumn, type Localizacion, type TallerError, type Uuid } from '../api';
 import { queryKeys, type InventoryFilter } from '../api/queries';
 import { ExportControl } from '../components/ExportControl';
 import { LabelsControl } from '../components/LabelsControl';
@@ -54,6 +54,27 @@ export function pagesFor(first: number, last: number): number[] {
   return pages;
 }
 
+/** The order the inventory opens in. */
+export const INITIAL_SORTING: SortingState = [{ id: 'referencia', desc: false }];
+
+/** What the inventory lists: the location, the search asked for, the low-stock filter and the order. */
+export function inventoryFilter(idLocalizacion: Uuid, search: string, lowOnly: boolean, sorting: SortingState): InventoryFilter {
+  const sort: InventorySort = {
+    column: (sorting[0]?.id ?? 'referencia') as InventorySortColumn,
+    direction: sorting[0]?.desc ? 'desc' : 'asc',
+  };
+  return { id_localizacion: idLocalizacion, search, low_only: lowOnly, sort };
+}
+
+/** The inventory's first window as it opens, asked for before the screen renders (at start-up). */
+export function prefetchInventory(client: QueryClient, idLocalizacion: Uuid): Promise<void> {
+  const filter = inventoryFilter(idLocalizacion, '', false, INITIAL_SORTING);
+  return client.prefetchQuery({
+    queryKey: queryKeys.inventoryPage(filter, 0, PAGE_SIZE),
+    queryFn: () => api.inventoryPage({ ...filter, offset: 0, limit: PAGE_SIZE }),
+  });
+}
+
 export function InventoryScreen() {
   const session = useSession();
   const { t } = useTranslation();
@@ -75,7 +96,7 @@ function Inventory({ location }: { location: Localizacion }) {
   const navigate = useNavigate();
   const [search, setSearch] = useState('');
   const [lowOnly, setLowOnly] = useState(false);
-  const [sorting, setSorting] = useState<SortingState>([{ id: 'referencia', desc: false }]);
+  const [sorting, setSorting] = useState<SortingState>(INITIAL_SORTING);
   const [active, setActive] = useState(0);
   const [scanProblem, setScanProblem] = useState<string | null>(null);
   // The search asked for: what the field holds, taken whenever the first page is not
@@ -87,13 +108,8 @@ function Inventory({ location }: { location: Localizacion }) {
   const scroller = useRef<HTMLDivElement>(null);
   const grid = useRef<HTMLTableElement>(null);
 
-  const sort: InventorySort = {
-    column: (sorting[0]?.id ?? 'referencia') as InventorySortColumn,
-    direction: sorting[0]?.desc ? 'desc' : 'asc',
-  };
   const filter: InventoryFilter = useMemo(
-    () => ({ id_localizacion: location.id_localizacion, search: askedSearch, low_only: lowOnly, sort }),
-    // `sort` is derived from `sorting`.
+    () => inventoryFilter(location.id_localizacion, askedSearch, lowOnly, sorting),
     [location.id_localizacion, askedSearch, lowOnly, sorting],
   );
 

@@ -28,19 +28,31 @@ function inScope(user: UserProfile, idLocalizacion: Uuid): boolean {
   return user.is_admin || user.localizaciones.includes(idLocalizacion);
 }
 
+/** The locations of `all` in the user's scope. */
+export function locationsInScope(user: UserProfile, all: Localizacion[]): Localizacion[] {
+  return all.filter((location) => inScope(user, location.id_localizacion));
+}
+
+/** The location the screens work on: the one the user chose last, or the first in scope. */
+export function pickLocation(locations: Localizacion[], chosen: Uuid | null): Localizacion | null {
+  return locations.find((candidate) => candidate.id_localizacion === chosen) ?? locations[0] ?? null;
+}
+
+/** The location the user chose last on this workstation (kept in the web view's storage). */
+export function storedLocation(idUsuario: Uuid): Uuid | null {
+  return readStored(`${LOCATION_KEY}.${idUsuario}`);
+}
+
 export function SessionProvider({ user, children }: { user: UserProfile; children: React.ReactNode }) {
   const { t } = useTranslation();
   const locationsQuery = useLocations();
-  const locations = useMemo(
-    () => (locationsQuery.data ?? []).filter((location) => inScope(user, location.id_localizacion)),
-    [locationsQuery.data, user],
-  );
+  const locations = useMemo(() => locationsInScope(user, locationsQuery.data ?? []), [locationsQuery.data, user]);
   const storageKey = `${LOCATION_KEY}.${user.id_usuario}`;
-  const [chosen, setChosen] = useState<Uuid | null>(() => readStored(storageKey));
+  const [chosen, setChosen] = useState<Uuid | null>(() => storedLocation(user.id_usuario));
   useEffect(() => {
     if (chosen) writeStored(storageKey, chosen);
   }, [chosen, storageKey]);
-  const location = locations.find((candidate) => candidate.id_localizacion === chosen) ?? locations[0] ?? null;
+  const location = pickLocation(locations, chosen);
   const session = useMemo<Session>(
     () => ({
       user,

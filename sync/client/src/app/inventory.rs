@@ -170,8 +170,13 @@ fn low_filter() -> String {
 /// The number of rows of a window's list (`?1` location, `?2` FTS query, `?3` low only),
 /// with or without a search. Without one it reads the location's rows alone: every
 /// inventory row has its part (the server's foreign key; a delta arrives whole).
-pub(crate) fn count_sql(search: bool) -> String {
-    let low = low_filter();
+///
+/// Without the low-stock filter the statement names no column of the row, so the count reads
+/// the location's index alone: the filter written as `(?3 = 0 OR ...)` would make SQLite read
+/// every row for a test that is true (160–200 ms for 100,000 rows, on every unfiltered first
+/// window, against some 7 ms).
+pub(crate) fn count_sql(search: bool, low_only: bool) -> String {
+    let low = if low_only { low_filter() } else { "?3 = 0".to_owned() };
     if search {
         format!("SELECT count(*) FROM {MATCHES_FROM} WHERE repuestos_fts MATCH ?2 AND {low}")
     } else {
@@ -190,8 +195,13 @@ fn census(replica: &Replica, location: Uuid) -> Result<LocationCensus> {
         }
     }
     let parts: i64 = conn.prepare_cached("SELECT count(*) FROM repuestos")?.query_row([], |row| row.get(0))?;
+    // Both from the location's index, in its order (a DISTINCT over the ordered index needs no
+    // temporary b-tree, which count(DISTINCT ...) builds).
     let (rows, distinct): (i64, i64) = conn
-        .prepare_cached("SELECT count(*), count(DISTINCT id_repuesto) FROM inventario WHERE id_localizacion = ?1")?
+        .prepare_cached(
+            "SELECT (SELECT count(*) FROM inventario WHERE id_localizacion = ?1), \
+                    (SELECT count(*) FROM (SELECT DISTINCT id_repuesto FROM inventario WHERE id_localizacion = ?1))",
+        )?
         .query_row([location.to_string()], |row| Ok((row.get(0)?, row.get(1)?)))?;
     // A row whose part is missing would break the equality's meaning; the replica has none
     // (the server's foreign key, a delta applied whole), as the location's count relies on.
@@ -357,7 +367,7 @@ impl Session {
         let (access, total) = match &search {
             None => {
                 let total = conn
-                    .prepare_cached(&count_sql(false))?
+                    .prepare_cached(&count_sql(false, input.low_only))?
                     .query_row(params![location, search, low], |row| row.get(0))?;
                 // The list before anything is typed: the census a broad search needs is taken
                 // now (kept until the replica changes), not on the first key typed, which
@@ -375,7 +385,7 @@ impl Session {
                 let total = match census {
                     Some(census) if census.one_row_per_part && !input.low_only => matches,
                     _ => conn
-                        .prepare_cached(&count_sql(true))?
+                        .prepare_cached(&count_sql(true, input.low_only))?
                         .query_row(params![location, search, low], |row| row.get(0))?,
                 };
                 let window = i64::from(input.offset) + i64::from(input.limit);

@@ -373,13 +373,18 @@ fn the_default_inventory_window_walks_an_index() {
             assert!(!plan.contains("TEMP B-TREE"), "no sort of the whole list: {access:?} {direction:?}: {plan}");
             assert!(plan.contains("SEARCH i USING INDEX idx_inventario_localizacion"), "{plan}");
         }
-        let count = query_plan(&replica.conn, &count_sql(false));
+        let count = query_plan(&replica.conn, &count_sql(false, true));
         assert!(count.contains("SEARCH i USING") && count.contains("idx_inventario_localizacion"), "{count}");
+        // Without the low-stock filter, the index alone: no row of the location is read.
+        let count = query_plan(&replica.conn, &count_sql(false, false));
+        assert!(count.contains("SEARCH i USING COVERING INDEX idx_inventario_localizacion"), "{count}");
     }
     // With a narrow search, the full-text matches drive: one lookup per match, not one
     // full-text query per row of the location.
     for column in InventorySortColumn::ALL {
-        for sql in [inventory_sql(column, SortDirection::Asc, Access::Matches), count_sql(true)] {
+        for sql in
+            [inventory_sql(column, SortDirection::Asc, Access::Matches), count_sql(true, true), count_sql(true, false)]
+        {
             let plan = query_plan(&replica.conn, &sql);
             assert!(plan.lines().next().is_some_and(|line| line.contains("VIRTUAL TABLE")), "{column:?}: {plan}");
             assert!(

@@ -27,6 +27,47 @@ fn set_state(device: &Device, key: StateKey, value: &str) {
     Replica::set_state(&replica.conn, key, value).expect("sync_state");
 }
 
+/// The replica's indexes and triggers, as `sqlite_master` holds them.
+fn schema(conn: &rusqlite::Connection) -> Vec<(String, String)> {
+    let mut statement = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name",
+        )
+        .expect("schema");
+    let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).expect("rows");
+    rows.collect::<rusqlite::Result<_>>().expect("schema")
+}
+
+/// A delta from nothing is a bulk load, its indexes built after its rows: the replica has a
+/// fresh replica's indexes and triggers again, and its full-text index holds exactly its
+/// parts (each found by its reference, nothing found for a word no part has any more).
+fn assert_bulk_loaded(device: &Device, gone: &str) {
+    let fresh = Replica::in_memory().expect("replica");
+    let replica = lock(device.client.shared());
+    assert_eq!(schema(&replica.conn), schema(&fresh.conn), "the indexes and triggers are back");
+    let parts: Vec<(i64, String)> = {
+        let mut statement = replica.conn.prepare("SELECT rowid, referencia FROM repuestos").expect("parts");
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).expect("rows");
+        rows.collect::<rusqlite::Result<_>>().expect("parts")
+    };
+    assert!(!parts.is_empty());
+    for (rowid, referencia) in parts {
+        let found: Vec<i64> = {
+            let mut statement =
+                replica.conn.prepare("SELECT rowid FROM repuestos_fts WHERE repuestos_fts MATCH ?1").expect("search");
+            let query = format!("referencia : \"{}\"", referencia.replace('"', "\"\""));
+            let rows = statement.query_map([query], |row| row.get(0)).expect("rows");
+            rows.collect::<rusqlite::Result<_>>().expect("found")
+        };
+        assert!(found.contains(&rowid), "{referencia} is found by its reference ({found:?})");
+    }
+    let stale: i64 = replica
+        .conn
+        .query_row("SELECT count(*) FROM repuestos_fts WHERE repuestos_fts MATCH ?1", [gone], |row| row.get(0))
+        .expect("search");
+    assert_eq!(stale, 0, "«{gone}» names no part any more");
+}
+
 /// The server refuses the stored cursor (and the staged one): the next pull starts over from
 /// nothing, drops what was staged, replaces the replica's server rows whole (a row the server
 /// never had goes, one the replica lost comes back), keeps the pending mutation on top, and
@@ -74,6 +115,7 @@ async fn a_refused_cursor_starts_a_full_sync_that_keeps_and_then_pushes_the_outb
     assert_eq!(norte.count("SELECT count(*) FROM repuestos WHERE id_repuesto = 'ghost'"), 0, "replaced whole");
     assert_eq!(norte.count(&format!("SELECT count(*) FROM repuestos WHERE id_repuesto = '{}'", net.parts[5].0)), 1);
     assert_eq!(norte.count("SELECT count(*) FROM staged_pages"), 0, "the refused delta's pages were dropped");
+    assert_bulk_loaded(&norte, "fantasma");
     let status = norte.client.status().expect("status");
     let note = status.last_full_sync.expect("the status says a full sync happened");
     assert!(note.contains("invalid_cursor") && note.contains("in full"), "{note}");
