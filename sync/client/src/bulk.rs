@@ -20,6 +20,12 @@ use taller_protocol::tables::TABLES;
 /// table after it.
 pub const FULL_TEXT: &[(&str, &str)] = &[("repuestos", "repuestos_fts")];
 
+/// SQLite's page cache during a bulk load, in KiB. The rows arrive in key order, so the
+/// tables' b-trees fill from one end; the index builds' sorters size each run by the cache
+/// (the main one and one per worker thread), so the cache bounds their memory too: some
+/// 4 x 32 MiB at the peak instead of 4 x 128 MiB with the apply's usual cache.
+pub const BULK_CACHE_KIB: i64 = 32 * 1024;
+
 /// SQLite's worker threads for the index builds' sorts (`PRAGMA threads`, set while a delta
 /// is applied; the connection's own setting is restored after).
 pub const BUILD_THREADS: i64 = 2;

@@ -17,7 +17,7 @@
 //!   dropped, a delta from nothing is pulled and replaces the replica's server rows whole,
 //!   and the outbox is kept and re-applied on top (contract invariant 12).
 
-use crate::bulk::{Deferred, Rebuilt, BUILD_THREADS};
+use crate::bulk::{Deferred, Rebuilt, BUILD_THREADS, BULK_CACHE_KIB};
 use crate::error::{ClientError, Result};
 use crate::http::{PulledPage, ServerApi};
 use crate::local::{self, LocalCtx, LocalUser};
@@ -518,8 +518,8 @@ pub fn stage_raw(conn: &mut Connection, changes: Option<&str>, cursor: &str, res
     Ok(())
 }
 
-/// SQLite's page cache while a delta is applied, in KiB (the connection's own setting is
-/// restored after): a first sync writes every table and index of the replica at once.
+/// SQLite's page cache while a delta that is not from nothing is applied, in KiB (the
+/// connection's own setting is restored after): its rows land all over the tables and indexes.
 pub const APPLY_CACHE_KIB: i64 = 128 * 1024;
 
 /// Applies the staged delta whole and rebases the pending mutations on it.
@@ -531,10 +531,13 @@ pub fn apply_staged(conn: &mut Connection) -> Result<()> {
 /// [`SyncReport::tables`]). They are added only when the delta is applied.
 pub fn apply_staged_into(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<Option<Rebuilt>> {
     let cache: i64 = conn.query_row("PRAGMA cache_size", [], |row| row.get(0))?;
-    // PRAGMA takes no bound parameters; the values are our own integers.
-    conn.execute_batch(&format!("PRAGMA cache_size = -{APPLY_CACHE_KIB}"))?;
     let threads: i64 = conn.query_row("PRAGMA threads", [], |row| row.get(0))?;
-    conn.execute_batch(&format!("PRAGMA threads = {BUILD_THREADS}"))?;
+    // A bulk load writes its tables in key order and sorts its indexes: a smaller cache, which
+    // the index builds' sorters also size their runs by (one per thread and the main one).
+    let bulk = state(conn, StateKey::StagedFullDelta)?.is_some();
+    let (cache_kib, build_threads) = if bulk { (BULK_CACHE_KIB, BUILD_THREADS) } else { (APPLY_CACHE_KIB, threads) };
+    // PRAGMA takes no bound parameters; the values are our own integers.
+    conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib}; PRAGMA threads = {build_threads}"))?;
     let applied = apply_staged_whole(conn, tables);
     conn.execute_batch(&format!("PRAGMA cache_size = {cache}; PRAGMA threads = {threads}"))?;
     applied
