@@ -153,7 +153,7 @@ impl Sizes {
                 backlog: 10_000,
                 push_runs: 2,
                 sync_runs: 2,
-                devices: 5_000,
+                devices: 20_000,
                 fanout_interval_secs: 10.0,
                 fanout_window_secs: 30.0,
                 freshness_samples: 50,
@@ -209,7 +209,17 @@ const SCENARIOS: &[&str] = &[
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    // The fan-out scenario's simulated devices each hold a socket open.
+    // The fan-out scenario's simulated devices each hold a socket open, in this process and
+    // in the server it starts (which inherits the limit): 20,000 devices need more than a
+    // common hard limit of 20,000 open files. Raising the hard limit needs the privilege to;
+    // without it the soft limit is raised to the hard one and a scenario that needs more
+    // fails at its connections, saying so.
+    let wanted = 65_536;
+    if let Ok((_, hard)) = rlimit::getrlimit(rlimit::Resource::NOFILE) {
+        if hard < wanted && rlimit::setrlimit(rlimit::Resource::NOFILE, wanted, wanted).is_err() {
+            eprintln!("taller-bench: the open files limit stays at {hard} (raising it needs the privilege to)");
+        }
+    }
     if let Err(error) = rlimit::increase_nofile_limit(u64::MAX) {
         eprintln!("taller-bench: could not raise the open files limit: {error}");
     }

@@ -127,7 +127,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     result.figures.push(
         Figure::new("change visible on the other device, p99", "ms", vec![percentile(&visible, 99.0)])
             .limit("GET /healthz round trip, p99", vec![percentile(&round_trips, 99.0)])
-            .target(Target::AtMost(50.0)),
+            .target(Target::AtMost(20.0)),
     );
     result.figures.push(
         Figure::new("change visible on the other device, p50", "ms", vec![percentile(&visible, 50.0)])

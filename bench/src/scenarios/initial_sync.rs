@@ -104,7 +104,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Result<ScenarioResult> {
         .push(Figure::new("replica on disk after the initial sync", "MB", disk.clone()).target(Target::AtMost(400.0)));
     result.figures.push(
         Figure::new("bytes on the wire per inventory row", "B/row", vec![phases.inventory_bytes_per_row()])
-            .target(Target::AtMost(25.0)),
+            .target(Target::AtMost(22.0)),
     );
     result.figures.push(Figure::new(
         "bytes on the wire per row, all tables",
@@ -511,7 +511,7 @@ fn compression_experiment(rows: &[Vec<serde_json::Value>]) -> Result<Vec<String>
         format!(
             "so the two random UUIDs per row (id_inventario, and id_repuesto in id_inventario order) cost {:.1} B of the \
              {whole:.1} B: as hex text each still takes ~16 B after gzip (122 random bits), which alone is more than \
-             half the 25 B target; the other columns cost {no_uuids:.1} B",
+             half the 22 B target; the other columns cost {no_uuids:.1} B",
             whole - no_ids
         ),
     ])

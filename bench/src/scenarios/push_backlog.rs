@@ -94,7 +94,7 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
     let mut rates = Vec::new();
     let mut seconds = Vec::new();
     let mut raw_rates = Vec::new();
-    let mut feed_rates = Vec::new();
+    let mut no_feed_rates = Vec::new();
     for run in 0..s.push_runs {
         let name = format!("push_run_{run}");
         ctx.pg.copy(&name, BASE).await?;
@@ -164,34 +164,36 @@ pub async fn run(ctx: &Ctx) -> Result<ScenarioResult> {
         let raw_name = format!("push_raw_{run}");
         ctx.pg.copy(&raw_name, BASE).await?;
         let raw_pool = taller_server::db::connect(&ctx.pg.url(&raw_name), 2).await?;
-        let took = raw_push(&raw_pool, &moves, me, false).await?;
+        // With the feed's capture, as the server must keep it (issue 13's limit).
+        let took = raw_push(&raw_pool, &moves, me, true).await?;
         raw_rates.push(moves.len() as f64 / took.as_secs_f64());
         raw_pool.close().await;
         ctx.pg.drop_database(&raw_name).await?;
         if run == 0 {
-            let feed_name = "push_raw_feed";
-            ctx.pg.copy(feed_name, BASE).await?;
-            let feed_pool = taller_server::db::connect(&ctx.pg.url(feed_name), 2).await?;
-            let took = raw_push(&feed_pool, &moves, me, true).await?;
-            feed_rates.push(moves.len() as f64 / took.as_secs_f64());
-            feed_pool.close().await;
-            ctx.pg.drop_database(feed_name).await?;
+            let no_feed_name = "push_raw_no_feed";
+            ctx.pg.copy(no_feed_name, BASE).await?;
+            let no_feed_pool = taller_server::db::connect(&ctx.pg.url(no_feed_name), 2).await?;
+            let took = raw_push(&no_feed_pool, &moves, me, false).await?;
+            no_feed_rates.push(moves.len() as f64 / took.as_secs_f64());
+            no_feed_pool.close().await;
+            ctx.pg.drop_database(no_feed_name).await?;
         }
     }
     result.figures.push(
         Figure::new("mutations pushed per second", "mutations/s", rates)
-            .limit(&format!("set-based plain SQL, batches of {PUSH_BATCH}, no feed capture"), raw_rates)
+            .limit(&format!("set-based plain SQL, batches of {PUSH_BATCH}, with the feed's capture"), raw_rates)
             .target(Target::RatioAtLeast(0.5)),
     );
-    result.figures.push(Figure::new("time to push the backlog", "s", seconds).target(Target::AtMost(2.0)));
+    result.figures.push(Figure::new("time to push the backlog", "s", seconds).target(Target::AtMost(1.0)));
     result.breakdown.push(format!(
-        "the raw limit with the change-feed capture triggers left on (what the feed alone costs): {:.0} mutations/s",
-        median(&feed_rates)
+        "the raw limit without the change-feed capture triggers (what the feed alone costs is the difference): {:.0} mutations/s",
+        median(&no_feed_rates)
     ));
     result.notes.push(format!(
         "Raw limit: per batch of {PUSH_BATCH}, one transaction with INSERT movimientos_tecnicos ... SELECT FROM unnest(...), \
          one UPDATE inventario FROM unnest(...) and INSERT logs_inventario ... FROM unnest(...), the sync_capture_* \
-         triggers disabled (no feed) and the ledger trigger told the application writes the ledger, as the server does. \
+         triggers on (the feed is kept, as the server must) and the ledger trigger told the application writes the \
+         ledger, as the server does. \
          No sync_mutations bookkeeping, no per-mutation checks."
     ));
     result.notes.push(
