@@ -1,16 +1,25 @@
 // The queries screens use, one hook each, keyed as in ./queries.ts.
 
-import { useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api, type CountState, type EstadoGarantia, type EstadoSolicitud, type FindPartInput, type SearchPartsInput, type Uuid } from './index';
 import { queryKeys } from './queries';
 
 export const useAppInfo = () => useQuery({ queryKey: queryKeys.appInfo, queryFn: api.appInfo });
-export const useStatus = () => useQuery({ queryKey: queryKeys.status, queryFn: api.status });
-export const useSettings = () => useQuery({ queryKey: queryKeys.settings, queryFn: api.settings });
+
+/** The queries the app asks at start-up before it renders (session/boot.ts), shared with their hooks. */
+export const startQueries = {
+  status: queryOptions({ queryKey: queryKeys.status, queryFn: api.status }),
+  settings: queryOptions({ queryKey: queryKeys.settings, queryFn: api.settings }),
+  currentUser: queryOptions({ queryKey: queryKeys.currentUser, queryFn: api.currentUser }),
+  locations: queryOptions({ queryKey: queryKeys.locations, queryFn: api.locations }),
+};
+
+export const useStatus = () => useQuery(startQueries.status);
+export const useSettings = () => useQuery(startQueries.settings);
 export const useWorkstationUsers = () => useQuery({ queryKey: queryKeys.workstationUsers, queryFn: api.workstationUsers });
-export const useCurrentUser = () => useQuery({ queryKey: queryKeys.currentUser, queryFn: api.currentUser });
+export const useCurrentUser = () => useQuery(startQueries.currentUser);
 export const useRecentSyncErrors = () => useQuery({ queryKey: queryKeys.recentSyncErrors, queryFn: api.recentSyncErrors });
-export const useLocations = () => useQuery({ queryKey: queryKeys.locations, queryFn: api.locations });
+export const useLocations = () => useQuery(startQueries.locations);
 export const useMovementConcepts = () => useQuery({ queryKey: queryKeys.movementConcepts, queryFn: api.movementConcepts });
 export const useNotifications = () => useQuery({ queryKey: queryKeys.notifications, queryFn: api.notifications });
 export const useInbox = () => useQuery({ queryKey: queryKeys.inbox, queryFn: api.inbox });

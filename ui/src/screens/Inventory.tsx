@@ -66,13 +66,17 @@ export function inventoryFilter(idLocalizacion: Uuid, search: string, lowOnly: b
   return { id_localizacion: idLocalizacion, search, low_only: lowOnly, sort };
 }
 
-/** The inventory's first window as it opens, asked for before the screen renders (at start-up). */
-export function prefetchInventory(client: QueryClient, idLocalizacion: Uuid): Promise<void> {
-  const filter = inventoryFilter(idLocalizacion, '', false, INITIAL_SORTING);
-  return client.prefetchQuery({
+/** The first window of a list: its rows and the total. */
+function firstPageQuery(filter: InventoryFilter) {
+  return {
     queryKey: queryKeys.inventoryPage(filter, 0, PAGE_SIZE),
     queryFn: () => api.inventoryPage({ ...filter, offset: 0, limit: PAGE_SIZE }),
-  });
+  };
+}
+
+/** The inventory's first window as it opens, asked for before the screen renders (at start-up). */
+export function prefetchInventory(client: QueryClient, idLocalizacion: Uuid): Promise<void> {
+  return client.prefetchQuery(firstPageQuery(inventoryFilter(idLocalizacion, '', false, INITIAL_SORTING)));
 }
 
 export function InventoryScreen() {
@@ -118,11 +122,7 @@ function Inventory({ location }: { location: Localizacion }) {
 
   // The first page on its own: it gives the total, and it keeps showing the last answer
   // while the next search runs (one observer whose key changes; useQueries would start over).
-  const firstPage = useQuery({
-    queryKey: queryKeys.inventoryPage(filter, 0, PAGE_SIZE),
-    queryFn: () => api.inventoryPage({ ...filter, offset: 0, limit: PAGE_SIZE }),
-    placeholderData: keepPreviousData,
-  });
+  const firstPage = useQuery({ ...firstPageQuery(filter), placeholderData: keepPreviousData });
   // Read in the render that gets the answer, not set by an effect after it: the new rows and
   // their count are one commit (and one layout and paint) instead of two.
   const total = firstPage.data?.total ?? 0;

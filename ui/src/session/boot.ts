@@ -3,11 +3,11 @@
 // inventory, the locations and the inventory's first window. Without it each answer is
 // awaited by a render that then asks for the next (user, then locations, then the first
 // window): three command round trips and renders one after the other before the first rows.
-// The screens read the same queries (same keys, same functions), so nothing is asked twice.
+// The screens read the same queries (`startQueries`, the first window's `firstPageQuery`), so
+// nothing is asked twice.
 
 import type { QueryClient } from '@tanstack/react-query';
-import { api } from '../api';
-import { queryKeys } from '../api/queries';
+import { startQueries } from '../api/hooks';
 import { prefetchInventory } from '../screens/Inventory';
 import { locationsInScope, pickLocation, storedLocation } from './session';
 
@@ -18,11 +18,11 @@ export function opensOnInventory(hash: string): boolean {
 }
 
 export async function prefetchFirstScreen(client: QueryClient, hash: string): Promise<void> {
-  void client.prefetchQuery({ queryKey: queryKeys.status, queryFn: api.status });
-  void client.prefetchQuery({ queryKey: queryKeys.settings, queryFn: api.settings });
-  const user = await client.fetchQuery({ queryKey: queryKeys.currentUser, queryFn: api.currentUser }).catch(() => null);
+  void client.prefetchQuery(startQueries.status);
+  void client.prefetchQuery(startQueries.settings);
+  const user = await client.fetchQuery(startQueries.currentUser).catch(() => null);
   if (!user || !opensOnInventory(hash)) return;
-  const locations = await client.fetchQuery({ queryKey: queryKeys.locations, queryFn: api.locations }).catch(() => null);
+  const locations = await client.fetchQuery(startQueries.locations).catch(() => null);
   if (!locations) return;
   const location = pickLocation(locationsInScope(user, locations), storedLocation(user.id_usuario));
   if (location) await prefetchInventory(client, location.id_localizacion);

@@ -38,16 +38,21 @@ export function pickLocation(locations: Localizacion[], chosen: Uuid | null): Lo
   return locations.find((candidate) => candidate.id_localizacion === chosen) ?? locations[0] ?? null;
 }
 
-/** The location the user chose last on this workstation (kept in the web view's storage). */
+/** Where the web view's storage keeps the location a user chose last on this workstation. */
+function locationKey(idUsuario: Uuid): string {
+  return `${LOCATION_KEY}.${idUsuario}`;
+}
+
+/** The location the user chose last on this workstation. */
 export function storedLocation(idUsuario: Uuid): Uuid | null {
-  return readStored(`${LOCATION_KEY}.${idUsuario}`);
+  return readStored(locationKey(idUsuario));
 }
 
 export function SessionProvider({ user, children }: { user: UserProfile; children: React.ReactNode }) {
   const { t } = useTranslation();
   const locationsQuery = useLocations();
   const locations = useMemo(() => locationsInScope(user, locationsQuery.data ?? []), [locationsQuery.data, user]);
-  const storageKey = `${LOCATION_KEY}.${user.id_usuario}`;
+  const storageKey = locationKey(user.id_usuario);
   const [chosen, setChosen] = useState<Uuid | null>(() => storedLocation(user.id_usuario));
   useEffect(() => {
     if (chosen) writeStored(storageKey, chosen);
