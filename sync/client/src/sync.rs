@@ -538,12 +538,18 @@ pub fn apply_staged_into(conn: &mut Connection, tables: &mut BTreeSet<String>) -
     let (cache_kib, build_threads) = if bulk { (BULK_CACHE_KIB, BUILD_THREADS) } else { (APPLY_CACHE_KIB, threads) };
     // PRAGMA takes no bound parameters; the values are our own integers.
     conn.execute_batch(&format!("PRAGMA cache_size = -{cache_kib}; PRAGMA threads = {build_threads}"))?;
-    let applied = apply_staged_whole(conn, tables);
+    let applied = apply_staged_whole(conn, tables, bulk);
     conn.execute_batch(&format!("PRAGMA cache_size = {cache}; PRAGMA threads = {threads}"))?;
     applied
 }
 
-fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> Result<Option<Rebuilt>> {
+/// `from_nothing`: the staged delta is a delta from nothing (`StagedFullDelta`, read by the
+/// caller just before; only a pull, which holds the replica's sync lock, writes it).
+fn apply_staged_whole(
+    conn: &mut Connection,
+    tables: &mut BTreeSet<String>,
+    from_nothing: bool,
+) -> Result<Option<Rebuilt>> {
     let tx = write_transaction(conn)?;
     let mut changed: BTreeSet<String> = BTreeSet::new();
     // Rows changed locally go back to their server image and the pending mutations are
@@ -557,7 +563,7 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
     }
     rows::restore_shadows(&tx)?;
     let mut deferred = None;
-    if state(&tx, StateKey::StagedFullDelta)?.is_some() {
+    if from_nothing {
         changed.extend(TABLES.iter().map(|table| table.name.to_owned()));
         // Every server row is replaced: a bulk load, its indexes built after the last row.
         deferred = Some(Deferred::take(&tx)?);
@@ -602,10 +608,7 @@ fn apply_staged_whole(conn: &mut Connection, tables: &mut BTreeSet<String>) -> R
     }
     // Back before the pending mutations are replayed: they read through the indexes and
     // their writes keep the full-text index.
-    let rebuilt = match deferred {
-        Some(deferred) => Some(deferred.restore(&tx)?),
-        None => None,
-    };
+    let rebuilt = deferred.map(|deferred| deferred.restore(&tx)).transpose()?;
     let cursor = state(&tx, StateKey::StagedCursor)?.ok_or_else(|| ClientError::Invalid("no staged cursor".into()))?;
     Replica::set_state(&tx, StateKey::Cursor, &cursor)?;
     Replica::clear_state(&tx, &[StateKey::StagedCursor])?;
